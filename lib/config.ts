@@ -1,0 +1,324 @@
+import path from 'node:path';
+
+import { z } from 'zod';
+
+import { ConfigError } from './errors';
+
+/**
+ * Every setting Lakewatt reads, in one schema. Keys are environment-variable names (the same names are
+ * app settings in Azure and `Values` in local.settings.json). Parsed once at start-up by `loadConfig`.
+ *
+ * Metadata on each key: `doc` (what it is), `secret` (comes from Key Vault in Azure, never committed),
+ * `azure` ('required' when the azure mode cannot run without it, 'optional' otherwise, 'local-only' for
+ * keys the Bicep does not set).
+ */
+export interface SettingMeta {
+  doc: string;
+  secret?: boolean;
+  azure: 'required' | 'optional' | 'local-only';
+}
+
+const positiveInt = z.coerce.number().int().positive();
+const port = z.coerce.number().int().min(0).max(65535);
+const httpUrl = z.url({ protocol: /^https?$/ });
+const csvList = z
+  .string()
+  .transform((s) => s.split(',').map((item) => item.trim()))
+  .pipe(z.array(z.string().min(1)).min(1));
+
+export const SETTINGS = {
+  LAKEWATT_MODE: {
+    schema: z.enum(['local', 'azure']).default('local'),
+    meta: { doc: "Where the app runs: 'local' (embedded default, folders) or 'azure'.", azure: 'required' },
+  },
+  LAKEWATT_HOME: {
+    schema: z.string().min(1).default('.lakewatt'),
+    meta: { doc: 'Local state folder: lake folders, SQLite state, logs.', azure: 'local-only' },
+  },
+  LAKE_ROOT: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: 'Local lake root (one folder per container). Default: $LAKEWATT_HOME/lake.',
+      azure: 'local-only',
+    },
+  },
+  LAKE_BLOB_ENDPOINT: {
+    schema: httpUrl.optional(),
+    meta: {
+      doc: 'Blob endpoint of the ADLS Gen2 account, e.g. https://<account>.blob.core.windows.net.',
+      azure: 'required',
+    },
+  },
+  LAKE_DFS_ENDPOINT: {
+    schema: httpUrl.optional(),
+    meta: { doc: 'DFS endpoint of the same account, for atomic renames.', azure: 'required' },
+  },
+  AZURE_CLIENT_ID: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: 'Client id of the user-assigned managed identity the app authenticates with.',
+      azure: 'required',
+    },
+  },
+  TASKHUB_NAME: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{2,44}$/, 'letters and digits, 3-45 characters, starting with a letter')
+      .default('lakewatt'),
+    meta: { doc: 'Durable Functions task hub name.', azure: 'required' },
+  },
+  DATABRICKS_HOST: {
+    schema: httpUrl.optional(),
+    meta: {
+      doc: 'Databricks workspace URL (https://adb-<id>.<n>.azuredatabricks.net); locally the Jobs API emulator.',
+      azure: 'required',
+    },
+  },
+  DATABRICKS_AUTH: {
+    schema: z.enum(['managed-identity', 'pat', 'static']).optional(),
+    meta: {
+      doc: "How to authenticate to Databricks: 'managed-identity' (Azure), 'pat' (development), 'static' (emulator).",
+      azure: 'required',
+    },
+  },
+  DATABRICKS_TOKEN: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: "Personal access token or emulator token; needed when DATABRICKS_AUTH is 'pat' or 'static'.",
+      secret: true,
+      azure: 'local-only',
+    },
+  },
+  DATABRICKS_SILVER_JOB: {
+    schema: z.string().min(1).default('lakewatt-silver'),
+    meta: { doc: 'Name of the Databricks job that builds silver tables.', azure: 'required' },
+  },
+  DATABRICKS_GOLD_JOB: {
+    schema: z.string().min(1).default('lakewatt-gold'),
+    meta: { doc: 'Name of the Databricks job that builds gold tables.', azure: 'required' },
+  },
+  JOB_POLL_MIN_SECONDS: {
+    schema: positiveInt.default(5),
+    meta: { doc: 'First wait between two polls of a Databricks run.', azure: 'optional' },
+  },
+  JOB_POLL_MAX_SECONDS: {
+    schema: positiveInt.default(60),
+    meta: { doc: 'Longest wait between two polls of a Databricks run (backoff cap).', azure: 'optional' },
+  },
+  JOB_DEADLINE_MINUTES: {
+    schema: positiveInt.default(120),
+    meta: { doc: 'After this long a Databricks run is cancelled and the step fails.', azure: 'optional' },
+  },
+  SOURCE_CONTRACTS_DIR: {
+    schema: z.string().min(1).default('contracts/sources'),
+    meta: {
+      doc: 'Folder of source contract files (YAML or JSON), relative to the app root.',
+      azure: 'optional',
+    },
+  },
+  VALIDATION_MAX_FILE_BYTES: {
+    schema: positiveInt.default(4 * 1024 ** 3),
+    meta: { doc: 'Largest bronze file accepted, in bytes.', azure: 'optional' },
+  },
+  VALIDATION_MAX_DECOMPRESSED_BYTES: {
+    schema: positiveInt.default(16 * 1024 ** 3),
+    meta: { doc: 'Largest decompressed size of a gzip file, in bytes.', azure: 'optional' },
+  },
+  VALIDATION_MAX_COMPRESSION_RATIO: {
+    schema: positiveInt.default(200),
+    meta: { doc: 'Largest decompressed/compressed ratio before a gzip file is rejected.', azure: 'optional' },
+  },
+  VALIDATION_MAX_LINE_BYTES: {
+    schema: positiveInt.default(64 * 1024),
+    meta: { doc: 'Longest line accepted in a text file, in bytes.', azure: 'optional' },
+  },
+  PII_HASH_KEY: {
+    schema: z.string().min(16, 'at least 16 characters').optional(),
+    meta: {
+      doc: 'Key of the keyed hash that masks PII in silver (Key Vault / Databricks secret in Azure).',
+      secret: true,
+      azure: 'local-only',
+    },
+  },
+  PRICES_SCHEDULE: {
+    schema: z
+      .string()
+      .regex(/^(\S+\s+){5}\S+$/, 'a six-field NCRONTAB expression')
+      .default('0 15 13 * * *'),
+    meta: { doc: 'NCRONTAB schedule of the day-ahead price pull (UTC).', azure: 'optional' },
+  },
+  PRICES_ZONES: {
+    schema: csvList.default(['DE-LU', 'NL', 'GB']),
+    meta: { doc: 'Comma-separated bidding zones whose day-ahead prices are pulled.', azure: 'optional' },
+  },
+  PRICES_PROVIDERS: {
+    schema: csvList.pipe(z.array(z.enum(['entsoe', 'energy-charts']))).default(['energy-charts']),
+    meta: { doc: "Comma-separated price providers: 'entsoe', 'energy-charts'.", azure: 'optional' },
+  },
+  ENTSOE_BASE_URL: {
+    schema: httpUrl.default('https://web-api.tp.entsoe.eu/api'),
+    meta: { doc: 'ENTSO-E Transparency Platform API base URL.', azure: 'optional' },
+  },
+  ENTSOE_SECURITY_TOKEN: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: 'ENTSO-E API security token; needed when PRICES_PROVIDERS includes entsoe.',
+      secret: true,
+      azure: 'optional',
+    },
+  },
+  ENERGY_CHARTS_BASE_URL: {
+    schema: httpUrl.default('https://api.energy-charts.info'),
+    meta: { doc: 'Energy-Charts API base URL.', azure: 'optional' },
+  },
+  LOCAL_HOST_PORT: {
+    schema: port.default(7071),
+    meta: { doc: 'Port of the local Functions host (always bound to 127.0.0.1).', azure: 'local-only' },
+  },
+  LOCAL_JOBS_PORT: {
+    schema: port.default(7072),
+    meta: { doc: 'Port of the local Jobs API emulator (always bound to 127.0.0.1).', azure: 'local-only' },
+  },
+} satisfies Record<string, { schema: z.ZodType; meta: SettingMeta }>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+const envSchema = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as {
+    [K in SettingKey]: (typeof SETTINGS)[K]['schema'];
+  },
+);
+
+type Env = z.output<typeof envSchema>;
+
+export interface LakewattConfig {
+  mode: 'local' | 'azure';
+  home: string;
+  lake:
+    | { kind: 'local'; root: string }
+    | { kind: 'azure'; blobEndpoint: string; dfsEndpoint: string; clientId: string };
+  taskHub: string;
+  databricks: {
+    host: string | undefined;
+    auth: 'managed-identity' | 'pat' | 'static';
+    token: string | undefined;
+    silverJob: string;
+    goldJob: string;
+    pollMinSeconds: number;
+    pollMaxSeconds: number;
+    deadlineMinutes: number;
+  };
+  sourceContractsDir: string;
+  validation: {
+    maxFileBytes: number;
+    maxDecompressedBytes: number;
+    maxCompressionRatio: number;
+    maxLineBytes: number;
+  };
+  piiHashKey: string | undefined;
+  prices: {
+    schedule: string;
+    zones: string[];
+    providers: Array<'entsoe' | 'energy-charts'>;
+    entsoeBaseUrl: string;
+    entsoeToken: string | undefined;
+    energyChartsBaseUrl: string;
+  };
+  local: { hostPort: number; jobsPort: number };
+}
+
+/** Rules that involve more than one key. Each message names the key to fix. */
+function crossKeyIssues(env: Env): string[] {
+  const issues: string[] = [];
+  if (env.LAKEWATT_MODE === 'azure') {
+    for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+      if (SETTINGS[key].meta.azure === 'required' && env[key] === undefined) {
+        issues.push(`${key}: required when LAKEWATT_MODE is 'azure' (${SETTINGS[key].meta.doc})`);
+      }
+    }
+    if (env.DATABRICKS_AUTH === 'static') {
+      issues.push(
+        "DATABRICKS_AUTH: 'static' is for the local Jobs API emulator only; use 'managed-identity'",
+      );
+    }
+  }
+  const auth = env.DATABRICKS_AUTH ?? (env.LAKEWATT_MODE === 'azure' ? 'managed-identity' : 'static');
+  if ((auth === 'pat' || (auth === 'static' && env.LAKEWATT_MODE === 'azure')) && !env.DATABRICKS_TOKEN) {
+    issues.push(`DATABRICKS_TOKEN: required when DATABRICKS_AUTH is '${auth}'`);
+  }
+  if (env.PRICES_PROVIDERS.includes('entsoe') && !env.ENTSOE_SECURITY_TOKEN) {
+    issues.push("ENTSOE_SECURITY_TOKEN: required when PRICES_PROVIDERS includes 'entsoe'");
+  }
+  if (env.JOB_POLL_MIN_SECONDS > env.JOB_POLL_MAX_SECONDS) {
+    issues.push('JOB_POLL_MIN_SECONDS: must not exceed JOB_POLL_MAX_SECONDS');
+  }
+  return issues;
+}
+
+/**
+ * Parses and validates every setting at once. Throws a ConfigError whose message names each bad key and
+ * what it expects. Empty strings count as unset, as they do in app settings.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): LakewattConfig {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(SETTINGS)) {
+    const value = source[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '(root)');
+        const got = raw[key] === undefined ? 'missing' : `got ${JSON.stringify(raw[key])}`;
+        return `${key}: ${issue.message} (${got})`;
+      }),
+    );
+  }
+  const env = parsed.data;
+  const issues = crossKeyIssues(env);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const home = path.resolve(env.LAKEWATT_HOME);
+  return {
+    mode: env.LAKEWATT_MODE,
+    home,
+    lake:
+      env.LAKEWATT_MODE === 'azure'
+        ? {
+            kind: 'azure',
+            blobEndpoint: env.LAKE_BLOB_ENDPOINT!,
+            dfsEndpoint: env.LAKE_DFS_ENDPOINT!,
+            clientId: env.AZURE_CLIENT_ID!,
+          }
+        : { kind: 'local', root: path.resolve(env.LAKE_ROOT ?? path.join(home, 'lake')) },
+    taskHub: env.TASKHUB_NAME,
+    databricks: {
+      host: env.DATABRICKS_HOST,
+      auth: env.DATABRICKS_AUTH ?? (env.LAKEWATT_MODE === 'azure' ? 'managed-identity' : 'static'),
+      token: env.DATABRICKS_TOKEN,
+      silverJob: env.DATABRICKS_SILVER_JOB,
+      goldJob: env.DATABRICKS_GOLD_JOB,
+      pollMinSeconds: env.JOB_POLL_MIN_SECONDS,
+      pollMaxSeconds: env.JOB_POLL_MAX_SECONDS,
+      deadlineMinutes: env.JOB_DEADLINE_MINUTES,
+    },
+    sourceContractsDir: env.SOURCE_CONTRACTS_DIR,
+    validation: {
+      maxFileBytes: env.VALIDATION_MAX_FILE_BYTES,
+      maxDecompressedBytes: env.VALIDATION_MAX_DECOMPRESSED_BYTES,
+      maxCompressionRatio: env.VALIDATION_MAX_COMPRESSION_RATIO,
+      maxLineBytes: env.VALIDATION_MAX_LINE_BYTES,
+    },
+    piiHashKey: env.PII_HASH_KEY,
+    prices: {
+      schedule: env.PRICES_SCHEDULE,
+      zones: env.PRICES_ZONES,
+      providers: env.PRICES_PROVIDERS,
+      entsoeBaseUrl: env.ENTSOE_BASE_URL,
+      entsoeToken: env.ENTSOE_SECURITY_TOKEN,
+      energyChartsBaseUrl: env.ENERGY_CHARTS_BASE_URL,
+    },
+    local: { hostPort: env.LOCAL_HOST_PORT, jobsPort: env.LOCAL_JOBS_PORT },
+  };
+}

@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+import { registerExportSchemas } from './exportSchemas';
+
+/** Every subcommand registers itself here, one module per command. */
+export function registerCommands(program: Command): void {
+  registerExportSchemas(program);
+}
