@@ -1,0 +1,57 @@
+# The two commands: `make demo` and `make test`. Each sets up what it needs on a fresh machine
+# (npm ci, the Python venv with the pinned Spark/Delta set, the Delta jars, the build) and skips
+# what is already done, so a second run starts in seconds.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_STAMP := node_modules/.lakewatt-stamp
+BUILD_STAMP := dist/.lakewatt-build-stamp
+TS_SOURCES := $(shell find functions orchestrations lib local -name '*.ts' 2>/dev/null)
+DEMO_OUT ?= .lakewatt/demo
+
+.PHONY: help demo test setup setup-node setup-python build contracts lint test-node test-python format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+demo: setup-node build ## run the main job on the embedded default
+	./bin/lakewatt simulate --out $(DEMO_OUT) --seed 42 --defects 0.02
+
+test: setup build lint test-node test-python ## run every test (jest and pytest) and the linters
+
+setup: setup-node setup-python ## install everything the project needs
+
+setup-node: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup-python: ## Python venv with pinned pyspark/delta-spark, and the Delta jars
+	@bash scripts/setup-python.sh
+
+build: $(BUILD_STAMP) ## compile TypeScript to dist/
+$(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES) tsconfig.json tsconfig.build.json
+	npx tsc -p tsconfig.build.json
+	@touch $@
+
+contracts: build ## regenerate the dataset contracts the Spark jobs load
+	./bin/lakewatt export-schemas
+
+lint: setup-node ## typecheck, lint and format check (TypeScript)
+	npx tsc -p tsconfig.json --noEmit
+	npx eslint . --max-warnings 0
+	npx prettier . --check --log-level warn
+
+test-node: setup-node build ## jest: unit and integration suites (starts Azurite itself)
+	npx jest --ci
+
+test-python: setup-python ## ruff and pytest on local Spark + Delta
+	@bash scripts/test-python.sh
+
+format: setup-node ## apply the formatters
+	npx prettier . --write --log-level warn
+	npx eslint . --fix
+
+clean: ## remove build output and local state (keeps node_modules and .venv)
+	rm -rf dist .lakewatt coverage

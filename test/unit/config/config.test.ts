@@ -1,0 +1,113 @@
+import path from 'node:path';
+
+import { loadConfig, SETTINGS } from '../../../lib/config';
+import { ConfigError } from '../../../lib/errors';
+
+function configErrorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+const azureEnv = {
+  LAKEWATT_MODE: 'azure',
+  LAKE_BLOB_ENDPOINT: 'https://lakewattdev.blob.core.windows.net',
+  LAKE_DFS_ENDPOINT: 'https://lakewattdev.dfs.core.windows.net',
+  AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+  TASKHUB_NAME: 'lakewattprod',
+  DATABRICKS_HOST: 'https://adb-1234567890123456.7.azuredatabricks.net',
+  DATABRICKS_AUTH: 'managed-identity',
+  DATABRICKS_SILVER_JOB: 'lakewatt-silver',
+  DATABRICKS_GOLD_JOB: 'lakewatt-gold',
+};
+
+describe('loadConfig', () => {
+  it('when nothing is set, then the local mode runs with its documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.mode).toBe('local');
+    expect(config.home).toBe(path.resolve('.lakewatt'));
+    expect(config.lake).toEqual({ kind: 'local', root: path.resolve('.lakewatt', 'lake') });
+    expect(config.databricks.auth).toBe('static');
+    expect(config.local).toEqual({ hostPort: 7071, jobsPort: 7072 });
+    expect(config.prices.zones).toEqual(['DE-LU', 'NL', 'GB']);
+  });
+
+  it('when numbers and lists come as strings, then they are parsed into typed values', () => {
+    const config = loadConfig({ JOB_POLL_MIN_SECONDS: '3', PRICES_ZONES: ' GB , NL ', LOCAL_HOST_PORT: '8081' });
+    expect(config.databricks.pollMinSeconds).toBe(3);
+    expect(config.prices.zones).toEqual(['GB', 'NL']);
+    expect(config.local.hostPort).toBe(8081);
+  });
+
+  it('when a value is empty or blank, then it counts as unset', () => {
+    expect(loadConfig({ LAKEWATT_HOME: '  ', TASKHUB_NAME: '' }).taskHub).toBe('lakewatt');
+  });
+
+  it('when several settings are invalid, then one error names every bad key and what it got', () => {
+    const error = configErrorOf({ LAKEWATT_MODE: 'cloud', LOCAL_HOST_PORT: 'eighty', TASKHUB_NAME: '1hub' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues).toHaveLength(3);
+    expect(error.message).toContain('LAKEWATT_MODE');
+    expect(error.message).toContain('"cloud"');
+    expect(error.message).toContain('LOCAL_HOST_PORT');
+    expect(error.message).toContain('TASKHUB_NAME');
+  });
+
+  it('when the azure mode lacks its endpoints, then each missing key is named', () => {
+    const error = configErrorOf({ LAKEWATT_MODE: 'azure' });
+    const named = error.issues.map((issue) => issue.split(':')[0]);
+    expect(named).toEqual(
+      expect.arrayContaining(['LAKE_BLOB_ENDPOINT', 'LAKE_DFS_ENDPOINT', 'AZURE_CLIENT_ID', 'DATABRICKS_HOST']),
+    );
+  });
+
+  it('when the azure mode is fully configured, then the lake is the blob endpoint with managed identity', () => {
+    const config = loadConfig(azureEnv);
+    expect(config.lake).toEqual({
+      kind: 'azure',
+      blobEndpoint: azureEnv.LAKE_BLOB_ENDPOINT,
+      dfsEndpoint: azureEnv.LAKE_DFS_ENDPOINT,
+      clientId: azureEnv.AZURE_CLIENT_ID,
+    });
+    expect(config.databricks.auth).toBe('managed-identity');
+  });
+
+  it('when the azure mode asks for the emulator token auth, then it is refused', () => {
+    const error = configErrorOf({ ...azureEnv, DATABRICKS_AUTH: 'static', DATABRICKS_TOKEN: 'x' });
+    expect(error.message).toContain('DATABRICKS_AUTH');
+  });
+
+  it('when a personal access token is chosen without a token, then DATABRICKS_TOKEN is named', () => {
+    expect(configErrorOf({ DATABRICKS_AUTH: 'pat' }).message).toContain('DATABRICKS_TOKEN');
+  });
+
+  it('when ENTSO-E is a price provider without a token, then ENTSOE_SECURITY_TOKEN is named', () => {
+    expect(configErrorOf({ PRICES_PROVIDERS: 'entsoe,energy-charts' }).message).toContain('ENTSOE_SECURITY_TOKEN');
+  });
+
+  it('when an unknown price provider is listed, then PRICES_PROVIDERS is named', () => {
+    expect(configErrorOf({ PRICES_PROVIDERS: 'nordpool' }).message).toContain('PRICES_PROVIDERS');
+  });
+
+  it('when the poll backoff starts above its cap, then JOB_POLL_MIN_SECONDS is named', () => {
+    expect(configErrorOf({ JOB_POLL_MIN_SECONDS: '90', JOB_POLL_MAX_SECONDS: '60' }).message).toContain(
+      'JOB_POLL_MIN_SECONDS',
+    );
+  });
+
+  it('when the schedule is not a six-field NCRONTAB expression, then PRICES_SCHEDULE is named', () => {
+    expect(configErrorOf({ PRICES_SCHEDULE: '15 13 * * *' }).message).toContain('PRICES_SCHEDULE');
+  });
+
+  it('when a setting is secret, then it has no default a deployment could silently rely on', () => {
+    const secrets = Object.entries(SETTINGS).filter(([, setting]) => 'secret' in setting.meta && setting.meta.secret);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const [key, setting] of secrets) {
+      expect({ key, parsed: setting.schema.safeParse(undefined).data }).toEqual({ key, parsed: undefined });
+    }
+  });
+});
