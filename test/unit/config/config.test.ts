@@ -37,7 +37,11 @@ describe('loadConfig', () => {
   });
 
   it('when numbers and lists come as strings, then they are parsed into typed values', () => {
-    const config = loadConfig({ JOB_POLL_MIN_SECONDS: '3', PRICES_ZONES: ' GB , NL ', LOCAL_HOST_PORT: '8081' });
+    const config = loadConfig({
+      JOB_POLL_MIN_SECONDS: '3',
+      PRICES_ZONES: ' GB , NL ',
+      LOCAL_HOST_PORT: '8081',
+    });
     expect(config.databricks.pollMinSeconds).toBe(3);
     expect(config.prices.zones).toEqual(['GB', 'NL']);
     expect(config.local.hostPort).toBe(8081);
@@ -61,7 +65,12 @@ describe('loadConfig', () => {
     const error = configErrorOf({ LAKEWATT_MODE: 'azure' });
     const named = error.issues.map((issue) => issue.split(':')[0]);
     expect(named).toEqual(
-      expect.arrayContaining(['LAKE_BLOB_ENDPOINT', 'LAKE_DFS_ENDPOINT', 'AZURE_CLIENT_ID', 'DATABRICKS_HOST']),
+      expect.arrayContaining([
+        'LAKE_BLOB_ENDPOINT',
+        'LAKE_DFS_ENDPOINT',
+        'AZURE_CLIENT_ID',
+        'DATABRICKS_HOST',
+      ]),
     );
   });
 
@@ -86,7 +95,9 @@ describe('loadConfig', () => {
   });
 
   it('when ENTSO-E is a price provider without a token, then ENTSOE_SECURITY_TOKEN is named', () => {
-    expect(configErrorOf({ PRICES_PROVIDERS: 'entsoe,energy-charts' }).message).toContain('ENTSOE_SECURITY_TOKEN');
+    expect(configErrorOf({ PRICES_PROVIDERS: 'entsoe,energy-charts' }).message).toContain(
+      'ENTSOE_SECURITY_TOKEN',
+    );
   });
 
   it('when an unknown price provider is listed, then PRICES_PROVIDERS is named', () => {
@@ -104,7 +115,9 @@ describe('loadConfig', () => {
   });
 
   it('when a setting is secret, then it has no default a deployment could silently rely on', () => {
-    const secrets = Object.entries(SETTINGS).filter(([, setting]) => 'secret' in setting.meta && setting.meta.secret);
+    const secrets = Object.entries(SETTINGS).filter(
+      ([, setting]) => 'secret' in setting.meta && setting.meta.secret,
+    );
     expect(secrets.length).toBeGreaterThan(0);
     for (const [key, setting] of secrets) {
       expect({ key, parsed: setting.schema.safeParse(undefined).data }).toEqual({ key, parsed: undefined });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { DATASET_NAMES, DATASETS, datasetColumns, exportDatasetContracts } from '../../../lib/contracts/datasets';
+import {
+  DATASET_NAMES,
+  datasetColumns,
+  DATASETS,
+  exportDatasetContracts,
+} from '../../../lib/contracts/datasets';
 import { EXPORTED_CONTRACTS_PATH } from '../../../local/cli/exportSchemas';
 
 const lineage = {
@@ -15,7 +20,9 @@ const lineage = {
 
 describe('dataset contracts', () => {
   it('when the TypeScript contracts change, then the JSON the Spark jobs load must be regenerated', () => {
-    const committed: unknown = JSON.parse(readFileSync(path.join(__dirname, '../../..', EXPORTED_CONTRACTS_PATH), 'utf8'));
+    const committed: unknown = JSON.parse(
+      readFileSync(path.join(__dirname, '../../..', EXPORTED_CONTRACTS_PATH), 'utf8'),
+    );
     // A failure here means: run `make contracts` and commit databricks/src/lakewatt/contracts/datasets.json.
     expect(committed).toEqual(exportDatasetContracts());
   });
@@ -79,12 +86,15 @@ describe('dataset contracts', () => {
     ]);
   });
 
-  it.each(DATASET_NAMES)('when %s declares its key, then every key column exists and is not nullable', (name) => {
-    const columns = new Map(datasetColumns(name).map((c) => [c.name, c]));
-    for (const key of DATASETS[name].key) {
-      expect({ key, nullable: columns.get(key)?.nullable }).toEqual({ key, nullable: false });
-    }
-  });
+  it.each(DATASET_NAMES)(
+    'when %s declares its key, then every key column exists and is not nullable',
+    (name) => {
+      const columns = new Map(datasetColumns(name).map((c) => [c.name, c]));
+      for (const key of DATASETS[name].key) {
+        expect({ key, nullable: columns.get(key)?.nullable }).toEqual({ key, nullable: false });
+      }
+    },
+  );
 
   it('when a contract is open-ended, then valid_to may be null but valid_from may not', () => {
     const columns = new Map(datasetColumns('contracts').map((c) => [c.name, c]));

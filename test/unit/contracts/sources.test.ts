@@ -12,7 +12,12 @@ const longCsv = {
   format: { type: 'csv' },
   layout: {
     kind: 'long',
-    columns: { meter_id: 'meter_id', interval_start: 'interval_start_utc', kwh: 'kwh', quality: 'quality_flag' },
+    columns: {
+      meter_id: 'meter_id',
+      interval_start: 'interval_start_utc',
+      kwh: 'kwh',
+      quality: 'quality_flag',
+    },
   },
   timestamp: { format: 'iso8601' },
   interval_minutes: 30,
@@ -53,7 +58,10 @@ describe('source contracts', () => {
   });
 
   it('when a mapping names a column the dataset does not have, then the message names it', () => {
-    const issues = issuesOf({ ...longCsv, layout: { ...longCsv.layout, columns: { ...longCsv.layout.columns, kw: 'x' } } });
+    const issues = issuesOf({
+      ...longCsv,
+      layout: { ...longCsv.layout, columns: { ...longCsv.layout.columns, kw: 'x' } },
+    });
     expect(issues).toEqual([expect.stringContaining("meter_readings has no column 'kw'")]);
   });
 
@@ -68,11 +76,15 @@ describe('source contracts', () => {
   });
 
   it('when a timestamp pattern uses an unknown token, then timestamp.format is named', () => {
-    expect(issuesOf({ ...longCsv, timestamp: { format: 'yyyy-MM-dd hh:mm' } })[0]).toMatch(/^timestamp\.format:/);
+    expect(issuesOf({ ...longCsv, timestamp: { format: 'yyyy-MM-dd hh:mm' } })[0]).toMatch(
+      /^timestamp\.format:/,
+    );
   });
 
   it('when a meter source declares a price unit, then unit is named', () => {
-    expect(issuesOf({ ...longCsv, unit: 'EUR/MWh' })[0]).toMatch(/^unit: meter_readings needs an energy unit/);
+    expect(issuesOf({ ...longCsv, unit: 'EUR/MWh' })[0]).toMatch(
+      /^unit: meter_readings needs an energy unit/,
+    );
   });
 
   it('when a field is misspelled, then the unknown key is reported rather than ignored', () => {
@@ -116,7 +128,9 @@ describe('source contracts', () => {
     writeFileSync(path.join(dir, 'b.json'), JSON.stringify(longCsv));
     const registry = await loadSourceContracts(dir);
     expect(() => registry.resolve('prices', 'entsoe')).toThrow(UnknownSourceError);
-    expect(() => registry.resolve('prices', 'entsoe')).toThrow(/'prices'.*'entsoe'.*meter_readings\/hes_long/);
+    expect(() => registry.resolve('prices', 'entsoe')).toThrow(
+      /'prices'.*'entsoe'.*meter_readings\/hes_long/,
+    );
   });
 
   it('when a contract file is not valid YAML, then the error names the file', async () => {
@@ -127,6 +141,8 @@ describe('source contracts', () => {
   it('when two files define the same dataset and source, then the load fails naming both', async () => {
     writeFileSync(path.join(dir, 'a.json'), JSON.stringify(longCsv));
     writeFileSync(path.join(dir, 'b.json'), JSON.stringify(longCsv));
-    await expect(loadSourceContracts(dir)).rejects.toThrow(/duplicate contract for meter_readings\/hes_long.*a\.json/);
+    await expect(loadSourceContracts(dir)).rejects.toThrow(
+      /duplicate contract for meter_readings\/hes_long.*a\.json/,
+    );
   });
 });
