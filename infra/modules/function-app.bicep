@@ -1,0 +1,233 @@
+// The Lakewatt Function App: Flex Consumption, Node 22, one user-assigned identity for everything (host
+// storage, lake, Key Vault references, Application Insights, Databricks). No connection string or key is
+// stored anywhere: every connection is identity-based.
+
+import { roleIds, roleDefinitionId } from 'roles.bicep'
+
+@description('Function App name.')
+param name string
+
+@description('Flex Consumption plan name.')
+param planName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to every resource; azd finds the app by its azd-service-name tag.')
+param tags object
+
+@description('Resource id of the user-assigned managed identity.')
+param identityId string
+
+@description('Client id of the user-assigned managed identity.')
+param identityClientId string
+
+@description('Principal id of the user-assigned managed identity.')
+param identityPrincipalId string
+
+@description('Host storage account name (deployment package, Durable Functions task hub).')
+param hostStorageName string
+
+@description('Container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Application Insights component name.')
+param applicationInsightsName string
+
+@description('Most instances the app scales out to: the main cost and concurrency limit.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@description('Memory per instance in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int
+
+@description('Blob endpoint of the lake account that holds bronze, staging, quarantine and audit.')
+param lakeBlobEndpoint string
+
+@description('DFS endpoint of the same account.')
+param lakeDfsEndpoint string
+
+@description('Name of the Key Vault that holds the Function\'s secrets.')
+param keyVaultName string
+
+@description('Name of the Key Vault secret that holds the ENTSO-E security token.')
+param entsoeSecretName string
+
+@description('Databricks workspace URL, https://adb-<id>.<n>.azuredatabricks.net.')
+param databricksHost string
+
+@description('Durable Functions task hub name.')
+param taskHubName string
+
+@description('Name of the Databricks job that builds silver tables.')
+param databricksSilverJobName string
+
+@description('Name of the Databricks job that builds gold tables.')
+param databricksGoldJobName string
+
+@description('Id of the silver job, recorded by the post-provision hook after `databricks bundle deploy`.')
+param databricksSilverJobId string
+
+@description('Id of the gold job, recorded by the post-provision hook after `databricks bundle deploy`.')
+param databricksGoldJobId string
+
+@description('First wait between two polls of a Databricks run, in seconds.')
+param jobPollMinSeconds int
+
+@description('Longest wait between two polls of a Databricks run, in seconds.')
+param jobPollMaxSeconds int
+
+@description('Minutes after which a Databricks run is cancelled and the step fails.')
+param jobDeadlineMinutes int
+
+@description('Largest bronze file accepted, in bytes.')
+param validationMaxFileBytes int
+
+@description('Largest decompressed size of a gzip file, in bytes.')
+param validationMaxDecompressedBytes int
+
+@description('Largest decompressed/compressed ratio before a gzip file is rejected.')
+param validationMaxCompressionRatio int
+
+@description('Longest line accepted in a text file, in bytes.')
+param validationMaxLineBytes int
+
+@description('NCRONTAB schedule of the day-ahead price pull (UTC).')
+param pricesSchedule string
+
+@description('Comma-separated bidding zones whose day-ahead prices are pulled.')
+param pricesZones string
+
+@description('Comma-separated price providers: entsoe, energy-charts.')
+param pricesProviders string
+
+resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: hostStorageName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity, not a system-assigned one.
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: { name: 'node', version: '22' }
+    }
+  }
+}
+
+// Basic (publishing) credentials off: deployments authenticate with Entra ID.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// Every key of lib/config.ts SETTINGS whose `azure` is 'required' or 'optional', plus the platform settings.
+// Secrets are Key Vault references, resolved by the platform with the user-assigned identity.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: {
+    // Functions host storage (Durable task hub, deployment): identity-based, no connection string.
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
+    AzureWebJobsStorage__queueServiceUri: hostStorage.properties.primaryEndpoints.queue
+    AzureWebJobsStorage__tableServiceUri: hostStorage.properties.primaryEndpoints.table
+    // Application Insights with Entra ID authentication (the component has local auth disabled).
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+
+    // Lakewatt configuration (lib/config.ts).
+    LAKEWATT_MODE: 'azure'
+    LAKE_BLOB_ENDPOINT: lakeBlobEndpoint
+    LAKE_DFS_ENDPOINT: lakeDfsEndpoint
+    AZURE_CLIENT_ID: identityClientId
+    TASKHUB_NAME: taskHubName
+    DATABRICKS_HOST: databricksHost
+    DATABRICKS_AUTH: 'managed-identity'
+    DATABRICKS_SILVER_JOB: databricksSilverJobName
+    DATABRICKS_GOLD_JOB: databricksGoldJobName
+    DATABRICKS_SILVER_JOB_ID: databricksSilverJobId
+    DATABRICKS_GOLD_JOB_ID: databricksGoldJobId
+    JOB_POLL_MIN_SECONDS: string(jobPollMinSeconds)
+    JOB_POLL_MAX_SECONDS: string(jobPollMaxSeconds)
+    JOB_DEADLINE_MINUTES: string(jobDeadlineMinutes)
+    SOURCE_CONTRACTS_DIR: 'contracts/sources'
+    VALIDATION_MAX_FILE_BYTES: string(validationMaxFileBytes)
+    VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)
+    VALIDATION_MAX_COMPRESSION_RATIO: string(validationMaxCompressionRatio)
+    VALIDATION_MAX_LINE_BYTES: string(validationMaxLineBytes)
+    PRICES_SCHEDULE: pricesSchedule
+    PRICES_ZONES: pricesZones
+    PRICES_PROVIDERS: pricesProviders
+    ENTSOE_BASE_URL: 'https://web-api.tp.entsoe.eu/api'
+    ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${entsoeSecretName})'
+    ENERGY_CHARTS_BASE_URL: 'https://api.energy-charts.info'
+  }
+}
+
+// The identity may publish telemetry to this component only.
+resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, identityPrincipalId, roleIds.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: roleDefinitionId(roleIds.monitoringMetricsPublisher)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output name string = functionApp.name
+output id string = functionApp.id
+output defaultHostName string = functionApp.properties.defaultHostName
