@@ -1,0 +1,47 @@
+import type { SparkType } from '../../contracts/datasets';
+
+export interface ColumnSpec {
+  name: string;
+  type: SparkType;
+  nullable: boolean;
+}
+
+/**
+ * A fixed-capacity batch of rows held column by column, the unit the Parquet writer turns into a row group.
+ * Numbers (doubles, integers, epoch milliseconds for timestamps, epoch days for dates, 0/1 for booleans)
+ * live in Float64Arrays; strings in plain arrays. A null is flagged in `nulls` (numeric columns) or stored
+ * as `null` (string columns). Filling columns in place avoids allocating one object per row.
+ */
+export class ColumnBatch {
+  length = 0;
+  readonly numbers: Array<Float64Array | undefined>;
+  readonly strings: Array<Array<string | null> | undefined>;
+  readonly nulls: Array<Uint8Array | undefined>;
+
+  constructor(
+    readonly columns: readonly ColumnSpec[],
+    readonly capacity: number,
+  ) {
+    this.numbers = columns.map((c) => (c.type === 'string' ? undefined : new Float64Array(capacity)));
+    this.strings = columns.map((c) => (c.type === 'string' ? new Array<string | null>(capacity) : undefined));
+    this.nulls = columns.map((c) =>
+      c.nullable && c.type !== 'string' ? new Uint8Array(capacity) : undefined,
+    );
+  }
+
+  get full(): boolean {
+    return this.length >= this.capacity;
+  }
+
+  clear(): void {
+    this.length = 0;
+    for (const flags of this.nulls) flags?.fill(0);
+  }
+
+  /** Index of a column by name; throws for an unknown name (a programming error). */
+  indexOf(name: string): number {
+    const index = this.columns.findIndex((c) => c.name === name);
+    if (index < 0) throw new Error(`No column ${name} in batch`);
+    return index;
+  }
+}
