@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 
 import { registerExportSchemas } from './exportSchemas';
+import { registerSimulate } from './simulate';
 
 /** Every subcommand registers itself here, one module per command. */
 export function registerCommands(program: Command): void {
   registerExportSchemas(program);
+  registerSimulate(program);
 }

@@ -1,0 +1,426 @@
+/**
+ * Plans a simulation: which files land where, with what content (as lazy line generators) and which
+ * file-level defects. Pure: no I/O. The writer streams each job's lines to disk.
+ */
+import type { DatasetName } from '../contracts/datasets';
+import {
+  renderHeadendWrongHeader,
+  renderHtmlLoginPage,
+  renderWideWrongHeader,
+  truncatedGzipFeed,
+} from './badFiles';
+import { defect, DefectKind, type DefectRecord } from './defects';
+import { BIDDING_ZONE_TIME_ZONE, BIDDING_ZONES, buildWorld, type Meter, type World } from './entities';
+import type { SimulationOptions } from './options';
+import { Prng } from './prng';
+import {
+  type DefectSink,
+  FEED_LAYOUT,
+  HEADEND_LAYOUT,
+  meterDayReadings,
+  renderLong,
+  renderWide,
+} from './readings';
+import { renderContracts, renderCustomers, renderPrices } from './reference';
+import { READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
+import { DAY_MS, dayParts, formatDay, localDayBounds, parseIsoDate } from './time';
+
+export type FileContent =
+  { kind: 'lines'; render: (sink: DefectSink) => Iterable<string> } | { kind: 'bytes'; bytes: () => Buffer };
+
+export interface FileJob {
+  /** Lake-relative path, `bronze/landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{name}`. */
+  path: string;
+  dataset: DatasetName;
+  source: string;
+  dataDate: string;
+  deliveryDate: string;
+  format: 'csv' | 'ndjson';
+  compression: 'none' | 'gzip';
+  /** Lines before the first data row. */
+  headerLines: number;
+  /** Meter-reading values per data row (1 for long layouts, the day's periods for wide, 0 otherwise). */
+  valuesPerRow: number;
+  content: FileContent;
+  /** File-level defects (late delivery, whole-file rejects). */
+  fileDefects: DefectRecord[];
+}
+
+export interface SimulationPlan {
+  options: SimulationOptions;
+  firstDay: number;
+  lastDay: number;
+  world: World;
+  jobs: FileJob[];
+}
+
+export function landingPath(dataset: string, source: string, deliveryDay: number, name: string): string {
+  const { year, month, date } = dayParts(deliveryDay);
+  const mm = String(month).padStart(2, '0');
+  const dd = String(date).padStart(2, '0');
+  return `bronze/landing/${dataset}/${source}/${year}/${mm}/${dd}/${name}`;
+}
+
+interface JobSpec extends Omit<
+  FileJob,
+  'path' | 'deliveryDate' | 'fileDefects' | 'dataDate' | 'valuesPerRow'
+> {
+  valuesPerRow?: number;
+  name: string;
+  dataDay: number;
+  deliveryDay: number;
+}
+
+function job(spec: JobSpec): FileJob {
+  return {
+    path: landingPath(spec.dataset, spec.source, spec.deliveryDay, spec.name),
+    dataset: spec.dataset,
+    source: spec.source,
+    dataDate: formatDay(spec.dataDay),
+    deliveryDate: formatDay(spec.deliveryDay),
+    format: spec.format,
+    compression: spec.compression,
+    headerLines: spec.headerLines,
+    valuesPerRow: spec.valuesPerRow ?? 0,
+    content: spec.content,
+    fileDefects: [],
+  };
+}
+
+/** Builds the full file plan of a run. */
+export function planSimulation(options: SimulationOptions): SimulationPlan {
+  const firstDay = parseIsoDate(options.start);
+  if (firstDay === undefined) throw new Error(`invalid start date ${options.start}`);
+  const lastDay = firstDay + options.days - 1;
+  const { seed, interval, defects: rate } = options;
+  const world = buildWorld(seed, options.meters, firstDay, lastDay);
+  const jobs: FileJob[] = [];
+
+  // Reference data: full extracts on the first day, then one delta per day with changes, delivered next day.
+  jobs.push(
+    job({
+      name: `customers_full_${formatDay(firstDay)}.csv`,
+      dataset: 'customers',
+      source: SOURCE_IDS.customers,
+      dataDay: firstDay,
+      deliveryDay: firstDay,
+      format: 'csv',
+      compression: 'none',
+      headerLines: 1,
+      content: { kind: 'lines', render: () => renderCustomers(world.customers) },
+    }),
+    job({
+      name: `contracts_full_${formatDay(firstDay)}.csv`,
+      dataset: 'contracts',
+      source: SOURCE_IDS.contracts,
+      dataDay: firstDay,
+      deliveryDay: firstDay,
+      format: 'csv',
+      compression: 'none',
+      headerLines: 1,
+      content: { kind: 'lines', render: () => renderContracts(world.contracts) },
+    }),
+  );
+  for (let day = firstDay + 1; day <= lastDay; day++) {
+    const customerRecords = world.customerChanges.filter((c) => c.day === day).map((c) => c.record);
+    if (customerRecords.length > 0) {
+      jobs.push(
+        job({
+          name: `customers_delta_${formatDay(day)}.csv`,
+          dataset: 'customers',
+          source: SOURCE_IDS.customers,
+          dataDay: day,
+          deliveryDay: day + 1,
+          format: 'csv',
+          compression: 'none',
+          headerLines: 1,
+          content: { kind: 'lines', render: () => renderCustomers(customerRecords) },
+        }),
+      );
+    }
+    const contractRecords = world.contractChanges
+      .filter((c) => c.day === day)
+      .flatMap((c) => [c.closed, c.opened]);
+    if (contractRecords.length > 0) {
+      jobs.push(
+        job({
+          name: `contracts_delta_${formatDay(day)}.csv`,
+          dataset: 'contracts',
+          source: SOURCE_IDS.contracts,
+          dataDay: day,
+          deliveryDay: day + 1,
+          format: 'csv',
+          compression: 'none',
+          headerLines: 1,
+          content: { kind: 'lines', render: () => renderContracts(contractRecords) },
+        }),
+      );
+    }
+  }
+
+  // Day-ahead prices: one file per zone and delivery day, published the day before.
+  for (let day = firstDay; day <= lastDay; day++) {
+    for (const zone of BIDDING_ZONES) {
+      const zoneTime = BIDDING_ZONE_TIME_ZONE[zone] ?? 'UTC';
+      jobs.push(
+        job({
+          name: `dayahead_${zone}_${formatDay(day)}.csv`,
+          dataset: 'prices',
+          source: SOURCE_IDS.prices,
+          dataDay: day,
+          deliveryDay: day - 1,
+          format: 'csv',
+          compression: 'none',
+          headerLines: 1,
+          content: {
+            kind: 'lines',
+            render: () => renderPrices(zone, zoneTime, day, Prng.derive(seed, 'prices', zone, day)),
+          },
+        }),
+      );
+    }
+  }
+
+  // Meter readings: one file per source and data day, delivered the next day.
+  const metersOf = (source: ReadingSource): Meter[] => world.meters.filter((m) => m.source === source);
+  const bySource = Object.fromEntries(READING_SOURCES.map((s) => [s, metersOf(s)])) as Record<
+    ReadingSource,
+    Meter[]
+  >;
+  const readingJobs: FileJob[] = [];
+  const ctx = (source: ReadingSource, day: number, path: () => string, sink: DefectSink) => ({
+    file: path(),
+    rate,
+    values: Prng.derive(seed, 'values', source, day),
+    defects: Prng.derive(seed, 'defects', source, day),
+    sink,
+  });
+  for (let day = firstDay; day <= lastDay; day++) {
+    const utcStart = day * DAY_MS;
+    const utcEnd = utcStart + DAY_MS;
+    if (bySource.headend_utc.length > 0) {
+      const j: FileJob = job({
+        name: `readings_${formatDay(day)}.csv`,
+        valuesPerRow: 1,
+        dataset: 'meter_readings',
+        source: 'headend_utc',
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'csv',
+        compression: 'none',
+        headerLines: 1,
+        content: {
+          kind: 'lines',
+          render: (sink) => {
+            const c = ctx('headend_utc', day, () => j.path, sink);
+            return renderLong(
+              HEADEND_LAYOUT,
+              meterDayReadings(bySource.headend_utc, utcStart, utcEnd, interval, c.values),
+              c,
+            );
+          },
+        },
+      });
+      readingJobs.push(j);
+    }
+    if (bySource.uk_hh_wide.length > 0) {
+      const j: FileJob = job({
+        name: `hh_${formatDay(day)}.csv`,
+        valuesPerRow:
+          (localDayBounds('Europe/London', day).end - localDayBounds('Europe/London', day).start) / 1_800_000,
+        dataset: 'meter_readings',
+        source: 'uk_hh_wide',
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'csv',
+        compression: 'none',
+        headerLines: 1,
+        content: {
+          kind: 'lines',
+          render: (sink) =>
+            renderWide(
+              bySource.uk_hh_wide,
+              day,
+              ctx('uk_hh_wide', day, () => j.path, sink),
+            ),
+        },
+      });
+      readingJobs.push(j);
+    }
+    if (bySource.smartfeed.length > 0) {
+      const j: FileJob = job({
+        name: `feed_${formatDay(day)}.ndjson.gz`,
+        valuesPerRow: 1,
+        dataset: 'meter_readings',
+        source: 'smartfeed',
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'ndjson',
+        compression: 'gzip',
+        headerLines: 0,
+        content: {
+          kind: 'lines',
+          render: (sink) => {
+            const c = ctx('smartfeed', day, () => j.path, sink);
+            const readings = meterDayReadings(bySource.smartfeed, utcStart, utcEnd, interval, c.values, true);
+            return renderLong(FEED_LAYOUT, readings, c);
+          },
+        },
+      });
+      readingJobs.push(j);
+    }
+  }
+
+  const fileRng = Prng.derive(seed, 'file-defects');
+  if (rate > 0 && readingJobs.length > 0) {
+    // Late files: delivered 2 to 6 days after their normal delivery date.
+    const lateCount = Math.min(readingJobs.length, Math.max(1, Math.round(rate * readingJobs.length)));
+    const late = new Set<number>();
+    while (late.size < lateCount) late.add(fileRng.int(0, readingJobs.length - 1));
+    for (const index of [...late].sort((a, b) => a - b)) {
+      const j = readingJobs[index] as FileJob;
+      const lag = fileRng.int(2, 6);
+      const dataDay = parseIsoDate(j.dataDate) as number;
+      const deliveryDay = dataDay + 1 + lag;
+      j.deliveryDate = formatDay(deliveryDay);
+      j.path = landingPath(j.dataset, j.source, deliveryDay, j.path.slice(j.path.lastIndexOf('/') + 1));
+      j.fileDefects.push(
+        defect(DefectKind.LateFile, {
+          file: j.path,
+          lines: [],
+          detail: `data for ${j.dataDate} delivered on ${j.deliveryDate}, ${lag} days late`,
+        }),
+      );
+    }
+  }
+  jobs.push(...readingJobs);
+
+  if (rate > 0) {
+    const perKind = Math.max(1, Math.round((rate * Math.max(readingJobs.length, 1)) / 4));
+    for (let n = 1; n <= perKind; n++)
+      jobs.push(...badFileJobs(n, fileRng, firstDay, lastDay, bySource, options));
+  }
+  return { options, firstDay, lastDay, world, jobs };
+}
+
+function badFileJobs(
+  n: number,
+  rng: Prng,
+  firstDay: number,
+  lastDay: number,
+  bySource: Record<ReadingSource, Meter[]>,
+  options: SimulationOptions,
+): FileJob[] {
+  const result: FileJob[] = [];
+  const add = (kind: DefectKind, j: FileJob, detail: string): void => {
+    j.fileDefects.push(defect(kind, { file: j.path, lines: [], detail }));
+    result.push(j);
+  };
+  const sample = (source: ReadingSource, day: number) => {
+    const meters = bySource[source].slice(0, 2);
+    const start = day * DAY_MS;
+    return meterDayReadings(
+      meters,
+      start,
+      start + 4 * 3_600_000,
+      options.interval,
+      Prng.derive(options.seed, 'bad', n, day),
+    );
+  };
+  const someDay = (): number => rng.int(firstDay, lastDay);
+
+  let day = someDay();
+  add(
+    DefectKind.EmptyFile,
+    job({
+      name: `readings_${formatDay(day)}_resend${n}.csv`,
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      dataDay: day,
+      deliveryDay: day + 1,
+      format: 'csv',
+      compression: 'none',
+      headerLines: 0,
+      content: { kind: 'lines', render: () => [] },
+    }),
+    'zero-byte file',
+  );
+
+  day = someDay();
+  add(
+    DefectKind.HtmlAsCsv,
+    job({
+      name: `hh_${formatDay(day)}_portal${n}.csv`,
+      dataset: 'meter_readings',
+      source: 'uk_hh_wide',
+      dataDay: day,
+      deliveryDay: day + 1,
+      format: 'csv',
+      compression: 'none',
+      headerLines: 0,
+      content: { kind: 'lines', render: () => renderHtmlLoginPage() },
+    }),
+    'HTML login page saved as .csv',
+  );
+
+  day = someDay();
+  add(
+    DefectKind.TruncatedGzip,
+    job({
+      name: `feed_${formatDay(day)}_retry${n}.ndjson.gz`,
+      dataset: 'meter_readings',
+      source: 'smartfeed',
+      dataDay: day,
+      deliveryDay: day + 1,
+      format: 'ndjson',
+      compression: 'gzip',
+      headerLines: 0,
+      content: { kind: 'bytes', bytes: () => truncatedGzipFeed(sample('smartfeed', day)) },
+    }),
+    'gzip stream cut at 60 % (no trailer)',
+  );
+
+  day = someDay();
+  if (n % 2 === 1) {
+    add(
+      DefectKind.WrongHeader,
+      job({
+        name: `readings_${formatDay(day)}_v2_${n}.csv`,
+        dataset: 'meter_readings',
+        source: 'headend_utc',
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'csv',
+        compression: 'none',
+        headerLines: 1,
+        content: { kind: 'lines', render: () => renderHeadendWrongHeader(sample('headend_utc', day)) },
+      }),
+      "header names 'start_time' and 'energy_kwh' instead of 'interval_start_utc' and 'kwh'",
+    );
+  } else {
+    const { start, end } = localDayBounds('Europe/London', day);
+    const rowsFor = bySource.uk_hh_wide.slice(0, 3).map((meter) => ({
+      meterId: meter.meter_id,
+      day,
+      values: [...meterDayReadings([meter], start, end, 30, Prng.derive(options.seed, 'bad', n, day))].map(
+        (r) => r.kwh.toFixed(3),
+      ),
+    }));
+    add(
+      DefectKind.WrongHeader,
+      job({
+        name: `hh_${formatDay(day)}_v2_${n}.csv`,
+        dataset: 'meter_readings',
+        source: 'uk_hh_wide',
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'csv',
+        compression: 'none',
+        headerLines: 1,
+        content: { kind: 'lines', render: () => renderWideWrongHeader(rowsFor) },
+      }),
+      'old template header HH01..HH48 instead of SP1..SP50',
+    );
+  }
+  return result;
+}
