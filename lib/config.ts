@@ -26,7 +26,7 @@ const csvList = z
   .transform((s) => s.split(',').map((item) => item.trim()))
   .pipe(z.array(z.string().min(1)).min(1));
 
-export const SETTINGS = {
+const SETTING_DEFINITIONS = {
   LAKEWATT_MODE: {
     schema: z.enum(['local', 'azure']).default('local'),
     meta: { doc: "Where the app runs: 'local' (embedded default, folders) or 'azure'.", azure: 'required' },
@@ -181,7 +181,11 @@ export const SETTINGS = {
   },
 } satisfies Record<string, { schema: z.ZodType; meta: SettingMeta }>;
 
-export type SettingKey = keyof typeof SETTINGS;
+export type SettingKey = keyof typeof SETTING_DEFINITIONS;
+
+export const SETTINGS: {
+  [K in SettingKey]: { schema: (typeof SETTING_DEFINITIONS)[K]['schema']; meta: SettingMeta };
+} = SETTING_DEFINITIONS;
 
 const envSchema = z.object(
   Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.schema])) as {
