@@ -135,9 +135,10 @@ export const sourceContractSchema = z
         });
       }
     }
-    const timestampColumn = contract.layout.kind === 'wide' ? 'interval_start' : undefined;
+    // Wide layout: the date and value columns give interval_start and kwh.
+    const fromValues = contract.layout.kind === 'wide' ? ['interval_start', 'kwh'] : [];
     for (const column of columns.values()) {
-      if (column.lineage || column.nullable || provided.has(column.name) || column.name === timestampColumn)
+      if (column.lineage || column.nullable || provided.has(column.name) || fromValues.includes(column.name))
         continue;
       if (column.name === 'interval_minutes' && contract.interval_minutes !== undefined) continue;
       if (column.name === 'resolution_minutes' && contract.interval_minutes !== undefined) continue;
