@@ -1,0 +1,144 @@
+import { SETTINGS, type SettingKey } from '../../../lib/config';
+import { type BicepFile, fileAt, literalString, loadInfra, prop, resolve, type Value } from './bicep';
+
+let files: Map<string, BicepFile>;
+let app: BicepFile;
+let main: BicepFile;
+
+beforeAll(async () => {
+  files = await loadInfra();
+  app = fileAt(files, 'infra/modules/function-app.bicep');
+  main = fileAt(files, 'infra/main.bicep');
+});
+
+/** Platform settings the Bicep sets beyond lib/config.ts, each with the reason it exists. */
+const PLATFORM_SETTINGS = new Set([
+  'AzureWebJobsStorage__credential', // host storage with the managed identity
+  'AzureWebJobsStorage__clientId',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__tableServiceUri',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING', // endpoint and component id; auth is Entra ID (below)
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'DATABRICKS_SILVER_JOB_ID', // recorded by the bundle deploy hook; proposed config keys
+  'DATABRICKS_GOLD_JOB_ID',
+]);
+
+function appSettings(): Map<string, Value> {
+  const resource = app.resources.find(
+    (r) => r.type === 'Microsoft.Web/sites/config' && literalString(app, prop(r.body, 'name')) === 'appsettings',
+  );
+  const properties = prop(resource?.body, 'properties');
+  if (properties?.kind !== 'object') throw new Error('no appsettings resource with an object literal');
+  return properties.props;
+}
+
+function azureKeys(): SettingKey[] {
+  return (Object.keys(SETTINGS) as SettingKey[]).filter((key) => SETTINGS[key].meta.azure !== 'local-only');
+}
+
+/** The literal value an app setting ends up with, following function-app params to main.bicep defaults. */
+function effectiveLiteral(value: Value): string | undefined {
+  const direct = literalString(app, value);
+  if (direct !== undefined) return direct;
+  const unwrapped = value.kind === 'call' && value.fn === 'string' ? value.args[0] : value;
+  if (unwrapped?.kind !== 'ref' || !app.params.has(unwrapped.name)) return undefined;
+  const module = main.modules.find((m) => m.source === 'modules/function-app.bicep');
+  const passed = resolve(main, prop(module?.body, `params.${unwrapped.name}`));
+  if (passed?.kind === 'string' && !passed.interpolated) return passed.value;
+  if (passed?.kind === 'number' || passed?.kind === 'boolean') return passed.text;
+  return undefined;
+}
+
+describe('the Function App gets every setting of the configuration schema', () => {
+  test('when SETTINGS marks a key required or optional in Azure, then the Bicep sets it as an app setting', () => {
+    const set = [...appSettings().keys()];
+
+    expect(azureKeys().length).toBeGreaterThan(10);
+    expect(azureKeys().filter((key) => !set.includes(key))).toEqual([]);
+  });
+
+  test('when the Bicep sets an app setting, then it is a SETTINGS key or a listed platform setting', () => {
+    const unknown = [...appSettings().keys()].filter(
+      (key) => !(key in SETTINGS) && !PLATFORM_SETTINGS.has(key),
+    );
+    const localOnly = [...appSettings().keys()].filter(
+      (key) => key in SETTINGS && SETTINGS[key as SettingKey].meta.azure === 'local-only',
+    );
+
+    expect(unknown).toEqual([]);
+    expect(localOnly).toEqual([]);
+  });
+
+  test('when the app runs in Azure, then LAKEWATT_MODE is azure and Databricks uses the managed identity', () => {
+    expect(literalString(app, appSettings().get('LAKEWATT_MODE'))).toBe('azure');
+    expect(literalString(app, appSettings().get('DATABRICKS_AUTH'))).toBe('managed-identity');
+    expect(appSettings().get('AZURE_CLIENT_ID')?.text).toBe('identityClientId');
+  });
+
+  test('when a setting is secret, then its value is a Key Vault reference', () => {
+    const secretKeys = azureKeys().filter((key) => SETTINGS[key].meta.secret === true);
+
+    expect(secretKeys.length).toBeGreaterThan(0);
+    for (const key of secretKeys) {
+      expect([key, appSettings().get(key)?.text]).toEqual([key, expect.stringMatching(/^'@Microsoft\.KeyVault\(VaultName=/)]);
+    }
+  });
+
+  test('when a setting resolves to a literal, then the configuration schema accepts it', () => {
+    let checked = 0;
+    for (const key of azureKeys()) {
+      const value = appSettings().get(key);
+      const literal = value ? effectiveLiteral(value) : undefined;
+      if (literal === undefined || literal.startsWith('@Microsoft.KeyVault(')) continue;
+      checked += 1;
+      const result = SETTINGS[key].schema.safeParse(literal);
+      expect([key, literal, result.success]).toEqual([key, literal, true]);
+    }
+    expect(checked).toBeGreaterThanOrEqual(15);
+  });
+});
+
+describe('the Function App runs on Flex Consumption with identity-based connections', () => {
+  test('when the plan and site are declared, then they are Flex Consumption, Node 22, HTTPS only', () => {
+    const plan = app.resources.find((r) => r.type === 'Microsoft.Web/serverfarms');
+    const site = app.resources.find((r) => r.type === 'Microsoft.Web/sites');
+
+    expect(literalString(app, prop(plan?.body, 'sku.tier'))).toBe('FlexConsumption');
+    expect(literalString(app, prop(plan?.body, 'sku.name'))).toBe('FC1');
+    expect(literalString(app, prop(site?.body, 'properties.functionAppConfig.runtime.name'))).toBe('node');
+    expect(literalString(app, prop(site?.body, 'properties.functionAppConfig.runtime.version'))).toBe('22');
+    expect(prop(site?.body, 'properties.httpsOnly')?.text).toBe('true');
+    expect(literalString(app, prop(site?.body, 'identity.type'))).toBe('UserAssigned');
+    expect(prop(site?.body, 'properties.keyVaultReferenceIdentity')?.text).toBe('identityId');
+    expect(literalString(app, prop(site?.body, 'properties.functionAppConfig.deployment.storage.authentication.type'))).toBe(
+      'UserAssignedIdentity',
+    );
+  });
+
+  test('when the host storage connection is configured, then it uses the managed identity and no connection string', () => {
+    const settings = appSettings();
+
+    expect(literalString(app, settings.get('AzureWebJobsStorage__credential'))).toBe('managedidentity');
+    expect(settings.get('AzureWebJobsStorage__clientId')?.text).toBe('identityClientId');
+    for (const service of ['blob', 'queue', 'table']) {
+      expect(settings.get(`AzureWebJobsStorage__${service}ServiceUri`)?.text).toBe(
+        `hostStorage.properties.primaryEndpoints.${service}`,
+      );
+    }
+    expect(settings.has('AzureWebJobsStorage')).toBe(false);
+    for (const [key, value] of settings) {
+      expect([key, value.text]).not.toEqual([key, expect.stringMatching(/AccountKey|DefaultEndpointsProtocol|SharedAccessSignature/i)]);
+    }
+  });
+
+  test('when telemetry is sent, then Application Insights accepts only Entra ID tokens', () => {
+    const monitoring = fileAt(files, 'infra/modules/monitoring.bicep');
+    const component = monitoring.resources.find((r) => r.type === 'Microsoft.Insights/components');
+
+    expect(prop(component?.body, 'properties.DisableLocalAuth')?.text).toBe('true');
+    expect(appSettings().get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.text).toBe(
+      "'ClientId=${identityClientId};Authorization=AAD'",
+    );
+  });
+});
