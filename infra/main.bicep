@@ -71,6 +71,9 @@ param bronzeColdAfterDays int = 180
 @description('Object id of the Entra ID group of analysts who read gold; empty for none.')
 param analystsGroupObjectId string = ''
 
+@description('Object id of the Entra ID group of source systems that drop files into bronze/landing/ (write-only); empty for none.')
+param sourceWritersGroupObjectId string = ''
+
 // ---- Monitoring
 
 @description('Days Log Analytics keeps logs (storage access logs are audit evidence).')
@@ -362,6 +365,7 @@ module lakeAccess 'modules/lake-access.bicep' = {
     connectorPrincipalId: databricks.outputs.accessConnectorPrincipalId
     eventGridPrincipalId: eventGridTopic.outputs.principalId
     analystsGroupObjectId: analystsGroupObjectId
+    sourceWritersGroupObjectId: sourceWritersGroupObjectId
   }
 }
 

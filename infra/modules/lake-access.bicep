@@ -5,6 +5,7 @@
 //   Function identity        | read   | write   | write      | write, never delete       |        |      |
 //   Databricks connector     | read   | read    |            | write job-runs/ only      | write  | write|
 //   Analysts group           |        |         |            |                           |        | read |
+//   Source writers group     | create under landing/, no read, no delete                                           |
 //   Event Grid system topic  |        |         |            |                           |        |      | write
 //
 // ("write" is Storage Blob Data Contributor, which includes read.) Role-assignment names are
@@ -36,6 +37,9 @@ param eventGridPrincipalId string
 @description('Object id of the Entra ID group of analysts who read gold; empty for none.')
 param analystsGroupObjectId string
 
+@description('Object id of the Entra ID group of source systems that drop files into bronze/landing/; empty for none.')
+param sourceWritersGroupObjectId string
+
 @description('Folder of the audit container where Databricks jobs write their run manifests.')
 param jobRunManifestPrefix string = 'job-runs/'
 
@@ -47,6 +51,9 @@ var auditNoDeleteCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND
 
 // Databricks never deletes audit data, and may write only under job-runs/ (its run manifests).
 var manifestOnlyCondition = '((!(ActionMatches{\'${blobActions}/delete\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'}) AND !(ActionMatches{\'${blobActions}/move/action\'})) OR (${blobPath} StringStartsWith \'${jobRunManifestPrefix}\'))'
+
+// Source systems drop files but cannot read bronze back, delete, or write outside landing/.
+var landingWriteOnlyCondition = '((!(ActionMatches{\'${blobActions}/read\'})) AND (!(ActionMatches{\'${blobActions}/delete\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'}) AND !(ActionMatches{\'${blobActions}/move/action\'})) OR (${blobPath} StringStartsWith \'landing/\'))'
 
 resource bronze 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${bronzeAccountName}/default/bronze'
@@ -183,6 +190,20 @@ resource analystsReadGold 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataReader)
     principalId: analystsGroupObjectId
     principalType: 'Group'
+  }
+}
+
+// ---- Source systems: write-only drop box under bronze/landing/.
+
+resource sourcesWriteLanding 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(sourceWritersGroupObjectId)) {
+  name: guid(bronze.id, sourceWritersGroupObjectId, roleIds.storageBlobDataContributor)
+  scope: bronze
+  properties: {
+    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    principalId: sourceWritersGroupObjectId
+    principalType: 'Group'
+    conditionVersion: '2.0'
+    condition: landingWriteOnlyCondition
   }
 }
 

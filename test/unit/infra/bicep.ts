@@ -191,7 +191,8 @@ export function toValue(node: Node): Value {
     case 'subscript_expression': {
       const object = node.childForFieldName('object');
       const index = node.childForFieldName('index');
-      if (object && index) return { kind: 'member', text, object: toValue(object), property: `[${index.text}]` };
+      if (object && index)
+        return { kind: 'member', text, object: toValue(object), property: `[${index.text}]` };
       return { kind: 'expr', text };
     }
     case 'call_expression': {
@@ -454,7 +455,11 @@ export function* allValues(file: BicepFile): Generator<Value> {
       case 'call':
         stack.push(...value.args);
         break;
-      default:
+      case 'boolean':
+      case 'expr':
+      case 'null':
+      case 'number':
+      case 'ref':
         break;
     }
   }

@@ -173,7 +173,8 @@ export function scanForSecrets(text: string, file: string): SecretFinding[] {
       if (pattern.test(line)) findings.push({ file, line: index + 1, rule });
     }
     for (const token of line.match(/[A-Za-z0-9+]{40,}={0,2}/g) ?? []) {
-      if (looksLikeKey(token)) findings.push({ file, line: index + 1, rule: 'high-entropy key-like literal' });
+      if (looksLikeKey(token))
+        findings.push({ file, line: index + 1, rule: 'high-entropy key-like literal' });
     }
   });
   return findings;

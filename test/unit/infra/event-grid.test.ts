@@ -1,4 +1,12 @@
-import { type BicepFile, fileAt, literalString, literalStrings, loadInfra, prop, resourcesOfType } from './bicep';
+import {
+  type BicepFile,
+  fileAt,
+  literalString,
+  literalStrings,
+  loadInfra,
+  prop,
+  resourcesOfType,
+} from './bicep';
 
 let files: Map<string, BicepFile>;
 let subscriptionFile: BicepFile;
@@ -35,13 +43,18 @@ describe('Event Grid delivers completed bronze landing writes to the Function', 
     expect(literalString(file, prop(filter, 'subjectBeginsWith'))).toBe(
       '/blobServices/default/containers/bronze/blobs/landing/',
     );
-    expect(literalStrings(file, prop(filter, 'includedEventTypes'))).toEqual(['Microsoft.Storage.BlobCreated']);
+    expect(literalStrings(file, prop(filter, 'includedEventTypes'))).toEqual([
+      'Microsoft.Storage.BlobCreated',
+    ]);
   });
 
   test('when events are filtered, then data.api must be one of the completed-write APIs', () => {
     const { file, resource } = eventSubscription();
     const filters = prop(resource.body, 'properties.filter.advancedFilters');
-    const apiFilter = filters?.kind === 'array' ? filters.items.find((f) => literalString(file, prop(f, 'key')) === 'data.api') : undefined;
+    const apiFilter =
+      filters?.kind === 'array'
+        ? filters.items.find((f) => literalString(file, prop(f, 'key')) === 'data.api')
+        : undefined;
 
     expect(literalString(file, prop(apiFilter, 'operatorType'))).toBe('StringIn');
     expect(literalStrings(file, prop(apiFilter, 'values'))?.sort()).toEqual(
@@ -54,13 +67,22 @@ describe('Event Grid delivers completed bronze landing writes to the Function', 
     const { file, resource } = eventSubscription();
     const deadLetter = prop(resource.body, 'properties.deadLetterWithResourceIdentity');
 
-    expect(prop(resource.body, 'properties.retryPolicy.maxDeliveryAttempts')?.text).toBe('maxDeliveryAttempts');
-    expect(prop(resource.body, 'properties.retryPolicy.eventTimeToLiveInMinutes')?.text).toBe('eventTimeToLiveInMinutes');
+    expect(prop(resource.body, 'properties.retryPolicy.maxDeliveryAttempts')?.text).toBe(
+      'maxDeliveryAttempts',
+    );
+    expect(prop(resource.body, 'properties.retryPolicy.eventTimeToLiveInMinutes')?.text).toBe(
+      'eventTimeToLiveInMinutes',
+    );
     expect(literalString(file, prop(deadLetter, 'deadLetterDestination.endpointType'))).toBe('StorageBlob');
     expect(literalString(file, prop(deadLetter, 'deadLetterDestination.properties.blobContainerName'))).toBe(
-      literalString(fileAt(files, 'infra/main.bicep'), fileAt(files, 'infra/main.bicep').vars.get('deadLetterContainerName')),
+      literalString(
+        fileAt(files, 'infra/main.bicep'),
+        fileAt(files, 'infra/main.bicep').vars.get('deadLetterContainerName'),
+      ),
     );
-    expect(prop(deadLetter, 'deadLetterDestination.properties.resourceId')?.text).toBe('deadLetterAccount.id');
+    expect(prop(deadLetter, 'deadLetterDestination.properties.resourceId')?.text).toBe(
+      'deadLetterAccount.id',
+    );
   });
 
   test('when the webhook is built, then it targets bronzeBlobCreated with the eventgrid_extension system key read inside ARM', () => {
@@ -68,8 +90,12 @@ describe('Event Grid delivers completed bronze landing writes to the Function', 
     const url = prop(resource.body, 'properties.destination.properties.endpointUrl');
 
     expect(literalString(file, prop(resource.body, 'properties.destination.endpointType'))).toBe('WebHook');
-    expect(url?.text).toContain('/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}');
-    expect(literalString(file, subscriptionFile.params.get('functionName')?.defaultValue)).toBe('bronzeBlobCreated');
+    expect(url?.text).toContain(
+      '/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}',
+    );
+    expect(literalString(file, subscriptionFile.params.get('functionName')?.defaultValue)).toBe(
+      'bronzeBlobCreated',
+    );
     expect(file.vars.get('eventGridExtensionKey')?.text).toContain('.systemKeys.eventgrid_extension');
   });
 

@@ -1,4 +1,4 @@
-import { SETTINGS, type SettingKey } from '../../../lib/config';
+import { type SettingKey, SETTINGS } from '../../../lib/config';
 import { type BicepFile, fileAt, literalString, loadInfra, prop, resolve, type Value } from './bicep';
 
 let files: Map<string, BicepFile>;
@@ -26,7 +26,8 @@ const PLATFORM_SETTINGS = new Set([
 
 function appSettings(): Map<string, Value> {
   const resource = app.resources.find(
-    (r) => r.type === 'Microsoft.Web/sites/config' && literalString(app, prop(r.body, 'name')) === 'appsettings',
+    (r) =>
+      r.type === 'Microsoft.Web/sites/config' && literalString(app, prop(r.body, 'name')) === 'appsettings',
   );
   const properties = prop(resource?.body, 'properties');
   if (properties?.kind !== 'object') throw new Error('no appsettings resource with an object literal');
@@ -81,7 +82,10 @@ describe('the Function App gets every setting of the configuration schema', () =
 
     expect(secretKeys.length).toBeGreaterThan(0);
     for (const key of secretKeys) {
-      expect([key, appSettings().get(key)?.text]).toEqual([key, expect.stringMatching(/^'@Microsoft\.KeyVault\(VaultName=/)]);
+      expect([key, appSettings().get(key)?.text]).toEqual([
+        key,
+        expect.stringMatching(/^'@Microsoft\.KeyVault\(VaultName=/),
+      ]);
     }
   });
 
@@ -111,9 +115,12 @@ describe('the Function App runs on Flex Consumption with identity-based connecti
     expect(prop(site?.body, 'properties.httpsOnly')?.text).toBe('true');
     expect(literalString(app, prop(site?.body, 'identity.type'))).toBe('UserAssigned');
     expect(prop(site?.body, 'properties.keyVaultReferenceIdentity')?.text).toBe('identityId');
-    expect(literalString(app, prop(site?.body, 'properties.functionAppConfig.deployment.storage.authentication.type'))).toBe(
-      'UserAssignedIdentity',
-    );
+    expect(
+      literalString(
+        app,
+        prop(site?.body, 'properties.functionAppConfig.deployment.storage.authentication.type'),
+      ),
+    ).toBe('UserAssignedIdentity');
   });
 
   test('when the host storage connection is configured, then it uses the managed identity and no connection string', () => {
@@ -128,7 +135,10 @@ describe('the Function App runs on Flex Consumption with identity-based connecti
     }
     expect(settings.has('AzureWebJobsStorage')).toBe(false);
     for (const [key, value] of settings) {
-      expect([key, value.text]).not.toEqual([key, expect.stringMatching(/AccountKey|DefaultEndpointsProtocol|SharedAccessSignature/i)]);
+      expect([key, value.text]).not.toEqual([
+        key,
+        expect.stringMatching(/AccountKey|DefaultEndpointsProtocol|SharedAccessSignature/i),
+      ]);
     }
   });
 

@@ -1,4 +1,4 @@
-import { BicepSyntaxError, bicepFilePaths, loadInfra, parseBicep } from './bicep';
+import { bicepFilePaths, BicepSyntaxError, loadInfra, parseBicep } from './bicep';
 
 describe('Bicep files parse with the tree-sitter Bicep grammar', () => {
   test('when every .bicep file under infra/ is parsed, then none has a syntax error', async () => {
@@ -18,7 +18,8 @@ describe('Bicep files parse with the tree-sitter Bicep grammar', () => {
   });
 
   test('when a file has a broken object, then parsing fails with the line of the error', async () => {
-    const broken = "resource sa 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  properties: {\n    isHnsEnabled: \n}\n";
+    const broken =
+      "resource sa 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'x'\n  properties: {\n    isHnsEnabled: \n}\n";
 
     const failure = parseBicep(broken, 'broken.bicep');
 

@@ -1,8 +1,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { type BicepFile, bicepFilePaths, expandString, fileAt, loadInfra, parseBicep, REPO_ROOT } from './bicep';
-import { ALLOWED_ROLES, FORBIDDEN_ROLES, inspectRoleAssignments, type RoleAssignment, roleIdsFrom } from './checks';
+import {
+  type BicepFile,
+  bicepFilePaths,
+  expandString,
+  fileAt,
+  loadInfra,
+  parseBicep,
+  REPO_ROOT,
+} from './bicep';
+import {
+  ALLOWED_ROLES,
+  FORBIDDEN_ROLES,
+  inspectRoleAssignments,
+  type RoleAssignment,
+  roleIdsFrom,
+} from './checks';
 
 let files: Map<string, BicepFile>;
 let roleIds: Map<string, string>;
@@ -48,25 +62,58 @@ describe('role assignments follow least privilege', () => {
         'gold connectorPrincipalId storageBlobDataContributor',
         'audit connectorPrincipalId storageBlobDataContributor',
         'gold analystsGroupObjectId storageBlobDataReader',
+        'bronze sourceWritersGroupObjectId storageBlobDataContributor',
         '${deadLetterContainerName} eventGridPrincipalId storageBlobDataContributor',
       ].sort(),
     );
   });
 
   test('when bronze is read, then only the Function and the Databricks connector can read it', () => {
-    const bronzeReaders = assignments.filter((a) => a.scopeName.endsWith('/default/bronze'));
+    const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
+    const onBronze = assignments.filter((a) => a.scopeName.endsWith('/default/bronze'));
+    const readers = onBronze.filter(
+      (a) =>
+        !(expandString(lakeAccess, a.condition) ?? '').includes(
+          "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})",
+        ),
+    );
 
-    expect(bronzeReaders.map((a) => `${a.principal} ${a.role}`).sort()).toEqual([
+    expect(readers.map((a) => `${a.principal} ${a.role}`).sort()).toEqual([
       'connectorPrincipalId storageBlobDataReader',
       'functionPrincipalId storageBlobDataReader',
     ]);
+    expect(onBronze.map((a) => a.principal).sort()).toEqual([
+      'connectorPrincipalId',
+      'functionPrincipalId',
+      'sourceWritersGroupObjectId',
+    ]);
+  });
+
+  test('when source systems drop files, then they may write only under landing/ and never read or delete', () => {
+    const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
+    const grant = assignments.find((a) => a.principal === 'sourceWritersGroupObjectId');
+    const condition = expandString(lakeAccess, grant?.condition) ?? '';
+
+    expect(grant?.scopeName).toBe('${bronzeAccountName}/default/bronze');
+    expect(condition).toContain(
+      "(!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'}))",
+    );
+    expect(condition).toContain(
+      "(!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}))",
+    );
+    expect(condition).toContain(
+      "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'landing/'",
+    );
   });
 
   test('when a blob data role is granted on the lake, then it is scoped to one container, never the account', () => {
-    const lakeGrants = assignments.filter((a) => a.role.startsWith('storageBlob') && a.file !== 'infra/modules/host-storage.bicep');
+    const lakeGrants = assignments.filter(
+      (a) => a.role.startsWith('storageBlob') && a.file !== 'infra/modules/host-storage.bicep',
+    );
 
     expect(lakeGrants.length).toBeGreaterThan(0);
-    for (const grant of lakeGrants) expect([grant.symbol, grant.scopeType]).toEqual([grant.symbol, CONTAINER]);
+    for (const grant of lakeGrants)
+      expect([grant.symbol, grant.scopeType]).toEqual([grant.symbol, CONTAINER]);
   });
 
   test('when the analysts group is granted access, then it is read-only on gold and nothing else', () => {
@@ -82,8 +129,12 @@ describe('role assignments follow least privilege', () => {
     const grant = assignments.find((a) => a.symbol === 'functionWritesAudit');
     const condition = expandString(lakeAccess, grant?.condition) ?? '';
 
-    expect(condition).toContain("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})");
-    expect(condition).toContain("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})");
+    expect(condition).toContain(
+      "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",
+    );
+    expect(condition).toContain(
+      "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})",
+    );
   });
 
   test('when Databricks writes to audit, then a condition limits writes to job-runs/ and forbids deletes', () => {
@@ -94,8 +145,12 @@ describe('role assignments follow least privilege', () => {
     expect(condition).toContain(
       "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'job-runs/'",
     );
-    expect(condition).toContain("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})");
-    expect(condition).toContain("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})");
+    expect(condition).toContain(
+      "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})",
+    );
+    expect(condition).toContain(
+      "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",
+    );
   });
 
   test('when any infra file is read, then no broad role id (Owner, Contributor, Blob Data Owner, ...) appears', () => {

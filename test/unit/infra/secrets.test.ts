@@ -31,7 +31,9 @@ function ownedTextFiles(): string[] {
 describe('no secret literal anywhere in the infrastructure', () => {
   test('when the infra, azure.yaml, hook and deploy docs are scanned, then no key, token, password or connection string is found', () => {
     const scanned = ownedTextFiles();
-    const findings = scanned.flatMap((file) => scanForSecrets(readFileSync(file, 'utf8'), path.relative(REPO_ROOT, file)));
+    const findings = scanned.flatMap((file) =>
+      scanForSecrets(readFileSync(file, 'utf8'), path.relative(REPO_ROOT, file)),
+    );
 
     expect(scanned.length).toBeGreaterThan(15);
     expect(findings).toEqual([]);

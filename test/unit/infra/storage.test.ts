@@ -33,14 +33,26 @@ describe('storage accounts are secure by default', () => {
     expect(accounts().length).toBeGreaterThanOrEqual(2);
     for (const { file, resource } of accounts()) {
       const at = `${file.file} ${resource.symbol}`;
-      expect([at, literalBoolean(file, prop(resource.body, 'properties.allowBlobPublicAccess'))]).toEqual([at, false]);
-      expect([at, literalBoolean(file, prop(resource.body, 'properties.allowSharedKeyAccess'))]).toEqual([at, false]);
-      expect([at, literalString(file, prop(resource.body, 'properties.minimumTlsVersion'))]).toEqual([at, 'TLS1_2']);
-      expect([at, literalBoolean(file, prop(resource.body, 'properties.supportsHttpsTrafficOnly'))]).toEqual([at, true]);
-      expect([at, literalBoolean(file, prop(resource.body, 'properties.defaultToOAuthAuthentication'))]).toEqual([
+      expect([at, literalBoolean(file, prop(resource.body, 'properties.allowBlobPublicAccess'))]).toEqual([
+        at,
+        false,
+      ]);
+      expect([at, literalBoolean(file, prop(resource.body, 'properties.allowSharedKeyAccess'))]).toEqual([
+        at,
+        false,
+      ]);
+      expect([at, literalString(file, prop(resource.body, 'properties.minimumTlsVersion'))]).toEqual([
+        at,
+        'TLS1_2',
+      ]);
+      expect([at, literalBoolean(file, prop(resource.body, 'properties.supportsHttpsTrafficOnly'))]).toEqual([
         at,
         true,
       ]);
+      expect([
+        at,
+        literalBoolean(file, prop(resource.body, 'properties.defaultToOAuthAuthentication')),
+      ]).toEqual([at, true]);
     }
   });
 
@@ -52,7 +64,10 @@ describe('storage accounts are secure by default', () => {
   });
 
   test('when containers are created, then none allows anonymous access', () => {
-    const containers = resourcesOfType(files.values(), 'Microsoft.Storage/storageAccounts/blobServices/containers');
+    const containers = resourcesOfType(
+      files.values(),
+      'Microsoft.Storage/storageAccounts/blobServices/containers',
+    );
 
     expect(containers.length).toBeGreaterThan(0);
     for (const { file, resource } of containers) {
@@ -78,7 +93,9 @@ describe('storage accounts are secure by default', () => {
     expect(prop(service, 'properties.deleteRetentionPolicy.enabled')?.text).toBe('true');
     expect(prop(service, 'properties.deleteRetentionPolicy.days')?.text).toBe('blobSoftDeleteDays');
     expect(prop(service, 'properties.containerDeleteRetentionPolicy.enabled')?.text).toBe('true');
-    expect(prop(service, 'properties.containerDeleteRetentionPolicy.days')?.text).toBe('containerSoftDeleteDays');
+    expect(prop(service, 'properties.containerDeleteRetentionPolicy.days')?.text).toBe(
+      'containerSoftDeleteDays',
+    );
   });
 
   test('when lifecycle rules apply, then staging expires and bronze cools after parameterised ages', () => {
@@ -86,7 +103,9 @@ describe('storage accounts are secure by default', () => {
     const tiering = lakeAccount.vars.get('bronzeTiering');
     const bronze = lakeAccount.vars.get('bronzeRule');
 
-    expect(literalStrings(lakeAccount, prop(staging, 'definition.filters.prefixMatch'))).toEqual(['staging/']);
+    expect(literalStrings(lakeAccount, prop(staging, 'definition.filters.prefixMatch'))).toEqual([
+      'staging/',
+    ]);
     expect(prop(staging, 'definition.actions.baseBlob.delete.daysAfterModificationGreaterThan')?.text).toBe(
       'stagingRetentionDays',
     );
@@ -103,7 +122,10 @@ describe('storage accounts are secure by default', () => {
     const logs = prop(diagnostics?.body, 'properties.logs');
     const categories =
       logs?.kind === 'array'
-        ? logs.items.map((item) => [literalString(lakeAccount, prop(item, 'category')), prop(item, 'enabled')?.text])
+        ? logs.items.map((item) => [
+            literalString(lakeAccount, prop(item, 'category')),
+            prop(item, 'enabled')?.text,
+          ])
         : [];
 
     expect(prop(diagnostics?.body, 'scope')?.text).toBe('blobService');
