@@ -3,8 +3,13 @@ import { Readable } from 'node:stream';
 import type { BlobClient, BlobServiceClient, Metadata } from '@azure/storage-blob';
 import type { DataLakeServiceClient } from '@azure/storage-file-datalake';
 
-import { ensureError } from '../errors';
-import { AlreadyExistsError, type LakeLocation, NotFoundError, PreconditionFailedError } from './errors';
+import {
+  AlreadyExistsError,
+  type LakeLocation,
+  NotFoundError,
+  PreconditionFailedError,
+  toError,
+} from './errors';
 import {
   type ConditionalOptions,
   DEFAULT_CONTENT_TYPE,
@@ -113,7 +118,7 @@ export class AzureBlobLakeStore implements LakeStore {
     try {
       return await this.upload(location, data, options, { ifNoneMatch: '*' });
     } catch (e) {
-      const error = ensureError(e);
+      const error = toError(e);
       // A streamed upload that lost the race can fail its commit with InvalidBlockList instead of 409: the
       // winner's commit discarded this writer's uncommitted blocks.
       if (errorCode(error) === 'InvalidBlockList' && (await this.exists(container, path))) {
@@ -134,7 +139,7 @@ export class AzureBlobLakeStore implements LakeStore {
     try {
       return await this.upload(location, data, options, conditions);
     } catch (e) {
-      const error = ensureError(e);
+      const error = toError(e);
       // With If-Match, a missing blob is a failed precondition (the version we meant to replace is gone).
       if (
         options.ifMatch !== undefined &&
@@ -192,7 +197,7 @@ export class AzureBlobLakeStore implements LakeStore {
       });
       return true;
     } catch (e) {
-      const error = ensureError(e);
+      const error = toError(e);
       if (statusOf(error) === 404) return false;
       if (statusOf(error) === 412 && !(await this.exists(container, path))) return false;
       throw mapError(error, location);
@@ -301,7 +306,7 @@ export class AzureBlobLakeStore implements LakeStore {
       }
       return writeResult(copied, to);
     } catch (e) {
-      const error = ensureError(e);
+      const error = toError(e);
       const status = statusOf(error);
       if (status === 412) throw new PreconditionFailedError(from, error); // the source changed
       if (status === 404 && errorCode(error) === 'ContainerNotFound') {
@@ -327,7 +332,7 @@ export class AzureBlobLakeStore implements LakeStore {
           destinationConditions: overwrite ? undefined : { ifNoneMatch: '*' },
         });
     } catch (e) {
-      const error = ensureError(e);
+      const error = toError(e);
       if (statusOf(error) === 412) throw new PreconditionFailedError(from, error);
       if (statusOf(error) === 404) throw new NotFoundError(from, error);
       throw mapError(error, to);
@@ -338,7 +343,7 @@ export class AzureBlobLakeStore implements LakeStore {
 
   /** Like mapError, but a 412 on a blob that no longer exists is NotFound (reads of a deleted object). */
   private async mapReadError(e: unknown, location: LakeRef): Promise<Error> {
-    const error = ensureError(e);
+    const error = toError(e);
     if (statusOf(error) === 412 && !(await this.exists(location.container, location.path))) {
       return new NotFoundError(location, error);
     }
@@ -366,7 +371,7 @@ const ALREADY_EXISTS_CODES = new Set(['BlobAlreadyExists', 'PathAlreadyExists'])
 
 /** Maps a Blob service error onto the lake's typed errors; anything else passes through unchanged. */
 function mapError(e: unknown, location: LakeLocation): Error {
-  const error = ensureError(e);
+  const error = toError(e);
   const status = statusOf(error);
   const code = errorCode(error);
   if (status === 404) {

@@ -4,8 +4,14 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
-import { ensureError } from '../errors';
-import { AlreadyExistsError, type LakeLocation, NotFoundError, PreconditionFailedError } from './errors';
+import {
+  AlreadyExistsError,
+  errnoCode,
+  type LakeLocation,
+  NotFoundError,
+  PreconditionFailedError,
+  toError,
+} from './errors';
 import {
   type ConditionalOptions,
   DEFAULT_CONTENT_TYPE,
@@ -235,7 +241,7 @@ export class LocalLakeStore implements LakeStore {
         return { etag: version.etag, lastModified: version.lastModified };
       });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+      if (errnoCode(e) !== 'EXDEV') throw e;
       const sourceVersion = await this.properties(from.container, from.path);
       const ifMatch = options.ifMatch ?? sourceVersion.etag;
       const result = await this.copy(from, to, { ...options, ifMatch });
@@ -262,7 +268,7 @@ export class LocalLakeStore implements LakeStore {
       try {
         await fs.rename(file, hold);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        if (errnoCode(e) === 'ENOENT') return false;
         throw e;
       }
       await this.removeSidecar(version.key);
@@ -425,7 +431,7 @@ export class LocalLakeStore implements LakeStore {
       const stat = await fs.lstat(file, { bigint: true });
       return stat.isFile() ? stat : undefined;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCode(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw e;
     }
@@ -496,7 +502,7 @@ export class LocalLakeStore implements LakeStore {
     try {
       entries = await fs.readdir(path.join(containerDir, ...splitPath(relDir)), { withFileTypes: true });
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCode(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw e;
     }
@@ -621,16 +627,16 @@ const WRITE_CONFLICT_CODES = new Set(['EEXIST', 'ENOTDIR', 'EISDIR', 'EPERM']);
 const READ_MISSING_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP']);
 
 function mapWriteError(e: unknown, location: LakeLocation): Error {
-  const error = ensureError(e);
-  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const error = toError(e);
+  const code = errnoCode(error) ?? '';
   if (WRITE_CONFLICT_CODES.has(code)) return new AlreadyExistsError(location, error);
   if (code === 'ENOENT') return new NotFoundError({ container: location.container }, error);
   return error;
 }
 
 function mapReadError(e: unknown, location: LakeLocation): Error {
-  const error = ensureError(e);
-  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const error = toError(e);
+  const code = errnoCode(error) ?? '';
   return READ_MISSING_CODES.has(code) ? new NotFoundError(location, error) : error;
 }
 

@@ -1,4 +1,4 @@
-import { LakewattError } from '../errors';
+import { ensureError, LakewattError } from '../errors';
 
 /**
  * Typed lake errors. Both LakeStore implementations raise exactly these for the same situations, so callers
@@ -75,4 +75,24 @@ export class InvalidMetadataError extends LakewattError {
 
 function truncate(value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/**
+ * Like ensureError, but keeps error-like objects as they are. Errors raised by Node's own modules (fs) can
+ * come from another realm (jest's sandbox, vm contexts), where `instanceof Error` is false although the
+ * value is a real error with `code` and `message`.
+ */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  if (typeof value === 'object' && value !== null && typeof (value as Error).message === 'string') {
+    return value as Error;
+  }
+  return ensureError(value);
+}
+
+/** The errno code (`ENOENT`, `EEXIST`, ...) of a Node system error, if it is one. */
+export function errnoCode(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
 }

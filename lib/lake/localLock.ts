@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ensureError, LakewattError } from '../errors';
+import { LakewattError } from '../errors';
+import { errnoCode } from './errors';
 
 /**
  * Per-path mutual exclusion for LocalLakeStore, across processes: an exclusive-create lock file
@@ -78,12 +79,12 @@ export class PathLocks {
         }
         return;
       } catch (e) {
-        const error = ensureError(e) as NodeJS.ErrnoException;
-        if (error.code === 'ENOENT') {
+        const code = errnoCode(e);
+        if (code === 'ENOENT') {
           await fs.mkdir(this.lockDir, { recursive: true });
           continue;
         }
-        if (error.code !== 'EEXIST') throw error;
+        if (code !== 'EEXIST') throw e;
       }
       await this.breakIfStale(lockPath);
       if (Date.now() > deadline) throw new LockTimeoutError(key);
@@ -125,6 +126,6 @@ function isStale(content: string, ageMs: number): boolean {
     process.kill(pid, 0);
     return false;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    return errnoCode(e) === 'ESRCH';
   }
 }

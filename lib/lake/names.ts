@@ -55,12 +55,11 @@ export function prefixProblem(prefix: string): string | undefined {
   if (prefix.length > MAX_PATH_LENGTH) return `longer than ${MAX_PATH_LENGTH} characters`;
   if (prefix.startsWith('/')) return 'absolute path (leading /)';
   const segments = prefix.split('/');
-  if (segments[segments.length - 1] === '') segments.pop();
-  const last = segments.pop();
-  // The last segment of a prefix may be partial ('2025-0'), so only its characters are checked.
+  // 'a/b/' names whole segments only; in 'a/b' the last segment may be partial ('2025-0').
+  const last = segments.pop() ?? '';
   let lastProblem: string | undefined;
   if (last === '.' || last === '..') lastProblem = `'${last}' path segment`;
-  else if (last !== undefined) lastProblem = charactersProblem(last);
+  else if (last !== '') lastProblem = charactersProblem(last);
   return segmentsProblem(segments) ?? lastProblem;
 }
 
