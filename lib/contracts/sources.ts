@@ -35,7 +35,7 @@ export const UNIT_TO_CANONICAL: Record<(typeof ENERGY_UNITS)[number] | (typeof P
   };
 
 /** Tokens a timestamp or date pattern may use; anything else between tokens must be literal punctuation. */
-const PATTERN_TOKENS = /yyyy|yy|MMM|MM|dd|HH|mm|ss|SSS|XXX/g;
+const PATTERN_TOKENS = /yyyy|yy|MMM|MM|dd|HH|hh|mm|ss|SSS|XXX|a/g;
 const timestampFormat = z
   .string()
   .refine(
@@ -44,7 +44,7 @@ const timestampFormat = z
       (/yyyy|yy/.test(value) && value.replace(PATTERN_TOKENS, '').replace(/[\s\-/:.,T]/g, '') === ''),
     {
       message:
-        "expected 'iso8601', 'epoch_seconds', 'epoch_millis' or a pattern of yyyy, yy, MM, MMM, dd, HH, mm, ss, SSS, XXX and punctuation",
+        "expected 'iso8601', 'epoch_seconds', 'epoch_millis' or a pattern of yyyy, yy, MM, MMM, dd, HH, hh, mm, ss, SSS, XXX, a and punctuation",
     },
   );
 

@@ -17,11 +17,14 @@ export class ColumnBatch {
   readonly numbers: Array<Float64Array | undefined>;
   readonly strings: Array<Array<string | null> | undefined>;
   readonly nulls: Array<Uint8Array | undefined>;
+  private allocated: number;
 
+  /** `capacity` is the row count at which the batch counts as full; `reserve` may grow it past that. */
   constructor(
     readonly columns: readonly ColumnSpec[],
     readonly capacity: number,
   ) {
+    this.allocated = capacity;
     this.numbers = columns.map((c) => (c.type === 'string' ? undefined : new Float64Array(capacity)));
     this.strings = columns.map((c) => (c.type === 'string' ? new Array<string | null>(capacity) : undefined));
     this.nulls = columns.map((c) =>
@@ -31,6 +34,28 @@ export class ColumnBatch {
 
   get full(): boolean {
     return this.length >= this.capacity;
+  }
+
+  /** Makes room for `rows` more rows; the batch grows when a record arrives after it is full. */
+  reserve(rows: number): void {
+    const needed = this.length + rows;
+    if (needed <= this.allocated) return;
+    const size = Math.max(needed, this.allocated * 2);
+    for (let c = 0; c < this.columns.length; c++) {
+      const numbers = this.numbers[c];
+      if (numbers) {
+        const grown = new Float64Array(size);
+        grown.set(numbers);
+        this.numbers[c] = grown;
+      }
+      const nulls = this.nulls[c];
+      if (nulls) {
+        const grown = new Uint8Array(size);
+        grown.set(nulls);
+        this.nulls[c] = grown;
+      }
+    }
+    this.allocated = size;
   }
 
   clear(): void {

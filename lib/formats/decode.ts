@@ -1,0 +1,228 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createGunzip } from 'node:zlib';
+
+import { FileRejection } from '../validation/reasons';
+
+export interface DecodeLimits {
+  maxFileBytes: number;
+  maxDecompressedBytes: number;
+  maxCompressionRatio: number;
+}
+
+export interface DecodeOptions extends DecodeLimits {
+  compression: 'auto' | 'none' | 'gzip';
+  encoding: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be';
+}
+
+/** What the decoder learned about the file, filled in as it streams. */
+export interface DecodeStats {
+  bytes: number;
+  decompressedBytes: number;
+  sha256: string;
+  compressed: boolean;
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be' | undefined;
+  bom: boolean;
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+// Below this many decompressed bytes the ratio check is skipped: tiny files compress absurdly well.
+const RATIO_CHECK_FLOOR = 1 << 20;
+// Control characters other than tab, line feed and carriage return never appear in text data.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+
+/** Counts and hashes the raw bytes, enforcing the file size limit as they arrive. */
+async function* meterRaw(
+  source: AsyncIterable<Buffer | string>,
+  stats: DecodeStats,
+  hash: Hash,
+  limits: DecodeLimits,
+) {
+  for await (const piece of source) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    stats.bytes += chunk.length;
+    if (stats.bytes > limits.maxFileBytes) {
+      throw new FileRejection('FILE_TOO_LARGE', `over ${limits.maxFileBytes} bytes`);
+    }
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+async function* gunzip(source: AsyncIterable<Buffer>, stats: DecodeStats, limits: DecodeLimits) {
+  const inflater = createGunzip();
+  const input = Readable.from(source);
+  input.on('error', (error) => inflater.destroy(error));
+  input.pipe(inflater);
+  try {
+    for await (const piece of inflater) {
+      const chunk = piece as Buffer;
+      stats.decompressedBytes += chunk.length;
+      if (stats.decompressedBytes > limits.maxDecompressedBytes) {
+        throw new FileRejection('DECOMPRESSED_TOO_LARGE', `over ${limits.maxDecompressedBytes} bytes`);
+      }
+      if (
+        stats.decompressedBytes > RATIO_CHECK_FLOOR &&
+        stats.decompressedBytes / Math.max(1, stats.bytes) > limits.maxCompressionRatio
+      ) {
+        throw new FileRejection('COMPRESSION_RATIO_EXCEEDED', `over ${limits.maxCompressionRatio}:1`);
+      }
+      yield chunk;
+    }
+  } catch (error) {
+    if (error instanceof FileRejection) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new FileRejection('GZIP_CORRUPT', message);
+  } finally {
+    input.unpipe(inflater);
+    input.destroy();
+    inflater.destroy();
+  }
+}
+
+function detectEncoding(
+  head: Buffer,
+  declared: DecodeOptions['encoding'],
+): { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; bomLength: number } {
+  if (head.length >= 4 && head[0] === 0xff && head[1] === 0xfe && head[2] === 0 && head[3] === 0) {
+    throw new FileRejection('ENCODING_UNSUPPORTED', 'UTF-32 byte-order mark');
+  }
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', bomLength: 3 };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', bomLength: 2 };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', bomLength: 2 };
+  if (declared === 'utf-16le' || declared === 'utf-16be') return { encoding: declared, bomLength: 0 };
+  // No byte-order mark: NUL bytes in every other position are UTF-16 without a BOM, which we refuse
+  // rather than guess; any other NUL is binary content.
+  const sample = head.subarray(0, 4096);
+  let nulEven = 0;
+  let nulOdd = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] === 0) {
+      if (i % 2 === 0) nulEven++;
+      else nulOdd++;
+    }
+  }
+  const nul = nulEven + nulOdd;
+  if (nul > 0) {
+    if (nul > sample.length / 4 && (nulEven === 0 || nulOdd === 0 || Math.min(nulEven, nulOdd) / nul < 0.1)) {
+      throw new FileRejection('ENCODING_UNSUPPORTED', 'looks like UTF-16 without a byte-order mark');
+    }
+    throw new FileRejection('BINARY_CONTENT', 'NUL bytes in the text');
+  }
+  return { encoding: 'utf-8', bomLength: 0 };
+}
+
+function looksLikeMarkup(text: string): boolean {
+  return /^\s*<(?:!doctype|html|\?xml|head|body|!--)/i.test(text);
+}
+
+/**
+ * Streams a file's bytes as text: counts and hashes the raw bytes, inflates gzip (by magic number when the
+ * contract says `auto`), detects the encoding from its byte-order mark, and rejects empty, binary, markup,
+ * mis-encoded, truncated or over-large input with a FileRejection. `stats` is filled in as it goes.
+ */
+export class TextFileDecoder {
+  readonly stats: DecodeStats = emptyDecodeStats();
+  private readonly hash = createHash('sha256');
+  private readonly raw: AsyncIterator<Buffer>;
+
+  constructor(
+    source: AsyncIterable<Buffer | string>,
+    private readonly options: DecodeOptions,
+  ) {
+    this.raw = meterRaw(source, this.stats, this.hash, options)[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Reads whatever raw bytes are left so the file's size and SHA-256 are known even when decoding stopped
+   * early (a rejected file is still identified in its report). Stops at the size limit.
+   */
+  async finish(): Promise<void> {
+    if (this.stats.sha256) return;
+    try {
+      for (let next = await this.raw.next(); !next.done; next = await this.raw.next()) {
+        /* counted and hashed by meterRaw */
+      }
+      this.stats.sha256 = this.hash.digest('hex');
+    } catch (error) {
+      if (!(error instanceof FileRejection)) throw error;
+    }
+  }
+
+  async *text(): AsyncGenerator<string> {
+    const { options, stats, raw } = this;
+    const first = await raw.next();
+    if (first.done || first.value.length === 0) throw new FileRejection('FILE_EMPTY');
+    const firstChunk = first.value;
+    const isGzip = firstChunk[0] === GZIP_MAGIC_0 && firstChunk[1] === GZIP_MAGIC_1;
+    if (options.compression === 'gzip' && !isGzip) {
+      throw new FileRejection('GZIP_CORRUPT', 'the contract declares gzip but the file has no gzip header');
+    }
+    stats.compressed = isGzip && options.compression !== 'none';
+
+    async function* rawAll(): AsyncGenerator<Buffer> {
+      yield firstChunk;
+      for (let next = await raw.next(); !next.done; next = await raw.next()) yield next.value;
+    }
+
+    async function* plain(): AsyncGenerator<Buffer> {
+      for await (const chunk of rawAll()) {
+        stats.decompressedBytes += chunk.length;
+        yield chunk;
+      }
+    }
+
+    const bytes = (stats.compressed ? gunzip(rawAll(), stats, options) : plain())[Symbol.asyncIterator]();
+    let head: Buffer = Buffer.alloc(0);
+    // Gather a few bytes for BOM and NUL detection even if the first decompressed chunk is tiny.
+    let ended = false;
+    while (head.length < 4096 && !ended) {
+      const next = await bytes.next();
+      if (next.done) ended = true;
+      else head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+    }
+    if (head.length === 0) throw new FileRejection('FILE_EMPTY', 'the decompressed content is empty');
+
+    const { encoding, bomLength } = detectEncoding(head, options.encoding);
+    stats.encoding = encoding;
+    stats.bom = bomLength > 0;
+    let decoder: TextDecoder;
+    try {
+      decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
+    } catch {
+      throw new FileRejection('ENCODING_UNSUPPORTED', `${encoding} is not available`);
+    }
+    const decode = (chunk: Buffer, stream: boolean): string => {
+      try {
+        return decoder.decode(chunk, { stream });
+      } catch {
+        throw new FileRejection('ENCODING_INVALID', `invalid ${encoding} byte sequence`);
+      }
+    };
+    const check = (text: string): string => {
+      if (CONTROL_CHARACTERS.test(text)) {
+        throw new FileRejection('BINARY_CONTENT', 'control characters in the text');
+      }
+      return text;
+    };
+
+    const firstText = decode(head.subarray(bomLength), !ended);
+    if (looksLikeMarkup(firstText)) throw new FileRejection('HTML_CONTENT');
+    yield check(firstText);
+    if (!ended) {
+      for (let next = await bytes.next(); !next.done; next = await bytes.next()) {
+        yield check(decode(next.value, true));
+      }
+    }
+    const tail = decode(Buffer.alloc(0), false);
+    if (tail.length > 0) yield check(tail);
+    await this.finish();
+  }
+}
+
+export function emptyDecodeStats(): DecodeStats {
+  return { bytes: 0, decompressedBytes: 0, sha256: '', compressed: false, encoding: undefined, bom: false };
+}

@@ -1,0 +1,299 @@
+/**
+ * Timestamp parsing for source contracts: ISO 8601, epoch seconds/milliseconds, or a pattern of tokens
+ * (yyyy yy MMM MM dd HH hh mm ss SSS XXX a) with literal punctuation between them. A time without an
+ * offset is a wall-clock time in the contract's IANA zone and is converted to UTC here.
+ *
+ * Daylight-saving rule (docs/sources.md): a local time inside a spring-forward gap does not exist and is
+ * rejected; a local time in a fall-back overlap is ambiguous and resolves to the earlier instant, unless
+ * the caller sees the same key a second time, in which case it takes `ambiguousLaterMs` (see engine).
+ */
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MINUTE = 60_000;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** UTC offsets of one IANA zone, cached per quarter hour of UTC time. */
+export class ZoneResolver {
+  private readonly format: Intl.DateTimeFormat | undefined;
+  private readonly offsets = new Map<number, number>();
+  private readonly locals = new Map<number, number>();
+  private readonly ambiguousLocals = new Map<number, number>();
+
+  constructor(readonly zone: string) {
+    this.format =
+      zone === 'UTC' || zone === 'Etc/UTC'
+        ? undefined
+        : new Intl.DateTimeFormat('en-US', {
+            timeZone: zone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          });
+  }
+
+  /** Offset from UTC in minutes at a UTC instant (local = utc + offset). */
+  offsetAt(utcMs: number): number {
+    if (!this.format) return 0;
+    const bucket = Math.floor(utcMs / (15 * MINUTE));
+    let offset = this.offsets.get(bucket);
+    if (offset === undefined) {
+      const parts: Record<string, number> = {};
+      for (const part of this.format.formatToParts(new Date(bucket * 15 * MINUTE))) {
+        if (part.type !== 'literal') parts[part.type] = Number(part.value);
+      }
+      const local = Date.UTC(
+        parts.year!,
+        parts.month! - 1,
+        parts.day,
+        parts.hour,
+        parts.minute,
+        parts.second,
+      );
+      offset = Math.round((local - bucket * 15 * MINUTE) / MINUTE);
+      this.offsets.set(bucket, offset);
+    }
+    return offset;
+  }
+
+  /**
+   * UTC instant of a wall-clock time given as if it were UTC (`localMs`). Returns NaN in a daylight-saving
+   * gap. For an ambiguous time returns the earlier instant and `laterOf` answers the later one.
+   */
+  toUtc(localMs: number): number {
+    if (!this.format) return localMs;
+    const key = Math.floor(localMs / (15 * MINUTE));
+    const cached = this.locals.get(key);
+    if (cached !== undefined) return Number.isNaN(cached) ? NaN : localMs - cached * MINUTE;
+    const before = this.offsetAt(localMs - 14 * 60 * MINUTE);
+    const after = this.offsetAt(localMs + 14 * 60 * MINUTE);
+    const candidates = before === after ? [before] : [before, after];
+    const valid = candidates.filter((offset) => this.offsetAt(localMs - offset * MINUTE) === offset);
+    if (valid.length === 0) {
+      this.locals.set(key, NaN);
+      return NaN;
+    }
+    // The earlier instant has the larger offset.
+    const earlier = Math.max(...valid);
+    this.locals.set(key, earlier);
+    if (valid.length > 1) this.ambiguousLocals.set(key, Math.min(...valid));
+    return localMs - earlier * MINUTE;
+  }
+
+  /** For an ambiguous wall-clock time, the later of its two instants; undefined when not ambiguous. */
+  laterOf(localMs: number): number | undefined {
+    const offset = this.ambiguousLocals.get(Math.floor(localMs / (15 * MINUTE)));
+    return offset === undefined ? undefined : localMs - offset * MINUTE;
+  }
+}
+
+export type TimeFailure = 'INVALID' | 'NONEXISTENT';
+
+/**
+ * A compiled parser for one contract's timestamp format. After `parse` returns true, `utcMs` holds the
+ * instant, `wallMs` the wall-clock reading (as if UTC; for alignment checks) and `ambiguous` tells whether
+ * the local time occurred twice. After it returns false, `failure` says why.
+ */
+export class TimestampParser {
+  utcMs = 0;
+  wallMs = 0;
+  ambiguous = false;
+  failure: TimeFailure = 'INVALID';
+  private readonly tokens: Array<{ token: string } | { literal: string }> = [];
+
+  constructor(
+    readonly format: string,
+    readonly zone: ZoneResolver,
+  ) {
+    if (format !== 'iso8601' && format !== 'epoch_seconds' && format !== 'epoch_millis') {
+      const pattern = /yyyy|yy|MMM|MM|dd|HH|hh|mm|ss|SSS|XXX|a/g;
+      let last = 0;
+      for (let match = pattern.exec(format); match; match = pattern.exec(format)) {
+        if (match.index > last) this.tokens.push({ literal: format.slice(last, match.index) });
+        this.tokens.push({ token: match[0] });
+        last = match.index + match[0].length;
+      }
+      if (last < format.length) this.tokens.push({ literal: format.slice(last) });
+    }
+  }
+
+  parse(text: string): boolean {
+    this.ambiguous = false;
+    this.failure = 'INVALID';
+    const value = text.trim();
+    if (value.length === 0) return false;
+    switch (this.format) {
+      case 'iso8601':
+        return this.parseIso(value);
+      case 'epoch_seconds':
+      case 'epoch_millis': {
+        if (!/^-?\d+(\.\d+)?$/.test(value)) return false;
+        const ms = Number(value) * (this.format === 'epoch_seconds' ? 1000 : 1);
+        this.utcMs = ms;
+        this.wallMs = ms + this.zone.offsetAt(ms) * MINUTE;
+        return true;
+      }
+      default:
+        return this.parsePattern(value);
+    }
+  }
+
+  private finish(
+    year: number,
+    month: number,
+    day: number,
+    hour: number,
+    minute: number,
+    second: number,
+    millis: number,
+    offsetMinutes: number | undefined,
+  ): boolean {
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+    if (hour > 23 || minute > 59 || second > 59) return false;
+    const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+    this.wallMs = wall;
+    if (offsetMinutes !== undefined) {
+      this.utcMs = wall - offsetMinutes * MINUTE;
+      return true;
+    }
+    const utc = this.zone.toUtc(wall);
+    if (Number.isNaN(utc)) {
+      this.failure = 'NONEXISTENT';
+      return false;
+    }
+    this.utcMs = utc;
+    this.ambiguous = this.zone.laterOf(wall) !== undefined;
+    return true;
+  }
+
+  private parseIso(s: string): boolean {
+    const match =
+      /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+        s,
+      );
+    if (!match) return false;
+    const offset = match[8] === undefined ? undefined : parseOffset(match[8]);
+    if (offset === null) return false;
+    return this.finish(
+      Number(match[1]),
+      Number(match[2]),
+      Number(match[3]),
+      Number(match[4] ?? 0),
+      Number(match[5] ?? 0),
+      Number(match[6] ?? 0),
+      match[7] ? Number(match[7].slice(0, 3).padEnd(3, '0')) : 0,
+      offset,
+    );
+  }
+
+  private parsePattern(s: string): boolean {
+    let pos = 0;
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let millis = 0;
+    let offset: number | undefined;
+    let pm: boolean | undefined;
+    const digits = (min: number, max: number): number => {
+      let end = pos;
+      while (end < s.length && end - pos < max && s.charCodeAt(end) >= 48 && s.charCodeAt(end) <= 57) end++;
+      if (end - pos < min) return -1;
+      const value = Number(s.slice(pos, end));
+      pos = end;
+      return value;
+    };
+    for (const part of this.tokens) {
+      if ('literal' in part) {
+        for (const ch of part.literal) {
+          if (ch === ' ') {
+            if (s[pos] !== ' ') return false;
+            while (s[pos] === ' ') pos++;
+          } else if (s[pos++] !== ch) return false;
+        }
+        continue;
+      }
+      let value: number;
+      switch (part.token) {
+        case 'yyyy':
+          year = value = digits(4, 4);
+          break;
+        case 'yy':
+          value = digits(2, 2);
+          year = 2000 + value;
+          break;
+        case 'MMM': {
+          const index = MONTHS.indexOf(s.slice(pos, pos + 3).toLowerCase());
+          value = index;
+          month = index + 1;
+          pos += 3;
+          break;
+        }
+        case 'MM':
+          month = value = digits(1, 2);
+          break;
+        case 'dd':
+          day = value = digits(1, 2);
+          break;
+        case 'HH':
+        case 'hh':
+          hour = value = digits(1, 2);
+          break;
+        case 'mm':
+          minute = value = digits(1, 2);
+          break;
+        case 'ss':
+          second = value = digits(1, 2);
+          break;
+        case 'SSS':
+          millis = value = digits(3, 3);
+          break;
+        case 'a': {
+          const marker = s.slice(pos, pos + 2).toUpperCase();
+          value = marker === 'AM' || marker === 'PM' ? 0 : -1;
+          pm = marker === 'PM';
+          pos += 2;
+          break;
+        }
+        default: {
+          const match = /^(Z|[+-]\d{2}(?::?\d{2})?)/i.exec(s.slice(pos));
+          const parsed = match ? parseOffset(match[1]!) : null;
+          value = parsed === null ? -1 : 0;
+          offset = parsed ?? undefined;
+          pos += match ? match[0].length : 0;
+        }
+      }
+      if (value < 0) return false;
+    }
+    if (pos !== s.length) return false;
+    if (pm !== undefined) {
+      if (hour < 1 || hour > 12) return false;
+      hour = (hour % 12) + (pm ? 12 : 0);
+    }
+    return this.finish(year, month, day, hour, minute, second, millis, offset);
+  }
+}
+
+/** Minutes east of UTC for `Z`, `+01:00`, `+0100` or `+01`; null when malformed. */
+function parseOffset(text: string): number | null {
+  if (text === 'Z' || text === 'z') return 0;
+  const match = /^([+-])(\d{2}):?(\d{2})?$/.exec(text);
+  if (!match) return null;
+  const hours = Number(match[2]);
+  const minutes = Number(match[3] ?? 0);
+  if (hours > 18 || minutes > 59) return null;
+  return (match[1] === '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+/** Local calendar date (YYYY-MM-DD) of a UTC instant in a zone. */
+export function localDate(zone: ZoneResolver, utcMs: number): string {
+  return new Date(utcMs + zone.offsetAt(utcMs) * MINUTE).toISOString().slice(0, 10);
+}
