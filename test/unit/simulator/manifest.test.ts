@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-import { type DefectRecord, type Manifest, simulate } from '../../../lib/simulator';
+import { simulate } from '../../../lib/simulator';
 import {
   contractNumber,
   halfHoursInLocalDay,
@@ -10,6 +10,9 @@ import {
   isValidUkDate,
   listFiles,
   physicalLines,
+  type PlainDefect,
+  type PlainManifest,
+  readManifest,
   readText,
   sha256,
   sizeOf,
@@ -28,7 +31,7 @@ const ceiling = (source: string): number =>
 
 let root: string;
 let remove: () => void;
-let manifest: Manifest;
+let manifest: PlainManifest;
 const textCache = new Map<string, string[]>();
 const linesOf = (rel: string): string[] => {
   let lines = textCache.get(rel);
@@ -38,17 +41,17 @@ const linesOf = (rel: string): string[] => {
   }
   return lines;
 };
-const lineAt = (d: DefectRecord, n: number): string => {
+const lineAt = (d: PlainDefect, n: number): string => {
   const text = linesOf(d.file)[n - 1];
   if (text === undefined) throw new Error(`${d.file} has no line ${n}`);
   return text;
 };
 const sourceOf = (file: string): string => file.split('/')[3] ?? '';
-const rowDefects = (): DefectRecord[] => manifest.defects.filter((d) => d.lines.length > 0);
+const rowDefects = (): PlainDefect[] => manifest.defects.filter((d) => d.lines.length > 0);
 
 beforeAll(async () => {
   ({ dir: root, remove } = tempDir('manifest'));
-  manifest = await simulate(root, {
+  await simulate(root, {
     meters: 24,
     days: 10,
     start: '2025-03-27',
@@ -56,6 +59,7 @@ beforeAll(async () => {
     seed: 'manifest',
     defects: RATE,
   });
+  manifest = readManifest(root);
 });
 afterAll(() => remove());
 
@@ -266,13 +270,14 @@ describe('simulation manifest', () => {
   it('when wide rows get defects on a 46-period day, then values in non-existent periods SP47..SP50 are listed', async () => {
     const dirty = tempDir('wide');
     try {
-      const result = await simulate(dirty.dir, {
+      await simulate(dirty.dir, {
         meters: 300,
         days: 1,
         start: '2025-03-30',
         seed: 'wide',
         defects: 0.5,
       });
+      const result = readManifest(dirty.dir);
       const listed = result.defects.filter((d) => d.kind === 'nonexistent_local_time');
       expect(listed.length).toBeGreaterThan(0);
       for (const d of listed) {
@@ -289,7 +294,8 @@ describe('simulation manifest', () => {
   it('when the defect rate is 0, then the manifest lists no defects and every file is expected to be accepted', async () => {
     const clean = tempDir('clean');
     try {
-      const result = await simulate(clean.dir, { meters: 6, days: 2, seed: 'clean', defects: 0 });
+      await simulate(clean.dir, { meters: 6, days: 2, seed: 'clean', defects: 0 });
+      const result = readManifest(clean.dir);
       expect(result.defects).toEqual([]);
       expect(new Set(result.files.map((f) => f.expected_verdict))).toEqual(new Set(['accepted']));
     } finally {

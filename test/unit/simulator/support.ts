@@ -155,3 +155,36 @@ export function contractNumber(contractText: string, key: string): number {
   if (!match?.[1]) throw new Error(`no ${key} in contract`);
   return Number(match[1]);
 }
+
+/** The manifest as written on disk, with kinds and verdicts as plain strings. */
+export interface PlainDefect {
+  kind: string;
+  verdict: string;
+  file: string;
+  lines: number[];
+  key?: { meter_id: string; channel?: string; interval_start?: string; date?: string };
+  column?: string;
+  original_line?: number;
+  missing_readings?: number;
+  detail: string;
+}
+
+export interface PlainManifest {
+  files: Array<{
+    path: string;
+    dataset: string;
+    source: string;
+    data_date: string;
+    delivery_date: string;
+    format: string;
+    rows: number;
+    bytes: number;
+    sha256: string;
+    expected_verdict: string;
+  }>;
+  defects: PlainDefect[];
+}
+
+export function readManifest(root: string): PlainManifest {
+  return JSON.parse(readFileSync(path.join(root, 'simulation-manifest.json'), 'utf8')) as PlainManifest;
+}
