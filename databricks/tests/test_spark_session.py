@@ -1,0 +1,40 @@
+"""The local session gets Delta from the jars set-up resolved, and never resolves anything itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from lakewatt.spark import DeltaJarsMissingError, delta_jars, expected_delta_jar, get_spark
+
+
+def test_when_the_delta_jars_are_missing_then_the_error_is_one_line_telling_to_run_setup(tmp_path: Path):
+    with pytest.raises(DeltaJarsMissingError, match="make setup") as raised:
+        delta_jars(tmp_path)
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert str(tmp_path) in message
+    assert expected_delta_jar() in message
+
+
+def test_when_the_session_starts_then_delta_comes_from_local_jar_files_not_from_a_package_resolver(
+    spark: SparkSession,
+):
+    jars = spark.conf.get("spark.jars").split(",")
+
+    assert spark.conf.get("spark.jars.packages", "") == ""
+    assert spark.conf.get("spark.jars.ivy", "") == ""
+    assert any(Path(jar).name == expected_delta_jar() for jar in jars)
+    assert all(Path(jar).is_file() for jar in jars)
+
+
+def test_when_the_session_starts_then_it_runs_spark_4_1_like_databricks_runtime_18(spark: SparkSession):
+    assert spark.version.startswith("4.1.")
+    assert expected_delta_jar().startswith("delta-spark_4.1_2.13-")
+
+
+def test_when_a_session_is_active_then_get_spark_returns_it(spark: SparkSession):
+    assert get_spark() is spark
