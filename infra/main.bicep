@@ -199,51 +199,73 @@ module functionIdentity 'modules/identity.bicep' = {
   }
 }
 
-var lakeSettings = {
-  location: location
-  tags: tags
-  skuName: lakeSkuName
-  blobSoftDeleteDays: blobSoftDeleteDays
-  containerSoftDeleteDays: containerSoftDeleteDays
-  stagingRetentionDays: stagingRetentionDays
-  quarantineRetentionDays: quarantineRetentionDays
-  deadLetterRetentionDays: deadLetterRetentionDays
-  bronzeCoolAfterDays: bronzeCoolAfterDays
-  bronzeColdAfterDays: bronzeColdAfterDays
-  deadLetterContainerName: deadLetterContainerName
-  publicNetworkAccess: lakePublicNetworkAccess
-}
-
 // The bronze account (bronze, staging, quarantine, audit, dead-letter), and with one shared account also silver
 // and gold. The Function only ever talks to this account (LAKE_BLOB_ENDPOINT).
 module lake 'modules/lake-account.bicep' = {
   name: 'lake-bronze'
   scope: rg
-  params: union(lakeSettings, {
+  params: {
     name: bronzeAccountName
     containers: separateLayerAccounts ? functionContainers : allLakeContainers
+    location: location
+    tags: tags
+    skuName: lakeSkuName
+    blobSoftDeleteDays: blobSoftDeleteDays
+    containerSoftDeleteDays: containerSoftDeleteDays
+    stagingRetentionDays: stagingRetentionDays
+    quarantineRetentionDays: quarantineRetentionDays
+    deadLetterRetentionDays: deadLetterRetentionDays
+    bronzeCoolAfterDays: bronzeCoolAfterDays
+    bronzeColdAfterDays: bronzeColdAfterDays
+    deadLetterContainerName: deadLetterContainerName
+    publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
-  })
+  }
 }
 
+// With separateLayerAccounts, silver and gold live in accounts of their own (same settings, own access logs).
 module lakeSilver 'modules/lake-account.bicep' = if (separateLayerAccounts) {
   name: 'lake-silver'
   scope: rg
-  params: union(lakeSettings, {
+  params: {
     name: silverAccountName
     containers: ['silver']
+    location: location
+    tags: tags
+    skuName: lakeSkuName
+    blobSoftDeleteDays: blobSoftDeleteDays
+    containerSoftDeleteDays: containerSoftDeleteDays
+    stagingRetentionDays: stagingRetentionDays
+    quarantineRetentionDays: quarantineRetentionDays
+    deadLetterRetentionDays: deadLetterRetentionDays
+    bronzeCoolAfterDays: bronzeCoolAfterDays
+    bronzeColdAfterDays: bronzeColdAfterDays
+    deadLetterContainerName: deadLetterContainerName
+    publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
-  })
+  }
 }
 
 module lakeGold 'modules/lake-account.bicep' = if (separateLayerAccounts) {
   name: 'lake-gold'
   scope: rg
-  params: union(lakeSettings, {
+  params: {
     name: goldAccountName
     containers: ['gold']
+    location: location
+    tags: tags
+    skuName: lakeSkuName
+    blobSoftDeleteDays: blobSoftDeleteDays
+    containerSoftDeleteDays: containerSoftDeleteDays
+    stagingRetentionDays: stagingRetentionDays
+    quarantineRetentionDays: quarantineRetentionDays
+    deadLetterRetentionDays: deadLetterRetentionDays
+    bronzeCoolAfterDays: bronzeCoolAfterDays
+    bronzeColdAfterDays: bronzeColdAfterDays
+    deadLetterContainerName: deadLetterContainerName
+    publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
-  })
+  }
 }
 
 module hostStorage 'modules/host-storage.bicep' = {

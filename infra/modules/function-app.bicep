@@ -2,7 +2,7 @@
 // storage, lake, Key Vault references, Application Insights, Databricks). No connection string or key is
 // stored anywhere: every connection is identity-based.
 
-import { roleIds, roleDefinitionId } from 'roles.bicep'
+import { roleIds } from 'roles.bicep'
 
 @description('Function App name.')
 param name string
@@ -222,7 +222,7 @@ resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01'
   name: guid(applicationInsights.id, identityPrincipalId, roleIds.monitoringMetricsPublisher)
   scope: applicationInsights
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.monitoringMetricsPublisher)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -2,7 +2,7 @@
 // Durable Functions task hub (queues, tables, leases). Never holds lake data. No shared keys either: the
 // runtime connects with the user-assigned identity (AzureWebJobsStorage__credential = managedidentity).
 
-import { roleIds, roleDefinitionId } from 'roles.bicep'
+import { roleIds } from 'roles.bicep'
 
 @description('Storage account name (3-24 lowercase letters and digits).')
 param name string
@@ -58,7 +58,7 @@ resource functionHostBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   name: guid(account.id, functionPrincipalId, roleIds.storageBlobDataContributor)
   scope: account
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -69,7 +69,7 @@ resource functionHostQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   name: guid(account.id, functionPrincipalId, roleIds.storageQueueDataContributor)
   scope: account
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageQueueDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -80,7 +80,7 @@ resource functionHostTable 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   name: guid(account.id, functionPrincipalId, roleIds.storageTableDataContributor)
   scope: account
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageTableDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }

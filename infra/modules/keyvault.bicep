@@ -3,7 +3,7 @@
 // secret scope). Two vaults keep each reader away from the other's secrets without per-secret conditions.
 // RBAC authorization, purge protection, audit log to Log Analytics.
 
-import { roleIds, roleDefinitionId } from 'roles.bicep'
+import { roleIds } from 'roles.bicep'
 
 @description('Key Vault name (3-24 characters).')
 @minLength(3)
@@ -64,7 +64,7 @@ resource readerCanGetSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(vault.id, readerPrincipalId, roleIds.keyVaultSecretsUser)
   scope: vault
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.keyVaultSecretsUser)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
     principalId: readerPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -74,7 +74,7 @@ resource deployerSetsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(vault.id, deployerPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: vault
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.keyVaultSecretsOfficer)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsOfficer)
     principalId: deployerPrincipalId
     principalType: deployerPrincipalType
   }

@@ -11,7 +11,7 @@
 // ("write" is Storage Blob Data Contributor, which includes read.) Role-assignment names are
 // guid(scope, principal, role) so re-deploying is idempotent and two grants never collide.
 
-import { roleIds, roleDefinitionId } from 'roles.bicep'
+import { roleIds } from 'roles.bicep'
 
 @description('Account holding bronze, staging, quarantine, audit and the dead-letter container.')
 param bronzeAccountName string
@@ -89,7 +89,7 @@ resource functionReadsBronze 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(bronze.id, functionPrincipalId, roleIds.storageBlobDataReader)
   scope: bronze
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -99,7 +99,7 @@ resource functionWritesStaging 'Microsoft.Authorization/roleAssignments@2022-04-
   name: guid(staging.id, functionPrincipalId, roleIds.storageBlobDataContributor)
   scope: staging
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -109,7 +109,7 @@ resource functionWritesQuarantine 'Microsoft.Authorization/roleAssignments@2022-
   name: guid(quarantine.id, functionPrincipalId, roleIds.storageBlobDataContributor)
   scope: quarantine
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -119,7 +119,7 @@ resource functionWritesAudit 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(audit.id, functionPrincipalId, roleIds.storageBlobDataContributor)
   scope: audit
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
     conditionVersion: '2.0'
@@ -133,7 +133,7 @@ resource connectorReadsBronze 'Microsoft.Authorization/roleAssignments@2022-04-0
   name: guid(bronze.id, connectorPrincipalId, roleIds.storageBlobDataReader)
   scope: bronze
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: connectorPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -143,7 +143,7 @@ resource connectorReadsStaging 'Microsoft.Authorization/roleAssignments@2022-04-
   name: guid(staging.id, connectorPrincipalId, roleIds.storageBlobDataReader)
   scope: staging
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: connectorPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -153,7 +153,7 @@ resource connectorWritesSilver 'Microsoft.Authorization/roleAssignments@2022-04-
   name: guid(silver.id, connectorPrincipalId, roleIds.storageBlobDataContributor)
   scope: silver
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: connectorPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -163,7 +163,7 @@ resource connectorWritesGold 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(gold.id, connectorPrincipalId, roleIds.storageBlobDataContributor)
   scope: gold
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: connectorPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -173,7 +173,7 @@ resource connectorWritesManifests 'Microsoft.Authorization/roleAssignments@2022-
   name: guid(audit.id, connectorPrincipalId, roleIds.storageBlobDataContributor)
   scope: audit
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: connectorPrincipalId
     principalType: 'ServicePrincipal'
     conditionVersion: '2.0'
@@ -187,7 +187,7 @@ resource analystsReadGold 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   name: guid(gold.id, analystsGroupObjectId, roleIds.storageBlobDataReader)
   scope: gold
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: analystsGroupObjectId
     principalType: 'Group'
   }
@@ -199,7 +199,7 @@ resource sourcesWriteLanding 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(bronze.id, sourceWritersGroupObjectId, roleIds.storageBlobDataContributor)
   scope: bronze
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: sourceWritersGroupObjectId
     principalType: 'Group'
     conditionVersion: '2.0'
@@ -213,7 +213,7 @@ resource eventGridWritesDeadLetter 'Microsoft.Authorization/roleAssignments@2022
   name: guid(deadLetter.id, eventGridPrincipalId, roleIds.storageBlobDataContributor)
   scope: deadLetter
   properties: {
-    roleDefinitionId: roleDefinitionId(roleIds.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: eventGridPrincipalId
     principalType: 'ServicePrincipal'
   }

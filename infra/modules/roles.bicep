@@ -20,7 +20,3 @@ var roleIds = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
 
-@export()
-@description('Full ARM id of a built-in role definition.')
-func roleDefinitionId(roleId string) string =>
-  subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)

@@ -142,12 +142,16 @@ describe('storage accounts are secure by default', () => {
   test('when separate layer accounts are asked for, then silver and gold get their own HNS accounts', () => {
     const silver = main.modules.find((m) => m.symbol === 'lakeSilver');
     const gold = main.modules.find((m) => m.symbol === 'lakeGold');
+    const lake = main.modules.find((m) => m.symbol === 'lake');
 
     expect(main.params.get('separateLayerAccounts')?.type).toBe('bool');
     expect(silver?.source).toBe('modules/lake-account.bicep');
     expect(silver?.conditional).toBe(true);
-    expect(prop(silver?.body, 'params')?.text).toContain("containers: ['silver']");
+    expect(prop(silver?.body, 'params.containers')?.text).toBe("['silver']");
     expect(gold?.conditional).toBe(true);
-    expect(prop(gold?.body, 'params')?.text).toContain("containers: ['gold']");
+    expect(prop(gold?.body, 'params.containers')?.text).toBe("['gold']");
+    expect(prop(lake?.body, 'params.containers')?.text).toBe(
+      'separateLayerAccounts ? functionContainers : allLakeContainers',
+    );
   });
 });
