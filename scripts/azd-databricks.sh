@@ -98,11 +98,24 @@ for pair in \
   "silver_storage_account=$LAKE_SILVER_STORAGE_ACCOUNT" \
   "gold_storage_account=$LAKE_GOLD_STORAGE_ACCOUNT" \
   "access_connector_id=$DATABRICKS_ACCESS_CONNECTOR_ID" \
+  "bronze_root=$(dfs bronze "$LAKE_STORAGE_ACCOUNT")" \
+  "staging_root=$(dfs staging "$LAKE_STORAGE_ACCOUNT")" \
+  "silver_root=$(dfs silver "$LAKE_SILVER_STORAGE_ACCOUNT")" \
+  "gold_root=$(dfs gold "$LAKE_GOLD_STORAGE_ACCOUNT")" \
+  "audit_root=$(dfs audit "$LAKE_STORAGE_ACCOUNT")" \
   "secret_scope=lakewatt" \
+  "pii_secret_scope=lakewatt" \
+  "pii_secret_key=${PII_HASH_KEY_SECRET_NAME:-pii-hash-key}" \
   "function_service_principal=$fn_app_id"; do
   name=${pair%%=*}
   case " $declared " in
   *" $name "*) set -- "$@" --var="$pair" ;;
+  esac
+done
+for name in $declared; do
+  case "$*" in
+  *"--var=$name="*) ;;
+  *) log "bundle variable $name not set by this hook (its default in databricks.yml applies)" ;;
   esac
 done
 log "databricks bundle $*"
