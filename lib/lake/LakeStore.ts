@@ -72,8 +72,9 @@ export interface LakeStore {
   move(from: LakeRef, to: LakeRef, options?: TransferOptions): Promise<WriteResult>;
 
   /**
-   * Deletes an object. Returns true if it deleted one, false if there was none (idempotent). With `ifMatch`,
-   * deletes only that version (a different version: PreconditionFailedError).
+   * Deletes an object. Returns true if it deleted one, false if there was none (idempotent, so a retry after
+   * a timeout does not fail). With `ifMatch`, deletes only that version: a different version raises
+   * PreconditionFailedError, no object at all returns false.
    */
   delete(container: string, path: string, options?: ConditionalOptions): Promise<boolean>;
 

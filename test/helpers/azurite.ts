@@ -169,14 +169,17 @@ async function waitUntilAnswering(child: ChildProcess, port: number, output: () 
   );
 }
 
-/** True once anything answers HTTP on the port (Azurite replies 400/403 to an anonymous request). */
+/**
+ * True once Azurite answers HTTP on the port (it replies 400 to an anonymous request, with a
+ * `Server: Azurite-Blob/...` header). Another server that took the port in a race does not count.
+ */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const request = http.get(
-      { host: '127.0.0.1', port, path: `/${AZURITE_ACCOUNT}?comp=list`, timeout: 1000 },
+      { host: '127.0.0.1', port, path: `/${AZURITE_ACCOUNT}?comp=list`, timeout: 1000, agent: false },
       (res) => {
         res.resume();
-        resolve(true);
+        resolve(String(res.headers.server ?? '').startsWith('Azurite'));
       },
     );
     request.on('error', () => resolve(false));
