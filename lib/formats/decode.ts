@@ -27,6 +27,8 @@ export interface DecodeStats {
 }
 
 const GZIP_MAGIC_0 = 0x1f;
+// A UTF-16 byte-order mark that went through a lossy UTF-8 conversion: two U+FFFD characters.
+const LOST_BOM = Buffer.from([0xef, 0xbf, 0xbd, 0xef, 0xbf, 0xbd]);
 const GZIP_MAGIC_1 = 0x8b;
 // Below this many decompressed bytes the ratio check is skipped: tiny files compress absurdly well.
 const RATIO_CHECK_FLOOR = 1 << 20;
@@ -94,6 +96,12 @@ function detectEncoding(
   if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', bomLength: 2 };
   if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', bomLength: 2 };
   if (declared === 'utf-16le' || declared === 'utf-16be') return { encoding: declared, bomLength: 0 };
+  if (head.length >= 8 && head.subarray(0, 6).equals(LOST_BOM) && (head[7] === 0 || head[6] === 0)) {
+    throw new FileRejection(
+      'ENCODING_UNSUPPORTED',
+      'UTF-16 text whose byte-order mark was replaced by two U+FFFD characters (a lossy conversion)',
+    );
+  }
   // No byte-order mark: NUL bytes in every other position are UTF-16 without a BOM, which we refuse
   // rather than guess; any other NUL is binary content.
   const sample = head.subarray(0, 4096);

@@ -232,7 +232,8 @@ class FileValidator {
         : []),
     ];
     const missing = wanted.filter((name) => find(name) === undefined);
-    if (missing.length === wanted.length && header.some((field) => /^\s*[-+]?\d/.test(field))) {
+    const numeric = header.filter((field) => /^\s*[-+]?\d+(?:\.\d+)?\s*$/.test(field)).length;
+    if (missing.length === wanted.length && numeric * 2 >= header.length) {
       throw new FileRejection(
         'HEADER_MISSING',
         `the first line looks like data: ${describe(header.slice(0, 3).join(','))}`,

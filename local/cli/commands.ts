@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 
 import { registerExportSchemas } from './exportSchemas';
 import { registerSimulate } from './simulate';
+import { registerValidate } from './validate';
 
 /** Every subcommand registers itself here, one module per command. */
 export function registerCommands(program: Command): void {
   registerExportSchemas(program);
   registerSimulate(program);
+  registerValidate(program);
 }

@@ -1,0 +1,193 @@
+import { PassThrough, type Readable } from 'node:stream';
+
+import { datasetColumns } from '../contracts/datasets';
+import type { SourceContract } from '../contracts/sources';
+import { ParquetWriter } from '../formats/parquet/ParquetWriter';
+import { type LakeStore, NotFoundError } from '../lake';
+import { validateStream, type ValidationLimits } from './engine';
+import type { RejectedRow, ValidationReport } from './report';
+import { validationReportSchema } from './report';
+
+/**
+ * validateAndStage: runs one file through the engine and writes its outputs to the lake.
+ *
+ *   accepted / accepted_with_rejections:
+ *     staging/{dataset}/{instanceId}/part-00000.parquet   canonical rows, typed, with lineage
+ *     staging/{dataset}/{instanceId}/_report.json         the validation report, written last (commit marker)
+ *     quarantine/{dataset}/{instanceId}/rejected.ndjson   rejected rows with reasons (if any)
+ *   rejected:
+ *     quarantine/{dataset}/{instanceId}/{file name}       the whole original file
+ *     quarantine/{dataset}/{instanceId}/rejected.ndjson   rejected rows seen before the verdict (if any)
+ *     quarantine/{dataset}/{instanceId}/_report.json      the report with its reasons (commit marker)
+ *
+ * Idempotent: a retry with the same instance id returns the committed report without redoing work, and a
+ * retry after a crash first removes the half-finished outputs of the earlier attempt. Readers trust a
+ * folder only once its `_report.json` exists.
+ */
+
+export interface StageRequest {
+  contract: SourceContract;
+  instanceId: string;
+  now: Date;
+  limits: ValidationLimits;
+  file: { path: string; etag: string; name: string };
+  /** Opens the file's bytes, pinned to `file.etag` where the store supports it. */
+  open(): Promise<Readable>;
+  /** Copies the whole original file to the given quarantine path (used when the file is rejected). */
+  copyToQuarantine(path: string): Promise<void>;
+}
+
+export const STAGED_PART = 'part-00000.parquet';
+export const REPORT_FILE = '_report.json';
+export const REJECTED_FILE = 'rejected.ndjson';
+
+export function stagingPrefix(dataset: string, instanceId: string): string {
+  return `${dataset}/${instanceId}/`;
+}
+
+/** A create-only upload fed chunk by chunk, with backpressure, that can be abandoned without a trace. */
+class LakeUpload {
+  private readonly stream = new PassThrough({ highWaterMark: 1 << 20 });
+  private readonly done: Promise<unknown>;
+  private failure: unknown;
+
+  constructor(lake: LakeStore, container: string, path: string, contentType: string) {
+    // The store reports stream failures through its promise; keep the stream's own event from crashing us.
+    this.stream.on('error', () => undefined);
+    this.done = lake.createOnly(container, path, this.stream, { contentType }).catch((error: unknown) => {
+      this.failure = error;
+      throw error;
+    });
+    // The failure is reported by end() or write(); avoid an unhandled rejection meanwhile.
+    this.done.catch(() => undefined);
+  }
+
+  async write(chunk: Buffer | string): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.stream.write(chunk)) return;
+    await Promise.race([
+      new Promise<void>((resolve) => this.stream.once('drain', resolve)),
+      this.done.then(
+        () => undefined,
+        (error: unknown) => {
+          throw error;
+        },
+      ),
+    ]);
+  }
+
+  async end(): Promise<void> {
+    this.stream.end();
+    await this.done;
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy(new Error('upload abandoned: the file was rejected'));
+    await this.done.catch(() => undefined);
+  }
+}
+
+async function readReport(
+  lake: LakeStore,
+  container: string,
+  path: string,
+): Promise<ValidationReport | undefined> {
+  try {
+    const object = await lake.read(container, path);
+    return validationReportSchema.parse(JSON.parse(object.data.toString('utf8')));
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function removePrefix(lake: LakeStore, container: string, prefix: string): Promise<void> {
+  const paths: string[] = [];
+  try {
+    for await (const entry of lake.list(container, prefix)) paths.push(entry.path);
+  } catch (error) {
+    if (error instanceof NotFoundError) return;
+    throw error;
+  }
+  for (const path of paths) await lake.delete(container, path);
+}
+
+export async function validateAndStage(lake: LakeStore, request: StageRequest): Promise<ValidationReport> {
+  const { contract, instanceId } = request;
+  const prefix = stagingPrefix(contract.dataset, instanceId);
+  const committed =
+    (await readReport(lake, 'staging', `${prefix}${REPORT_FILE}`)) ??
+    (await readReport(lake, 'quarantine', `${prefix}${REPORT_FILE}`));
+  if (committed) return committed;
+  await removePrefix(lake, 'staging', prefix);
+  await removePrefix(lake, 'quarantine', prefix);
+
+  const staged = new LakeUpload(lake, 'staging', `${prefix}${STAGED_PART}`, 'application/vnd.apache.parquet');
+  let rejected: LakeUpload | undefined;
+  let pendingRejected: string[] = [];
+  const columns = datasetColumns(contract.dataset);
+  const writer = new ParquetWriter(
+    columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+    (chunk) => staged.write(chunk),
+    {
+      compression: 'gzip',
+      metadata: {
+        'lakewatt.dataset': contract.dataset,
+        'lakewatt.source': contract.source,
+        'lakewatt.instance_id': instanceId,
+        'lakewatt.source_file': request.file.path,
+        'lakewatt.source_etag': request.file.etag,
+      },
+    },
+  );
+
+  const flushRejected = async (): Promise<void> => {
+    if (pendingRejected.length === 0) return;
+    rejected ??= new LakeUpload(lake, 'quarantine', `${prefix}${REJECTED_FILE}`, 'application/x-ndjson');
+    const text = pendingRejected.join('');
+    pendingRejected = [];
+    await rejected.write(text);
+  };
+
+  let report: ValidationReport;
+  try {
+    const source = await request.open();
+    report = await validateStream(
+      {
+        source,
+        contract,
+        file: { path: request.file.path, etag: request.file.etag },
+        instanceId,
+        now: request.now,
+        limits: request.limits,
+      },
+      {
+        writeBatch: (batch) => writer.writeBatch(batch),
+        writeRejected: (row: RejectedRow) => void pendingRejected.push(`${JSON.stringify(row)}\n`),
+        flush: flushRejected,
+      },
+    );
+    await flushRejected();
+  } catch (error) {
+    await staged.abort();
+    await rejected?.abort();
+    throw error;
+  }
+
+  if (report.verdict === 'rejected') {
+    await staged.abort();
+    await rejected?.end();
+    await request.copyToQuarantine(`${prefix}${request.file.name}`);
+    await lake.createOnly('quarantine', `${prefix}${REPORT_FILE}`, `${JSON.stringify(report, null, 2)}\n`, {
+      contentType: 'application/json',
+    });
+    return report;
+  }
+  await writer.finish();
+  await staged.end();
+  await rejected?.end();
+  await lake.createOnly('staging', `${prefix}${REPORT_FILE}`, `${JSON.stringify(report, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+  return report;
+}
