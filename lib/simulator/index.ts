@@ -1,4 +1,5 @@
 /** Data simulator: public entry points. */
+import { UsageError } from '../errors';
 import type { Manifest } from './manifest';
 import { checkOptions, DEFAULT_OPTIONS, type SimulationOptions } from './options';
 import { planSimulation } from './plan';
@@ -13,6 +14,6 @@ export { planSimulation } from './plan';
 export async function simulate(outDir: string, options: Partial<SimulationOptions> = {}): Promise<Manifest> {
   const full: SimulationOptions = { ...DEFAULT_OPTIONS, ...options };
   const problems = checkOptions(full);
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
   return writeSimulation(outDir, planSimulation(full));
 }
