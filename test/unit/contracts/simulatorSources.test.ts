@@ -152,8 +152,9 @@ describe('source contracts of the simulator', () => {
     expect(contractFor('meter_readings', 'uk_hh_wide').timestamp.timezone).toBe('Europe/London');
     const wide = contractFor('meter_readings', 'uk_hh_wide').layout;
     expect(wide.kind === 'wide' ? [wide.addressing, wide.value_columns.length] : []).toEqual(['period', 50]);
-    for (const c of contracts.filter((c) => c.dataset === 'meter_readings'))
-      expect(c.max_kwh_per_interval).toBe(1000);
-    for (const c of contracts) expect(c.max_rejected_share).toBe(0.05);
+    const simulated = ['headend_utc', 'uk_hh_wide', 'smartfeed'].map((s) => contractFor('meter_readings', s));
+    for (const c of simulated) expect(c.max_kwh_per_interval).toBe(1000);
+    const all = [...simulated, contractFor('customers', 'crm'), contractFor('contracts', 'billing')];
+    for (const c of [...all, contractFor('prices', 'dayahead')]) expect(c.max_rejected_share).toBe(0.05);
   });
 });
