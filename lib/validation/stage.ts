@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 
 import { datasetColumns } from '../contracts/datasets';
 import type { SourceContract } from '../contracts/sources';
+import { ensureError } from '../errors';
 import { ParquetWriter } from '../formats/parquet/ParquetWriter';
 import { type LakeStore, NotFoundError } from '../lake';
 import { validateStream, type ValidationLimits } from './engine';
@@ -49,31 +50,28 @@ export function stagingPrefix(dataset: string, instanceId: string): string {
 class LakeUpload {
   private readonly stream = new PassThrough({ highWaterMark: 1 << 20 });
   private readonly done: Promise<unknown>;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(lake: LakeStore, container: string, path: string, contentType: string) {
     // The store reports stream failures through its promise; keep the stream's own event from crashing us.
     this.stream.on('error', () => undefined);
     this.done = lake.createOnly(container, path, this.stream, { contentType }).catch((error: unknown) => {
-      this.failure = error;
-      throw error;
+      this.failure = ensureError(error);
+      throw this.failure;
     });
     // The failure is reported by end() or write(); avoid an unhandled rejection meanwhile.
     this.done.catch(() => undefined);
   }
 
-  async write(chunk: Buffer | string): Promise<void> {
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure;
+  }
+
+  async write(chunk: Buffer | string): Promise<void> {
+    this.throwIfFailed();
     if (this.stream.write(chunk)) return;
-    await Promise.race([
-      new Promise<void>((resolve) => this.stream.once('drain', resolve)),
-      this.done.then(
-        () => undefined,
-        (error: unknown) => {
-          throw error;
-        },
-      ),
-    ]);
+    await Promise.race([new Promise<void>((resolve) => this.stream.once('drain', resolve)), this.done]);
+    this.throwIfFailed();
   }
 
   async end(): Promise<void> {

@@ -76,7 +76,7 @@ describe('source contracts', () => {
   });
 
   it('when a timestamp pattern uses an unknown token, then timestamp.format is named', () => {
-    expect(issuesOf({ ...longCsv, timestamp: { format: 'yyyy-MM-dd hh:mm' } })[0]).toMatch(
+    expect(issuesOf({ ...longCsv, timestamp: { format: 'yyyy-MM-dd QQ:mm' } })[0]).toMatch(
       /^timestamp\.format:/,
     );
   });
