@@ -15,6 +15,8 @@ fail() {
 
 [ -x "$VENV/bin/python" ] || fail ".venv is missing; run make setup (or scripts/setup-python.sh)"
 export LAKEWATT_DELTA_JARS="${LAKEWATT_DELTA_JARS:-$ROOT/.tools/jars}"
+ls "$LAKEWATT_DELTA_JARS"/delta-spark_*.jar >/dev/null 2>&1 ||
+  fail "no Delta jars in $LAKEWATT_DELTA_JARS; run make setup (or scripts/setup-python.sh)"
 export TZ=UTC
 export PYSPARK_PYTHON="$VENV/bin/python"
 export PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
