@@ -60,7 +60,7 @@ export class LineSplitter {
       }
       if (lf === -1) {
         this.pending += chunk.slice(start);
-        if (this.pending.length > this.maxLineLength) this.tooLong();
+        if (this.pending.length > this.maxLineLength) this.tooLong(this.stats.lines + 1);
         return;
       }
       this.stats.lf++;
@@ -85,16 +85,13 @@ export class LineSplitter {
     return [this.stats.lf, this.stats.crlf, this.stats.cr].filter((n) => n > 0).length > 1;
   }
 
-  private tooLong(): never {
-    throw new FileRejection(
-      'LINE_TOO_LONG',
-      `line ${this.stats.lines + 1} is over ${this.maxLineLength} characters`,
-    );
+  private tooLong(lineNumber: number): never {
+    throw new FileRejection('LINE_TOO_LONG', `line ${lineNumber} is over ${this.maxLineLength} characters`);
   }
 
   private emit(line: string, onLine: LineHandler): void {
     this.stats.lines++;
-    if (line.length > this.maxLineLength) this.tooLong();
+    if (line.length > this.maxLineLength) this.tooLong(this.stats.lines);
     if (line.length === 0 || line.trim().length === 0) {
       this.stats.blankLines++;
       return;

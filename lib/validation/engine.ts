@@ -5,7 +5,7 @@ import { type DecodeLimits, TextFileDecoder } from '../formats/decode';
 import { LineSplitter } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
 import { fingerprint, KeyDuplicates, TimeSeriesDuplicates } from './duplicates';
-import { FILE_REASONS, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
+import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
 import { RAW_LINE_LIMIT, type RejectedRow, VALIDATION_REPORT_VERSION, type ValidationReport } from './report';
 import { TimestampParser, ZoneResolver } from './timestamps';
 
@@ -232,7 +232,10 @@ class FileValidator {
         : []),
     ];
     const missing = wanted.filter((name) => find(name) === undefined);
-    const numeric = header.filter((field) => /^\s*[-+]?\d+(?:\.\d+)?\s*$/.test(field)).length;
+    // Data, not names: plain numbers and dates/timestamps (clock labels such as "00:30" are names).
+    const numeric = header.filter((field) =>
+      /^\s*(?:[-+]?\d+(?:\.\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\S*)\s*$/.test(field),
+    ).length;
     if (missing.length === wanted.length && numeric * 2 >= header.length) {
       throw new FileRejection(
         'HEADER_MISSING',
@@ -878,6 +881,59 @@ class FileValidator {
     this.pendingRejections = 0;
     await this.sinks.flush();
   }
+}
+
+/**
+ * The report of a file rejected before any byte was read (for example an unsafe name): identity and reason,
+ * nothing counted.
+ */
+export function rejectedUnread(
+  input: Omit<ValidationInput, 'source'>,
+  code: FileReasonCode,
+  detail: string,
+): ValidationReport {
+  const { contract } = input;
+  return {
+    schemaVersion: VALIDATION_REPORT_VERSION,
+    file: {
+      path: input.file.path,
+      etag: input.file.etag,
+      size: 0,
+      sha256: '',
+      compressed: false,
+      decompressedSize: 0,
+      encoding: null,
+    },
+    contract: {
+      dataset: contract.dataset,
+      source: contract.source,
+      maxRejectedShare: contract.max_rejected_share,
+    },
+    instanceId: input.instanceId,
+    counts: {
+      linesRead: 0,
+      blankLines: 0,
+      rowsRead: 0,
+      rowsValid: 0,
+      rowsRejected: 0,
+      duplicatesDropped: 0,
+      emptyValues: 0,
+      ambiguousTimesResolved: 0,
+    },
+    rejectedShare: 0,
+    ruleFailures: {},
+    columns: {},
+    distinctMeters: null,
+    firstInterval: null,
+    lastInterval: null,
+    affectedDates: [],
+    lineEndings: { lf: 0, crlf: 0, cr: 0, mixed: false },
+    notes: [],
+    performance: { durationMs: 0, bytesPerSecond: 0, rowsPerSecond: 0 },
+    verdict: 'rejected',
+    reasons: [{ code, message: `${FILE_REASONS[code]}: ${detail}` }],
+    startedAt: input.now.toISOString(),
+  };
 }
 
 /** Runs the whole file through the engine and returns its report. */

@@ -4,8 +4,8 @@ import { datasetColumns } from '../contracts/datasets';
 import type { SourceContract } from '../contracts/sources';
 import { ensureError } from '../errors';
 import { ParquetWriter } from '../formats/parquet/ParquetWriter';
-import { type LakeStore, NotFoundError } from '../lake';
-import { validateStream, type ValidationLimits } from './engine';
+import { type LakeStore, NotFoundError, objectPathProblem } from '../lake';
+import { rejectedUnread, validateStream, type ValidationLimits } from './engine';
 import type { RejectedRow, ValidationReport } from './report';
 import { validationReportSchema } from './report';
 
@@ -41,6 +41,8 @@ export interface StageRequest {
 export const STAGED_PART = 'part-00000.parquet';
 export const REPORT_FILE = '_report.json';
 export const REJECTED_FILE = 'rejected.ndjson';
+/** Name the original gets in quarantine when its own name is unsafe. */
+export const QUARANTINED_UNSAFE_NAME = 'original.bin';
 
 export function stagingPrefix(dataset: string, instanceId: string): string {
   return `${dataset}/${instanceId}/`;
@@ -110,6 +112,17 @@ async function removePrefix(lake: LakeStore, container: string, prefix: string):
   for (const path of paths) await lake.delete(container, path);
 }
 
+async function writeReport(
+  lake: LakeStore,
+  container: string,
+  prefix: string,
+  report: ValidationReport,
+): Promise<void> {
+  await lake.createOnly(container, `${prefix}${REPORT_FILE}`, `${JSON.stringify(report, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+}
+
 export async function validateAndStage(lake: LakeStore, request: StageRequest): Promise<ValidationReport> {
   const { contract, instanceId } = request;
   const prefix = stagingPrefix(contract.dataset, instanceId);
@@ -119,6 +132,18 @@ export async function validateAndStage(lake: LakeStore, request: StageRequest): 
   if (committed) return committed;
   await removePrefix(lake, 'staging', prefix);
   await removePrefix(lake, 'quarantine', prefix);
+
+  const nameProblem = objectPathProblem(request.file.name);
+  if (nameProblem) {
+    const report = rejectedUnread(
+      { contract, file: request.file, instanceId, now: request.now, limits: request.limits },
+      'UNSAFE_NAME',
+      `${JSON.stringify(request.file.name.slice(0, 80))}: ${nameProblem}`,
+    );
+    await request.copyToQuarantine(`${prefix}${QUARANTINED_UNSAFE_NAME}`);
+    await writeReport(lake, 'quarantine', prefix, report);
+    return report;
+  }
 
   const staged = new LakeUpload(lake, 'staging', `${prefix}${STAGED_PART}`, 'application/vnd.apache.parquet');
   let rejected: LakeUpload | undefined;
@@ -176,16 +201,12 @@ export async function validateAndStage(lake: LakeStore, request: StageRequest): 
     await staged.abort();
     await rejected?.end();
     await request.copyToQuarantine(`${prefix}${request.file.name}`);
-    await lake.createOnly('quarantine', `${prefix}${REPORT_FILE}`, `${JSON.stringify(report, null, 2)}\n`, {
-      contentType: 'application/json',
-    });
+    await writeReport(lake, 'quarantine', prefix, report);
     return report;
   }
   await writer.finish();
   await staged.end();
   await rejected?.end();
-  await lake.createOnly('staging', `${prefix}${REPORT_FILE}`, `${JSON.stringify(report, null, 2)}\n`, {
-    contentType: 'application/json',
-  });
+  await writeReport(lake, 'staging', prefix, report);
   return report;
 }
