@@ -210,3 +210,23 @@ export async function validateAndStage(lake: LakeStore, request: StageRequest): 
   await writeReport(lake, 'staging', prefix, report);
   return report;
 }
+
+/** A StageRequest for a file already in the lake's bronze container, read and copied pinned to its eTag. */
+export function bronzeStageRequest(
+  lake: LakeStore,
+  params: Omit<StageRequest, 'open' | 'copyToQuarantine' | 'file'> & { path: string; etag: string },
+): StageRequest {
+  const { path, etag, ...rest } = params;
+  return {
+    ...rest,
+    file: { path: `bronze/${path}`, etag, name: path.slice(path.lastIndexOf('/') + 1) },
+    open: async () => (await lake.readStream('bronze', path, { ifMatch: etag })).stream,
+    copyToQuarantine: async (target) => {
+      await lake.copy(
+        { container: 'bronze', path },
+        { container: 'quarantine', path: target },
+        { ifMatch: etag, overwrite: true },
+      );
+    },
+  };
+}
