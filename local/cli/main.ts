@@ -8,6 +8,9 @@ import { registerCommands } from './commands';
  * Exit codes: 0 success, 1 the command ran and its answer is "no" (e.g. a rejected file), 2 usage or
  * configuration error, 3 anything unexpected.
  */
+/** Errors in what the user asked for (flags, settings, contracts), as opposed to answers about data. */
+const USAGE_CODES = new Set(['CONFIG_INVALID', 'CONTRACT_INVALID', 'UNKNOWN_SOURCE']);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const program = new Command('lakewatt')
@@ -31,7 +34,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = error instanceof LakewattError ? error.code : 'UNEXPECTED';
     process.stderr.write(`lakewatt: ${code}: ${error.message}\n`);
     if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
-    if (error instanceof UsageError || code === 'CONFIG_INVALID' || code === 'CONTRACT_INVALID') return 2;
+    if (error instanceof UsageError || USAGE_CODES.has(code)) return 2;
     return error instanceof LakewattError ? 1 : 3;
   }
 }
