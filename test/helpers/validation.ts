@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 
 import { type SourceContract, sourceContractSchema } from '../../lib/contracts/sources';
 import type { ColumnBatch } from '../../lib/formats/parquet/columnBatch';
-import { validateStream,type ValidationLimits } from '../../lib/validation/engine';
+import { validateStream, type ValidationLimits } from '../../lib/validation/engine';
 import type { RejectedRow, ValidationReport } from '../../lib/validation/report';
 
 export const TEST_LIMITS: ValidationLimits = {
