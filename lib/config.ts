@@ -265,10 +265,20 @@ function crossKeyIssues(env: Env): string[] {
  */
 export function loadConfig(source: Record<string, string | undefined> = process.env): LakewattConfig {
   const raw: Record<string, string> = {};
+  const unresolved: string[] = [];
   for (const key of Object.keys(SETTINGS)) {
     const value = source[key];
-    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+    if (value === undefined || value.trim() === '') continue;
+    // App Service leaves a Key Vault reference it could not resolve as its literal text.
+    if (/^@Microsoft\.KeyVault\(/i.test(value.trim())) {
+      unresolved.push(
+        `${key}: the Key Vault reference was not resolved (does the secret exist, and may the app's identity read it?)`,
+      );
+      continue;
+    }
+    raw[key] = value.trim();
   }
+  if (unresolved.length > 0) throw new ConfigError(unresolved);
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(

@@ -114,6 +114,16 @@ describe('loadConfig', () => {
     expect(configErrorOf({ PRICES_SCHEDULE: '15 13 * * *' }).message).toContain('PRICES_SCHEDULE');
   });
 
+  it('when a Key Vault reference was left unresolved, then the key is named instead of used as a value', () => {
+    const error = configErrorOf({
+      PRICES_PROVIDERS: 'entsoe',
+      ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/entsoe/)',
+    });
+    expect(error.issues).toEqual([
+      expect.stringMatching(/^ENTSOE_SECURITY_TOKEN: the Key Vault reference was not resolved/),
+    ]);
+  });
+
   it('when a setting is secret, then it has no default a deployment could silently rely on', () => {
     const secrets = Object.entries(SETTINGS).filter(
       ([, setting]) => 'secret' in setting.meta && setting.meta.secret,
