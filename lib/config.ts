@@ -265,20 +265,21 @@ function crossKeyIssues(env: Env): string[] {
  */
 export function loadConfig(source: Record<string, string | undefined> = process.env): LakewattConfig {
   const raw: Record<string, string> = {};
-  const unresolved: string[] = [];
+  // App Service leaves a Key Vault reference it could not resolve as its literal text: treat it as unset,
+  // and say so if the key turns out to be needed.
+  const unresolved = new Set<string>();
   for (const key of Object.keys(SETTINGS)) {
     const value = source[key];
     if (value === undefined || value.trim() === '') continue;
-    // App Service leaves a Key Vault reference it could not resolve as its literal text.
-    if (/^@Microsoft\.KeyVault\(/i.test(value.trim())) {
-      unresolved.push(
-        `${key}: the Key Vault reference was not resolved (does the secret exist, and may the app's identity read it?)`,
-      );
-      continue;
-    }
-    raw[key] = value.trim();
+    if (/^@Microsoft\.KeyVault\(/i.test(value.trim())) unresolved.add(key);
+    else raw[key] = value.trim();
   }
-  if (unresolved.length > 0) throw new ConfigError(unresolved);
+  const withHints = (issues: string[]): string[] =>
+    issues.map((issue) =>
+      unresolved.has(issue.split(':')[0]!)
+        ? `${issue} (its Key Vault reference was not resolved: does the secret exist, and may the app's identity read it?)`
+        : issue,
+    );
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(
@@ -291,7 +292,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const env = parsed.data;
   const issues = crossKeyIssues(env);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ConfigError(withHints(issues));
 
   const home = path.resolve(env.LAKEWATT_HOME);
   return {
