@@ -114,14 +114,21 @@ describe('loadConfig', () => {
     expect(configErrorOf({ PRICES_SCHEDULE: '15 13 * * *' }).message).toContain('PRICES_SCHEDULE');
   });
 
-  it('when a Key Vault reference was left unresolved, then the key is named instead of used as a value', () => {
+  it('when a needed Key Vault reference was left unresolved, then the key is named with that hint', () => {
     const error = configErrorOf({
       PRICES_PROVIDERS: 'entsoe',
       ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/entsoe/)',
     });
     expect(error.issues).toEqual([
-      expect.stringMatching(/^ENTSOE_SECURITY_TOKEN: the Key Vault reference was not resolved/),
+      expect.stringMatching(/^ENTSOE_SECURITY_TOKEN: .*Key Vault reference was not resolved/),
     ]);
+  });
+
+  it('when an unneeded Key Vault reference was left unresolved, then it is simply unset', () => {
+    const config = loadConfig({
+      ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(VaultName=kv;SecretName=entsoe)',
+    });
+    expect(config.prices.entsoeToken).toBeUndefined();
   });
 
   it('when a setting is secret, then it has no default a deployment could silently rely on', () => {
