@@ -635,6 +635,37 @@ class FileValidator {
   private intervalWallMs = 0;
   private pendingAmbiguousWall: number | undefined;
 
+  /**
+   * The interval start of a converted row: moved to the start of its interval when the source marks ends,
+   * checked against the interval grid of the source's wall clock (`fromWallClock`: long layouts; wide
+   * layouts compute their starts from the grid) and against the plausible range.
+   */
+  private checkIntervalStart(row: number, minutes: number, fromWallClock: boolean): number | undefined {
+    const column = this.batch.numbers[this.columnIndex.interval_start!]!;
+    let start = column[row]!;
+    if (fromWallClock) {
+      if (this.input.contract.timestamp.marks === 'end') start -= minutes * MINUTE;
+      column[row] = start;
+      if (Math.floor(this.intervalWallMs / MINUTE) % minutes !== 0 || this.intervalWallMs % MINUTE !== 0) {
+        this.fail(
+          'TIMESTAMP_MISALIGNED',
+          `interval start is not on a ${minutes}-minute boundary`,
+          'interval_start',
+        );
+        return undefined;
+      }
+    }
+    if (start < MIN_TIME || start >= MAX_TIME) {
+      this.fail(
+        'TIMESTAMP_OUT_OF_RANGE',
+        `${new Date(start).toISOString()} is outside 2000-2100`,
+        'interval_start',
+      );
+      return undefined;
+    }
+    return start;
+  }
+
   /** Dataset rules that look at several columns of a converted row. */
   private checkRow(row: number, lineNumber: number): boolean {
     void lineNumber;
@@ -649,36 +680,22 @@ class FileValidator {
     switch (this.dataset) {
       case 'meter_readings': {
         const minutes = n('interval_minutes');
-        let start = n('interval_start');
         if (!wide) {
           const ambiguousWall = this.pendingAmbiguousWall;
           this.pendingAmbiguousWall = undefined;
           if (ambiguousWall !== undefined) {
             // Fall-back overlap: the first reading of a wall-clock time is the earlier instant, a second
-            // reading of the same meter, channel and wall time is the later one (docs/sources.md).
+            // reading of the same meter, channel and wall time is the later one (docs/validation.md).
             const key = `${s('meter_id')}|${s('channel')}|${ambiguousWall}`;
-            if (this.ambiguousSeen.has(key)) start = this.zone.laterOf(ambiguousWall) ?? start;
-            else this.ambiguousSeen.add(key);
+            if (this.ambiguousSeen.has(key)) {
+              const later = this.zone.laterOf(ambiguousWall);
+              if (later !== undefined) this.batch.numbers[this.columnIndex.interval_start!]![row] = later;
+            } else this.ambiguousSeen.add(key);
             this.state.ambiguousResolved++;
           }
-          if (this.input.contract.timestamp.marks === 'end') start -= minutes * MINUTE;
-          this.batch.numbers[this.columnIndex.interval_start!]![row] = start;
-          const wallMinutes = Math.floor(this.intervalWallMs / MINUTE);
-          if (wallMinutes % minutes !== 0 || this.intervalWallMs % MINUTE !== 0) {
-            return this.fail(
-              'TIMESTAMP_MISALIGNED',
-              `interval start is not on a ${minutes}-minute boundary`,
-              'interval_start',
-            );
-          }
         }
-        if (start < MIN_TIME || start >= MAX_TIME) {
-          return this.fail(
-            'TIMESTAMP_OUT_OF_RANGE',
-            `${new Date(start).toISOString()} is outside 2000-2100`,
-            'interval_start',
-          );
-        }
+        const start = this.checkIntervalStart(row, minutes, !wide);
+        if (start === undefined) return false;
         if (start + minutes * MINUTE > this.nowMs + METER_FUTURE_GRACE_MS) {
           return this.fail(
             'TIMESTAMP_IN_FUTURE',
@@ -703,23 +720,8 @@ class FileValidator {
         const minutes = n('resolution_minutes');
         if (!ALLOWED_RESOLUTIONS.has(minutes))
           return this.fail('INVALID_INTERVAL', `resolution ${minutes} is not 15 or 60`, 'resolution_minutes');
-        let start = n('interval_start');
-        if (this.input.contract.timestamp.marks === 'end') start -= minutes * MINUTE;
-        this.batch.numbers[this.columnIndex.interval_start!]![row] = start;
-        if (Math.floor(this.intervalWallMs / MINUTE) % minutes !== 0) {
-          return this.fail(
-            'TIMESTAMP_MISALIGNED',
-            `interval start is not on a ${minutes}-minute boundary`,
-            'interval_start',
-          );
-        }
-        if (start < MIN_TIME || start >= MAX_TIME) {
-          return this.fail(
-            'TIMESTAMP_OUT_OF_RANGE',
-            `${new Date(start).toISOString()} is outside 2000-2100`,
-            'interval_start',
-          );
-        }
+        const start = this.checkIntervalStart(row, minutes, true);
+        if (start === undefined) return false;
         if (start > this.nowMs + PRICE_FUTURE_LIMIT_MS) {
           return this.fail(
             'TIMESTAMP_IN_FUTURE',
