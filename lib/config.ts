@@ -179,6 +179,35 @@ const SETTING_DEFINITIONS = {
     schema: port.default(7072),
     meta: { doc: 'Port of the local Jobs API emulator (always bound to 127.0.0.1).', azure: 'local-only' },
   },
+  LOCAL_JOBS_BUNDLE_DIR: {
+    schema: z.string().min(1).default('databricks'),
+    meta: { doc: 'Asset Bundle folder whose jobs the local Jobs API emulator runs.', azure: 'local-only' },
+  },
+  LOCAL_JOBS_TARGET: {
+    schema: z.string().min(1).default('local'),
+    meta: { doc: 'Bundle target the local Jobs API emulator resolves variables from.', azure: 'local-only' },
+  },
+  LOCAL_JOBS_EXECUTION: {
+    schema: z.enum(['warm', 'fresh']).default('warm'),
+    meta: {
+      doc: "How the emulator runs tasks: 'warm' (a long-lived Spark worker) or 'fresh' (a new process per task).",
+      azure: 'local-only',
+    },
+  },
+  LOCAL_JOBS_WORKERS: {
+    schema: positiveInt.max(8).default(1),
+    meta: {
+      doc: 'Local Spark workers (one JVM each) the emulator runs tasks on in parallel.',
+      azure: 'local-only',
+    },
+  },
+  LOCAL_JOBS_FAULTS: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: 'Faults the Jobs API emulator injects: JSON, or @<file> holding JSON (see docs/jobs-emulator.md).',
+      azure: 'local-only',
+    },
+  },
 } satisfies Record<string, { schema: z.ZodType; meta: SettingMeta }>;
 
 export type SettingKey = keyof typeof SETTING_DEFINITIONS;

@@ -1,0 +1,536 @@
+import type { z } from 'zod';
+
+import { ensureError } from '../errors';
+import type { TokenProvider } from './auth';
+import {
+  DatabricksApiError,
+  DatabricksConnectionError,
+  DatabricksJobNotFoundError,
+  DatabricksRequestError,
+  DatabricksResponseError,
+} from './errors';
+import { type RunOutcome, runOutcome } from './runOutcome';
+import {
+  EmptySchema,
+  ErrorBodySchema,
+  ListJobsResponseSchema,
+  RunNowResponseSchema,
+  RunOutputSchema,
+  RunSchema,
+  type WireRun,
+  type WireRunTask,
+} from './schemas';
+
+export const API_PREFIX = '/api/2.2/jobs/';
+export const MAX_IDEMPOTENCY_TOKEN_LENGTH = 64;
+
+export interface RetryPolicy {
+  /** Attempts per call, the first included. */
+  maxAttempts: number;
+  /** First backoff wait; doubles on each retry, with jitter, up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** No retry is started whose wait would end later than this after the call began. */
+  budgetMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  budgetMs: 120_000,
+};
+
+export interface RetryNotice {
+  route: string;
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface JobsClientOptions {
+  /** Workspace URL (https://adb-<id>.<n>.azuredatabricks.net) or the local emulator's http://127.0.0.1:<port>. */
+  host: string;
+  tokens: TokenProvider;
+  /** Per-request timeout, covering the connection, the answer and its body (default 30 s). */
+  requestTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** How long a job id resolved from its name is reused (default 10 minutes). */
+  jobIdCacheTtlMs?: number;
+  onRetry?: (notice: RetryNotice) => void;
+  /** Seams for tests. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface JobSummary {
+  jobId: number;
+  name: string | undefined;
+  createdTime: number | undefined;
+}
+
+export interface RunNowRequest {
+  jobId: number;
+  /** Job-level parameters; every key must be declared on the job. */
+  jobParameters?: Record<string, string>;
+  /**
+   * At most 64 characters. The same token always yields the same run, so a retried request (including
+   * this client's own retries after a 5xx or a timeout) can never start a second run.
+   */
+  idempotencyToken?: string;
+  /** Queue the run when the job is at its concurrency limit, instead of skipping it. */
+  queue?: boolean;
+  /** Run only these task keys. */
+  only?: string[];
+}
+
+export interface StartedRun {
+  runId: number;
+  numberInJob: number | undefined;
+}
+
+export interface TaskRunInfo {
+  taskKey: string;
+  /** The task run id: what `getRunOutput` takes. */
+  runId: number | undefined;
+  outcome: RunOutcome;
+  attemptNumber: number | undefined;
+  startTime: number | undefined;
+  endTime: number | undefined;
+  runPageUrl: string | undefined;
+}
+
+export interface RunInfo {
+  runId: number;
+  jobId: number | undefined;
+  runName: string | undefined;
+  runPageUrl: string | undefined;
+  outcome: RunOutcome;
+  /** Epoch milliseconds; `endTime` is undefined while the run has not ended (the API sends 0). */
+  startTime: number | undefined;
+  endTime: number | undefined;
+  durations: {
+    queueMs: number | undefined;
+    setupMs: number | undefined;
+    executionMs: number | undefined;
+    cleanupMs: number | undefined;
+    runMs: number | undefined;
+  };
+  tasks: TaskRunInfo[];
+  jobParameters: Record<string, string>;
+  /** The parsed answer, unknown fields included. */
+  raw: WireRun;
+}
+
+export interface RunOutputInfo {
+  logs: string | undefined;
+  logsTruncated: boolean;
+  error: string | undefined;
+  errorTrace: string | undefined;
+  notebookResult: string | undefined;
+  metadata: RunInfo | undefined;
+}
+
+/** The operations the orchestrations need; implemented over HTTP by `JobsClient`, and by fakes in tests. */
+export interface JobsApi {
+  resolveJobId(name: string): Promise<number>;
+  runNow(request: RunNowRequest): Promise<StartedRun>;
+  getRun(runId: number): Promise<RunInfo>;
+  cancelRun(runId: number): Promise<void>;
+  getRunOutput(taskRunId: number): Promise<RunOutputInfo>;
+}
+
+interface CallSpec<S extends z.ZodType> {
+  method: 'GET' | 'POST';
+  route: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  schema: S;
+  /** Safe to repeat after an unknown outcome (5xx, timeout, reset connection). */
+  idempotent: boolean;
+}
+
+class RetryableFailure {
+  constructor(
+    readonly error: Error,
+    readonly retryAfterMs: number | undefined,
+    readonly always: boolean,
+  ) {}
+}
+
+const ERROR_CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'RESOURCE_CONFLICT',
+  429: 'TOO_MANY_REQUESTS',
+  499: 'CANCELLED',
+  500: 'INTERNAL_ERROR',
+  501: 'NOT_IMPLEMENTED',
+  503: 'TEMPORARILY_UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+/** `Retry-After` as delta-seconds or an HTTP date; undefined when absent or unparseable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function optionalTime(value: number | undefined): number | undefined {
+  return value === undefined || value === 0 ? undefined : value;
+}
+
+function toTaskRunInfo(task: WireRunTask): TaskRunInfo {
+  return {
+    taskKey: task.task_key,
+    runId: task.run_id,
+    outcome: runOutcome(task),
+    attemptNumber: task.attempt_number,
+    startTime: optionalTime(task.start_time),
+    endTime: optionalTime(task.end_time),
+    runPageUrl: task.run_page_url,
+  };
+}
+
+/** The domain view of a `runs/get` answer. */
+export function toRunInfo(run: WireRun): RunInfo {
+  const startTime = optionalTime(run.start_time);
+  const endTime = optionalTime(run.end_time);
+  const parts = [run.setup_duration, run.execution_duration, run.cleanup_duration];
+  const summed = parts.some((part) => part !== undefined && part > 0)
+    ? parts.reduce<number>((sum, part) => sum + (part ?? 0), 0)
+    : undefined;
+  const jobParameters: Record<string, string> = {};
+  for (const parameter of run.job_parameters ?? []) {
+    if (parameter.name === undefined) continue;
+    const value = parameter.value ?? parameter.default;
+    if (value !== undefined) jobParameters[parameter.name] = value;
+  }
+  return {
+    runId: run.run_id,
+    jobId: run.job_id,
+    runName: run.run_name,
+    runPageUrl: run.run_page_url,
+    outcome: runOutcome(run),
+    startTime,
+    endTime,
+    durations: {
+      queueMs: run.queue_duration,
+      setupMs: run.setup_duration,
+      executionMs: run.execution_duration,
+      cleanupMs: run.cleanup_duration,
+      runMs:
+        optionalTime(run.run_duration) ??
+        summed ??
+        (startTime !== undefined && endTime !== undefined ? endTime - startTime : undefined),
+    },
+    tasks: (run.tasks ?? []).map(toTaskRunInfo),
+    jobParameters,
+    raw: run,
+  };
+}
+
+function checkRunId(runId: number, what: string): void {
+  if (!Number.isSafeInteger(runId) || runId < 0) {
+    throw new DatabricksRequestError(`${what} must be a non-negative integer, got ${runId}`);
+  }
+}
+
+/**
+ * A small client for the Jobs API 2.2 routes Lakewatt uses, over Node's fetch. The same code talks to an
+ * Azure Databricks workspace and to the local emulator; only the host and the token provider differ.
+ *
+ * Every request has a timeout. 429 and 503 are retried after `Retry-After` (or a backoff when absent);
+ * other 5xx, connection errors and timeouts are retried only for requests that are safe to repeat (reads,
+ * cancel, and run-now with an idempotency token). A 401 refreshes the token once.
+ */
+export class JobsClient implements JobsApi {
+  readonly host: string;
+  private readonly tokens: TokenProvider;
+  private readonly timeoutMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly cacheTtlMs: number;
+  private readonly jobIds = new Map<string, { jobId: number; at: number }>();
+  private readonly fetchFn: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+
+  constructor(options: JobsClientOptions) {
+    let host: URL;
+    try {
+      host = new URL(options.host);
+    } catch {
+      throw new DatabricksRequestError(`DATABRICKS_HOST is not a URL: '${options.host}'`);
+    }
+    if (host.protocol !== 'https:' && host.protocol !== 'http:') {
+      throw new DatabricksRequestError(`DATABRICKS_HOST must be http(s), got '${options.host}'`);
+    }
+    this.host = host.origin + host.pathname.replace(/\/+$/, '');
+    this.tokens = options.tokens;
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.cacheTtlMs = options.jobIdCacheTtlMs ?? 10 * 60_000;
+    this.fetchFn = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.onRetry = options.onRetry;
+  }
+
+  /** Jobs whose name equals `name` (case-insensitive, as the API filters), or all jobs; follows pagination. */
+  async listJobs(name?: string): Promise<JobSummary[]> {
+    const jobs: JobSummary[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const answer = await this.call({
+        method: 'GET',
+        route: 'list',
+        query: { name, limit: 100, page_token: pageToken },
+        schema: ListJobsResponseSchema,
+        idempotent: true,
+      });
+      for (const job of answer.jobs ?? []) {
+        jobs.push({ jobId: job.job_id, name: job.settings?.name, createdTime: job.created_time });
+      }
+      pageToken = answer.has_more ? answer.next_page_token : undefined;
+      if (!pageToken) break;
+    }
+    return jobs;
+  }
+
+  /** The id of the one job with this exact name; cached for `jobIdCacheTtlMs`. */
+  async resolveJobId(name: string): Promise<number> {
+    const cached = this.jobIds.get(name);
+    if (cached && this.now() - cached.at < this.cacheTtlMs) return cached.jobId;
+    const matches = (await this.listJobs(name)).filter((job) => job.name === name);
+    const only = matches[0];
+    if (matches.length !== 1 || only === undefined) {
+      throw new DatabricksJobNotFoundError(
+        name,
+        this.host,
+        matches.map((job) => job.jobId),
+      );
+    }
+    this.jobIds.set(name, { jobId: only.jobId, at: this.now() });
+    return only.jobId;
+  }
+
+  /** Forgets cached job ids (all, or one name), e.g. after a redeploy. */
+  forgetJobIds(name?: string): void {
+    if (name === undefined) this.jobIds.clear();
+    else this.jobIds.delete(name);
+  }
+
+  async runNow(request: RunNowRequest): Promise<StartedRun> {
+    checkRunId(request.jobId, 'job_id');
+    const token = request.idempotencyToken;
+    if (token !== undefined && (token.length === 0 || token.length > MAX_IDEMPOTENCY_TOKEN_LENGTH)) {
+      throw new DatabricksRequestError(
+        `idempotency_token must have 1 to ${MAX_IDEMPOTENCY_TOKEN_LENGTH} characters, got ${token.length}`,
+      );
+    }
+    const answer = await this.call({
+      method: 'POST',
+      route: 'run-now',
+      body: {
+        job_id: request.jobId,
+        job_parameters: request.jobParameters,
+        idempotency_token: token,
+        queue: request.queue === undefined ? undefined : { enabled: request.queue },
+        only: request.only,
+      },
+      schema: RunNowResponseSchema,
+      idempotent: token !== undefined,
+    });
+    return { runId: answer.run_id, numberInJob: answer.number_in_job };
+  }
+
+  /**
+   * run-now by job name. If the cached id no longer exists (the job was redeployed), the name is resolved
+   * again once.
+   */
+  async runJob(jobName: string, request: Omit<RunNowRequest, 'jobId'>): Promise<StartedRun> {
+    const jobId = await this.resolveJobId(jobName);
+    try {
+      return await this.runNow({ ...request, jobId });
+    } catch (thrown) {
+      const stale =
+        thrown instanceof DatabricksApiError &&
+        (thrown.errorCode === 'RESOURCE_DOES_NOT_EXIST' || thrown.errorCode === 'INVALID_PARAMETER_VALUE') &&
+        /job/i.test(thrown.apiMessage) &&
+        /does not exist|not found/i.test(thrown.apiMessage);
+      if (!stale) throw thrown;
+      this.forgetJobIds(jobName);
+      return this.runNow({ ...request, jobId: await this.resolveJobId(jobName) });
+    }
+  }
+
+  async getRun(runId: number): Promise<RunInfo> {
+    checkRunId(runId, 'run_id');
+    const run = await this.call({
+      method: 'GET',
+      route: 'runs/get',
+      query: { run_id: runId },
+      schema: RunSchema,
+      idempotent: true,
+    });
+    return toRunInfo(run);
+  }
+
+  /** Asks for the run to stop. Asynchronous on the server: poll `getRun` until the outcome is terminal. */
+  async cancelRun(runId: number): Promise<void> {
+    checkRunId(runId, 'run_id');
+    await this.call({
+      method: 'POST',
+      route: 'runs/cancel',
+      body: { run_id: runId },
+      schema: EmptySchema,
+      idempotent: true,
+    });
+  }
+
+  /** Output of one task run (use `RunInfo.tasks[].runId`; the job run id is rejected for multi-task jobs). */
+  async getRunOutput(taskRunId: number): Promise<RunOutputInfo> {
+    checkRunId(taskRunId, 'run_id');
+    const output = await this.call({
+      method: 'GET',
+      route: 'runs/get-output',
+      query: { run_id: taskRunId },
+      schema: RunOutputSchema,
+      idempotent: true,
+    });
+    return {
+      logs: output.logs,
+      logsTruncated: output.logs_truncated ?? false,
+      error: output.error,
+      errorTrace: output.error_trace,
+      notebookResult: output.notebook_output?.result,
+      metadata: output.metadata ? toRunInfo(output.metadata) : undefined,
+    };
+  }
+
+  private async call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+    const started = this.now();
+    let refreshedToken = false;
+    for (let attempt = 1; ; attempt++) {
+      let failure: RetryableFailure;
+      try {
+        return await this.once(spec);
+      } catch (thrown) {
+        if (thrown instanceof DatabricksApiError && thrown.status === 401 && !refreshedToken) {
+          refreshedToken = true;
+          this.tokens.invalidate();
+          attempt--;
+          continue;
+        }
+        if (!(thrown instanceof RetryableFailure)) throw thrown;
+        failure = thrown;
+      }
+      if (!failure.always && !spec.idempotent) throw failure.error;
+      const backoff =
+        Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1)) *
+        (0.5 + this.random() / 2);
+      const delayMs = Math.round(failure.retryAfterMs ?? backoff);
+      if (attempt >= this.policy.maxAttempts || this.now() + delayMs - started > this.policy.budgetMs) {
+        throw failure.error;
+      }
+      this.onRetry?.({ route: spec.route, attempt, delayMs, reason: failure.error.message });
+      await this.sleep(delayMs);
+    }
+  }
+
+  /** One HTTP exchange. Throws RetryableFailure for what `call` may retry, typed errors for the rest. */
+  private async once<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+    const url = new URL(`${this.host}${API_PREFIX}${spec.route}`);
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const token = await this.tokens.getToken();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      'user-agent': 'lakewatt-jobs-client/0.1',
+    };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    let status: number;
+    let text: string;
+    let retryAfter: string | null;
+    try {
+      const response = await this.fetchFn(url, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = response.status;
+      retryAfter = response.headers.get('retry-after');
+      text = await response.text();
+    } catch (thrown) {
+      const error = ensureError(thrown);
+      const timedOut = error.name === 'TimeoutError' || error.name === 'AbortError';
+      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new RetryableFailure(
+        new DatabricksConnectionError(
+          spec.route,
+          timedOut,
+          timedOut ? `no answer within ${this.timeoutMs} ms` : `${error.message}${cause}`,
+          { cause: error },
+        ),
+        undefined,
+        false,
+      );
+    }
+    if (status < 200 || status > 299) {
+      const error = this.apiError(spec.route, status, text);
+      if (status === 429 || status === 503) {
+        throw new RetryableFailure(error, parseRetryAfter(retryAfter, this.now()) ?? 1000, true);
+      }
+      if (status >= 500) throw new RetryableFailure(error, undefined, false);
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      throw new DatabricksResponseError(spec.route, ['the body is not JSON'], text.slice(0, 200));
+    }
+    const parsed = spec.schema.safeParse(json);
+    if (!parsed.success) {
+      throw new DatabricksResponseError(
+        spec.route,
+        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+        text.slice(0, 200),
+      );
+    }
+    return parsed.data;
+  }
+
+  private apiError(route: string, status: number, text: string): DatabricksApiError {
+    let body: z.output<typeof ErrorBodySchema> | undefined;
+    try {
+      const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+      body = parsed.success ? parsed.data : undefined;
+    } catch {
+      body = undefined;
+    }
+    const code =
+      typeof body?.error_code === 'string' && body.error_code !== ''
+        ? body.error_code
+        : (ERROR_CODE_BY_STATUS[status] ?? `HTTP_${status}`);
+    const message =
+      typeof body?.message === 'string' && body.message !== ''
+        ? body.message
+        : text.trim().slice(0, 200) || '(no message)';
+    const retryable = status === 429 || status >= 500;
+    return new DatabricksApiError(status, code, message, route, retryable, body?.details ?? []);
+  }
+}
