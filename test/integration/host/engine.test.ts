@@ -1,6 +1,6 @@
 import { EventType } from '../../../local/host/durable/protocol';
 import { behaviour, calls } from '../../fixtures/durable-app/app';
-import { START, startTestHost, type TestHost } from './harness';
+import { startTestHost, type TestHost } from './harness';
 
 jest.mock(
   '@azure/functions-core',

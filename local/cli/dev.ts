@@ -1,0 +1,113 @@
+import path from 'node:path';
+
+import type { Command } from 'commander';
+
+import { loadConfig } from '../../lib/config';
+import { UsageError } from '../../lib/errors';
+import { defaultRegistrationModules, LocalHost, readHostLock } from '../host/host';
+import { type LogLevel, streamSink } from '../host/log';
+
+interface DevOptions {
+  port?: string;
+  appRoot?: string;
+  logLevel?: string;
+  maxActivities?: string;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'information', 'warning', 'error'];
+
+/** A runtime to talk to: its base URL, and a stop function when this command started it. */
+export interface Runtime {
+  baseUrl: string;
+  /** The embedded host, when this process runs it (undefined when a `lakewatt dev` serves the folder). */
+  host: LocalHost | undefined;
+}
+
+/**
+ * Runs `fn` against the runtime of the state folder: a running `lakewatt dev` on the same folder if there
+ * is one (found through its lock file and answering on its port), otherwise an embedded host started for
+ * the duration of `fn` (on a free port) and stopped afterwards. Later commands (drop, replay, ...) use this
+ * so a user never has to start a process by hand first.
+ */
+export async function withRuntime<T>(
+  fn: (runtime: Runtime) => Promise<T>,
+  options: { home?: string; modules?: readonly string[]; appRoot?: string } = {},
+): Promise<T> {
+  const config = loadConfig();
+  const home = path.resolve(options.home ?? config.home);
+  const lock = readHostLock(home);
+  if (lock) {
+    const baseUrl = `http://127.0.0.1:${lock.port}`;
+    const alive = await fetch(`${baseUrl}/admin/host/status`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (alive) return fn({ baseUrl, host: undefined });
+  }
+  const host = await LocalHost.start({
+    home,
+    port: 0,
+    appRoot: options.appRoot,
+    modules: options.modules,
+    taskHub: config.taskHub,
+    logSink: streamSink(process.stderr, 'warning'),
+  });
+  try {
+    return await fn({ baseUrl: host.baseUrl, host });
+  } finally {
+    await host.stop();
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'run the local runtime: the Functions host (HTTP, Event Grid webhook, timers) and the durable backend, until Ctrl-C',
+    )
+    .option('--port <port>', 'port on 127.0.0.1 (default: LOCAL_HOST_PORT, 7071)')
+    .option('--module <file>', 'registration module to load (repeatable; default: dist/functions and dist/orchestrations)', collect)
+    .option('--app-root <dir>', 'folder of the function app (default: the current folder)')
+    .option('--max-activities <n>', 'activities running at once (default 10)')
+    .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'information')
+    .action(async (options: DevOptions & { module?: string[] }) => {
+      const config = loadConfig();
+      const port = options.port === undefined ? config.local.hostPort : Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${options.port} is not a port`);
+      const level = (options.logLevel ?? 'information') as LogLevel;
+      if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      const maxActivities = options.maxActivities === undefined ? undefined : Number(options.maxActivities);
+      if (maxActivities !== undefined && !(Number.isInteger(maxActivities) && maxActivities > 0)) {
+        throw new UsageError('--max-activities must be a positive integer');
+      }
+      const appRoot = path.resolve(options.appRoot ?? process.cwd());
+      const modules = options.module ?? defaultRegistrationModules(appRoot);
+      if (modules.length === 0) {
+        throw new UsageError(`no registration modules under ${appRoot}/dist; run \`make build\` or pass --module`);
+      }
+      const host = await LocalHost.start({
+        home: config.home,
+        port,
+        appRoot,
+        modules,
+        taskHub: config.taskHub,
+        maxConcurrentActivities: maxActivities,
+        logSink: streamSink(process.stderr, level),
+      });
+      process.stdout.write(`lakewatt dev: listening on ${host.baseUrl} (state in ${config.home}); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.stdout.write('lakewatt dev: stopping\n');
+      await host.stop();
+    });
+}
