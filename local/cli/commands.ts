@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 
+import { registerDev } from './dev';
 import { registerExportSchemas } from './exportSchemas';
 import { registerSimulate } from './simulate';
 import { registerValidate } from './validate';
 
 /** Every subcommand registers itself here, one module per command. */
 export function registerCommands(program: Command): void {
+  registerDev(program);
   registerExportSchemas(program);
   registerSimulate(program);
   registerValidate(program);
