@@ -13,12 +13,14 @@ from importlib import resources
 from typing import Any, Literal
 
 from pyspark.sql.types import (
+    ArrayType,
     BooleanType,
     DataType,
     DateType,
     DoubleType,
     IntegerType,
     LongType,
+    MapType,
     StringType,
     StructField,
     StructType,
@@ -157,3 +159,43 @@ def load_exported_contracts() -> dict[str, Any]:
     """The dataset contracts exported from TypeScript (``lakewatt/contracts/datasets.json``), parsed."""
     exported = resources.files("lakewatt") / "contracts" / "datasets.json"
     return json.loads(exported.read_text(encoding="utf-8"))
+
+
+# The validation report the engine writes next to the staged rows (lib/validation/report.ts); only the fields
+# the jobs use. Extra fields in the file are ignored, missing ones read as null.
+VALIDATION_REPORT = StructType(
+    [
+        StructField("schemaVersion", IntegerType()),
+        StructField("instanceId", StringType()),
+        StructField(
+            "file",
+            StructType(
+                [
+                    StructField("path", StringType()),
+                    StructField("etag", StringType()),
+                    StructField("sha256", StringType()),
+                ]
+            ),
+        ),
+        StructField(
+            "contract",
+            StructType([StructField("dataset", StringType()), StructField("source", StringType())]),
+        ),
+        StructField(
+            "counts",
+            StructType(
+                [
+                    StructField("rowsRead", LongType()),
+                    StructField("rowsValid", LongType()),
+                    StructField("rowsRejected", LongType()),
+                    StructField("duplicatesDropped", LongType()),
+                ]
+            ),
+        ),
+        StructField("rejectedShare", DoubleType()),
+        StructField("ruleFailures", MapType(StringType(), LongType())),
+        StructField("affectedDates", ArrayType(StringType())),
+        StructField("verdict", StringType()),
+        StructField("startedAt", StringType()),
+    ]
+)

@@ -1,0 +1,245 @@
+"""The only place that writes Delta tables: idempotent append, MERGE, partition replace.
+
+Every commit carries the run's ``userMetadata`` (orchestration id, generation, job, run id) and every write
+returns a ``TableWrite`` naming the Delta version it committed and that commit's ``operationMetrics``, read
+back from the table's history, so the run manifest cites exactly what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+# Delta's optimistic concurrency errors: another writer committed first; the whole transaction was rolled
+# back, so running the (idempotent) write again is safe.
+CONFLICT_MARKERS = (
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+    "DELTA_CONCURRENT_APPEND",
+    "DELTA_CONCURRENT_DELETE_READ",
+    "DELTA_CONCURRENT_DELETE_DELETE",
+    "DELTA_CONCURRENT_TRANSACTION",
+)
+
+
+@dataclass
+class TableWrite:
+    """What one write did to one table (one entry of the run manifest)."""
+
+    table: str
+    action: str  # append | merge | replace | unchanged | skipped
+    version: int | None
+    previous_version: int | None
+    operation: str | None = None
+    operation_metrics: dict[str, str] = field(default_factory=dict)
+    user_metadata: str | None = None
+    source_rows: int | None = None
+    row_count: int | None = None
+    duration_ms: int = 0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        return {_camel(k): v for k, v in out.items()}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@contextmanager
+def commit_metadata(spark: SparkSession, user_metadata: str) -> Iterator[None]:
+    """Sets the session's commit ``userMetadata`` for SQL writes (MERGE) and restores it afterwards.
+
+    The session may be shared (a warm local worker, a Databricks cluster), so the previous value comes back
+    even when the write fails.
+    """
+    previous = spark.conf.get(USER_METADATA_CONF, None)
+    spark.conf.set(USER_METADATA_CONF, user_metadata)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(USER_METADATA_CONF)
+        else:
+            spark.conf.set(USER_METADATA_CONF, previous)
+
+
+def is_conflict(error: BaseException) -> bool:
+    text = f"{type(error).__name__} {error}"
+    return any(marker in text for marker in CONFLICT_MARKERS)
+
+
+def with_conflict_retry(write: Callable[[], None], *, attempts: int = 4, backoff_s: float = 2.0) -> None:
+    """Runs ``write``; on a Delta concurrent-modification conflict waits and runs it again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            write()
+            return
+        except Exception as error:
+            if attempt == attempts or not is_conflict(error):
+                raise
+            time.sleep(backoff_s * attempt)
+
+
+def current_version(spark: SparkSession, table: str) -> int | None:
+    rows = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").select("version").collect()
+    return int(rows[0].version) if rows else None
+
+
+def own_commit(spark: SparkSession, table: str, user_metadata: str, after_version: int | None):
+    """The newest history row of ``table`` after ``after_version`` that this run committed (or None)."""
+    history = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 50").select(
+        "version", "operation", "operationMetrics", "userMetadata"
+    )
+    if after_version is not None:
+        history = history.where(F.col("version") > after_version)
+    rows = history.where(F.col("userMetadata") == user_metadata).orderBy(F.desc("version")).limit(1).collect()
+    return rows[0] if rows else None
+
+
+def table_row_count(spark: SparkSession, table: str) -> int:
+    # A bare count over a Delta table is answered from the file statistics in the log.
+    return int(spark.table(table).count())
+
+
+def _record(
+    spark: SparkSession,
+    table: str,
+    action: str,
+    user_metadata: str,
+    before: int | None,
+    started: float,
+    source_rows: int | None = None,
+    note: str | None = None,
+) -> TableWrite:
+    commit = own_commit(spark, table, user_metadata, before)
+    if commit is None:
+        action = "unchanged" if action != "skipped" else action
+        version, operation, metrics = current_version(spark, table), None, {}
+    else:
+        version, operation = int(commit.version), commit.operation
+        metrics = {k: str(v) for k, v in (commit.operationMetrics or {}).items()}
+    return TableWrite(
+        table=table,
+        action=action,
+        version=version,
+        previous_version=before,
+        operation=operation,
+        operation_metrics=metrics,
+        user_metadata=user_metadata if commit is not None else None,
+        source_rows=source_rows,
+        row_count=table_row_count(spark, table),
+        duration_ms=int((time.monotonic() - started) * 1000),
+        note=note,
+    )
+
+
+def append_once(
+    spark: SparkSession,
+    table: str,
+    rows: DataFrame,
+    *,
+    instance_ids: list[str],
+    user_metadata: str,
+) -> TableWrite:
+    """Appends ``rows`` unless the table already holds rows of any of ``instance_ids``.
+
+    Staging is per orchestration instance and immutable, so "this instance is already in the table" means
+    "this exact data is already in the table": a retried or replayed run appends nothing twice. The check is
+    a filter on ``ingest_instance_id``, which the table is clustered by, so it reads little. A blind append
+    never conflicts with other instances' appends.
+    """
+    started = time.monotonic()
+    before = current_version(spark, table)
+    present = (
+        spark.table(table)
+        .where(F.col("ingest_instance_id").isin(instance_ids))
+        .select("ingest_instance_id")
+        .distinct()
+        .collect()
+    )
+    done = sorted(r.ingest_instance_id for r in present)
+    todo = [i for i in instance_ids if i not in set(done)]
+    note = f"already present: {', '.join(done)}" if done else None
+    if not todo:
+        return _record(spark, table, "skipped", user_metadata, before, started, note=note)
+    new_rows = rows.where(F.col("ingest_instance_id").isin(todo)).select(*spark.table(table).columns)
+    new_rows.write.format("delta").mode("append").option("userMetadata", user_metadata).saveAsTable(table)
+    return _record(spark, table, "append", user_metadata, before, started, note=note)
+
+
+def merge(
+    spark: SparkSession,
+    table: str,
+    changes: DataFrame,
+    *,
+    on: str,
+    user_metadata: str,
+    matched_condition: str | None = None,
+    source_rows: int | None = None,
+) -> TableWrite:
+    """``MERGE INTO table`` from ``changes``: update matched rows (when ``matched_condition``), insert others.
+
+    ``changes`` should already hold only rows that win over the target, so a re-run with the same input
+    matches nothing to change and (with deletion vectors) commits nothing.
+    """
+    started = time.monotonic()
+    before = current_version(spark, table)
+    view = f"lakewatt_merge_source_{abs(hash((table, user_metadata))) % 10**8}"
+    changes.createOrReplaceTempView(view)
+    when_matched = f"WHEN MATCHED AND ({matched_condition})" if matched_condition else "WHEN MATCHED"
+    sql = (
+        f"MERGE INTO {table} AS t USING {view} AS s ON {on} "
+        f"{when_matched} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+    )
+
+    def run() -> None:
+        with commit_metadata(spark, user_metadata):
+            spark.sql(sql)
+
+    try:
+        with_conflict_retry(run)
+    finally:
+        spark.catalog.dropTempView(view)
+    return _record(spark, table, "merge", user_metadata, before, started, source_rows=source_rows)
+
+
+def replace_where(
+    spark: SparkSession, table: str, rows: DataFrame, *, predicate: str, user_metadata: str
+) -> TableWrite:
+    """Atomically replaces the rows matching ``predicate`` with ``rows`` (Delta ``replaceWhere``).
+
+    Rows outside the predicate make the write fail (Delta checks it), so a bug cannot touch other dates.
+    """
+    started = time.monotonic()
+    before = current_version(spark, table)
+    ordered = rows.select(*spark.table(table).columns)
+
+    def run() -> None:
+        (
+            ordered.write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", predicate)
+            .option("userMetadata", user_metadata)
+            .saveAsTable(table)
+        )
+
+    with_conflict_retry(run)
+    return _record(spark, table, "replace", user_metadata, before, started, note=f"replaceWhere {predicate}")
+
+
+def manifest_json(writes: list[TableWrite]) -> str:
+    return json.dumps([w.to_json() for w in writes], indent=2)

@@ -1,0 +1,1 @@
+"""Job entry points: thin ``main`` functions over the pure transforms."""

@@ -1,0 +1,205 @@
+"""Gold job: recompute the gold tables for the days a batch affected (partition replace, idempotent).
+
+    lakewatt-gold --orchestration_id=<id> --date_from=2025-10-26 --date_to=2025-10-26 [--tables=...] \
+        --generation=0 --default_timezone=UTC --staging_root=... --silver_root=... (lake roots)
+
+``date_from``/``date_to`` are UTC days (the validation report's ``affectedDates``). Tables by local day
+recompute every local day those UTC days overlap in the supply points' time zones; ``data_quality_daily``
+recomputes the UTC days. Each table is rewritten with ``replaceWhere`` on exactly those days, so other days
+are never touched and a re-run writes the same rows again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakewatt import delta_io
+from lakewatt.context import RunContext
+from lakewatt.jobs.common import (
+    JobParameterError,
+    base_parser,
+    configure_logging,
+    context,
+    emit_summary,
+    parse,
+    parse_date,
+    public_parameters,
+    split_list,
+)
+from lakewatt.manifest import RunManifest, write_manifest
+from lakewatt.tables import BRONZE_TABLES, GOLD_TABLES, SILVER_TABLES, ensure_table
+from lakewatt.transforms import gold as g
+
+log = logging.getLogger("lakewatt.gold")
+
+
+def local_dates(date_from: dt.date, date_to: dt.date, timezones: Iterable[str]) -> list[dt.date]:
+    """Every local day that the UTC days ``[date_from, date_to]`` overlap in any of ``timezones``."""
+    start = dt.datetime.combine(date_from, dt.time(), dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC) - dt.timedelta(
+        microseconds=1
+    )
+    lo, hi = date_from, date_to
+    for name in set(timezones):
+        zone = ZoneInfo(name)
+        lo = min(lo, start.astimezone(zone).date())
+        hi = max(hi, end.astimezone(zone).date())
+    return [lo + dt.timedelta(days=n) for n in range((hi - lo).days + 1)]
+
+
+def date_predicate(dates: Sequence[dt.date]) -> str:
+    return f"date >= DATE'{min(dates).isoformat()}' AND date <= DATE'{max(dates).isoformat()}'"
+
+
+def _is_spark_connect(spark: SparkSession) -> bool:
+    return "connect" in type(spark).__module__
+
+
+class Materialized:
+    """Keeps a DataFrame reused by several tables in memory/disk where the engine allows it.
+
+    Serverless (Spark Connect) has no persist; there the plan is recomputed and Delta's data skipping and
+    the runtime's disk cache keep the repeated scans cheap.
+    """
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.enabled = not _is_spark_connect(spark)
+        self.frames: list[DataFrame] = []
+
+    def __call__(self, df: DataFrame) -> DataFrame:
+        if not self.enabled:
+            return df
+        from pyspark import StorageLevel
+
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        self.frames.append(df)
+        return df
+
+    def release(self) -> None:
+        for df in self.frames:
+            df.unpersist()
+
+
+ALL_GOLD = tuple(GOLD_TABLES)
+
+
+def run(
+    spark: SparkSession,
+    ctx: RunContext,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    tables: Sequence[str] = ALL_GOLD,
+    default_timezone: str = "UTC",
+    rules: g.AnomalyRules = g.DEFAULT_RULES,
+    parameters: dict | None = None,
+) -> dict:
+    """The gold job on an existing session; returns the manifest it wrote."""
+    if date_to < date_from:
+        raise JobParameterError("date_to is before date_from")
+    unknown = sorted(set(tables) - set(GOLD_TABLES))
+    if unknown:
+        raise JobParameterError(f"unknown gold tables {unknown}; expected some of {sorted(GOLD_TABLES)}")
+    ZoneInfo(default_timezone)  # fails early on a bad zone name
+    manifest = RunManifest(ctx, parameters or {"date_from": str(date_from), "date_to": str(date_to)})
+    names = {
+        spec.key: ensure_table(spark, ctx, spec)
+        for spec in (*SILVER_TABLES.values(), *BRONZE_TABLES.values())
+    }
+    gold_names = {name: ensure_table(spark, ctx, GOLD_TABLES[name]) for name in tables}
+    manifest.step("tables")
+
+    contracts = spark.table(names["silver.contracts"])
+    customers = spark.table(names["silver.customers"])
+    zones = [r.tariff_timezone for r in contracts.select("tariff_timezone").distinct().collect()]
+    days = local_dates(date_from, date_to, [default_timezone, *zones])
+    utc_days = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
+    lo = min(days) - dt.timedelta(days=rules.baseline_days + 1)
+    hi = max(days) + dt.timedelta(days=1)
+    readings = spark.table(names["silver.meter_readings"]).where(
+        F.col("reading_date").between(F.lit(lo), F.lit(hi))
+    )
+    prices = spark.table(names["silver.prices"]).where(
+        F.to_date("interval_start").between(F.lit(lo - dt.timedelta(days=1)), F.lit(hi))
+    )
+    keep = Materialized(spark)
+    enriched = keep(g.enrich_readings(readings, contracts, default_timezone))
+    hourly = (
+        keep(g.hourly_import(enriched))
+        if {"consumption_anomalies", "forecast_features"} & set(tables)
+        else None
+    )
+    manifest.step("prepare")
+
+    builders = {
+        "daily_consumption": lambda: g.daily_consumption(enriched, days),
+        "customer_daily_cost": lambda: g.customer_daily_cost(
+            enriched, contracts, prices, days, default_timezone
+        ),
+        "load_profile_hourly": lambda: g.load_profile_hourly(enriched, customers, days),
+        "consumption_anomalies": lambda: g.consumption_anomalies(enriched, hourly, customers, days, rules),
+        "data_quality_daily": lambda: g.data_quality_daily(
+            {d: spark.table(names[f"bronze.{d}"]) for d in BRONZE_TABLES},
+            spark.table(names["silver.validation_reports"]),
+            utc_days,
+        ),
+        "forecast_features": lambda: g.forecast_features(hourly, contracts, prices, days),
+    }
+    try:
+        for name in tables:
+            target_days = utc_days if name == "data_quality_daily" else days
+            rows = g.with_run_columns(builders[name](), ctx.orchestration_id)
+            manifest.add(
+                delta_io.replace_where(
+                    spark,
+                    gold_names[name],
+                    rows,
+                    predicate=date_predicate(target_days),
+                    user_metadata=ctx.user_metadata,
+                )
+            )
+            manifest.step(name)
+    finally:
+        keep.release()
+    manifest.parameters.setdefault("local_dates", [d.isoformat() for d in days])
+    return write_manifest(spark, manifest)
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    configure_logging()
+    parser = base_parser("gold")
+    parser.add_argument("--date_from", required=True, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument("--date_to", default="", help="last UTC day (default: date_from)")
+    parser.add_argument("--tables", default="", help="comma-separated gold tables (default: all)")
+    parser.add_argument("--default_timezone", default="UTC", help="time zone of meters without a contract")
+    parser.add_argument("--dataset", default="", help="dataset whose file triggered the run (informational)")
+    args = parse(parser, argv)
+    ctx = context("gold", args)
+    date_from = parse_date(args.date_from, "date_from")
+    date_to = parse_date(args.date_to, "date_to") if args.date_to else date_from
+    tables = split_list(args.tables) or list(ALL_GOLD)
+    from lakewatt.spark import get_spark
+
+    spark = get_spark("lakewatt-gold")
+    summary = run(
+        spark,
+        ctx,
+        date_from,
+        date_to,
+        tables=tables,
+        default_timezone=args.default_timezone or "UTC",
+        parameters=public_parameters(args),
+    )
+    emit_summary("gold", summary)
+    return summary
+
+
+if __name__ == "__main__":
+    main()

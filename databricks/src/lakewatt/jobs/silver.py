@@ -1,0 +1,203 @@
+"""Silver job: staged files of one or more orchestrations -> bronze raw records -> silver.
+
+    lakewatt-silver --dataset=meter_readings --orchestration_id=<id> [--instance_ids=<id>,<id>] \
+        --generation=0 --staging_root=... --silver_root=... --gold_root=... --audit_root=...
+
+Steps (each idempotent, see docs/spark-jobs.md): append the staged rows to ``bronze.<dataset>`` unless that
+instance is already there; MERGE them into ``silver.<dataset>`` (readings and prices by key with precedence,
+customers and contracts as SCD type 2); MERGE the validation reports into ``silver.validation_reports``;
+write the run manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lakewatt import delta_io
+from lakewatt.context import RunContext, join_uri
+from lakewatt.jobs.common import (
+    JobParameterError,
+    base_parser,
+    configure_logging,
+    context,
+    emit_summary,
+    parse,
+    public_parameters,
+    split_list,
+)
+from lakewatt.manifest import RunManifest, read_small_text, write_manifest
+from lakewatt.pii import resolve_key
+from lakewatt.schemas import LINEAGE_COLUMNS, PII_COLUMNS, SCHEMAS, VALIDATION_REPORT
+from lakewatt.tables import BRONZE_TABLES, SILVER_TABLES, ensure_table
+from lakewatt.transforms import silver as t
+
+log = logging.getLogger("lakewatt.silver")
+
+
+def read_staged(spark: SparkSession, ctx: RunContext, dataset: str, instance_ids: Sequence[str]) -> DataFrame:
+    paths = [join_uri(ctx.roots.staging, dataset, i) for i in instance_ids]
+    # Files starting with "_" (the report) are not data files for Spark's Parquet reader.
+    return spark.read.schema(SCHEMAS[dataset]).parquet(*paths)
+
+
+def read_reports(
+    spark: SparkSession, ctx: RunContext, dataset: str, instance_ids: Sequence[str]
+) -> DataFrame:
+    """The ``_report.json`` of each instance (missing reports are skipped).
+
+    Spark's file sources skip names starting with ``_`` even when named explicitly, so the small report
+    files are read as text by the driver and parsed with ``from_json`` against the explicit schema.
+    """
+    texts = [read_small_text(join_uri(ctx.roots.staging, dataset, i, "_report.json")) for i in instance_ids]
+    rows = [(text,) for text in texts if text is not None]
+    raw = spark.createDataFrame(rows, "value string")
+    return raw.select(F.from_json("value", VALIDATION_REPORT).alias("r")).select("r.*")
+
+
+def _time_window(staged: DataFrame, column: str) -> tuple[str, str] | None:
+    row = staged.agg(F.min(column).alias("lo"), F.max(column).alias("hi")).first()
+    if row is None or row.lo is None:
+        return None
+    return row.lo.date().isoformat(), row.hi.date().isoformat()
+
+
+def silver_readings(spark, ctx, staged, table) -> delta_io.TableWrite:
+    best = t.best_readings(staged)
+    window = _time_window(staged, "interval_start")
+    on = " AND ".join(f"t.{k} = s.{k}" for k in t.READING_KEY)
+    if window:  # lets Delta skip files outside the batch's days
+        on += f" AND t.reading_date BETWEEN DATE'{window[0]}' AND DATE'{window[1]}'"
+    return delta_io.merge(
+        spark,
+        table,
+        best,
+        on=on,
+        matched_condition=t.reading_wins_condition(),
+        user_metadata=ctx.user_metadata,
+    )
+
+
+def silver_prices(spark, ctx, staged, table) -> delta_io.TableWrite:
+    latest = t.latest_prices(staged)
+    window = _time_window(staged, "interval_start")
+    on = " AND ".join(f"t.{k} = s.{k}" for k in t.PRICE_KEY)
+    if window:
+        on += (
+            f" AND t.interval_start >= TIMESTAMP'{window[0]} 00:00:00'"
+            f" AND t.interval_start < TIMESTAMP'{window[1]} 00:00:00' + INTERVAL 1 DAY"
+        )
+    return delta_io.merge(
+        spark,
+        table,
+        latest,
+        on=on,
+        matched_condition=t.price_wins_condition(),
+        user_metadata=ctx.user_metadata,
+    )
+
+
+def silver_scd2(spark, ctx, records, table, *, key, version, end_column=None) -> delta_io.TableWrite:
+    business = [c for c in records.columns if c not in LINEAGE_COLUMNS]
+    versions = t.scd2(
+        records,
+        spark.table(table),
+        key=key,
+        version=version,
+        business_columns=business,
+        end_column=end_column,
+    )
+    return delta_io.merge(
+        spark,
+        table,
+        versions,
+        on=f"t.{key} = s.{key} AND t.valid_from = s.valid_from",
+        matched_condition=t.SCD2_CHANGED,
+        user_metadata=ctx.user_metadata,
+    )
+
+
+def run(
+    spark: SparkSession,
+    ctx: RunContext,
+    dataset: str,
+    instance_ids: Sequence[str],
+    *,
+    pii_key: bytes | None,
+    parameters: dict | None = None,
+) -> dict:
+    """The silver job on an existing session; returns the manifest it wrote."""
+    if dataset not in SCHEMAS:
+        raise JobParameterError(f"unknown dataset {dataset!r}; expected one of {sorted(SCHEMAS)}")
+    manifest = RunManifest(ctx, parameters or {"dataset": dataset, "instance_ids": list(instance_ids)})
+    bronze = ensure_table(spark, ctx, BRONZE_TABLES[dataset])
+    silver = ensure_table(spark, ctx, SILVER_TABLES[dataset])
+    reports_table = ensure_table(spark, ctx, SILVER_TABLES["validation_reports"])
+    manifest.step("tables")
+
+    staged = read_staged(spark, ctx, dataset, instance_ids)
+    records = t.bronze_records(staged, dataset, pii_key if PII_COLUMNS[dataset] else None)
+    manifest.add(
+        delta_io.append_once(
+            spark, bronze, records, instance_ids=list(instance_ids), user_metadata=ctx.user_metadata
+        )
+    )
+    manifest.step("bronze")
+
+    if dataset == "meter_readings":
+        write = silver_readings(spark, ctx, staged, silver)
+    elif dataset == "prices":
+        write = silver_prices(spark, ctx, staged, silver)
+    elif dataset == "customers":
+        write = silver_scd2(spark, ctx, records, silver, key="customer_id", version="updated_at")
+    else:
+        write = silver_scd2(
+            spark, ctx, records, silver, key="contract_id", version="valid_from", end_column="valid_to"
+        )
+    manifest.add(write)
+    manifest.step("silver")
+
+    reports = t.report_rows(read_reports(spark, ctx, dataset, instance_ids))
+    manifest.add(
+        delta_io.merge(
+            spark,
+            reports_table,
+            reports,
+            on="t.instance_id = s.instance_id",
+            matched_condition="NOT (s.started_at <=> t.started_at) AND s.started_at > t.started_at",
+            user_metadata=ctx.user_metadata,
+        )
+    )
+    manifest.step("reports")
+    return write_manifest(spark, manifest)
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    configure_logging()
+    parser = base_parser("silver")
+    parser.add_argument("--dataset", required=True, choices=sorted(SCHEMAS))
+    parser.add_argument("--instance_ids", default="", help="comma-separated; default: orchestration_id")
+    parser.add_argument("--pii_hash_key", default="", help="local only: the PII hashing key")
+    parser.add_argument("--pii_secret_scope", default="", help="Databricks secret scope of the PII key")
+    parser.add_argument("--pii_secret_key", default="", help="Databricks secret name of the PII key")
+    args = parse(parser, argv)
+    ctx = context("silver", args)
+    instance_ids = split_list(args.instance_ids) or [args.orchestration_id]
+    pii_key = None
+    if PII_COLUMNS[args.dataset]:
+        pii_key = resolve_key(
+            key_param=args.pii_hash_key, secret_scope=args.pii_secret_scope, secret_key=args.pii_secret_key
+        )
+    from lakewatt.spark import get_spark
+
+    spark = get_spark("lakewatt-silver")
+    summary = run(spark, ctx, args.dataset, instance_ids, pii_key=pii_key, parameters=public_parameters(args))
+    emit_summary("silver", summary)
+    return summary
+
+
+if __name__ == "__main__":
+    main()

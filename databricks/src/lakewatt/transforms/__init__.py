@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms. No I/O, no actions: the jobs read, call these, and write."""

@@ -1,0 +1,193 @@
+"""Silver transforms: bronze raw records, reading precedence, SCD type 2, price de-duplication."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from lakewatt.pii import masked
+from lakewatt.schemas import LINEAGE_COLUMNS, PII_COLUMNS
+
+# Lower is better. A missing reading never replaces a reading with a value.
+QUALITY_PRECEDENCE = ("actual", "substituted", "estimated", "missing")
+READING_KEY = ("meter_id", "channel", "interval_start")
+PRICE_KEY = ("bidding_zone", "interval_start", "resolution_minutes")
+
+
+def quality_rank(quality: Column) -> Column:
+    """0 for actual ... 3 for missing (unknown values rank last)."""
+    rank = F.lit(len(QUALITY_PRECEDENCE))
+    for position, name in reversed(list(enumerate(QUALITY_PRECEDENCE))):
+        rank = F.when(quality == name, F.lit(position)).otherwise(rank)
+    return rank
+
+
+def reading_priority(prefix: str = "") -> Column:
+    """Orders two readings of one key: the greater struct wins.
+
+    Quality first (actual > substituted > estimated > missing), then the later ingestion; the orchestration
+    id and source line only make the order total, so the same input always picks the same winner.
+    """
+    c = (lambda name: F.col(f"{prefix}{name}")) if prefix else F.col
+    return F.struct(
+        (-quality_rank(c("quality"))).alias("q"),
+        c("ingested_at").alias("at"),
+        c("ingest_instance_id").alias("by"),
+        c("source_line").alias("line"),
+    )
+
+
+def bronze_records(staged: DataFrame, dataset: str, pii_key: bytes | None = None) -> DataFrame:
+    """Staged rows as the bronze raw-record table stores them: as staged, except PII.
+
+    PII columns are masked (``<column>_hash``) or dropped here already, so personal data never lands in a
+    Delta table; the bronze files keep the original.
+    """
+    treatments = PII_COLUMNS[dataset]
+    if not treatments:
+        return staged
+    if pii_key is None:
+        raise ValueError(f"{dataset} has PII columns: a hashing key is required")
+    out = []
+    for name in staged.columns:
+        treatment = treatments.get(name)
+        if treatment == "mask":
+            out.append(masked(name, pii_key))
+        elif treatment is None:
+            out.append(F.col(name))
+    return staged.select(*out)
+
+
+def best_readings(staged: DataFrame) -> DataFrame:
+    """One reading per ``(meter_id, channel, interval_start)``: the one with the highest priority.
+
+    An aggregate (``max`` of a struct), not a window: it pre-aggregates before the shuffle.
+    """
+    others = [c for c in staged.columns if c not in READING_KEY]
+    best = staged.groupBy(*READING_KEY).agg(
+        F.max(F.struct(reading_priority().alias("p"), *others)).alias("b")
+    )
+    return best.select(*READING_KEY, *(F.col(f"b.{c}").alias(c) for c in others)).withColumn(
+        "reading_date", F.to_date("interval_start")
+    )
+
+
+def reading_wins_condition() -> str:
+    """MERGE condition: the source reading ``s`` beats the stored one ``t``."""
+
+    def struct_sql(alias: str) -> str:
+        return (
+            f"struct(-(CASE {alias}.quality "
+            + " ".join(f"WHEN '{q}' THEN {i}" for i, q in enumerate(QUALITY_PRECEDENCE))
+            + f" ELSE {len(QUALITY_PRECEDENCE)} END), {alias}.ingested_at, {alias}.ingest_instance_id, "
+            f"{alias}.source_line)"
+        )
+
+    return f"{struct_sql('s')} > {struct_sql('t')}"
+
+
+def record_hash(columns: Sequence[str]) -> Column:
+    """SHA-256 over the business columns (null-safe), to tell a changed version from a re-delivery."""
+    return F.sha2(F.to_json(F.struct(*(F.col(c) for c in columns))), 256)
+
+
+def _latest_per_version(rows: DataFrame, key: str, version: str) -> DataFrame:
+    others = [c for c in rows.columns if c not in (key, version)]
+    ordered = F.struct(
+        F.col("ingested_at").alias("at"),
+        F.col("ingest_instance_id").alias("by"),
+        F.col("source_line").alias("l"),
+    )
+    best = rows.groupBy(key, version).agg(F.max(F.struct(ordered.alias("o"), *others)).alias("b"))
+    return best.select(key, version, *(F.col(f"b.{c}").alias(c) for c in others))
+
+
+def scd2(
+    incoming: DataFrame,
+    existing: DataFrame,
+    *,
+    key: str,
+    version: str,
+    business_columns: Sequence[str],
+    end_column: str | None = None,
+) -> DataFrame:
+    """SCD type 2 rows for every key in ``incoming``, recomputed over its stored and new versions.
+
+    ``version`` orders the versions of one ``key`` and becomes ``valid_from``. ``valid_to`` is the next
+    version's start or, when ``end_column`` is given (contracts carry their own end), the earlier of the
+    two. ``is_current`` marks the version with no successor. Re-delivering a version with a later ingestion
+    replaces it (latest ingestion wins); re-delivering it unchanged gives back the same row and record hash.
+    ``existing`` is the silver table (any columns beyond the incoming ones are ignored).
+    """
+    columns = incoming.columns
+    stored = existing.join(incoming.select(key).distinct(), key, "left_semi").select(*columns)
+    versions = _latest_per_version(incoming.unionByName(stored), key, version)
+    window = Window.partitionBy(key).orderBy(version)
+    next_start = F.lead(version).over(window)
+    valid_to = next_start if end_column is None else F.least(F.col(end_column), next_start)
+    out = (
+        versions.withColumn("valid_from", F.col(version))
+        .withColumn("valid_to", valid_to)
+        .withColumn("is_current", next_start.isNull())
+        .withColumn("record_hash", record_hash(business_columns))
+    )
+    return out
+
+
+SCD2_CHANGED = (
+    "t.record_hash <> s.record_hash OR NOT (t.valid_to <=> s.valid_to) OR t.is_current <> s.is_current"
+)
+
+
+def customer_business_columns(columns: Sequence[str]) -> list[str]:
+    return [c for c in columns if c not in LINEAGE_COLUMNS]
+
+
+def latest_prices(staged: DataFrame) -> DataFrame:
+    """One price per key ``(bidding_zone, interval_start, resolution_minutes)``: latest publication wins."""
+    others = [c for c in staged.columns if c not in PRICE_KEY]
+    best = staged.groupBy(*PRICE_KEY).agg(F.max(F.struct(price_priority().alias("p"), *others)).alias("b"))
+    return best.select(*PRICE_KEY, *(F.col(f"b.{c}").alias(c) for c in others))
+
+
+def price_priority() -> Column:
+    return F.struct(
+        F.coalesce(F.col("published_at"), F.col("ingested_at")).alias("pub"),
+        F.col("ingested_at").alias("at"),
+        F.col("ingest_instance_id").alias("by"),
+        F.col("source_line").alias("l"),
+    )
+
+
+def price_wins_condition() -> str:
+    def s(alias: str) -> str:
+        return (
+            f"struct(coalesce({alias}.published_at, {alias}.ingested_at), {alias}.ingested_at, "
+            f"{alias}.ingest_instance_id, {alias}.source_line)"
+        )
+
+    return f"{s('s')} > {s('t')}"
+
+
+def report_rows(raw: DataFrame, loaded_at: Column | None = None) -> DataFrame:
+    """Validation reports (``_report.json``) as ``silver.validation_reports`` rows."""
+    return raw.select(
+        F.col("instanceId").alias("instance_id"),
+        F.col("contract.dataset").alias("dataset"),
+        F.col("contract.source").alias("source_system"),
+        F.col("file.path").alias("file_path"),
+        F.col("file.etag").alias("file_etag"),
+        F.col("file.sha256").alias("file_sha256"),
+        F.col("counts.rowsRead").alias("rows_read"),
+        F.col("counts.rowsValid").alias("rows_valid"),
+        F.col("counts.rowsRejected").alias("rows_rejected"),
+        F.col("counts.duplicatesDropped").alias("duplicates_dropped"),
+        F.col("rejectedShare").alias("rejected_share"),
+        F.col("ruleFailures").alias("rule_failures"),
+        F.transform("affectedDates", lambda d: F.to_date(d)).alias("affected_dates"),
+        F.col("verdict"),
+        F.to_timestamp("startedAt").alias("started_at"),
+        (loaded_at if loaded_at is not None else F.current_timestamp()).alias("loaded_at"),
+    )
