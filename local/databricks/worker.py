@@ -112,10 +112,12 @@ def _normalise(name: str) -> str:
 def resolve_entry_point(package_name: str, entry_point: str) -> Any:
     """The callable a python_wheel_task names: an entry point of the package, else ``package.entry_point``."""
     wanted = _normalise(package_name)
-    for candidate in importlib.metadata.entry_points():
-        dist = getattr(candidate, "dist", None)
-        if candidate.name == entry_point and dist is not None and _normalise(dist.name) == wanted:
-            return candidate.load()
+    for dist in importlib.metadata.distributions():
+        if _normalise(dist.metadata["Name"] or "") != wanted:
+            continue
+        for candidate in dist.entry_points:
+            if candidate.name == entry_point:
+                return candidate.load()
     module = importlib.import_module(package_name.replace("-", "_"))
     target = getattr(module, entry_point, None)
     if target is None:
@@ -183,17 +185,26 @@ class Worker:
         if task is None or task.id != task_id or task.cancel_reason is not None:
             return
         task.cancel_reason = reason
+        self._cancel_jobs(task)
+        threading.Thread(target=self._interrupt, args=(task,), daemon=True).start()
+
+    def _cancel_jobs(self, task: Task) -> None:
         if self.spark is not None:
             with contextlib.suppress(Exception):
                 self.spark.sparkContext.cancelJobGroup(task.group)
-        threading.Thread(target=self._interrupt, args=(task,), daemon=True).start()
 
     def _interrupt(self, task: Task) -> None:
-        """Raise TaskCanceled in a task that outlives its Spark jobs (pure Python work, sleeps)."""
+        """Keep stopping a cancelled task until it ends.
+
+        A Spark job submitted after the first cancel (the task was still planning it) is cancelled on the next
+        round; pure Python work (loops, sleeps) gets TaskCanceled raised in the task thread at its next
+        bytecode. A task blocked in native code is left to the emulator, which kills the worker.
+        """
         delay = 0.3
         while task.thread is not None and task.thread.is_alive():
             time.sleep(delay)
             delay = 1.0
+            self._cancel_jobs(task)
             if task.in_body and task.thread.ident is not None:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(task.thread.ident), ctypes.py_object(TaskCanceled)
