@@ -69,16 +69,22 @@ export function registerDev(program: Command): void {
       'run the local runtime: the Functions host (HTTP, Event Grid webhook, timers) and the durable backend, until Ctrl-C',
     )
     .option('--port <port>', 'port on 127.0.0.1 (default: LOCAL_HOST_PORT, 7071)')
-    .option('--module <file>', 'registration module to load (repeatable; default: dist/functions and dist/orchestrations)', collect)
+    .option(
+      '--module <file>',
+      'registration module to load (repeatable; default: dist/functions and dist/orchestrations)',
+      collect,
+    )
     .option('--app-root <dir>', 'folder of the function app (default: the current folder)')
     .option('--max-activities <n>', 'activities running at once (default 10)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'information')
     .action(async (options: DevOptions & { module?: string[] }) => {
       const config = loadConfig();
       const port = options.port === undefined ? config.local.hostPort : Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${options.port} is not a port`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port ${options.port} is not a port`);
       const level = (options.logLevel ?? 'information') as LogLevel;
-      if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      if (!LOG_LEVELS.includes(level))
+        throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
       const maxActivities = options.maxActivities === undefined ? undefined : Number(options.maxActivities);
       if (maxActivities !== undefined && !(Number.isInteger(maxActivities) && maxActivities > 0)) {
         throw new UsageError('--max-activities must be a positive integer');
@@ -86,7 +92,9 @@ export function registerDev(program: Command): void {
       const appRoot = path.resolve(options.appRoot ?? process.cwd());
       const modules = options.module ?? defaultRegistrationModules(appRoot);
       if (modules.length === 0) {
-        throw new UsageError(`no registration modules under ${appRoot}/dist; run \`make build\` or pass --module`);
+        throw new UsageError(
+          `no registration modules under ${appRoot}/dist; run \`make build\` or pass --module`,
+        );
       }
       const host = await LocalHost.start({
         home: config.home,
@@ -97,7 +105,9 @@ export function registerDev(program: Command): void {
         maxConcurrentActivities: maxActivities,
         logSink: streamSink(process.stderr, level),
       });
-      process.stdout.write(`lakewatt dev: listening on ${host.baseUrl} (state in ${config.home}); Ctrl-C stops\n`);
+      process.stdout.write(
+        `lakewatt dev: listening on ${host.baseUrl} (state in ${config.home}); Ctrl-C stops\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

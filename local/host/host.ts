@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { type Clock, SystemClock } from './clock';
 import { DurableEngine, type FaultPoint } from './durable/engine';
 import { type Durability, DurableStore } from './durable/store';
-import { type CapturedFunction, coreRegistry, installFunctionsCoreStandIn, type RpcTypedData } from './functionsCore';
+import {
+  type CapturedFunction,
+  coreRegistry,
+  installFunctionsCoreStandIn,
+  type RpcTypedData,
+} from './functionsCore';
 import {
   fromTypedData,
   inputBindingsOfType,
@@ -87,6 +92,8 @@ const activeHomes = new Set<string>();
  */
 export function loadRegistrations(modules: readonly string[]): ReadonlyMap<string, CapturedFunction> {
   installFunctionsCoreStandIn();
+  // Registration modules are only known at run time; loading them is what registers the functions.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const file of modules) require(path.resolve(file));
   return coreRegistry().functions;
 }
@@ -109,10 +116,7 @@ export class LocalHost {
   private stopped = false;
   port = 0;
 
-  private constructor(
-    options: LocalHostOptions,
-    functions: ReadonlyMap<string, CapturedFunction>,
-  ) {
+  private constructor(options: LocalHostOptions, functions: ReadonlyMap<string, CapturedFunction>) {
     this.home = path.resolve(options.home);
     this.functions = functions;
     this.clock = options.clock ?? new SystemClock();
@@ -129,8 +133,10 @@ export class LocalHost {
       longRunningTimerIntervalMs: options.longRunningTimerIntervalMs,
       onFaultPoint: options.onFaultPoint,
     });
-    const invokeTrigger = (fn: CapturedFunction, trigger: RpcTypedData): Promise<RpcTypedData | null | undefined> =>
-      this.invokeTrigger(fn, trigger);
+    const invokeTrigger = (
+      fn: CapturedFunction,
+      trigger: RpcTypedData,
+    ): Promise<RpcTypedData | null | undefined> => this.invokeTrigger(fn, trigger);
     this.server = new HostServer({
       engine: this.engine,
       logger: this.logger,
@@ -142,10 +148,18 @@ export class LocalHost {
         pid: process.pid,
         port: this.port,
         home: this.home,
-        functions: [...this.functions.values()].map((f) => ({ name: f.metadata.name, trigger: triggerBinding(f).type })),
+        functions: [...this.functions.values()].map((f) => ({
+          name: f.metadata.name,
+          trigger: triggerBinding(f).type,
+        })),
       }),
     });
-    this.timers = new TimerTriggers({ clock: this.clock, store: this.store, logger: this.logger, invokeTrigger });
+    this.timers = new TimerTriggers({
+      clock: this.clock,
+      store: this.store,
+      logger: this.logger,
+      invokeTrigger,
+    });
   }
 
   static async start(options: LocalHostOptions): Promise<LocalHost> {
@@ -162,7 +176,11 @@ export class LocalHost {
     activeHomes.add(home);
     try {
       coreRegistry().logSink = (level, category, message) =>
-        host.logger.log(normaliseLevel(level) === 'information' ? 'debug' : normaliseLevel(level), 'system', `${category}: ${message}`);
+        host.logger.log(
+          normaliseLevel(level) === 'information' ? 'debug' : normaliseLevel(level),
+          'system',
+          `${category}: ${message}`,
+        );
       await runAppStartHooks(appRoot);
       host.server.refreshRoutes();
       host.port = await host.server.listen(options.port ?? 7071);
@@ -179,9 +197,7 @@ export class LocalHost {
       await host.stop();
       throw error;
     }
-    host.logger.info(
-      `host listening on ${host.baseUrl} with ${functions.size} functions; state in ${home}`,
-    );
+    host.logger.info(`host listening on ${host.baseUrl} with ${functions.size} functions; state in ${home}`);
     return host;
   }
 
@@ -210,7 +226,10 @@ export class LocalHost {
    */
   async invokeTrigger(fn: CapturedFunction, trigger: RpcTypedData): Promise<RpcTypedData | null | undefined> {
     const inputData = [{ name: triggerBinding(fn).name, data: trigger }];
-    for (const name of [...inputBindingsOfType(fn, 'durableClient'), ...inputBindingsOfType(fn, 'orchestrationClient')]) {
+    for (const name of [
+      ...inputBindingsOfType(fn, 'durableClient'),
+      ...inputBindingsOfType(fn, 'orchestrationClient'),
+    ]) {
       inputData.push({ name, data: { json: JSON.stringify(this.clientBindingData()) } });
     }
     const result = await invoke(fn, {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
+import { ensureError } from '../../lib/errors';
 import {
   type CapturedFunction,
   type CoreFunctionCallback,
-  coreRegistry,
   type CoreInvocationContext,
+  coreRegistry,
   type RpcTypedData,
 } from './functionsCore';
 
@@ -96,7 +97,7 @@ export async function invoke(fn: CapturedFunction, input: InvocationInput): Prom
   const post: HookContext = { hookData, appHookData, invocationContext: context, inputs, result, error };
   await runHooks('postInvocation', post);
   coreCtx.state = undefined;
-  if (post.error !== undefined && post.error !== null) throw post.error;
+  if (post.error !== undefined && post.error !== null) throw ensureError(post.error);
   const response = await invocationModel.getResponse(context, post.result);
   return { returnValue: response.returnValue, outputData: response.outputData ?? [] };
 }

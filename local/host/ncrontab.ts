@@ -99,14 +99,9 @@ export function parseSchedule(expression: string): Schedule {
       `${expression}: an NCRONTAB schedule has six fields ({second} {minute} {hour} {day} {month} {day-of-week}), got ${parts.length}`,
     );
   }
-  const [seconds, minutes, hours, days, months, weekdays] = parts.map((p, i) => parseField(p, FIELDS[i]!, expression)) as [
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-  ];
+  const [seconds, minutes, hours, days, months, weekdays] = parts.map((p, i) =>
+    parseField(p, FIELDS[i]!, expression),
+  ) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
   const sorted = (set: Set<number>): number[] => [...set].sort((a, b) => a - b);
   const secondList = sorted(seconds);
   const minuteList = sorted(minutes);
@@ -120,7 +115,11 @@ export function parseSchedule(expression: string): Schedule {
       const dayStart = Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate());
       for (let d = 0; d < 366 * 8; d++) {
         const day = new Date(dayStart + d * 86_400_000);
-        if (!months.has(day.getUTCMonth() + 1) || !days.has(day.getUTCDate()) || !weekdays.has(day.getUTCDay())) {
+        if (
+          !months.has(day.getUTCMonth() + 1) ||
+          !days.has(day.getUTCDate()) ||
+          !weekdays.has(day.getUTCDay())
+        ) {
           continue;
         }
         for (const h of hourList) {

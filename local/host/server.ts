@@ -43,7 +43,10 @@ const jsonReply = (status: number, value: unknown, headers: Record<string, strin
 const messageReply = (status: number, message: string): Reply => jsonReply(status, { message });
 
 /** Event Grid delivery body: an array of events (Event Grid schema) or one event (CloudEvents). */
-const eventGridBody = z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]);
+const eventGridBody = z.union([
+  z.array(z.record(z.string(), z.unknown())),
+  z.record(z.string(), z.unknown()),
+]);
 
 const validationEvent = z.object({
   eventType: z.literal('Microsoft.EventGrid.SubscriptionValidationEvent'),
@@ -121,7 +124,8 @@ export class HostServer {
       const trigger = triggerBinding(fn);
       if (trigger.type.toLowerCase() !== 'httptrigger') continue;
       const binding = fn.metadata.bindings[trigger.name] ?? {};
-      const route = typeof binding.route === 'string' && binding.route !== '' ? binding.route : fn.metadata.name;
+      const route =
+        typeof binding.route === 'string' && binding.route !== '' ? binding.route : fn.metadata.name;
       const methods = Array.isArray(binding.methods)
         ? binding.methods.filter((m): m is string => typeof m === 'string').map((m) => m.toUpperCase())
         : undefined;
@@ -152,14 +156,20 @@ export class HostServer {
     }
     if (path.toLowerCase() === '/runtime/webhooks/eventgrid') return this.eventGrid(req, method, url, body);
     const durable = /^\/(runtime\/webhooks\/durabletask|durabletask)\/(.*)$/i.exec(path);
-    if (durable) return this.durable(method, durable[2] ?? '', url, body, durable[1]!.toLowerCase() === 'durabletask');
+    if (durable)
+      return this.durable(method, durable[2] ?? '', url, body, durable[1]!.toLowerCase() === 'durabletask');
     if (path === '/api' || path.startsWith('/api/')) return this.httpFunction(req, method, url, body);
     return messageReply(404, `No route for ${method} ${path}.`);
   }
 
   // ------------------------------------------------------------ HTTP functions
 
-  private async httpFunction(req: http.IncomingMessage, method: string, url: URL, body: Buffer): Promise<Reply> {
+  private async httpFunction(
+    req: http.IncomingMessage,
+    method: string,
+    url: URL,
+    body: Buffer,
+  ): Promise<Reply> {
     const rest = url.pathname.slice('/api'.length);
     let pathMatched = false;
     for (const { fn, route, methods } of this.routes) {
@@ -195,7 +205,11 @@ export class HostServer {
       return messageReply(404, `cannot find function: '${functionName ?? ''}'`);
     }
     const eventType = req.headers['aeg-event-type'];
-    if (eventType !== 'SubscriptionValidation' && eventType !== 'Notification' && eventType !== 'Unsubscribe') {
+    if (
+      eventType !== 'SubscriptionValidation' &&
+      eventType !== 'Notification' &&
+      eventType !== 'Unsubscribe'
+    ) {
       return messageReply(400, "The 'aeg-event-type' header is missing or has an unknown value.");
     }
     let parsedBody: unknown;
@@ -205,11 +219,13 @@ export class HostServer {
       return messageReply(400, 'The request body is not JSON.');
     }
     const events = eventGridBody.safeParse(parsedBody);
-    if (!events.success) return messageReply(400, 'The request body is not an Event Grid event or array of events.');
+    if (!events.success)
+      return messageReply(400, 'The request body is not an Event Grid event or array of events.');
     const list = Array.isArray(events.data) ? events.data : [events.data];
     if (eventType === 'SubscriptionValidation') {
       const validation = validationEvent.safeParse(list[0]);
-      if (!validation.success) return messageReply(400, 'No SubscriptionValidationEvent with a validationCode.');
+      if (!validation.success)
+        return messageReply(400, 'No SubscriptionValidationEvent with a validationCode.');
       return jsonReply(200, { validationResponse: validation.data.data.validationCode });
     }
     if (eventType === 'Unsubscribe') return { status: 202 };
@@ -230,7 +246,10 @@ export class HostServer {
 
   private durable(method: string, rest: string, url: URL, body: Buffer, rpc: boolean): Reply {
     const engine = this.ctx.engine;
-    const segments = rest.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = rest
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const [collection, id, action, eventName] = segments;
     const q = url.searchParams;
     if (collection === 'orchestrators' && method === 'POST' && id) {
@@ -276,11 +295,19 @@ export class HostServer {
         if (!eventName) return messageReply(400, 'An event name is required.');
         const data = body.length === 0 ? null : (JSON.parse(body.toString('utf8')) as unknown);
         const outcome = engine.raiseEvent(id, eventName, data);
-        return outcome === 'accepted' ? { status: 202 } : outcome === 'gone' ? gone('the event was not delivered') : missing();
+        return outcome === 'accepted'
+          ? { status: 202 }
+          : outcome === 'gone'
+            ? gone('the event was not delivered')
+            : missing();
       }
       case 'terminate': {
         const outcome = engine.terminate(id, q.get('reason') ?? '');
-        return outcome === 'accepted' ? { status: 202 } : outcome === 'gone' ? gone('nothing to terminate') : missing();
+        return outcome === 'accepted'
+          ? { status: 202 }
+          : outcome === 'gone'
+            ? gone('nothing to terminate')
+            : missing();
       }
       case 'restart': {
         try {
@@ -303,7 +330,9 @@ export class HostServer {
 
   private statusReply(status: InstanceStatus, errorOnFailure: boolean): Reply {
     if (!isTerminal(status.runtimeStatus)) {
-      const location = String(managementPayload(this.clientBindingData(), status.instanceId).statusQueryGetUri);
+      const location = String(
+        managementPayload(this.clientBindingData(), status.instanceId).statusQueryGetUri,
+      );
       return jsonReply(202, status, { location, 'retry-after': '10' });
     }
     return jsonReply(errorOnFailure && status.runtimeStatus === 'Failed' ? 500 : 200, status);

@@ -41,7 +41,7 @@ export class TimerTriggers {
       const trigger = triggerBinding(fn);
       if (trigger.type.toLowerCase() !== 'timertrigger') continue;
       const binding = fn.metadata.bindings[trigger.name] ?? {};
-      const schedule = parseSchedule(String(binding.schedule ?? ''));
+      const schedule = parseSchedule(typeof binding.schedule === 'string' ? binding.schedule : '');
       const stored = this.ctx.store.timerTrigger(fn.metadata.name);
       const state: TimerState = {
         fn,
@@ -76,7 +76,10 @@ export class TimerTriggers {
     clearTimeout(this.handle);
     if (this.stopped || !this.ctx.clock.realTime || this.timers.size === 0) return;
     const due = Math.min(...[...this.timers.values()].map((t) => t.next));
-    this.handle = setTimeout(() => this.check(), Math.max(0, Math.min(due - this.ctx.clock.now(), 2 ** 31 - 1)));
+    this.handle = setTimeout(
+      () => this.check(),
+      Math.max(0, Math.min(due - this.ctx.clock.now(), 2 ** 31 - 1)),
+    );
   }
 
   private check(): void {
@@ -112,7 +115,9 @@ export class TimerTriggers {
       try {
         await this.ctx.invokeTrigger(state.fn, { json: JSON.stringify(payload) });
       } catch (thrown) {
-        this.ctx.logger.error(`timer function failed: ${ensureError(thrown).message}`, { functionName: name });
+        this.ctx.logger.error(`timer function failed: ${ensureError(thrown).message}`, {
+          functionName: name,
+        });
       }
     });
   }

@@ -6,8 +6,8 @@ import type { CapturedFunction } from '../functionsCore';
 import { fromTypedData, invoke, triggerBinding } from '../invoke';
 import type { HostLogger } from '../log';
 import {
-  ActionType,
   actionSignature,
+  ActionType,
   decodeProcessedInput,
   describeAction,
   EVENT_TYPE_NAMES,
@@ -36,7 +36,8 @@ import {
 } from './store';
 
 /** Places where the engine lets a test harness stop (and kill) the process. */
-export type FaultPoint = 'episode:before-commit' | 'episode:after-commit' | 'activity:started' | 'activity:finished';
+export type FaultPoint =
+  'episode:before-commit' | 'episode:after-commit' | 'activity:started' | 'activity:finished';
 
 export interface EngineOptions {
   store: DurableStore;
@@ -138,7 +139,15 @@ export class DurableEngine {
   private idleWaiters: Array<() => void> = [];
   private unsubscribeClock: (() => void) | undefined;
   /** Count of episodes and activity completions committed, for benchmarks and tests. */
-  readonly stats = { episodes: 0, activities: 0, episodeMs: 0 };
+  readonly stats = {
+    episodes: 0,
+    activities: 0,
+    episodeMs: 0,
+    /** Per-episode host time (payload, replay in the SDK, history and commit), last 100k. */
+    episodeSamples: [] as number[],
+    /** Per-activity host time outside the handler (dispatch and result commit), last 100k. */
+    activitySamples: [] as number[],
+  };
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -198,12 +207,14 @@ export class DurableEngine {
   // ---------------------------------------------------------------- dispatcher
 
   private async pump(): Promise<void> {
+    let streak = 0;
     while (!this.stopping) {
       this.dispatchActivities();
       const message = this.store.nextMessage(this.clock.now());
       if (message) {
         await this.runEpisode(message);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // Let activity completions and HTTP requests in every few episodes.
+        if (++streak % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       if (this.inflight.size === 0 && this.store.counts(this.clock.now()).work === 0) {
@@ -248,17 +259,23 @@ export class DurableEngine {
     const tags = { functionName: item.name, instanceId: item.instanceId, step };
     await this.options.onFaultPoint?.('activity:started', { instanceId: item.instanceId, step });
     if (this.stopping) return;
+    const dispatchBegan = performance.now();
     this.store.markDispatched(item.id);
     if (item.dispatchCount > 0) {
       this.logger.warn(`running activity again (dispatch ${item.dispatchCount + 1}): at-least-once`, tags);
     }
     const fn = this.options.functions().get(item.name);
     let outcome: HistoryEvent;
+    let hostMs = 0;
     const started = this.clock.now();
     if (!isFunctionOfType(fn, 'activityTrigger')) {
-      outcome = this.taskFailed(item, new Error(`The function '${item.name}' doesn't exist or is not an activity.`));
+      outcome = this.taskFailed(
+        item,
+        new Error(`The function '${item.name}' doesn't exist or is not an activity.`),
+      );
     } else {
       try {
+        hostMs += performance.now() - dispatchBegan;
         const result = await invoke(fn, {
           inputData: [{ name: triggerBinding(fn).name, data: { json: json(item.input) } }],
           log: this.logger.forInvocation(tags),
@@ -275,6 +292,7 @@ export class DurableEngine {
     }
     await this.options.onFaultPoint?.('activity:finished', { instanceId: item.instanceId, step });
     if (!this.store.db.open) return;
+    const commitBegan = performance.now();
     this.store.transaction(() => {
       if (!this.store.deleteWork(item.id)) return;
       const instance = this.store.getInstance(item.instanceId);
@@ -283,6 +301,8 @@ export class DurableEngine {
       }
     });
     this.stats.activities += 1;
+    hostMs += performance.now() - commitBegan;
+    if (this.stats.activitySamples.length < 100_000) this.stats.activitySamples.push(hostMs);
     this.logger.debug(`activity done in ${this.clock.now() - started} ms`, tags);
   }
 
@@ -313,7 +333,9 @@ export class DurableEngine {
       // Something arrived before the instance started (an early event): start it first.
       const start = this.store
         .instanceMessages(instance.instanceId)
-        .find((m) => m.event.EventType === EventType.ExecutionStarted && m.executionId === instance.executionId);
+        .find(
+          (m) => m.event.EventType === EventType.ExecutionStarted && m.executionId === instance.executionId,
+        );
       if (start) message = start;
     }
     const stale =
@@ -383,7 +405,9 @@ export class DurableEngine {
       }
       if (failed === undefined) {
         failed = this.scheduleNewActions(next, leaves, now, plan);
-        continueAsNew = state.isDone ? leaves.find((a) => a.actionType === ActionType.ContinueAsNew) : undefined;
+        continueAsNew = state.isDone
+          ? leaves.find((a) => a.actionType === ActionType.ContinueAsNew)
+          : undefined;
       }
     }
 
@@ -416,20 +440,25 @@ export class DurableEngine {
         this.store.dropPendingWork(instance.instanceId);
         this.notifyParent(instance, { result: next.output });
       } else {
-        for (const id of plan.cancelledTimers) this.store.cancelTimer(instance.instanceId, instance.executionId, id);
+        for (const id of plan.cancelledTimers)
+          this.store.cancelTimer(instance.instanceId, instance.executionId, id);
         for (const m of plan.messages) this.store.enqueue(m.instanceId, m.executionId, m.at, m.event);
-        for (const w of plan.work) this.store.addWork(instance.instanceId, instance.executionId, w.taskId, w.name, w.input);
+        for (const w of plan.work)
+          this.store.addWork(instance.instanceId, instance.executionId, w.taskId, w.name, w.input);
         for (const child of plan.children) this.createChild(child, now);
       }
       if (!continueAsNew) {
         events.push(event(EventType.OrchestratorCompleted, now));
         this.store.appendHistory(instance.instanceId, base, events);
       }
-      if (!this.store.updateInstance(next)) throw new Error(`instance ${instance.instanceId} changed during an episode`);
+      if (!this.store.updateInstance(next))
+        throw new Error(`instance ${instance.instanceId} changed during an episode`);
       return true;
     });
     this.stats.episodes += 1;
-    this.stats.episodeMs += performance.now() - began;
+    const took = performance.now() - began;
+    this.stats.episodeMs += took;
+    if (this.stats.episodeSamples.length < 100_000) this.stats.episodeSamples.push(took);
     if (committed && outcome !== 'running') {
       const level = outcome === 'failed' ? 'warning' : 'information';
       this.logger.log(level, 'host', `orchestration ${outcome}${failed ? `: ${failed}` : ''}`, tags);
@@ -452,7 +481,12 @@ export class DurableEngine {
       }
     }
     if (leaves.length < known.length && !isDone) {
-      return this.nonDeterministic(instance, leaves.length, describeSignature(known[leaves.length]!), 'nothing');
+      return this.nonDeterministic(
+        instance,
+        leaves.length,
+        describeSignature(known[leaves.length]!),
+        'nothing',
+      );
     }
     return undefined;
   }
@@ -476,7 +510,11 @@ export class DurableEngine {
     const book = next.runtime;
     const type = incoming.EventType;
     const key =
-      type === EventType.TimerFired ? incoming.TimerId : type === EventType.EventRaised ? undefined : incoming.TaskScheduledId;
+      type === EventType.TimerFired
+        ? incoming.TimerId
+        : type === EventType.EventRaised
+          ? undefined
+          : incoming.TaskScheduledId;
     if (typeof key !== 'number') return undefined;
     const ref = book.tasks[key];
     if (!ref) return undefined;
@@ -518,7 +556,15 @@ export class DurableEngine {
         return undefined;
       }
       chain.attempt += 1;
-      const id = this.scheduleTask(next, chain.actionType, chain.name, chain.input, chain.childInstanceId, now, plan);
+      const id = this.scheduleTask(
+        next,
+        chain.actionType,
+        chain.name,
+        chain.input,
+        chain.childInstanceId,
+        now,
+        plan,
+      );
       book.tasks[id] = { kind: 'retry-attempt', chain: ref.chain };
       return undefined;
     }
@@ -579,9 +625,12 @@ export class DurableEngine {
         case ActionType.CallActivityWithRetry:
         case ActionType.CallSubOrchestratorWithRetry: {
           const retry = action.retryOptions;
-          if (!retry) return `Orchestrator function '${next.name}': ${describeAction(action)} has no retry options.`;
+          if (!retry)
+            return `Orchestrator function '${next.name}': ${describeAction(action)} has no retry options.`;
           const baseType =
-            action.actionType === ActionType.CallActivityWithRetry ? ActionType.CallActivity : ActionType.CallSubOrchestrator;
+            action.actionType === ActionType.CallActivityWithRetry
+              ? ActionType.CallActivity
+              : ActionType.CallSubOrchestrator;
           const chain: RetryChain = {
             actionType: baseType,
             name: action.functionName ?? '',
@@ -596,13 +645,22 @@ export class DurableEngine {
             firstAttemptAt: now,
           };
           book.chains[index] = chain;
-          const id = this.scheduleTask(next, baseType, chain.name, chain.input, chain.childInstanceId, now, plan);
+          const id = this.scheduleTask(
+            next,
+            baseType,
+            chain.name,
+            chain.input,
+            chain.childInstanceId,
+            now,
+            plan,
+          );
           book.tasks[id] = { kind: 'retry-attempt', chain: index };
           break;
         }
         case ActionType.CreateTimer: {
           const final = Date.parse(action.fireAt ?? '');
-          if (Number.isNaN(final)) return `Orchestrator function '${next.name}': a timer has no valid fireAt.`;
+          if (Number.isNaN(final))
+            return `Orchestrator function '${next.name}': a timer has no valid fireAt.`;
           const id = book.nextSeq++;
           const fireAt = final - now > this.maxShortMs ? now + this.intervalMs : final;
           plan.events.push(event(EventType.TimerCreated, now, { FireAt: iso(fireAt) }, id));
@@ -643,7 +701,9 @@ export class DurableEngine {
   ): number {
     const id = next.runtime.nextSeq++;
     if (actionType === ActionType.CallActivity) {
-      plan.events.push(event(EventType.TaskScheduled, now, { Name: name, Version: '', Input: json(input) }, id));
+      plan.events.push(
+        event(EventType.TaskScheduled, now, { Name: name, Version: '', Input: json(input) }, id),
+      );
       plan.work.push({ taskId: id, name, input });
     } else {
       const instanceId = childInstanceId ?? `${next.executionId}:${id}`;
@@ -721,7 +781,12 @@ export class DurableEngine {
     next.output = null;
     next.status = 'Pending';
     next.runtime = emptyBook();
-    this.store.enqueue(next.instanceId, executionId, now, this.startedEvent(next.instanceId, executionId, next.name, input, now, next.parent));
+    this.store.enqueue(
+      next.instanceId,
+      executionId,
+      now,
+      this.startedEvent(next.instanceId, executionId, next.name, input, now, next.parent),
+    );
     for (const m of keep) this.store.enqueue(next.instanceId, executionId, now, m.event);
   }
 
@@ -748,7 +813,13 @@ export class DurableEngine {
     });
   }
 
-  private insertStarted(instanceId: string, name: string, input: unknown, now: number, parent: ParentRef | null): void {
+  private insertStarted(
+    instanceId: string,
+    name: string,
+    input: unknown,
+    now: number,
+    parent: ParentRef | null,
+  ): void {
     const executionId = randomUUID();
     this.store.insertInstance({
       instanceId,
@@ -759,7 +830,12 @@ export class DurableEngine {
       createdAt: now,
       parent,
     });
-    this.store.enqueue(instanceId, executionId, now, this.startedEvent(instanceId, executionId, name, input, now, parent));
+    this.store.enqueue(
+      instanceId,
+      executionId,
+      now,
+      this.startedEvent(instanceId, executionId, name, input, now, parent),
+    );
   }
 
   // ---------------------------------------------------------------- client operations
@@ -773,7 +849,8 @@ export class DurableEngine {
     const now = this.clock.now();
     this.store.transaction(() => {
       const existing = this.store.getInstance(instanceId);
-      if (existing && !isTerminal(existing.status)) throw new InstanceConflictError(instanceId, existing.status);
+      if (existing && !isTerminal(existing.status))
+        throw new InstanceConflictError(instanceId, existing.status);
       if (existing) this.store.deleteInstance(instanceId);
       this.insertStarted(instanceId, name, options.input, now, null);
     });
@@ -808,7 +885,9 @@ export class DurableEngine {
       if (!instance) return 'not-found' as const;
       if (isTerminal(instance.status)) return 'gone' as const;
       const base = this.store.historyLength(instanceId);
-      this.store.appendHistory(instanceId, base, [event(EventType.ExecutionTerminated, now, { Input: json(reason) })]);
+      this.store.appendHistory(instanceId, base, [
+        event(EventType.ExecutionTerminated, now, { Input: json(reason) }),
+      ]);
       this.store.dropPendingWork(instanceId);
       this.notifyParent(instance, { failed: `Orchestration '${instance.name}' was terminated: ${reason}` });
       this.store.updateInstance({ ...instance, status: 'Terminated', output: json(reason), updatedAt: now });
@@ -855,12 +934,17 @@ export class DurableEngine {
     if (!instance) return undefined;
     const status = this.toStatus(instance, options.showInput !== false);
     if (options.showHistory) {
-      status.historyEvents = this.store.history(instanceId).map((e) => friendlyEvent(e, options.showHistoryOutput === true));
+      status.historyEvents = this.store
+        .history(instanceId)
+        .map((e) => friendlyEvent(e, options.showHistoryOutput === true));
     }
     return status;
   }
 
-  query(query: InstanceQuery, options: { top?: number; skip?: number; showInput?: boolean } = {}): InstanceStatus[] {
+  query(
+    query: InstanceQuery,
+    options: { top?: number; skip?: number; showInput?: boolean } = {},
+  ): InstanceStatus[] {
     return this.store
       .queryInstances(query, options.top ?? -1, options.skip ?? 0)
       .map((i) => this.toStatus(i, options.showInput === true));

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { EventType, type HistoryEvent } from '../../../local/host/durable/protocol';
 import type { InstanceStatus } from '../../../local/host/durable/engine';
+import { EventType, type HistoryEvent } from '../../../local/host/durable/protocol';
 import { START } from './harness';
 
 const CHILD = path.resolve(__dirname, '../../fixtures/durable-app/child.js');
@@ -50,7 +50,7 @@ async function startChild(env: Record<string, string> = {}, clock = START): Prom
     child.on('message', (raw) => {
       const message = raw as { type: string; id?: number; value?: unknown };
       if (message.type === 'ready') resolve();
-      if (message.type === 'fault') onFault(message as Record<string, unknown>);
+      if (message.type === 'fault') onFault(message);
       if (message.type === 'reply' && message.id !== undefined) pending.get(message.id)?.(message.value);
     });
   });
@@ -104,7 +104,9 @@ function expectStepsOnce(history: HistoryEvent[]): void {
   expect(completions).toEqual([0, 1, 2, 3, 4, 5]);
 }
 
-async function crashAndResume(env: Record<string, string>): Promise<{ status: InstanceStatus; history: HistoryEvent[] }> {
+async function crashAndResume(
+  env: Record<string, string>,
+): Promise<{ status: InstanceStatus; history: HistoryEvent[] }> {
   const first = await startChild(env);
   await first.request({ cmd: 'start', name: 'pipeline', instanceId: 'job', input: { n: 1 } });
   await first.fault;

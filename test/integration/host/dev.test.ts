@@ -8,7 +8,10 @@ import { LOCK_FILE } from '../../../local/host/host';
 
 jest.mock(
   '@azure/functions-core',
-  () => jest.requireActual<typeof import('../../../local/host/functionsCore')>('../../../local/host/functionsCore').functionsCoreApi,
+  () =>
+    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
+      '../../../local/host/functionsCore',
+    ).functionsCoreApi,
   { virtual: true },
 );
 
@@ -78,9 +81,12 @@ describe('lakewatt dev', () => {
   });
 
   it('when another command needs the runtime, then it uses the running dev on the same state folder', async () => {
-    const used = await withRuntime(async (runtime) => ({ baseUrl: runtime.baseUrl, embedded: runtime.host !== undefined }), {
-      home,
-    });
+    const used = await withRuntime(
+      (runtime) => Promise.resolve({ baseUrl: runtime.baseUrl, embedded: runtime.host !== undefined }),
+      {
+        home,
+      },
+    );
     expect(used).toEqual({ baseUrl, embedded: false });
   });
 
@@ -90,11 +96,14 @@ describe('lakewatt dev', () => {
       const seen = await withRuntime(
         async (runtime) => {
           const response = await fetch(`${runtime.baseUrl}/api/hello/embedded`);
-          return { embedded: runtime.host !== undefined, body: (await response.json()) as unknown };
+          return { embedded: runtime.host !== undefined, body: await response.json() };
         },
         { home: other, modules: [path.join(ROOT, 'test/fixtures/durable-app/app.ts')] },
       );
-      expect(seen).toEqual({ embedded: true, body: expect.objectContaining({ hello: 'embedded' }) as unknown });
+      expect(seen).toEqual({
+        embedded: true,
+        body: expect.objectContaining({ hello: 'embedded' }) as unknown,
+      });
       expect(existsSync(path.join(other, LOCK_FILE))).toBe(false);
     } finally {
       rmSync(other, { recursive: true, force: true });

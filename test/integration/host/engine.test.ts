@@ -4,7 +4,10 @@ import { startTestHost, type TestHost } from './harness';
 
 jest.mock(
   '@azure/functions-core',
-  () => jest.requireActual<typeof import('../../../local/host/functionsCore')>('../../../local/host/functionsCore').functionsCoreApi,
+  () =>
+    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
+      '../../../local/host/functionsCore',
+    ).functionsCoreApi,
   { virtual: true },
 );
 
@@ -47,7 +50,15 @@ describe('durable engine', () => {
     expect(t.host.engine.getStatus(id)?.output).toBe('ok a');
     const scheduling = t.host.store
       .history(id)
-      .filter((e) => [EventType.TaskScheduled, EventType.TaskFailed, EventType.TimerCreated, EventType.TimerFired, EventType.TaskCompleted].includes(e.EventType as 4))
+      .filter((e) =>
+        [
+          EventType.TaskScheduled,
+          EventType.TaskFailed,
+          EventType.TimerCreated,
+          EventType.TimerFired,
+          EventType.TaskCompleted,
+        ].includes(e.EventType as 4),
+      )
       .map((e) => [e.EventType, e.EventId === -1 ? (e.TaskScheduledId ?? e.TimerId) : e.EventId]);
     expect(scheduling).toEqual([
       [EventType.TaskScheduled, 0],
@@ -149,7 +160,9 @@ describe('durable engine', () => {
     await t.run();
     const status = t.host.engine.getStatus(id);
     expect(status?.runtimeStatus).toBe('Failed');
-    expect(status?.output).toMatch(/Non-deterministic orchestrator 'nondeterministic'.*step 1 in its history is CallActivity double input 1, but the replay scheduled CallActivity double input 2/);
+    expect(status?.output).toMatch(
+      /Non-deterministic orchestrator 'nondeterministic'.*step 1 in its history is CallActivity double input 1, but the replay scheduled CallActivity double input 2/,
+    );
   });
 
   it('when an instance is terminated, then it stops with the reason and its timer is dropped', async () => {
@@ -157,7 +170,10 @@ describe('durable engine', () => {
     await t.run();
     expect(t.host.engine.terminate(id, 'operator stop')).toBe('accepted');
     await t.run(2 * 3_600_000);
-    expect(t.host.engine.getStatus(id)).toMatchObject({ runtimeStatus: 'Terminated', output: 'operator stop' });
+    expect(t.host.engine.getStatus(id)).toMatchObject({
+      runtimeStatus: 'Terminated',
+      output: 'operator stop',
+    });
     expect(types(id).at(-1)).toBe(EventType.ExecutionTerminated);
   });
 
@@ -171,14 +187,20 @@ describe('durable engine', () => {
 
   it('when a running instance id is started again, then the start is refused', () => {
     t.host.engine.startNew('sleeper', { instanceId: 'busy', input: 60 });
-    expect(() => t.host.engine.startNew('sleeper', { instanceId: 'busy', input: 1 })).toThrow(/already exists/);
+    expect(() => t.host.engine.startNew('sleeper', { instanceId: 'busy', input: 1 })).toThrow(
+      /already exists/,
+    );
   });
 
   it('when an orchestration runs, then its log lines name the instance and the step', async () => {
     const id = t.host.engine.startNew('chain', { input: 1 });
     await t.run();
     expect(t.logs).toContainEqual(
-      expect.objectContaining({ instanceId: id, step: expect.stringMatching(/^episode \d+$/) as unknown, message: 'orchestration completed' }),
+      expect.objectContaining({
+        instanceId: id,
+        step: expect.stringMatching(/^episode \d+$/) as unknown,
+        message: 'orchestration completed',
+      }),
     );
   });
 });

@@ -6,7 +6,10 @@ import { startTestHost, type TestHost } from './harness';
 
 jest.mock(
   '@azure/functions-core',
-  () => jest.requireActual<typeof import('../../../local/host/functionsCore')>('../../../local/host/functionsCore').functionsCoreApi,
+  () =>
+    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
+      '../../../local/host/functionsCore',
+    ).functionsCoreApi,
   { virtual: true },
 );
 
@@ -63,7 +66,10 @@ describe('the real DurableClient', () => {
     expect(response.status).toBe(202);
     const links = (await response.json()) as { id: string; statusQueryGetUri: string };
     expect(links.statusQueryGetUri.startsWith(t.host.baseUrl)).toBe(true);
-    const status = (await (await fetch(links.statusQueryGetUri)).json()) as { runtimeStatus: string; output: number };
+    const status = (await (await fetch(links.statusQueryGetUri)).json()) as {
+      runtimeStatus: string;
+      output: number;
+    };
     expect(status).toMatchObject({ runtimeStatus: 'Completed', output: 64 });
   });
 
@@ -111,7 +117,9 @@ describe('the real DurableClient', () => {
     t.clock.advance(1000);
     const from = new Date(t.clock.now());
     for (let i = 0; i < 3; i++) await settle(client.startNew('chain', { instanceId: `page-${i}`, input: 1 }));
-    const response = await fetch(`${t.host.baseUrl}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`);
+    const response = await fetch(
+      `${t.host.baseUrl}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`,
+    );
     expect(response.headers.get('x-ms-continuation-token')).toBeTruthy();
     const all = await client.getStatusBy({ createdTimeFrom: from });
     expect(all.length).toBeGreaterThanOrEqual(3);

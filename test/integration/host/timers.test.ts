@@ -8,7 +8,10 @@ import { START, startTestHost } from './harness';
 
 jest.mock(
   '@azure/functions-core',
-  () => jest.requireActual<typeof import('../../../local/host/functionsCore')>('../../../local/host/functionsCore').functionsCoreApi,
+  () =>
+    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
+      '../../../local/host/functionsCore',
+    ).functionsCoreApi,
   { virtual: true },
 );
 

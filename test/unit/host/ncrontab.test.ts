@@ -1,7 +1,8 @@
 import { parseSchedule, ScheduleError } from '../../../local/host/ncrontab';
 
 const at = (iso: string): number => Date.parse(iso);
-const next = (expression: string, after: string): string => new Date(parseSchedule(expression).next(at(after))).toISOString();
+const next = (expression: string, after: string): string =>
+  new Date(parseSchedule(expression).next(at(after))).toISOString();
 
 describe('NCRONTAB schedules', () => {
   it('when a step is given for minutes, then the next occurrence is the next multiple', () => {

@@ -1,6 +1,6 @@
 import {
-  ActionType,
   actionSignature,
+  ActionType,
   decodeProcessedInput,
   failureMessage,
   flattenActions,
@@ -16,7 +16,10 @@ describe('durable wire protocol helpers', () => {
         actionType: ActionType.WhenAny,
         compoundActions: [
           { actionType: ActionType.WaitForExternalEvent, externalEventName: 'e' },
-          { actionType: ActionType.WhenAll, compoundActions: [{ actionType: ActionType.CreateTimer, fireAt: 'x' }] },
+          {
+            actionType: ActionType.WhenAll,
+            compoundActions: [{ actionType: ActionType.CreateTimer, fireAt: 'x' }],
+          },
         ],
       },
     ]);
@@ -28,7 +31,11 @@ describe('durable wire protocol helpers', () => {
   });
 
   it('when a timer is cancelled, then its signature for the determinism check is unchanged', () => {
-    const timer = { actionType: ActionType.CreateTimer, fireAt: '2026-01-01T00:00:00.000Z', isCanceled: false };
+    const timer = {
+      actionType: ActionType.CreateTimer,
+      fireAt: '2026-01-01T00:00:00.000Z',
+      isCanceled: false,
+    };
     expect(actionSignature({ ...timer, isCanceled: true })).toBe(actionSignature(timer));
   });
 
