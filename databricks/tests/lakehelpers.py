@@ -107,3 +107,8 @@ def stage(
         "startedAt": started_at,
     }
     (folder / "_report.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def naive(*args: int) -> datetime:
+    """A UTC instant as ``collect()`` returns it (naive, in the process's UTC zone)."""
+    return datetime(*args)
