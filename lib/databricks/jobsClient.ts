@@ -152,12 +152,15 @@ interface CallSpec<S extends z.ZodType> {
   idempotent: boolean;
 }
 
-class RetryableFailure {
+/** Internal: a failure `call` may retry; `always` when the request was certainly not processed (429/503). */
+class RetryableFailure extends Error {
   constructor(
     readonly error: Error,
     readonly retryAfterMs: number | undefined,
     readonly always: boolean,
-  ) {}
+  ) {
+    super(error.message);
+  }
 }
 
 const ERROR_CODE_BY_STATUS: Record<number, string> = {
@@ -464,19 +467,20 @@ export class JobsClient implements JobsApi {
     let status: number;
     let text: string;
     let retryAfter: string | null;
+    const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       const response = await this.fetchFn(url, {
         method: spec.method,
         headers,
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
       text = await response.text();
     } catch (thrown) {
       const error = ensureError(thrown);
-      const timedOut = error.name === 'TimeoutError' || error.name === 'AbortError';
+      const timedOut = signal.aborted;
       const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
       throw new RetryableFailure(
         new DatabricksConnectionError(

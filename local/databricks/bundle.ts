@@ -144,7 +144,7 @@ function merge(base: unknown, override: unknown, key = ''): unknown {
     return out;
   }
   if (key === 'tasks' && Array.isArray(base) && Array.isArray(override)) {
-    const out = [...base] as unknown[];
+    const out: unknown[] = (base as unknown[]).slice();
     for (const task of override) {
       const at = out.findIndex((t) => isObject(t) && isObject(task) && t.task_key === task.task_key);
       if (at >= 0) out[at] = merge(out[at], task);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -313,7 +313,7 @@ export class JobsEmulator {
     const state: LifeCycle = busy ? (queueEnabled ? 'QUEUED' : 'SKIPPED') : 'PENDING';
     const { run, created } = this.store.createRun({
       jobId,
-      token: token as string | undefined,
+      token: token,
       parameters,
       queueEnabled,
       state: state === 'SKIPPED' ? 'QUEUED' : state,
@@ -809,7 +809,7 @@ export class JobsEmulator {
       return;
     }
     if (url.pathname === '/lakewatt/faults') {
-      if (method === 'PUT' || method === 'POST') this.faults.set((await this.readBody(req)) as FaultConfig);
+      if (method === 'PUT' || method === 'POST') this.faults.set((await this.readBody(req)));
       this.send(res, 200, this.faults.pending());
       return;
     }
