@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { registerDev } from './dev';
 import { registerExportSchemas } from './exportSchemas';
+import { registerJobs } from './jobs';
 import { registerSimulate } from './simulate';
 import { registerValidate } from './validate';
 
@@ -9,6 +10,7 @@ import { registerValidate } from './validate';
 export function registerCommands(program: Command): void {
   registerDev(program);
   registerExportSchemas(program);
+  registerJobs(program);
   registerSimulate(program);
   registerValidate(program);
 }
