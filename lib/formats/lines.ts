@@ -36,11 +36,12 @@ export class LineSplitter {
     }
     let start = 0;
     const length = chunk.length;
+    // The next CR is looked up once and reused, so a chunk without CRs is not rescanned for every line.
+    let cr = chunk.indexOf('\r');
     while (start < length) {
       const lf = chunk.indexOf('\n', start);
-      const crSearchEnd = lf === -1 ? length : lf;
-      const cr = chunk.indexOf('\r', start);
-      if (cr !== -1 && cr < crSearchEnd) {
+      if (cr !== -1 && cr < start) cr = chunk.indexOf('\r', start);
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
         const line = chunk.slice(start, cr);
         if (cr === length - 1) {
           this.pending += line;

@@ -1,95 +1,105 @@
 /**
  * Duplicate-key detection in bounded memory.
  *
- * Meter readings: one slot per (meter, channel) and interval, holding a 32-bit fingerprint of the row's
- * values (0 = empty). Slots live in a typed array per series that grows to the series' time span, so
- * 30 million half-hourly readings cost about 120 MB rather than a key string each. A fingerprint
- * collision can make a conflicting duplicate look identical with probability 2^-32 per pair.
+ * Meter readings: per (meter, channel) series, one 32-bit fingerprint of the row's values per interval
+ * (0 = empty), in pages of 1,024 intervals allocated as the series reaches them. The step is the series'
+ * own interval length, so memory is about 4 bytes per reading: 36 million readings cost ~150 MB instead of
+ * a key string each. A row off its series' grid goes to a small map. A fingerprint collision can make a
+ * conflicting duplicate look identical with probability 2^-32 per pair.
  *
  * Other datasets are small reference files and use a map of key → fingerprint.
  */
 
 export type DuplicateOutcome = 'new' | 'identical' | 'conflict';
 
-/** FNV-1a over the parts; never 0, so 0 can mean "empty slot". */
-export function fingerprint(parts: ReadonlyArray<string | number>): number {
-  let hash = 0x811c9dc5;
-  for (const part of parts) {
-    const text = typeof part === 'number' ? String(part) : part;
-    for (let i = 0; i < text.length; i++) {
-      hash ^= text.charCodeAt(i);
-      hash = Math.imul(hash, 0x01000193);
-    }
-    hash ^= 0x1f;
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0 || 1;
+const PAGE_BITS = 10;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const MINUTE = 60_000;
+
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+function mix(hash: number, value: number): number {
+  return Math.imul(hash ^ value, 0x01000193) >>> 0;
 }
 
-class SeriesSlots {
-  private slots: Uint32Array;
-  private base: number;
-  /** Rows whose time is not a whole number of steps from the series' first row. */
+/** FNV-style fingerprint of a reading's values (kWh, quality, interval); never 0, so 0 means "empty". */
+export function readingFingerprint(kwh: number, quality: string, minutes: number): number {
+  scratch[0] = kwh;
+  let hash = mix(0x811c9dc5, scratchWords[0]!);
+  hash = mix(hash, scratchWords[1]!);
+  for (let i = 0; i < quality.length; i++) hash = mix(hash, quality.charCodeAt(i));
+  hash = mix(hash, minutes);
+  return hash || 1;
+}
+
+/** Fingerprint of any list of values (reference data rows). */
+export function fingerprint(parts: ReadonlyArray<string | number | null | undefined>): number {
+  let hash = 0x811c9dc5;
+  for (const part of parts) {
+    const text = part === null || part === undefined ? '\u0000' : String(part);
+    for (let i = 0; i < text.length; i++) hash = mix(hash, text.charCodeAt(i));
+    hash = mix(hash, 0x1f);
+  }
+  return hash || 1;
+}
+
+class Series {
+  private readonly pages = new Map<number, Uint32Array>();
   private readonly offGrid = new Map<number, number>();
 
-  constructor(
-    first: number,
-    private readonly step: number,
-  ) {
-    this.base = Math.floor(first / step) - 8;
-    this.slots = new Uint32Array(64);
-  }
+  constructor(private readonly stepMs: number) {}
 
   check(time: number, print: number): DuplicateOutcome {
-    if (time % this.step !== 0) {
-      const existing = this.offGrid.get(time);
-      if (existing === undefined) {
-        this.offGrid.set(time, print);
-        return 'new';
-      }
-      return existing === print ? 'identical' : 'conflict';
+    if (time % this.stepMs !== 0) return this.checkMap(this.offGrid, time, print);
+    const slot = time / this.stepMs;
+    const pageIndex = Math.floor(slot / PAGE_SIZE);
+    let page = this.pages.get(pageIndex);
+    if (!page) {
+      page = new Uint32Array(PAGE_SIZE);
+      this.pages.set(pageIndex, page);
     }
-    let index = time / this.step - this.base;
-    if (index < 0) {
-      const grow = Math.max(this.slots.length, -index + 8);
-      const next = new Uint32Array(this.slots.length + grow);
-      next.set(this.slots, grow);
-      this.slots = next;
-      this.base -= grow;
-      index += grow;
-    } else if (index >= this.slots.length) {
-      let size = this.slots.length * 2;
-      while (size <= index) size *= 2;
-      const next = new Uint32Array(size);
-      next.set(this.slots);
-      this.slots = next;
-    }
-    const existing = this.slots[index]!;
+    const offset = slot - pageIndex * PAGE_SIZE;
+    const existing = page[offset]!;
     if (existing === 0) {
-      this.slots[index] = print;
+      page[offset] = print;
+      return 'new';
+    }
+    return existing === print ? 'identical' : 'conflict';
+  }
+
+  private checkMap(map: Map<number, number>, key: number, print: number): DuplicateOutcome {
+    const existing = map.get(key);
+    if (existing === undefined) {
+      map.set(key, print);
       return 'new';
     }
     return existing === print ? 'identical' : 'conflict';
   }
 }
 
-/** Tracks keys seen in one file. `series` is e.g. meter|channel, `time` the interval start in ms. */
-export class TimeSeriesDuplicates {
-  private readonly series = new Map<string, SeriesSlots>();
+/** Keys seen in one file of meter readings: (meter, channel, interval start). */
+export class ReadingDuplicates {
+  private readonly byMeter = new Map<string, Map<string, Series>>();
 
-  constructor(private readonly stepMs: number) {}
-
-  check(series: string, time: number, print: number): DuplicateOutcome {
-    let slots = this.series.get(series);
-    if (!slots) {
-      slots = new SeriesSlots(time, this.stepMs);
-      this.series.set(series, slots);
+  check(
+    meter: string,
+    channel: string,
+    startMs: number,
+    intervalMinutes: number,
+    print: number,
+  ): DuplicateOutcome {
+    let channels = this.byMeter.get(meter);
+    if (!channels) {
+      channels = new Map();
+      this.byMeter.set(meter, channels);
     }
-    return slots.check(time, print);
-  }
-
-  get seriesCount(): number {
-    return this.series.size;
+    let series = channels.get(channel);
+    if (!series) {
+      series = new Series(intervalMinutes * MINUTE);
+      channels.set(channel, series);
+    }
+    return series.check(startMs, print);
   }
 }
 

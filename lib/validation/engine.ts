@@ -4,7 +4,7 @@ import { splitCsvLine } from '../formats/csv';
 import { type DecodeLimits, TextFileDecoder } from '../formats/decode';
 import { LineSplitter } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
-import { fingerprint, KeyDuplicates, TimeSeriesDuplicates } from './duplicates';
+import { fingerprint, KeyDuplicates, ReadingDuplicates, readingFingerprint } from './duplicates';
 import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
 import { RAW_LINE_LIMIT, type RejectedRow, VALIDATION_REPORT_VERSION, type ValidationReport } from './report';
 import { TimestampParser, ZoneResolver } from './timestamps';
@@ -107,7 +107,8 @@ interface EngineState {
   meters: Set<string>;
   firstInterval: number;
   lastInterval: number;
-  dates: Set<string>;
+  /** UTC days (days since the epoch) of the staged intervals. */
+  days: Set<number>;
   notes: string[];
 }
 
@@ -123,7 +124,7 @@ class FileValidator {
   private readonly decimalComma: boolean;
   private readonly unitFactor: number;
   private readonly ceilingKwhPerMinute: number;
-  private readonly timeDuplicates = new TimeSeriesDuplicates(5 * MINUTE);
+  private readonly readingDuplicates = new ReadingDuplicates();
   private readonly keyDuplicates = new KeyDuplicates();
   private readonly ambiguousSeen = new Set<string>();
   private readonly fields: string[] = [];
@@ -181,7 +182,7 @@ class FileValidator {
       meters: new Set(),
       firstInterval: Infinity,
       lastInterval: -Infinity,
-      dates: new Set(),
+      days: new Set(),
       notes: [],
     };
     if (contract.format.type === 'ndjson') {
@@ -783,18 +784,16 @@ class FileValidator {
       const meter = batch.strings[idx.meter_id!]![row]!;
       const channel = batch.strings[idx.channel!]![row]!;
       const start = batch.numbers[idx.interval_start!]![row]!;
-      const print = fingerprint([
+      const minutes = batch.numbers[idx.interval_minutes!]![row]!;
+      const print = readingFingerprint(
         batch.numbers[idx.kwh!]![row]!,
         batch.strings[idx.quality!]![row]!,
-        batch.numbers[idx.interval_minutes!]![row]!,
-      ]);
-      outcome = this.timeDuplicates.check(`${meter}\u0000${channel}`, start, print);
+        minutes,
+      );
+      outcome = this.readingDuplicates.check(meter, channel, start, minutes, print);
     } else {
       const key = this.keyOf(row);
-      outcome = this.keyDuplicates.check(
-        key,
-        fingerprint(this.copyRow(row).map((v) => (v === null || v === undefined ? '\u0000' : v))),
-      );
+      outcome = this.keyDuplicates.check(key, fingerprint(this.copyRow(row)));
     }
     if (outcome === 'identical') {
       this.state.duplicatesDropped++;
@@ -815,7 +814,7 @@ class FileValidator {
       const start = batch.numbers[idx.interval_start!]![row]!;
       if (start < this.state.firstInterval) this.state.firstInterval = start;
       if (start > this.state.lastInterval) this.state.lastInterval = start;
-      this.state.dates.add(new Date(start - (start % DAY)).toISOString().slice(0, 10));
+      this.state.days.add(Math.floor(start / DAY));
     }
     if (this.dataset === 'meter_readings') this.state.meters.add(batch.strings[idx.meter_id!]![row]!);
     batch.length++;
@@ -1028,7 +1027,9 @@ export async function validateStream(
     distinctMeters: contract.dataset === 'meter_readings' ? state.meters.size : null,
     firstInterval: hasIntervals ? new Date(state.firstInterval).toISOString() : null,
     lastInterval: hasIntervals ? new Date(state.lastInterval).toISOString() : null,
-    affectedDates: [...state.dates].sort(),
+    affectedDates: [...state.days]
+      .sort((a, b) => a - b)
+      .map((day) => new Date(day * DAY).toISOString().slice(0, 10)),
     lineEndings: {
       lf: lineStats.lf,
       crlf: lineStats.crlf,

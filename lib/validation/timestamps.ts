@@ -11,8 +11,18 @@
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MINUTE = 60_000;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] ?? 0;
+}
+
+/** Two ASCII digits at `i` as a number, or -1. */
+function digits2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 /** UTC offsets of one IANA zone, cached per quarter hour of UTC time. */
@@ -173,6 +183,35 @@ export class TimestampParser {
   }
 
   private parseIso(s: string): boolean {
+    // Fast path for the common `YYYY-MM-DDTHH:MM:SSZ` (the canonical and most machine exports).
+    if (
+      s.length === 20 &&
+      s.charCodeAt(19) === 90 &&
+      s.charCodeAt(4) === 45 &&
+      s.charCodeAt(7) === 45 &&
+      s.charCodeAt(10) === 84
+    ) {
+      const century = digits2(s, 0);
+      const yy = digits2(s, 2);
+      const month = digits2(s, 5);
+      const day = digits2(s, 8);
+      const hour = digits2(s, 11);
+      const minute = digits2(s, 14);
+      const second = digits2(s, 17);
+      if (
+        century >= 0 &&
+        yy >= 0 &&
+        month >= 0 &&
+        day >= 0 &&
+        hour >= 0 &&
+        minute >= 0 &&
+        second >= 0 &&
+        s.charCodeAt(13) === 58 &&
+        s.charCodeAt(16) === 58
+      ) {
+        return this.finish(century * 100 + yy, month, day, hour, minute, second, 0, 0);
+      }
+    }
     const match =
       /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
         s,
