@@ -308,9 +308,16 @@ export class ParquetWriter {
       const indices = new Uint32Array(present);
       let k = 0;
       let useDictionary = true;
+      // Runs of equal strings (lineage constants, a meter's consecutive readings) skip the map lookup.
+      let previous: string | undefined;
+      let previousId = 0;
       for (let r = 0; r < n; r++) {
         const s = strings[r];
         if (s === null || s === undefined) continue;
+        if (s === previous) {
+          indices[k++] = previousId;
+          continue;
+        }
         let id = dictionary.get(s);
         if (id === undefined) {
           id = dictionary.size;
@@ -322,6 +329,8 @@ export class ParquetWriter {
           }
         }
         indices[k++] = id;
+        previous = s;
+        previousId = id;
       }
       if (useDictionary && present > 0) {
         const dict = new Bytes(dictionaryBytes * 3 + 16);
