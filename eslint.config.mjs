@@ -14,6 +14,8 @@ export default tseslint.config(
       '.lakewatt/**',
       'databricks/**',
       'bin/**',
+      '.tools/**',
+      'bench/out/**',
     ],
   },
   js.configs.recommended,
