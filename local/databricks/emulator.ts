@@ -809,7 +809,14 @@ export class JobsEmulator {
       return;
     }
     if (url.pathname === '/lakewatt/faults') {
-      if (method === 'PUT' || method === 'POST') this.faults.set((await this.readBody(req)));
+      if (method === 'PUT' || method === 'POST') {
+        try {
+          this.faults.set(await this.readBody(req));
+        } catch (thrown) {
+          this.send(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: ensureError(thrown).message });
+          return;
+        }
+      }
       this.send(res, 200, this.faults.pending());
       return;
     }
