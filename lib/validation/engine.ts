@@ -2,7 +2,7 @@ import { datasetColumns, type DatasetName, type ExportedColumn } from '../contra
 import { type SourceContract, UNIT_TO_CANONICAL } from '../contracts/sources';
 import { splitCsvLine } from '../formats/csv';
 import { type DecodeLimits, TextFileDecoder } from '../formats/decode';
-import { LineSplitter } from '../formats/lines';
+import { type LineSink, LineSplitter } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
 import { fingerprint, KeyDuplicates, ReadingDuplicates, readingFingerprint } from './duplicates';
 import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
@@ -112,7 +112,7 @@ interface EngineState {
   notes: string[];
 }
 
-class FileValidator {
+class FileValidator implements LineSink {
   readonly columns: ExportedColumn[];
   readonly batch: ColumnBatch;
   readonly state: EngineState;
@@ -284,7 +284,7 @@ class FileValidator {
 
   private currentLine = '';
 
-  handleLine(line: string, lineNumber: number): void {
+  onLine(line: string, lineNumber: number): void {
     const { contract } = this.input;
     this.currentLine = line;
     this.batch.reserve(Math.max(1, this.valueColumns.length));
@@ -949,16 +949,15 @@ export async function validateStream(
     compression: contract.compression,
     encoding: contract.encoding,
   });
-  const splitter = new LineSplitter(input.limits.maxLineBytes);
   const validator = new FileValidator(input, sinks);
+  const splitter = new LineSplitter(input.limits.maxLineBytes, validator);
   const reasons: Array<{ code: string; message: string }> = [];
-  const onLine = (line: string, lineNumber: number): void => validator.handleLine(line, lineNumber);
   try {
     for await (const text of decoder.text()) {
-      splitter.push(text, onLine);
+      splitter.push(text);
       if (validator.needsFlush) await validator.flush();
     }
-    splitter.end(onLine);
+    splitter.end();
     if (
       contract.format.type === 'csv' &&
       contract.format.header &&
