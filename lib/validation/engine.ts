@@ -128,6 +128,8 @@ class FileValidator implements LineSink {
   private readonly keyDuplicates = new KeyDuplicates();
   private readonly ambiguousSeen = new Set<string>();
   private readonly fields: string[] = [];
+  /** Fields of the current CSV row; entries past it in `fields` are left over from longer rows. */
+  private fieldCount = 0;
   private readonly errors: RowError[] = [];
   private readonly columnIndex: Record<string, number> = {};
   private readonly nowMs: number;
@@ -305,6 +307,7 @@ class FileValidator implements LineSink {
     }
     if (contract.format.type === 'csv') {
       const count = splitCsvLine(line, contract.format.delimiter, contract.format.quote, this.fields);
+      this.fieldCount = Math.max(count, 0);
       if (contract.format.header && !this.headerFields) {
         if (count < 0) throw new FileRejection('HEADER_MISSING', 'the header line has broken quoting');
         this.bindHeader(this.fields.slice(0, count));
@@ -331,7 +334,6 @@ class FileValidator implements LineSink {
         ]);
         return;
       }
-      this.fields.length = count;
       this.processRecord(line, lineNumber, undefined);
     } else {
       let record: unknown;
@@ -358,7 +360,7 @@ class FileValidator implements LineSink {
     if (!source) return undefined;
     switch (source.kind) {
       case 'field':
-        return this.fields[source.index];
+        return source.index < this.fieldCount ? this.fields[source.index] : undefined;
       case 'constant':
         return source.value;
       case 'path': {
@@ -374,6 +376,10 @@ class FileValidator implements LineSink {
       case 'none':
         return undefined;
     }
+  }
+
+  private field(index: number): string | undefined {
+    return index < this.fieldCount ? this.fields[index] : undefined;
   }
 
   private sourceName(column: string): string {
@@ -416,10 +422,10 @@ class FileValidator implements LineSink {
     const { contract } = this.input;
     if (contract.layout.kind !== 'wide') return;
     const intervalMinutes = contract.interval_minutes ?? 30;
-    const cells = this.valueColumns.map((column) => this.fields[column.index]);
+    const cells = this.valueColumns.map((column) => this.field(column.index));
     const present = cells.filter((cell) => !isEmpty(cell)).length;
     this.errors.length = 0;
-    const dateRaw = this.fields[(this.sources.get('__date') as { index: number }).index];
+    const dateRaw = this.field((this.sources.get('__date') as { index: number }).index);
     if (!this.dateParser!.parse(String(dateRaw ?? ''))) {
       this.fail(
         'INVALID_DATE',
@@ -857,7 +863,7 @@ class FileValidator implements LineSink {
   private rejectWhole(line: string, lineNumber: number, errors: RowError[]): void {
     let rows = 1;
     if (this.input.contract.layout.kind === 'wide') {
-      const count = this.valueColumns.filter((c) => !isEmpty(this.fields[c.index])).length;
+      const count = this.valueColumns.filter((c) => !isEmpty(this.field(c.index))).length;
       rows = Math.max(1, count);
     }
     this.state.rowsRead += rows;
