@@ -239,7 +239,8 @@ interface EncodedChunk {
 export class ParquetWriter {
   private offset = 0;
   private rows = 0;
-  private readonly rowGroups: ThriftStruct[] = [];
+  /** Row-group metadata, encoded as soon as the group is written (objects per column add up on big files). */
+  private readonly rowGroups: Buffer[] = [];
   private readonly codec: number;
   private started = false;
   private finished = false;
@@ -462,13 +463,15 @@ export class ParquetWriter {
       totalBytes += encoded.uncompressedSize;
       totalCompressed += encoded.compressedSize;
     }
-    this.rowGroups.push({
-      1: list('struct', chunks),
-      2: i64(totalBytes),
-      3: i64(batch.length),
-      5: i64(groupStart),
-      6: i64(totalCompressed),
-    });
+    this.rowGroups.push(
+      encodeStruct({
+        1: list('struct', chunks),
+        2: i64(totalBytes),
+        3: i64(batch.length),
+        5: i64(groupStart),
+        6: i64(totalCompressed),
+      }),
+    );
     this.rows += batch.length;
   }
 

@@ -19,7 +19,7 @@ export type ThriftValue =
   | { t: 'bool'; v: boolean }
   | { t: 'binary'; v: string | Uint8Array }
   | { t: 'struct'; v: ThriftStruct }
-  | { t: 'list'; elem: 'i32' | 'binary' | 'struct'; v: Array<number | string | ThriftStruct> };
+  | { t: 'list'; elem: 'i32' | 'binary' | 'struct'; v: Array<number | string | ThriftStruct | Uint8Array> };
 
 /** Field id → value; absent (undefined) fields are not written. */
 export type ThriftStruct = Record<number, ThriftValue | undefined>;
@@ -29,9 +29,10 @@ export const i64 = (v: number): ThriftValue => ({ t: 'i64', v });
 export const bool = (v: boolean): ThriftValue => ({ t: 'bool', v });
 export const binary = (v: string | Uint8Array): ThriftValue => ({ t: 'binary', v });
 export const struct = (v: ThriftStruct): ThriftValue => ({ t: 'struct', v });
+/** A list; struct elements may be given already encoded (`encodeStruct` output), to keep them compact. */
 export const list = (
   elem: 'i32' | 'binary' | 'struct',
-  v: Array<number | string | ThriftStruct>,
+  v: Array<number | string | ThriftStruct | Uint8Array>,
 ): ThriftValue => ({
   t: 'list',
   elem,
@@ -130,6 +131,7 @@ function writeStruct(sink: ByteSink, fields: ThriftStruct): void {
         for (const item of field.v) {
           if (field.elem === 'i32') sink.zigzag(item as number);
           else if (field.elem === 'binary') writeBinary(sink, item as string);
+          else if (item instanceof Uint8Array) sink.raw(item);
           else writeStruct(sink, item as ThriftStruct);
         }
         break;
