@@ -10,7 +10,8 @@ BUILD_STAMP := dist/.lakewatt-build-stamp
 TS_SOURCES := $(shell find functions orchestrations lib local -name '*.ts' 2>/dev/null)
 DEMO_OUT ?= .lakewatt/demo
 
-.PHONY: help demo test setup setup-node setup-python build contracts lint test-node test-python format clean
+.PHONY: help demo test setup setup-node setup-python build contracts lint test-node test-python format clean \
+	bench bench-validation bench-durable bench-jobs bench-spark
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +53,24 @@ test-python: setup-python ## ruff and pytest on local Spark + Delta
 format: setup-node ## apply the formatters
 	npx prettier . --write --log-level warn
 	npx eslint . --fix
+
+bench: bench-validation bench-durable bench-jobs bench-spark ## every benchmark (slow; see bench/README.md)
+
+bench-validation: setup-node ## validation engine vs DuckDB (1M, 10M, 2 GB) and Parquet writers
+	npx tsc -p bench/validation/tsconfig.json
+	node .lakewatt/bench-build/bench/validation/run.js
+	node .lakewatt/bench-build/bench/validation/writers.js
+
+bench-durable: setup-node ## local durable host: activity steps/s and per-step overhead
+	npx tsc -p bench/durable/tsconfig.json
+	node bench/out/build/bench/durable/run.js --instances 300
+
+bench-jobs: setup ## Jobs API emulator: run-now to first line and to TERMINATED, warm and cold
+	npx tsc -p bench/jobs/tsconfig.json
+	node bench/out/build/bench/jobs/run.js
+
+bench-spark: setup ## Spark silver + gold vs DuckDB over the same staged Parquet
+	.venv/bin/python bench/spark/run.py
 
 clean: ## remove build output and local state (keeps node_modules and .venv)
 	rm -rf dist .lakewatt coverage
