@@ -159,6 +159,16 @@ export interface LoadBundleOptions {
   target?: string;
   /** BUNDLE_VAR_<name> overrides, as the Databricks CLI reads them (default: process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Variable values that win over the target and BUNDLE_VAR_*, as `--var=name=value` does for the CLI
+   * (the emulator passes the lake roots of its configuration this way). Each must be declared.
+   */
+  overrides?: Record<string, string>;
+  /**
+   * Values for whichever of these variables the bundle declares (others are ignored): they win over the
+   * target's values and lose to BUNDLE_VAR_* and `overrides`. The emulator provides the lake roots this way.
+   */
+  provided?: Record<string, string>;
 }
 
 interface Context {
@@ -333,7 +343,8 @@ function checkGraph(tasks: BundleTask[], where: string): BundleTask[] {
 
 /**
  * Reads an Asset Bundle the way `databricks bundle validate -t <target>` would see its jobs, far enough for the
- * emulator: `databricks.yml` and its `include` globs, variables (default < target < BUNDLE_VAR_*), target
+ * emulator: `databricks.yml` and its `include` globs, variables (default < target < provided < BUNDLE_VAR_* <
+ * overrides), target
  * resource overrides, `${...}` references that have a local meaning, and relative `python_file`s.
  */
 export function loadBundle(dir: string, options: LoadBundleOptions = {}): Bundle {
@@ -381,11 +392,19 @@ export function loadBundle(dir: string, options: LoadBundleOptions = {}): Bundle
       const value = targetVars[name];
       variables[name] = isObject(value) && 'default' in value ? value.default : value;
     }
+    const provided = options.provided?.[name];
+    if (provided !== undefined) variables[name] = provided;
     const fromEnv = env[`BUNDLE_VAR_${name}`];
     if (fromEnv !== undefined) variables[name] = fromEnv;
   }
   for (const name of Object.keys(targetVars)) {
     if (!(name in declared)) throw new BundleError(`${mainFile}: targets.${targetName}.variables.${name} is not declared`);
+  }
+  for (const [name, value] of Object.entries(options.overrides ?? {})) {
+    if (!(name in declared)) {
+      throw new BundleError(`${mainFile}: variable override ${name} is not declared (declared: ${Object.keys(declared).join(', ')})`);
+    }
+    variables[name] = value;
   }
 
   const jobsRaw = isObject(resources) && isObject(resources.jobs) ? resources.jobs : {};

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { ensureError } from '../../lib/errors';
-import { type Bundle, type BundleJob, type BundleTask, loadBundle } from './bundle';
+import { type Bundle, type BundleJob, type BundleTask, loadBundle, type LoadBundleOptions } from './bundle';
 import { type FaultConfig, FaultInjector } from './faults';
 import { type ReferenceContext, resolveReferences } from './references';
+import { lakeRootVariables, type LocalRunSettings, localRunSettings } from './settings';
 import { type JobRow, JobsStore, type LifeCycle, type RunRow, type Termination } from './store';
 import { type TaskCommand, type TaskResult, WorkerPool } from './worker';
 
@@ -37,6 +38,24 @@ export interface EmulatorOptions {
   faults?: FaultConfig;
   /** Environment variables every task sees. */
   taskEnv?: Record<string, string>;
+  /**
+   * Local lake root (one folder per container). The bundle variables `staging_root`, `silver_root`,
+   * `gold_root`, `audit_root` and `bronze_root` (those the bundle declares) become `file://<root>/<container>/`.
+   * Default: LAKE_ROOT, else $LAKEWATT_HOME/lake, read from `env`.
+   */
+  lakeRoot?: string;
+  /**
+   * The PII hashing key, handed to every task as PII_HASH_KEY in its environment (so it never shows in job
+   * parameters, runs/get or the run manifests). Default: PII_HASH_KEY from `env`.
+   */
+  piiHashKey?: string;
+  /** Bundle variable values that win over everything else (`--var=name=value`); each must be declared. */
+  variables?: Record<string, string>;
+  /**
+   * Where BUNDLE_VAR_*, LAKE_ROOT, LAKEWATT_HOME and PII_HASH_KEY are read (default: process.env). Not the
+   * tasks' environment.
+   */
+  env?: Record<string, string | undefined>;
   /** Start a worker and its SparkSession right away instead of on the first run. */
   prewarm?: boolean;
   log?: (line: string) => void;
@@ -140,13 +159,30 @@ export class JobsEmulator {
   private baseUrl = '';
   private readonly log: (line: string) => void;
   private readonly logDir: string;
+  private readonly bundleOptions: LoadBundleOptions;
+  private readonly taskEnv: Record<string, string>;
+  /** The local lake root the project's jobs are pointed at (through the bundle's *_root variables). */
+  readonly lakeRoot: string;
 
   private constructor(private readonly options: EmulatorOptions) {
     this.log = options.log ?? (() => {});
     mkdirSync(options.home, { recursive: true });
     this.logDir = path.join(options.home, 'jobs', 'logs');
     mkdirSync(this.logDir, { recursive: true });
-    this.bundle = loadBundle(options.bundleDir, { target: options.target ?? 'local' });
+    const env = options.env ?? process.env;
+    // Read only when needed: an explicit option must not fail on an unrelated bad setting.
+    let fromConfig: LocalRunSettings | undefined;
+    const config = (): LocalRunSettings => (fromConfig ??= localRunSettings(env));
+    this.lakeRoot = path.resolve(options.lakeRoot ?? config().lakeRoot);
+    this.bundleOptions = {
+      target: options.target ?? 'local',
+      env,
+      provided: lakeRootVariables(this.lakeRoot),
+      overrides: options.variables ?? {},
+    };
+    const piiHashKey = options.piiHashKey ?? config().piiHashKey;
+    this.taskEnv = { ...(piiHashKey ? { PII_HASH_KEY: piiHashKey } : {}), ...options.taskEnv };
+    this.bundle = loadBundle(options.bundleDir, this.bundleOptions);
     this.faults = new FaultInjector(options.faults);
     this.store = new JobsStore(path.join(options.home, 'jobs.sqlite'));
     this.syncJobs();
@@ -238,7 +274,7 @@ export class JobsEmulator {
   /** Re-reads the bundle so edits show without a restart; a broken edit keeps the last good bundle. */
   private reloadBundle(): void {
     try {
-      this.bundle = loadBundle(this.options.bundleDir, { target: this.options.target ?? 'local' });
+      this.bundle = loadBundle(this.options.bundleDir, this.bundleOptions);
       this.syncJobs();
     } catch (thrown) {
       this.log(`bundle reload failed, keeping the previous definitions: ${ensureError(thrown).message}`);
@@ -510,7 +546,7 @@ export class JobsEmulator {
         const acquired = worker;
         try {
           result = await acquired.run(
-            { id: String(row.run_id), command, log, env: this.options.taskEnv ?? {}, cwd: this.options.repoRoot ?? findRepoRoot() },
+            { id: String(row.run_id), command, log, env: this.taskEnv, cwd: this.options.repoRoot ?? findRepoRoot() },
             (at) => {
               this.store.update(row.run_id, { life_cycle_state: 'RUNNING', exec_start_time: at, state_message: '' });
               const parent = this.store.run(runId);
