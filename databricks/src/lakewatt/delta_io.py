@@ -99,15 +99,26 @@ def current_version(spark: SparkSession, table: str) -> int | None:
     return int(rows[0].version) if rows else None
 
 
-def own_commit(spark: SparkSession, table: str, user_metadata: str, after_version: int | None):
-    """The newest history row of ``table`` after ``after_version`` that this run committed (or None)."""
-    history = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 50").select(
-        "version", "operation", "operationMetrics", "userMetadata"
+def recent_history(spark: SparkSession, table: str, limit: int = 50) -> list:
+    """The newest ``limit`` history rows (version, operation, operationMetrics, userMetadata), newest first.
+
+    One small query: the commit of this run and the table's current version are both picked from it.
+    """
+    return (
+        spark.sql(f"DESCRIBE HISTORY {table} LIMIT {limit}")
+        .select("version", "operation", "operationMetrics", "userMetadata")
+        .collect()
     )
-    if after_version is not None:
-        history = history.where(F.col("version") > after_version)
-    rows = history.where(F.col("userMetadata") == user_metadata).orderBy(F.desc("version")).limit(1).collect()
-    return rows[0] if rows else None
+
+
+def own_commit(history: list, user_metadata: str, after_version: int | None):
+    """The newest row of ``history`` after ``after_version`` that this run committed (or None)."""
+    for row in history:  # newest first
+        if after_version is not None and row.version <= after_version:
+            return None
+        if row.userMetadata == user_metadata:
+            return row
+    return None
 
 
 def table_row_count(spark: SparkSession, table: str) -> int:
@@ -125,10 +136,12 @@ def _record(
     source_rows: int | None = None,
     note: str | None = None,
 ) -> TableWrite:
-    commit = own_commit(spark, table, user_metadata, before)
+    history = recent_history(spark, table)
+    commit = own_commit(history, user_metadata, before)
     if commit is None:
         action = "unchanged" if action != "skipped" else action
-        version, operation, metrics = current_version(spark, table), None, {}
+        version = int(history[0].version) if history else None
+        operation, metrics = None, {}
     else:
         version, operation = int(commit.version), commit.operation
         metrics = {k: str(v) for k, v in (commit.operationMetrics or {}).items()}
@@ -181,6 +194,13 @@ def append_once(
     return _record(spark, table, "append", user_metadata, before, started, note=note)
 
 
+def is_empty_at(spark: SparkSession, table: str, version: int | None) -> bool:
+    """True when ``table`` held no row at ``version`` (time travel, so the answer is tied to that version)."""
+    if version is None:
+        return False
+    return not spark.sql(f"SELECT 1 FROM {table} VERSION AS OF {version} LIMIT 1").collect()
+
+
 def merge(
     spark: SparkSession,
     table: str,
@@ -190,31 +210,63 @@ def merge(
     user_metadata: str,
     matched_condition: str | None = None,
     source_rows: int | None = None,
+    first_load_inserts: bool = True,
+    target_filter: Callable[[], str | None] | None = None,
 ) -> TableWrite:
     """``MERGE INTO table`` from ``changes``: update matched rows (when ``matched_condition``), insert others.
 
     ``changes`` should already hold only rows that win over the target, so a re-run with the same input
     matches nothing to change and (with deletion vectors) commits nothing.
+
+    ``target_filter`` builds an extra condition on the target (for example the batch's date window, so the
+    full MERGE skips target files); it is called only when the full MERGE runs, since a first load does not
+    need it.
+
+    ``first_load_inserts``: when the table is empty, run an insert-only MERGE (no matched clause). Delta
+    executes that as one pass over the source (an anti-join, no source materialisation, no touched-file
+    scan), where the full MERGE computes the source twice. If another writer committed between the emptiness
+    check and this MERGE, the full MERGE runs as well, which is idempotent and applies any update the
+    insert-only pass could not see.
     """
     started = time.monotonic()
     before = current_version(spark, table)
     view = f"lakewatt_merge_source_{abs(hash((table, user_metadata))) % 10**8}"
     changes.createOrReplaceTempView(view)
     when_matched = f"WHEN MATCHED AND ({matched_condition})" if matched_condition else "WHEN MATCHED"
-    sql = (
-        f"MERGE INTO {table} AS t USING {view} AS s ON {on} "
-        f"{when_matched} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
-    )
 
-    def run() -> None:
-        with commit_metadata(spark, user_metadata):
-            spark.sql(sql)
+    def sql(condition: str, *, inserts_only: bool = False) -> str:
+        head = f"MERGE INTO {table} AS t USING {view} AS s ON {condition} "
+        if inserts_only:
+            return f"{head}WHEN NOT MATCHED THEN INSERT *"
+        return f"{head}{when_matched} THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
 
+    def full_sql() -> str:
+        extra = target_filter() if target_filter is not None else None
+        return sql(f"{on} AND {extra}" if extra else on)
+
+    def run(statement: str) -> Callable[[], None]:
+        def go() -> None:
+            with commit_metadata(spark, user_metadata):
+                spark.sql(statement)
+
+        return go
+
+    note = None
     try:
-        with_conflict_retry(run)
+        if first_load_inserts and before is not None and is_empty_at(spark, table, before):
+            with_conflict_retry(run(sql(on, inserts_only=True)))
+            newest = recent_history(spark, table, 5)
+            ours = own_commit(newest, user_metadata, before)
+            clean = ours.version == before + 1 if ours is not None else newest[0].version == before
+            if clean:
+                note = "first load: insert-only MERGE"
+            else:  # another writer committed around this one: settle precedence with the full MERGE
+                with_conflict_retry(run(full_sql()))
+        else:
+            with_conflict_retry(run(full_sql()))
     finally:
         spark.catalog.dropTempView(view)
-    return _record(spark, table, "merge", user_metadata, before, started, source_rows=source_rows)
+    return _record(spark, table, "merge", user_metadata, before, started, source_rows=source_rows, note=note)
 
 
 def replace_where(

@@ -403,8 +403,13 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def create_table_sql(spec: TableSpec, name: str, location: str) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` with explicit columns, clustering, comment and properties."""
+def create_table_sql(spec: TableSpec, name: str, location: str, *, with_constraints: bool = False) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` with explicit columns, clustering, comment and properties.
+
+    ``with_constraints`` declares the ``CHECK`` constraints in the same statement (as the
+    ``delta.constraints.<name>`` properties ``ALTER TABLE ... ADD CONSTRAINT`` would set), so a new table
+    costs one commit instead of one per constraint; Delta enforces them the same way.
+    """
     columns = []
     for f in spec.schema.fields:
         column = f"`{f.name}` {f.dataType.simpleString()}"
@@ -418,8 +423,11 @@ def create_table_sql(spec: TableSpec, name: str, location: str) -> str:
         parts.append(f"CLUSTER BY ({', '.join(spec.cluster_by)})")
     parts.append(f"LOCATION {_sql_string(location)}")
     parts.append(f"COMMENT {_sql_string(spec.comment)}")
-    if spec.properties:
-        props = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in spec.properties.items())
+    properties = dict(spec.properties)
+    if with_constraints:
+        properties.update({f"delta.constraints.{k.lower()}": v for k, v in spec.constraints.items()})
+    if properties:
+        props = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in properties.items())
         parts.append(f"TBLPROPERTIES ({props})")
     return "\n".join(parts)
 
@@ -428,25 +436,44 @@ def _has_delta_log(location: str) -> bool:
     return os.path.isdir(os.path.join(local_path(location), "_delta_log"))
 
 
+REGISTERED_CONF = "spark.lakewatt.registered."
+
+
 def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
-    """Makes ``spec`` exist under its catalog name at its location and returns that name."""
+    """Makes ``spec`` exist under its catalog name at its location and returns that name.
+
+    A local session remembers (in a session setting) where it registered each name, so later runs in the
+    same session confirm a table with one catalog lookup instead of a ``DESCRIBE DETAIL``.
+    """
     name = ctx.table_name(spec.layer, spec.name)
     location = ctx.table_location(spec.layer, spec.name)
+    local = is_local_uri(location)
     if spark.catalog.tableExists(name):
-        if not is_local_uri(location) or _registered_at(spark, name) == _normal(location):
+        if not local:
+            return name
+        if spark.conf.get(REGISTERED_CONF + name, None) == _normal(location):
+            return name
+        if _registered_at(spark, name) == _normal(location):
+            spark.conf.set(REGISTERED_CONF + name, _normal(location))
             return name
         # A long-lived local session saw this name at another lake root: point it here.
         spark.sql(f"DROP TABLE {name}")
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema_name(spec.layer)}")
-    if is_local_uri(location) and _has_delta_log(location):
+    if local and _has_delta_log(location):
         # Another process created the table; this session only needs the name.
         spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
-        return name
-    spark.sql(create_table_sql(spec, name, location))
-    existing = set(_constraint_names(spark, name)) if spec.constraints else set()
-    for constraint, expression in spec.constraints.items():
-        if constraint.lower() not in existing:
-            spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
+    elif local:
+        # A new local table: constraints in the DDL, one commit.
+        spark.sql(create_table_sql(spec, name, location, with_constraints=True))
+    else:
+        # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
+        spark.sql(create_table_sql(spec, name, location))
+        existing = set(_constraint_names(spark, name)) if spec.constraints else set()
+        for constraint, expression in spec.constraints.items():
+            if constraint.lower() not in existing:
+                spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
+    if local:
+        spark.conf.set(REGISTERED_CONF + name, _normal(location))
     return name
 
 

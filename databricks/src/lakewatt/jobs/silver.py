@@ -12,7 +12,7 @@ write the run manifest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -65,36 +65,42 @@ def _time_window(staged: DataFrame, column: str) -> tuple[str, str] | None:
     return row.lo.date().isoformat(), row.hi.date().isoformat()
 
 
+def _window_filter(staged: DataFrame, make: Callable[[str, str], str]) -> Callable[[], str | None]:
+    def build() -> str | None:
+        window = _time_window(staged, "interval_start")
+        return make(*window) if window else None
+
+    return build
+
+
 def silver_readings(spark, ctx, staged, table) -> delta_io.TableWrite:
-    best = t.best_readings(staged)
-    window = _time_window(staged, "interval_start")
-    on = " AND ".join(f"t.{k} = s.{k}" for k in t.READING_KEY)
-    if window:  # lets Delta skip files outside the batch's days
-        on += f" AND t.reading_date BETWEEN DATE'{window[0]}' AND DATE'{window[1]}'"
     return delta_io.merge(
         spark,
         table,
-        best,
-        on=on,
+        t.best_readings(staged),
+        on=" AND ".join(f"t.{k} = s.{k}" for k in t.READING_KEY),
+        # Lets Delta skip target files outside the batch's days (full MERGE only).
+        target_filter=_window_filter(
+            staged, lambda lo, hi: f"t.reading_date BETWEEN DATE'{lo}' AND DATE'{hi}'"
+        ),
         matched_condition=t.reading_wins_condition(),
         user_metadata=ctx.user_metadata,
     )
 
 
 def silver_prices(spark, ctx, staged, table) -> delta_io.TableWrite:
-    latest = t.latest_prices(staged)
-    window = _time_window(staged, "interval_start")
-    on = " AND ".join(f"t.{k} = s.{k}" for k in t.PRICE_KEY)
-    if window:
-        on += (
-            f" AND t.interval_start >= TIMESTAMP'{window[0]} 00:00:00'"
-            f" AND t.interval_start < TIMESTAMP'{window[1]} 00:00:00' + INTERVAL 1 DAY"
-        )
     return delta_io.merge(
         spark,
         table,
-        latest,
-        on=on,
+        t.latest_prices(staged),
+        on=" AND ".join(f"t.{k} = s.{k}" for k in t.PRICE_KEY),
+        target_filter=_window_filter(
+            staged,
+            lambda lo, hi: (
+                f"t.interval_start >= TIMESTAMP'{lo} 00:00:00'"
+                f" AND t.interval_start < TIMESTAMP'{hi} 00:00:00' + INTERVAL 1 DAY"
+            ),
+        ),
         matched_condition=t.price_wins_condition(),
         user_metadata=ctx.user_metadata,
     )
