@@ -4,11 +4,11 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 import { loadSourceContracts } from '../../../lib/contracts/sources';
+import type { JobsClient, RunInfo } from '../../../lib/databricks';
 import { LocalLakeStore } from '../../../lib/lake';
 import { type Manifest, simulate, type SimulationOptions } from '../../../lib/simulator';
 import type { ValidationReport } from '../../../lib/validation/report';
 import { bronzeStageRequest, STAGED_PART, validateAndStage } from '../../../lib/validation/stage';
-import type { JobsClient, RunInfo } from '../../../lib/databricks';
 import { REPO_ROOT } from './support';
 
 /** Validation limits generous enough for any simulated file. */
@@ -77,7 +77,7 @@ export async function duckdb(sql: string): Promise<Array<Record<string, unknown>
   try {
     await connection.run("SET TimeZone = 'UTC'");
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
+    return reader.getRowObjectsJson();
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -158,7 +158,11 @@ export async function deltaSnapshot(tableDir: string): Promise<DeltaSnapshot> {
  * Waits for a run to end. Fails at once, with the task's error and log tail, when a task attempt fails (the
  * bundle's tasks retry after a minute, which would only hide the cause here).
  */
-export async function waitForProjectRun(client: JobsClient, runId: number, timeoutMs: number): Promise<RunInfo> {
+export async function waitForProjectRun(
+  client: JobsClient,
+  runId: number,
+  timeoutMs: number,
+): Promise<RunInfo> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await client.getRun(runId);
@@ -171,7 +175,9 @@ export async function waitForProjectRun(client: JobsClient, runId: number, timeo
       );
     }
     if (Date.now() > deadline) {
-      throw new Error(`run ${runId} did not end within ${timeoutMs} ms: ${JSON.stringify(run.raw.status ?? run.raw.state)}`);
+      throw new Error(
+        `run ${runId} did not end within ${timeoutMs} ms: ${JSON.stringify(run.raw.status ?? run.raw.state)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

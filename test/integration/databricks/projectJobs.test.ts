@@ -43,7 +43,10 @@ const manifestPath = (orchestrationId: string, generation: number, job: string):
   path.join(lakeRoot, 'audit', 'job-runs', orchestrationId, String(generation), `${job}.json`);
 
 async function readManifest(orchestrationId: string, job: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await fs.readFile(manifestPath(orchestrationId, 0, job), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(await fs.readFile(manifestPath(orchestrationId, 0, job), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** What the pipeline sends the silver job for one batch of staged files of a dataset. */
@@ -61,7 +64,9 @@ async function runToEnd(job: string, jobParameters: Record<string, string>, toke
   const run = await waitForProjectRun(client, runId, RUN_TIMEOUT_MS);
   if (run.outcome.kind !== 'Succeeded') {
     const output = await client.getRunOutput(taskRunId(run, run.tasks[0]!.taskKey));
-    throw new Error(`${job} run ${runId} ended ${run.outcome.reason}: ${output.error}\n${output.logs?.slice(-4000)}`);
+    throw new Error(
+      `${job} run ${runId} ended ${run.outcome.reason}: ${output.error}\n${output.logs?.slice(-4000)}`,
+    );
   }
   return run;
 }
@@ -108,11 +113,17 @@ describe('the project jobs on the emulator', () => {
     for (const dataset of ['contracts', 'customers', 'meter_readings']) {
       const inputs = byDataset(dataset);
       const orchestrationId = inputs[0]!.instanceId;
-      const run = await runToEnd('lakewatt-silver', silverParameters(orchestrationId, inputs), `${orchestrationId}:0:silver`);
+      const run = await runToEnd(
+        'lakewatt-silver',
+        silverParameters(orchestrationId, inputs),
+        `${orchestrationId}:0:silver`,
+      );
       expect(run.jobParameters).toMatchObject({ dataset, orchestration_id: orchestrationId });
       const manifest = await readManifest(orchestrationId, 'silver');
       expect(manifest).toMatchObject({ job: 'silver', orchestrationId, generation: 0, status: 'succeeded' });
       expect(manifest.databricksRunId).toBe(String(run.runId));
+      // The key reaches the job through its environment only: not a parameter, not in the manifest.
+      expect(JSON.stringify(run.raw)).not.toContain(PII_KEY);
       expect(JSON.stringify(manifest)).not.toContain(PII_KEY);
     }
 
@@ -141,7 +152,13 @@ describe('the project jobs on the emulator', () => {
     const orchestrationId = readings[0]!.instanceId;
     const run = await runToEnd(
       'lakewatt-gold',
-      { orchestration_id: orchestrationId, generation: '0', date_from: days[0]!, date_to: days.at(-1)!, dataset: 'meter_readings' },
+      {
+        orchestration_id: orchestrationId,
+        generation: '0',
+        date_from: days[0]!,
+        date_to: days.at(-1)!,
+        dataset: 'meter_readings',
+      },
       `${orchestrationId}:0:gold`,
     );
     const manifest = await readManifest(orchestrationId, 'gold');
@@ -167,11 +184,19 @@ describe('the project jobs on the emulator', () => {
   it('when silver runs again with the same inputs, then no table changes and the manifest stays as it was', async () => {
     const inputs = byDataset('meter_readings');
     const orchestrationId = inputs[0]!.instanceId;
-    const tables = [bronzeDir('meter_readings'), silverDir('meter_readings'), silverDir('validation_reports')];
+    const tables = [
+      bronzeDir('meter_readings'),
+      silverDir('meter_readings'),
+      silverDir('validation_reports'),
+    ];
     const before = await Promise.all(tables.map((t) => deltaSnapshot(t)));
     const manifestBefore = await fs.readFile(manifestPath(orchestrationId, 0, 'silver'), 'utf8');
 
-    await runToEnd('lakewatt-silver', silverParameters(orchestrationId, inputs), `${orchestrationId}:0:silver:again`);
+    await runToEnd(
+      'lakewatt-silver',
+      silverParameters(orchestrationId, inputs),
+      `${orchestrationId}:0:silver:again`,
+    );
 
     const after = await Promise.all(tables.map((t) => deltaSnapshot(t)));
     expect(after.map((s) => [s.version, s.rows])).toEqual(before.map((s) => [s.version, s.rows]));

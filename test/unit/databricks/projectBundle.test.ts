@@ -42,7 +42,9 @@ describe('localRunSettings', () => {
   });
 
   it('when PII_HASH_KEY is set, then it is the key; a key shorter than 16 characters is a ConfigError that does not echo it', () => {
-    expect(localRunSettings({ PII_HASH_KEY: 'a-key-of-enough-length' }).piiHashKey).toBe('a-key-of-enough-length');
+    expect(localRunSettings({ PII_HASH_KEY: 'a-key-of-enough-length' }).piiHashKey).toBe(
+      'a-key-of-enough-length',
+    );
     expect(localRunSettings({}).piiHashKey).toBeUndefined();
     expect(() => localRunSettings({ PII_HASH_KEY: 'short-secret' })).toThrow(ConfigError);
     expect(() => localRunSettings({ PII_HASH_KEY: 'short-secret' })).not.toThrow(/short-secret/);
@@ -81,7 +83,9 @@ resources:
 
   it('when an override names an undeclared variable, then loading fails naming it', () => {
     expect(() => loadBundle(dir, { env: {}, overrides: { typo: 'x' } })).toThrow(BundleError);
-    expect(() => loadBundle(dir, { env: {}, overrides: { typo: 'x' } })).toThrow(/override typo is not declared/);
+    expect(() => loadBundle(dir, { env: {}, overrides: { typo: 'x' } })).toThrow(
+      /override typo is not declared/,
+    );
   });
 });
 
@@ -101,7 +105,10 @@ describe('the project bundle, target local', () => {
       bronze_root: 'file:///tmp/lakewatt-test-lake/bronze/',
       pii_hash_key: '',
     });
-    expect(parameterDefaults(gold)).toMatchObject({ silver_root: provided.silver_root, default_timezone: 'Europe/London' });
+    expect(parameterDefaults(gold)).toMatchObject({
+      silver_root: provided.silver_root,
+      default_timezone: 'Europe/London',
+    });
     expect(silver?.tasks[0]?.kind).toMatchObject({
       type: 'python_wheel_task',
       packageName: 'lakewatt',
@@ -114,7 +121,9 @@ describe('the project bundle, target local', () => {
   });
 
   it('when nothing provides the lake roots, then loading fails naming the missing variable instead of guessing a folder', () => {
-    expect(() => loadBundle(PROJECT_BUNDLE, { target: 'local', env: {} })).toThrow(/staging_root\} has no value in target 'local'/);
+    expect(() => loadBundle(PROJECT_BUNDLE, { target: 'local', env: {} })).toThrow(
+      /staging_root\} has no value in target 'local'/,
+    );
   });
 
   it('when BUNDLE_VAR_<root> is exported, then it still wins over the provided lake root for that one variable', () => {
@@ -124,6 +133,9 @@ describe('the project bundle, target local', () => {
       provided,
     });
     const gold = bundle.jobs.find((job) => job.name === 'lakewatt-gold');
-    expect(parameterDefaults(gold)).toMatchObject({ gold_root: 'file:///elsewhere/gold/', silver_root: provided.silver_root });
+    expect(parameterDefaults(gold)).toMatchObject({
+      gold_root: 'file:///elsewhere/gold/',
+      silver_root: provided.silver_root,
+    });
   });
 });
