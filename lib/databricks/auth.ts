@@ -111,7 +111,9 @@ export function createTokenProvider(settings: AuthSettings, credential?: TokenCr
       return new StaticTokenProvider(settings.token ?? 'lakewatt-local-emulator');
     case 'pat':
       if (!settings.token) {
-        throw new DatabricksAuthError(`DATABRICKS_TOKEN is required when DATABRICKS_AUTH is '${settings.auth}'`);
+        throw new DatabricksAuthError(
+          `DATABRICKS_TOKEN is required when DATABRICKS_AUTH is '${settings.auth}'`,
+        );
       }
       return new StaticTokenProvider(settings.token);
   }

@@ -30,7 +30,14 @@ export interface RunOutcome {
   };
 }
 
-const NON_TERMINAL_LIFE_CYCLE = new Set(['QUEUED', 'PENDING', 'RUNNING', 'TERMINATING', 'BLOCKED', 'WAITING_FOR_RETRY']);
+const NON_TERMINAL_LIFE_CYCLE = new Set([
+  'QUEUED',
+  'PENDING',
+  'RUNNING',
+  'TERMINATING',
+  'BLOCKED',
+  'WAITING_FOR_RETRY',
+]);
 const RETRYABLE_TYPES = new Set(['INTERNAL_ERROR', 'CLOUD_FAILURE']);
 const RETRYABLE_CODES = new Set([
   'INTERNAL_ERROR',
@@ -53,8 +60,19 @@ function describe(parts: Array<string | undefined>): string {
   return parts.filter((part): part is string => part !== undefined && part !== '').join(': ');
 }
 
-function outcome(kind: RunOutcomeKind, reason: string, raw: RunOutcome['raw'], retryable = false): RunOutcome {
-  return { kind, terminal: kind !== 'Running', reason, retryable: kind === 'Succeeded' ? false : retryable, raw };
+function outcome(
+  kind: RunOutcomeKind,
+  reason: string,
+  raw: RunOutcome['raw'],
+  retryable = false,
+): RunOutcome {
+  return {
+    kind,
+    terminal: kind !== 'Running',
+    reason,
+    retryable: kind === 'Succeeded' ? false : retryable,
+    raw,
+  };
 }
 
 function fromTermination(
@@ -76,10 +94,15 @@ function fromLegacy(state: WireRunState | undefined, raw: RunOutcome['raw']): Ru
   const lifeCycle = state?.life_cycle_state;
   const message = state?.state_message;
   if (lifeCycle === undefined) {
-    return outcome('Failed', 'the run has neither status.termination_details nor state.life_cycle_state', raw);
+    return outcome(
+      'Failed',
+      'the run has neither status.termination_details nor state.life_cycle_state',
+      raw,
+    );
   }
   if (NON_TERMINAL_LIFE_CYCLE.has(lifeCycle)) return outcome('Running', describe([lifeCycle, message]), raw);
-  if (lifeCycle === 'INTERNAL_ERROR') return outcome('Failed', describe(['INTERNAL_ERROR', message]), raw, true);
+  if (lifeCycle === 'INTERNAL_ERROR')
+    return outcome('Failed', describe(['INTERNAL_ERROR', message]), raw, true);
   if (!isKnown(KNOWN_LIFE_CYCLE_STATES, lifeCycle)) {
     return outcome('Failed', describe([`unrecognised life_cycle_state ${lifeCycle}`, message]), raw);
   }

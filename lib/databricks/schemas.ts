@@ -101,7 +101,11 @@ export const RunSchema = z.looseObject({
   tasks: z.array(RunTaskSchema).optional(),
   job_parameters: z
     .array(
-      z.looseObject({ name: z.string().optional(), value: z.string().optional(), default: z.string().optional() }),
+      z.looseObject({
+        name: z.string().optional(),
+        value: z.string().optional(),
+        default: z.string().optional(),
+      }),
     )
     .optional(),
   has_more: z.boolean().optional(),
@@ -132,7 +136,9 @@ export const RunOutputSchema = z.looseObject({
   logs_truncated: z.boolean().optional(),
   error: z.string().optional(),
   error_trace: z.string().optional(),
-  notebook_output: z.looseObject({ result: z.string().optional(), truncated: z.boolean().optional() }).optional(),
+  notebook_output: z
+    .looseObject({ result: z.string().optional(), truncated: z.boolean().optional() })
+    .optional(),
   metadata: RunSchema.optional(),
 });
 

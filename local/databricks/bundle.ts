@@ -230,7 +230,9 @@ function interpolate(value: unknown, ctx: Context, where: string): unknown {
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, ctx, `${where}[${i}]`));
   if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, ctx, `${where}.${k}`)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, ctx, `${where}.${k}`)]),
+    );
   }
   return value;
 }
@@ -326,12 +328,15 @@ function checkGraph(tasks: BundleTask[], where: string): BundleTask[] {
   const visit = (task: BundleTask, chain: string[]): void => {
     if (state.get(task.taskKey) === 'done') return;
     if (state.get(task.taskKey) === 'visiting') {
-      throw new BundleError(`${where}: tasks depend on each other in a cycle: ${[...chain, task.taskKey].join(' -> ')}`);
+      throw new BundleError(
+        `${where}: tasks depend on each other in a cycle: ${[...chain, task.taskKey].join(' -> ')}`,
+      );
     }
     state.set(task.taskKey, 'visiting');
     for (const dep of task.dependsOn) {
       const upstream = byKey.get(dep.taskKey);
-      if (!upstream) throw new BundleError(`${where}: task ${task.taskKey} depends on unknown task ${dep.taskKey}`);
+      if (!upstream)
+        throw new BundleError(`${where}: task ${task.taskKey} depends on unknown task ${dep.taskKey}`);
       visit(upstream, [...chain, task.taskKey]);
     }
     state.set(task.taskKey, 'done');
@@ -360,7 +365,8 @@ export function loadBundle(dir: string, options: LoadBundleOptions = {}): Bundle
     });
   if (!mainFile) throw new BundleError(`no databricks.yml in ${root}`);
   const main = readYaml(mainFile);
-  const bundleName = isObject(main.bundle) && typeof main.bundle.name === 'string' ? main.bundle.name : 'bundle';
+  const bundleName =
+    isObject(main.bundle) && typeof main.bundle.name === 'string' ? main.bundle.name : 'bundle';
   anchorPaths(main.resources, mainFile);
   let resources: unknown = isObject(main.resources) ? main.resources : {};
   const includes = Array.isArray(main.include) ? main.include : [];
@@ -373,10 +379,14 @@ export function loadBundle(dir: string, options: LoadBundleOptions = {}): Bundle
   }
   const targets = isObject(main.targets) ? main.targets : {};
   const targetName =
-    options.target ?? Object.entries(targets).find(([, t]) => isObject(t) && t.default === true)?.[0] ?? 'local';
+    options.target ??
+    Object.entries(targets).find(([, t]) => isObject(t) && t.default === true)?.[0] ??
+    'local';
   const target = targets[targetName];
   if (Object.keys(targets).length > 0 && !isObject(target)) {
-    throw new BundleError(`${mainFile}: no target '${targetName}' (targets: ${Object.keys(targets).join(', ')})`);
+    throw new BundleError(
+      `${mainFile}: no target '${targetName}' (targets: ${Object.keys(targets).join(', ')})`,
+    );
   }
   const targetObject = isObject(target) ? target : {};
   anchorPaths(targetObject.resources, mainFile);
@@ -398,11 +408,14 @@ export function loadBundle(dir: string, options: LoadBundleOptions = {}): Bundle
     if (fromEnv !== undefined) variables[name] = fromEnv;
   }
   for (const name of Object.keys(targetVars)) {
-    if (!(name in declared)) throw new BundleError(`${mainFile}: targets.${targetName}.variables.${name} is not declared`);
+    if (!(name in declared))
+      throw new BundleError(`${mainFile}: targets.${targetName}.variables.${name} is not declared`);
   }
   for (const [name, value] of Object.entries(options.overrides ?? {})) {
     if (!(name in declared)) {
-      throw new BundleError(`${mainFile}: variable override ${name} is not declared (declared: ${Object.keys(declared).join(', ')})`);
+      throw new BundleError(
+        `${mainFile}: variable override ${name} is not declared (declared: ${Object.keys(declared).join(', ')})`,
+      );
     }
     variables[name] = value;
   }

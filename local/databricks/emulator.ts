@@ -102,7 +102,8 @@ interface TaskOutcome {
 /** The repository root: the nearest folder above this file with the project's package.json. */
 export function findRepoRoot(from: string = __dirname): string {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'local', 'databricks'))) return dir;
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'local', 'databricks')))
+      return dir;
     if (path.dirname(dir) === dir) return process.cwd();
   }
 }
@@ -223,7 +224,8 @@ export class JobsEmulator {
   static async start(options: EmulatorOptions): Promise<JobsEmulator> {
     const emulator = new JobsEmulator(options);
     const lost = emulator.store.endRunsLostWith(emulator.bootId, Date.now());
-    if (lost.length > 0) emulator.log(`runs lost with an earlier emulator process ended INTERNAL_ERROR: ${lost.join(', ')}`);
+    if (lost.length > 0)
+      emulator.log(`runs lost with an earlier emulator process ended INTERNAL_ERROR: ${lost.join(', ')}`);
     await emulator.listen(options.port ?? 0);
     emulator.pump();
     if (options.prewarm) await emulator.pool.prewarm();
@@ -321,14 +323,29 @@ export class JobsEmulator {
     }
     const job = this.jobOf(jobId);
     if (!job) throw new ApiError(400, 'RESOURCE_DOES_NOT_EXIST', `Job ${jobId} does not exist.`);
-    for (const legacy of ['python_params', 'notebook_params', 'jar_params', 'python_named_params', 'spark_submit_params', 'sql_params']) {
+    for (const legacy of [
+      'python_params',
+      'notebook_params',
+      'jar_params',
+      'python_named_params',
+      'spark_submit_params',
+      'sql_params',
+    ]) {
       if (body[legacy] !== undefined) {
-        throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `${legacy} is not supported by the local emulator; use job_parameters`);
+        throw new ApiError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `${legacy} is not supported by the local emulator; use job_parameters`,
+        );
       }
     }
     const token = body.idempotency_token;
     if (token !== undefined && (typeof token !== 'string' || token.length === 0 || token.length > 64)) {
-      throw new ApiError(400, 'INVALID_PARAMETER_VALUE', 'idempotency_token must be a string of at most 64 characters');
+      throw new ApiError(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        'idempotency_token must be a string of at most 64 characters',
+      );
     }
     const given = body.job_parameters ?? {};
     if (typeof given !== 'object' || given === null || Array.isArray(given)) {
@@ -337,7 +354,11 @@ export class JobsEmulator {
     const declared = new Set(job.parameters.map((p) => p.name));
     for (const [name, value] of Object.entries(given as Json)) {
       if (!declared.has(name)) {
-        throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Job parameter '${name}' is not defined in job ${jobId} (${job.name}); defined: ${[...declared].join(', ') || 'none'}`);
+        throw new ApiError(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Job parameter '${name}' is not defined in job ${jobId} (${job.name}); defined: ${[...declared].join(', ') || 'none'}`,
+        );
       }
       if (typeof value !== 'string') {
         throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Job parameter '${name}' must be a string`);
@@ -346,16 +367,25 @@ export class JobsEmulator {
     let tasks = job.tasks;
     if (body.only !== undefined) {
       const only = body.only;
-      if (!Array.isArray(only) || only.some((k) => typeof k !== 'string' || !job.tasks.some((t) => t.taskKey === k))) {
+      if (
+        !Array.isArray(only) ||
+        only.some((k) => typeof k !== 'string' || !job.tasks.some((t) => t.taskKey === k))
+      ) {
         throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `only must list task keys of job ${jobId}`);
       }
       tasks = job.tasks.filter((t) => (only as string[]).includes(t.taskKey));
     }
     const queueSetting = body.queue as { enabled?: unknown } | undefined;
     const queueEnabled = typeof queueSetting?.enabled === 'boolean' ? queueSetting.enabled : job.queueEnabled;
-    const parameters = job.parameters.map((p) => ({ name: p.name, default: p.default, value: (given as Record<string, string>)[p.name] ?? p.default }));
+    const parameters = job.parameters.map((p) => ({
+      name: p.name,
+      default: p.default,
+      value: (given as Record<string, string>)[p.name] ?? p.default,
+    }));
     const now = Date.now();
-    const busy = this.activeCount(jobId) + this.store.queued().filter((r) => r.job_id === jobId).length >= job.maxConcurrentRuns;
+    const busy =
+      this.activeCount(jobId) + this.store.queued().filter((r) => r.job_id === jobId).length >=
+      job.maxConcurrentRuns;
     const state: LifeCycle = busy ? (queueEnabled ? 'QUEUED' : 'SKIPPED') : 'PENDING';
     const { run, created } = this.store.createRun({
       jobId,
@@ -398,7 +428,17 @@ export class JobsEmulator {
       if (this.active.has(run.run_id)) continue;
       const job = this.runJobs.get(run.run_id) ?? this.jobOf(run.job_id);
       if (!job) {
-        this.store.terminate(run.run_id, { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'RESOURCE_NOT_FOUND', type: 'CLIENT_ERROR', message: `Job ${run.job_id} no longer exists in the bundle` }, Date.now());
+        this.store.terminate(
+          run.run_id,
+          {
+            lifeCycle: 'INTERNAL_ERROR',
+            result: 'FAILED',
+            code: 'RESOURCE_NOT_FOUND',
+            type: 'CLIENT_ERROR',
+            message: `Job ${run.job_id} no longer exists in the bundle`,
+          },
+          Date.now(),
+        );
         continue;
       }
       if (this.activeCount(run.job_id) >= job.maxConcurrentRuns) continue;
@@ -407,7 +447,12 @@ export class JobsEmulator {
   }
 
   private pendingNotStarted(): RunRow[] {
-    return this.store.jobRuns(undefined, true, 1000, 0).filter((r) => r.life_cycle_state === 'PENDING' && r.boot_id === this.bootId && !this.active.has(r.run_id)).reverse();
+    return this.store
+      .jobRuns(undefined, true, 1000, 0)
+      .filter(
+        (r) => r.life_cycle_state === 'PENDING' && r.boot_id === this.bootId && !this.active.has(r.run_id),
+      )
+      .reverse();
   }
 
   private startRun(run: RunRow, job: BundleJob): void {
@@ -419,8 +464,15 @@ export class JobsEmulator {
         if (this.closing) return;
         const message = `The local Jobs emulator failed while running this run: ${ensureError(thrown).message}`;
         this.log(message);
-        const end: Termination = { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
-        for (const task of this.store.taskRuns(run.run_id)) this.store.terminate(task.run_id, end, Date.now());
+        const end: Termination = {
+          lifeCycle: 'INTERNAL_ERROR',
+          result: 'FAILED',
+          code: 'INTERNAL_ERROR',
+          type: 'INTERNAL_ERROR',
+          message,
+        };
+        for (const task of this.store.taskRuns(run.run_id))
+          this.store.terminate(task.run_id, end, Date.now());
         this.store.terminate(run.run_id, end, Date.now());
       })
       .finally(() => {
@@ -431,65 +483,137 @@ export class JobsEmulator {
 
   private async executeRun(runId: number, job: BundleJob, controller: AbortController): Promise<void> {
     const started = Date.now();
-    this.store.update(runId, { life_cycle_state: 'PENDING', start_time: started, queue_code: null, state_message: 'Waiting for a local Spark worker', boot_id: this.bootId });
-    const timer = job.timeoutSeconds ? setTimeout(() => controller.abort('timeout'), job.timeoutSeconds * 1000) : undefined;
-    const results = new Map<string, { result: string; runId: number; lifeCycle: LifeCycle; message: string }>();
+    this.store.update(runId, {
+      life_cycle_state: 'PENDING',
+      start_time: started,
+      queue_code: null,
+      state_message: 'Waiting for a local Spark worker',
+      boot_id: this.bootId,
+    });
+    const timer = job.timeoutSeconds
+      ? setTimeout(() => controller.abort('timeout'), job.timeoutSeconds * 1000)
+      : undefined;
+    const results = new Map<
+      string,
+      { result: string; runId: number; lifeCycle: LifeCycle; message: string }
+    >();
     try {
       for (const task of job.tasks) {
         if (this.closing) return;
         const row = this.latestTaskRow(runId, task.taskKey);
         if (!row) continue;
-        const upstream = task.dependsOn.map((d) => results.get(d.taskKey)?.result).filter((r): r is string => r !== undefined);
+        const upstream = task.dependsOn
+          .map((d) => results.get(d.taskKey)?.result)
+          .filter((r): r is string => r !== undefined);
         const now = Date.now();
         if (controller.signal.aborted) {
           const timedOut = controller.signal.reason === 'timeout';
-          this.store.terminate(row.run_id, { lifeCycle: 'TERMINATED', result: timedOut ? 'TIMEDOUT' : 'CANCELED', code: timedOut ? 'RUN_EXECUTION_ERROR' : 'CANCELED', type: timedOut ? 'CLIENT_ERROR' : 'SUCCESS', message: 'The run ended before this task started' }, now);
-          results.set(task.taskKey, { result: timedOut ? 'TIMEDOUT' : 'CANCELED', runId: row.run_id, lifeCycle: 'TERMINATED', message: '' });
+          this.store.terminate(
+            row.run_id,
+            {
+              lifeCycle: 'TERMINATED',
+              result: timedOut ? 'TIMEDOUT' : 'CANCELED',
+              code: timedOut ? 'RUN_EXECUTION_ERROR' : 'CANCELED',
+              type: timedOut ? 'CLIENT_ERROR' : 'SUCCESS',
+              message: 'The run ended before this task started',
+            },
+            now,
+          );
+          results.set(task.taskKey, {
+            result: timedOut ? 'TIMEDOUT' : 'CANCELED',
+            runId: row.run_id,
+            lifeCycle: 'TERMINATED',
+            message: '',
+          });
           continue;
         }
         if (!runIfSatisfied(task.runIf, upstream)) {
           const canceled = upstream.includes('CANCELED');
           const result = canceled ? 'UPSTREAM_CANCELED' : 'UPSTREAM_FAILED';
           const message = `Skipped: run_if ${task.runIf} not met by upstream tasks ${task.dependsOn.map((d) => d.taskKey).join(', ')}`;
-          this.store.terminate(row.run_id, { lifeCycle: 'TERMINATED', result, code: 'SKIPPED', type: 'CLIENT_ERROR', message }, now);
+          this.store.terminate(
+            row.run_id,
+            { lifeCycle: 'TERMINATED', result, code: 'SKIPPED', type: 'CLIENT_ERROR', message },
+            now,
+          );
           results.set(task.taskKey, { result, runId: row.run_id, lifeCycle: 'TERMINATED', message });
           continue;
         }
         const outcome = await this.runTask(runId, job, task, row, controller, results);
         if (this.closing) return;
-        results.set(task.taskKey, { ...outcome, runId: this.latestTaskRow(runId, task.taskKey)?.run_id ?? row.run_id });
+        results.set(task.taskKey, {
+          ...outcome,
+          runId: this.latestTaskRow(runId, task.taskKey)?.run_id ?? row.run_id,
+        });
       }
     } finally {
       clearTimeout(timer);
     }
     if (this.closing) return;
     const terminating = Date.now();
-    this.store.update(runId, { life_cycle_state: 'TERMINATING', terminating_time: terminating, state_message: '' });
+    this.store.update(runId, {
+      life_cycle_state: 'TERMINATING',
+      terminating_time: terminating,
+      state_message: '',
+    });
     const all = [...results.entries()];
     const reason = controller.signal.reason as string | undefined;
     const failedTask = all.find(([, r]) => r.result !== 'SUCCESS' && !r.result.startsWith('UPSTREAM'));
     let end: Termination;
     if (reason === 'timeout') {
-      end = { lifeCycle: 'TERMINATED', result: 'TIMEDOUT', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: `The run timed out after ${job.timeoutSeconds} s (job timeout_seconds)` };
+      end = {
+        lifeCycle: 'TERMINATED',
+        result: 'TIMEDOUT',
+        code: 'RUN_EXECUTION_ERROR',
+        type: 'CLIENT_ERROR',
+        message: `The run timed out after ${job.timeoutSeconds} s (job timeout_seconds)`,
+      };
     } else if (reason === 'canceled') {
-      end = { lifeCycle: 'TERMINATED', result: 'CANCELED', code: 'USER_CANCELED', type: 'SUCCESS', message: 'The run was canceled' };
+      end = {
+        lifeCycle: 'TERMINATED',
+        result: 'CANCELED',
+        code: 'USER_CANCELED',
+        type: 'SUCCESS',
+        message: 'The run was canceled',
+      };
     } else if (all.some(([, r]) => r.lifeCycle === 'INTERNAL_ERROR')) {
       const [key, r] = all.find(([, x]) => x.lifeCycle === 'INTERNAL_ERROR')!;
-      end = { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message: `Task ${key} ended with an internal error: ${r.message}` };
+      end = {
+        lifeCycle: 'INTERNAL_ERROR',
+        result: 'FAILED',
+        code: 'INTERNAL_ERROR',
+        type: 'INTERNAL_ERROR',
+        message: `Task ${key} ended with an internal error: ${r.message}`,
+      };
     } else if (!failedTask) {
       end = { lifeCycle: 'TERMINATED', result: 'SUCCESS', code: 'SUCCESS', type: 'SUCCESS', message: '' };
     } else {
       const [key, r] = failedTask;
       end =
         r.result === 'TIMEDOUT'
-          ? { lifeCycle: 'TERMINATED', result: 'TIMEDOUT', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: `Task ${key} timed out: ${r.message}` }
-          : { lifeCycle: 'TERMINATED', result: 'FAILED', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: `Task ${key} failed with message: ${r.message}. Downstream tasks were skipped.` };
+          ? {
+              lifeCycle: 'TERMINATED',
+              result: 'TIMEDOUT',
+              code: 'RUN_EXECUTION_ERROR',
+              type: 'CLIENT_ERROR',
+              message: `Task ${key} timed out: ${r.message}`,
+            }
+          : {
+              lifeCycle: 'TERMINATED',
+              result: 'FAILED',
+              code: 'RUN_EXECUTION_ERROR',
+              type: 'CLIENT_ERROR',
+              message: `Task ${key} failed with message: ${r.message}. Downstream tasks were skipped.`,
+            };
     }
     this.store.terminate(runId, end, Date.now());
   }
 
   private latestTaskRow(runId: number, taskKey: string): RunRow | undefined {
-    return this.store.taskRuns(runId).filter((t) => t.task_key === taskKey).pop();
+    return this.store
+      .taskRuns(runId)
+      .filter((t) => t.task_key === taskKey)
+      .pop();
   }
 
   private async runTask(
@@ -504,10 +628,20 @@ export class JobsEmulator {
     for (;;) {
       const outcome = await this.attemptTask(runId, job, task, row, controller, results);
       if (this.closing) return outcome;
-      const retryable = outcome.result === 'FAILED' || outcome.lifeCycle === 'INTERNAL_ERROR' || (outcome.result === 'TIMEDOUT' && task.retryOnTimeout);
+      const retryable =
+        outcome.result === 'FAILED' ||
+        outcome.lifeCycle === 'INTERNAL_ERROR' ||
+        (outcome.result === 'TIMEDOUT' && task.retryOnTimeout);
       if (!retryable || row.attempt_number >= task.maxRetries || controller.signal.aborted) return outcome;
       await new Promise((resolve) => setTimeout(resolve, task.minRetryIntervalMs));
-      row = this.store.createTaskRun(runId, row.job_id, task.taskKey, row.attempt_number + 1, 'PENDING', Date.now());
+      row = this.store.createTaskRun(
+        runId,
+        row.job_id,
+        task.taskKey,
+        row.attempt_number + 1,
+        'PENDING',
+        Date.now(),
+      );
     }
   }
 
@@ -526,42 +660,95 @@ export class JobsEmulator {
     };
     const fault = this.faults.takeTask(job.name, task.taskKey);
     if (fault) {
-      const message = fault.message ?? `Injected ${fault.outcome} for task ${task.taskKey} (emulator fault injection)`;
+      const message =
+        fault.message ?? `Injected ${fault.outcome} for task ${task.taskKey} (emulator fault injection)`;
       return fault.outcome === 'INTERNAL_ERROR'
-        ? finish({ lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message }, { error: message })
-        : finish({ lifeCycle: 'TERMINATED', result: 'FAILED', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message }, { error: message });
+        ? finish(
+            {
+              lifeCycle: 'INTERNAL_ERROR',
+              result: 'FAILED',
+              code: 'INTERNAL_ERROR',
+              type: 'INTERNAL_ERROR',
+              message,
+            },
+            { error: message },
+          )
+        : finish(
+            {
+              lifeCycle: 'TERMINATED',
+              result: 'FAILED',
+              code: 'RUN_EXECUTION_ERROR',
+              type: 'CLIENT_ERROR',
+              message,
+            },
+            { error: message },
+          );
     }
     let command: TaskCommand;
     try {
       command = this.commandFor(runId, job, task, row, results);
     } catch (thrown) {
       const message = ensureError(thrown).message;
-      return finish({ lifeCycle: 'TERMINATED', result: 'FAILED', code: 'INVALID_RUN_CONFIGURATION', type: 'CLIENT_ERROR', message }, { error: message });
+      return finish(
+        {
+          lifeCycle: 'TERMINATED',
+          result: 'FAILED',
+          code: 'INVALID_RUN_CONFIGURATION',
+          type: 'CLIENT_ERROR',
+          message,
+        },
+        { error: message },
+      );
     }
     const log = path.join(this.logDir, `${row.run_id}.log`);
-    this.store.update(row.run_id, { life_cycle_state: 'PENDING', start_time: Date.now(), log_path: log, state_message: 'Waiting for a local Spark worker' });
+    this.store.update(row.run_id, {
+      life_cycle_state: 'PENDING',
+      start_time: Date.now(),
+      log_path: log,
+      state_message: 'Waiting for a local Spark worker',
+    });
     const taskController = new AbortController();
     const forward = (): void => taskController.abort(controller.signal.reason);
     controller.signal.addEventListener('abort', forward, { once: true });
-    const taskTimer = task.timeoutSeconds ? setTimeout(() => taskController.abort('timeout'), task.timeoutSeconds * 1000) : undefined;
+    const taskTimer = task.timeoutSeconds
+      ? setTimeout(() => taskController.abort('timeout'), task.timeoutSeconds * 1000)
+      : undefined;
     let result: TaskResult;
     try {
       let worker;
       try {
         worker = await this.pool.acquire(taskController.signal);
       } catch {
-        result = { status: 'canceled', reason: String(taskController.signal.reason ?? 'canceled'), endedAt: Date.now() };
+        result = {
+          status: 'canceled',
+          reason: String(taskController.signal.reason ?? 'canceled'),
+          endedAt: Date.now(),
+        };
       }
       if (worker) {
         const acquired = worker;
         try {
           result = await acquired.run(
-            { id: String(row.run_id), command, log, env: this.taskEnv, cwd: this.options.repoRoot ?? findRepoRoot() },
+            {
+              id: String(row.run_id),
+              command,
+              log,
+              env: this.taskEnv,
+              cwd: this.options.repoRoot ?? findRepoRoot(),
+            },
             (at) => {
-              this.store.update(row.run_id, { life_cycle_state: 'RUNNING', exec_start_time: at, state_message: '' });
+              this.store.update(row.run_id, {
+                life_cycle_state: 'RUNNING',
+                exec_start_time: at,
+                state_message: '',
+              });
               const parent = this.store.run(runId);
               if (parent && parent.life_cycle_state === 'PENDING') {
-                this.store.update(runId, { life_cycle_state: 'RUNNING', exec_start_time: at, state_message: '' });
+                this.store.update(runId, {
+                  life_cycle_state: 'RUNNING',
+                  exec_start_time: at,
+                  state_message: '',
+                });
               }
             },
             taskController.signal,
@@ -579,26 +766,76 @@ export class JobsEmulator {
     this.store.update(row.run_id, { life_cycle_state: 'TERMINATING', terminating_time: result.endedAt });
     switch (result.status) {
       case 'ok':
-        return finish({ lifeCycle: 'TERMINATED', result: 'SUCCESS', code: 'SUCCESS', type: 'SUCCESS', message: '' });
+        return finish({
+          lifeCycle: 'TERMINATED',
+          result: 'SUCCESS',
+          code: 'SUCCESS',
+          type: 'SUCCESS',
+          message: '',
+        });
       case 'failed':
         return finish(
-          { lifeCycle: 'TERMINATED', result: 'FAILED', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: `Workload failed: ${result.error ?? 'unknown error'}` },
+          {
+            lifeCycle: 'TERMINATED',
+            result: 'FAILED',
+            code: 'RUN_EXECUTION_ERROR',
+            type: 'CLIENT_ERROR',
+            message: `Workload failed: ${result.error ?? 'unknown error'}`,
+          },
           { error: result.error ?? null, error_trace: result.trace ?? null },
         );
       case 'canceled':
         if (result.reason === 'timeout') {
-          const limit = task.timeoutSeconds && taskController.signal.reason === 'timeout' && controller.signal.reason !== 'timeout' ? `${task.timeoutSeconds} s (task timeout_seconds)` : `${job.timeoutSeconds} s (job timeout_seconds)`;
+          const limit =
+            task.timeoutSeconds &&
+            taskController.signal.reason === 'timeout' &&
+            controller.signal.reason !== 'timeout'
+              ? `${task.timeoutSeconds} s (task timeout_seconds)`
+              : `${job.timeoutSeconds} s (job timeout_seconds)`;
           const message = `Timed out after ${limit}`;
-          return finish({ lifeCycle: 'TERMINATED', result: 'TIMEDOUT', code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message }, { error: message });
+          return finish(
+            {
+              lifeCycle: 'TERMINATED',
+              result: 'TIMEDOUT',
+              code: 'RUN_EXECUTION_ERROR',
+              type: 'CLIENT_ERROR',
+              message,
+            },
+            { error: message },
+          );
         }
-        return finish({ lifeCycle: 'TERMINATED', result: 'CANCELED', code: 'USER_CANCELED', type: 'SUCCESS', message: 'The run was canceled' });
+        return finish({
+          lifeCycle: 'TERMINATED',
+          result: 'CANCELED',
+          code: 'USER_CANCELED',
+          type: 'SUCCESS',
+          message: 'The run was canceled',
+        });
       case 'setup_failed': {
         const message = `The local SparkSession could not start: ${result.error ?? 'unknown error'}`;
-        return finish({ lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'DRIVER_ERROR', type: 'INTERNAL_ERROR', message }, { error: message, error_trace: result.trace ?? null });
+        return finish(
+          {
+            lifeCycle: 'INTERNAL_ERROR',
+            result: 'FAILED',
+            code: 'DRIVER_ERROR',
+            type: 'INTERNAL_ERROR',
+            message,
+          },
+          { error: message, error_trace: result.trace ?? null },
+        );
       }
       case 'lost': {
         const message = result.error ?? 'the local Spark worker stopped while the task was running';
-        return finish({ lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message }, { error: message });
+        return finish(
+          {
+            lifeCycle: 'INTERNAL_ERROR',
+            result: 'FAILED',
+            code: 'INTERNAL_ERROR',
+            type: 'INTERNAL_ERROR',
+            message,
+          },
+          { error: message },
+        );
       }
     }
   }
@@ -622,7 +859,13 @@ export class JobsEmulator {
       taskRunId: row.run_id,
       attempt: row.attempt_number,
       tasks: Object.fromEntries(
-        this.store.taskRuns(runId).map((t) => [t.task_key ?? '', { runId: results.get(t.task_key ?? '')?.runId ?? t.run_id, resultState: results.get(t.task_key ?? '')?.result }]),
+        this.store.taskRuns(runId).map((t) => [
+          t.task_key ?? '',
+          {
+            runId: results.get(t.task_key ?? '')?.runId ?? t.run_id,
+            resultState: results.get(t.task_key ?? '')?.result,
+          },
+        ]),
       ),
       jobIdsByKey: Object.fromEntries([...this.jobsById.values()].map((e) => [e.job.key, e.row.job_id])),
       jobNamesByKey: Object.fromEntries([...this.jobsById.values()].map((e) => [e.job.key, e.job.name])),
@@ -638,11 +881,14 @@ export class JobsEmulator {
         return { kind: 'python_file', file: resolve(kind.pythonFile), args: kind.parameters.map(resolve) };
       case 'python_wheel_task': {
         const named = Object.entries(kind.namedParameters);
-        const args = named.length > 0 ? named.map(([k, v]) => `--${k}=${resolve(v)}`) : kind.parameters.map(resolve);
+        const args =
+          named.length > 0 ? named.map(([k, v]) => `--${k}=${resolve(v)}`) : kind.parameters.map(resolve);
         return { kind: 'wheel', package: kind.packageName, entryPoint: kind.entryPoint, args };
       }
       case 'unsupported':
-        throw new Error(`task ${task.taskKey}: ${kind.taskType} is not supported by the local emulator (spark_python_task and python_wheel_task are)`);
+        throw new Error(
+          `task ${task.taskKey}: ${kind.taskType} is not supported by the local emulator (spark_python_task and python_wheel_task are)`,
+        );
     }
   }
 
@@ -658,7 +904,13 @@ export class JobsEmulator {
     if (active) {
       active.controller.abort('canceled');
     } else if (run.life_cycle_state === 'QUEUED') {
-      const end: Termination = { lifeCycle: 'TERMINATED', result: 'CANCELED', code: 'USER_CANCELED', type: 'SUCCESS', message: 'The run was canceled while queued' };
+      const end: Termination = {
+        lifeCycle: 'TERMINATED',
+        result: 'CANCELED',
+        code: 'USER_CANCELED',
+        type: 'SUCCESS',
+        message: 'The run was canceled while queued',
+      };
       for (const task of this.store.taskRuns(run.run_id)) this.store.terminate(task.run_id, end, Date.now());
       this.store.terminate(run.run_id, end, Date.now());
     }
@@ -679,13 +931,21 @@ export class JobsEmulator {
       user_cancelled_or_timedout: row.result_state === 'CANCELED' || row.result_state === 'TIMEDOUT',
     };
     if (terminal && row.result_state) state.result_state = row.result_state;
-    if (row.life_cycle_state === 'QUEUED' && row.queue_code) state.queue_reason = 'Queued due to reaching maximum concurrent runs of the job.';
+    if (row.life_cycle_state === 'QUEUED' && row.queue_code)
+      state.queue_reason = 'Queued due to reaching maximum concurrent runs of the job.';
     const status: Json = { state: statusState(row.life_cycle_state) };
     if (terminal && row.termination_code) {
-      status.termination_details = { code: row.termination_code, type: row.termination_type, message: row.state_message };
+      status.termination_details = {
+        code: row.termination_code,
+        type: row.termination_type,
+        message: row.state_message,
+      };
     }
     if (row.life_cycle_state === 'QUEUED' && row.queue_code) {
-      status.queue_details = { code: row.queue_code, message: 'Queued due to reaching maximum concurrent runs of the job.' };
+      status.queue_details = {
+        code: row.queue_code,
+        message: 'Queued due to reaching maximum concurrent runs of the job.',
+      };
     }
     return { state, status };
   }
@@ -716,7 +976,13 @@ export class JobsEmulator {
 
   private runJson(row: RunRow): Json {
     if (row.parent_run_id !== null) {
-      return { job_id: row.job_id, run_id: row.run_id, run_name: row.task_key, run_type: 'SUBMIT_RUN', ...this.taskJson(row) };
+      return {
+        job_id: row.job_id,
+        run_id: row.run_id,
+        run_name: row.task_key,
+        run_type: 'SUBMIT_RUN',
+        ...this.taskJson(row),
+      };
     }
     const latest = new Map<string, RunRow>();
     for (const task of this.store.taskRuns(row.run_id)) latest.set(task.task_key ?? '', task);
@@ -744,7 +1010,8 @@ export class JobsEmulator {
 
   private getRunRow(query: URLSearchParams): RunRow {
     const text = query.get('run_id') ?? '';
-    if (!RUN_ID.test(text)) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', 'Missing required field: run_id');
+    if (!RUN_ID.test(text))
+      throw new ApiError(400, 'INVALID_PARAMETER_VALUE', 'Missing required field: run_id');
     const run = this.store.run(Number(text));
     if (!run) throw new ApiError(400, 'RESOURCE_DOES_NOT_EXIST', `Run ${text} does not exist.`);
     return run;
@@ -786,7 +1053,12 @@ export class JobsEmulator {
     const jobText = query.get('job_id');
     const limit = Math.min(25, Number(query.get('limit') ?? 20) || 20);
     const offset = Number(query.get('offset') ?? 0) || 0;
-    const rows = this.store.jobRuns(jobText ? Number(jobText) : undefined, query.get('active_only') === 'true', limit + 1, offset);
+    const rows = this.store.jobRuns(
+      jobText ? Number(jobText) : undefined,
+      query.get('active_only') === 'true',
+      limit + 1,
+      offset,
+    );
     return { runs: rows.slice(0, limit).map((r) => this.runJson(r)), has_more: rows.length > limit };
   }
 
@@ -807,10 +1079,19 @@ export class JobsEmulator {
     this.baseUrl = `http://127.0.0.1:${this.port}`;
   }
 
-  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent) return;
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -819,7 +1100,8 @@ export class JobsEmulator {
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new ApiError(400, 'MALFORMED_REQUEST', 'The request body is larger than 1 MB');
+      if (size > MAX_BODY_BYTES)
+        throw new ApiError(400, 'MALFORMED_REQUEST', 'The request body is larger than 1 MB');
       chunks.push(chunk as Buffer);
     }
     const text = Buffer.concat(chunks).toString('utf8');
@@ -828,10 +1110,18 @@ export class JobsEmulator {
     try {
       value = JSON.parse(text);
     } catch {
-      throw new ApiError(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - expected a map');
+      throw new ApiError(
+        400,
+        'MALFORMED_REQUEST',
+        'Invalid JSON given in the body of the request - expected a map',
+      );
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ApiError(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - expected a map');
+      throw new ApiError(
+        400,
+        'MALFORMED_REQUEST',
+        'Invalid JSON given in the body of the request - expected a map',
+      );
     }
     return value as Json;
   }
@@ -859,7 +1149,10 @@ export class JobsEmulator {
         try {
           this.faults.set(await this.readBody(req));
         } catch (thrown) {
-          this.send(res, 400, { error_code: 'INVALID_PARAMETER_VALUE', message: ensureError(thrown).message });
+          this.send(res, 400, {
+            error_code: 'INVALID_PARAMETER_VALUE',
+            message: ensureError(thrown).message,
+          });
           return;
         }
       }
@@ -867,20 +1160,40 @@ export class JobsEmulator {
       return;
     }
     if (url.pathname === '/lakewatt/health') {
-      this.send(res, 200, { ok: true, bundle: this.bundle.root, target: this.bundle.target, workers: this.workerPids() });
+      this.send(res, 200, {
+        ok: true,
+        bundle: this.bundle.root,
+        target: this.bundle.target,
+        workers: this.workerPids(),
+      });
       return;
     }
     const route = /^\/api\/2\.[12]\/jobs\/(.+)$/.exec(url.pathname)?.[1];
     if (route === undefined) {
-      this.send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API found for '${method} ${url.pathname}'` });
+      this.send(res, 404, {
+        error_code: 'ENDPOINT_NOT_FOUND',
+        message: `No API found for '${method} ${url.pathname}'`,
+      });
       return;
     }
     const fault = this.faults.takeHttp(route);
     if (fault) {
       const headers: Record<string, string> = {};
-      if ((fault.status === 429 || fault.status === 503) && fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-      const code = fault.errorCode ?? (fault.status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : fault.status === 503 ? 'TEMPORARILY_UNAVAILABLE' : 'INTERNAL_ERROR');
-      this.send(res, fault.status, { error_code: code, message: `Injected HTTP ${fault.status} (emulator fault injection)` }, headers);
+      if ((fault.status === 429 || fault.status === 503) && fault.retryAfterSeconds !== undefined)
+        headers['retry-after'] = String(fault.retryAfterSeconds);
+      const code =
+        fault.errorCode ??
+        (fault.status === 429
+          ? 'REQUEST_LIMIT_EXCEEDED'
+          : fault.status === 503
+            ? 'TEMPORARILY_UNAVAILABLE'
+            : 'INTERNAL_ERROR');
+      this.send(
+        res,
+        fault.status,
+        { error_code: code, message: `Injected HTTP ${fault.status} (emulator fault injection)` },
+        headers,
+      );
       return;
     }
     try {
@@ -910,7 +1223,10 @@ export class JobsEmulator {
           this.send(res, 200, this.output(url.searchParams));
           return;
         default:
-          this.send(res, 404, { error_code: 'ENDPOINT_NOT_FOUND', message: `No API found for '${method} ${url.pathname}'` });
+          this.send(res, 404, {
+            error_code: 'ENDPOINT_NOT_FOUND',
+            message: `No API found for '${method} ${url.pathname}'`,
+          });
       }
     } catch (thrown) {
       if (thrown instanceof ApiError) {

@@ -85,7 +85,9 @@ export class FaultInjector {
   }
 
   takeTask(jobName: string, taskKey: string): TaskFault | undefined {
-    const fault = this.tasks.find((f) => f.count > 0 && f.task === taskKey && (f.job === undefined || f.job === jobName));
+    const fault = this.tasks.find(
+      (f) => f.count > 0 && f.task === taskKey && (f.job === undefined || f.job === jobName),
+    );
     if (!fault) return undefined;
     fault.count--;
     this.tasks = this.tasks.filter((f) => f.count > 0);

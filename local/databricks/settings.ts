@@ -23,7 +23,10 @@ function setting(env: Record<string, string | undefined>, key: string): string |
  * JSON, or `@<file>` naming a JSON file.
  */
 export function emulatorSettings(env: Record<string, string | undefined> = process.env): EmulatorSettings {
-  const parse = <T>(key: keyof typeof SETTINGS, schema: { safeParse(v: unknown): { success: boolean; data?: T } }): T => {
+  const parse = <T>(
+    key: keyof typeof SETTINGS,
+    schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+  ): T => {
     const raw = setting(env, key);
     const result = schema.safeParse(raw);
     if (!result.success) throw new ConfigError([`${key}: invalid value ${JSON.stringify(raw)}`]);
@@ -65,7 +68,9 @@ export function localRunSettings(env: Record<string, string | undefined> = proce
     const result = SETTINGS[key].schema.safeParse(raw);
     if (!result.success) {
       const problem = result.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError([`${key}: ${problem}${key === 'PII_HASH_KEY' ? '' : ` (got ${JSON.stringify(raw)})`}`]);
+      throw new ConfigError([
+        `${key}: ${problem}${key === 'PII_HASH_KEY' ? '' : ` (got ${JSON.stringify(raw)})`}`,
+      ]);
     }
     return result.data as T;
   };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Life-cycle states the emulator writes (a subset of the API's). */
-export type LifeCycle = 'QUEUED' | 'PENDING' | 'RUNNING' | 'TERMINATING' | 'TERMINATED' | 'SKIPPED' | 'INTERNAL_ERROR';
+export type LifeCycle =
+  'QUEUED' | 'PENDING' | 'RUNNING' | 'TERMINATING' | 'TERMINATED' | 'SKIPPED' | 'INTERNAL_ERROR';
 
 export const ACTIVE_STATES: readonly LifeCycle[] = ['PENDING', 'RUNNING', 'TERMINATING'];
 export const TERMINAL_STATES: readonly LifeCycle[] = ['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR'];
@@ -104,7 +105,9 @@ export class JobsStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     // Job ids and run ids from different ranges, so mixing one up for the other fails loudly.
-    const seq = this.db.prepare('INSERT INTO sqlite_sequence(name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)');
+    const seq = this.db.prepare(
+      'INSERT INTO sqlite_sequence(name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)',
+    );
     seq.run('jobs', 1000, 'jobs');
     seq.run('runs', 100_000, 'runs');
   }
@@ -116,7 +119,9 @@ export class JobsStore {
   /** The job id of a bundle resource key, created on first sight; the name is refreshed. */
   upsertJob(key: string, name: string, now: number): JobRow {
     this.db
-      .prepare('INSERT INTO jobs(job_key, name, created_time) VALUES (?, ?, ?) ON CONFLICT(job_key) DO UPDATE SET name = excluded.name')
+      .prepare(
+        'INSERT INTO jobs(job_key, name, created_time) VALUES (?, ?, ?) ON CONFLICT(job_key) DO UPDATE SET name = excluded.name',
+      )
       .run(key, name, now);
     return this.db.prepare('SELECT * FROM jobs WHERE job_key = ?').get(key) as JobRow;
   }
@@ -131,7 +136,9 @@ export class JobsStore {
 
   /** Task runs of a job run, latest attempt last. */
   taskRuns(parentRunId: number): RunRow[] {
-    return this.db.prepare('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY run_id').all(parentRunId) as RunRow[];
+    return this.db
+      .prepare('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY run_id')
+      .all(parentRunId) as RunRow[];
   }
 
   jobRuns(jobId: number | undefined, activeOnly: boolean, limit: number, offset: number): RunRow[] {
@@ -150,7 +157,9 @@ export class JobsStore {
   /** Job runs waiting in the queue, oldest first. */
   queued(): RunRow[] {
     return this.db
-      .prepare(`SELECT * FROM runs WHERE parent_run_id IS NULL AND life_cycle_state = 'QUEUED' ORDER BY run_id`)
+      .prepare(
+        `SELECT * FROM runs WHERE parent_run_id IS NULL AND life_cycle_state = 'QUEUED' ORDER BY run_id`,
+      )
       .all() as RunRow[];
   }
 
@@ -174,11 +183,12 @@ export class JobsStore {
         const existing = this.runByToken(input.token);
         if (existing) return { run: existing, created: false };
       }
-      const number = (
-        this.db
-          .prepare('SELECT COUNT(*) AS n FROM runs WHERE job_id = ? AND parent_run_id IS NULL')
-          .get(input.jobId) as { n: number }
-      ).n + 1;
+      const number =
+        (
+          this.db
+            .prepare('SELECT COUNT(*) AS n FROM runs WHERE job_id = ? AND parent_run_id IS NULL')
+            .get(input.jobId) as { n: number }
+        ).n + 1;
       const info = this.db
         .prepare(
           `INSERT INTO runs(job_id, number_in_job, idempotency_token, job_parameters, queue_enabled, life_cycle_state,
@@ -198,12 +208,20 @@ export class JobsStore {
           input.bootId,
         );
       const runId = Number(info.lastInsertRowid);
-      for (const key of input.taskKeys) this.createTaskRun(runId, input.jobId, key, 0, input.state, input.now);
+      for (const key of input.taskKeys)
+        this.createTaskRun(runId, input.jobId, key, 0, input.state, input.now);
       return { run: this.run(runId)!, created: true };
     })();
   }
 
-  createTaskRun(parentRunId: number, jobId: number, taskKey: string, attempt: number, state: LifeCycle, now: number): RunRow {
+  createTaskRun(
+    parentRunId: number,
+    jobId: number,
+    taskKey: string,
+    attempt: number,
+    state: LifeCycle,
+    now: number,
+  ): RunRow {
     const info = this.db
       .prepare(
         `INSERT INTO runs(parent_run_id, job_id, task_key, life_cycle_state, created_time, attempt_number)
@@ -239,7 +257,13 @@ export class JobsStore {
         `SELECT run_id FROM runs WHERE parent_run_id IS NULL AND life_cycle_state IN ('PENDING', 'RUNNING', 'TERMINATING')`,
       )
       .all() as Array<{ run_id: number }>;
-    const end: Termination = { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
+    const end: Termination = {
+      lifeCycle: 'INTERNAL_ERROR',
+      result: 'FAILED',
+      code: 'INTERNAL_ERROR',
+      type: 'INTERNAL_ERROR',
+      message,
+    };
     this.db.transaction(() => {
       for (const { run_id } of active) {
         for (const task of this.taskRuns(run_id)) this.terminate(task.run_id, end, now);
@@ -264,7 +288,13 @@ export class JobsStore {
     this.db.transaction(() => {
       for (const run of lost) {
         const message = `The local Jobs emulator that ran this run stopped while the run was ${run.life_cycle_state}; its task process was lost with it. Start a new run.`;
-        const end: Termination = { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message };
+        const end: Termination = {
+          lifeCycle: 'INTERNAL_ERROR',
+          result: 'FAILED',
+          code: 'INTERNAL_ERROR',
+          type: 'INTERNAL_ERROR',
+          message,
+        };
         for (const task of this.taskRuns(run.run_id)) this.terminate(task.run_id, end, now);
         this.terminate(run.run_id, end, now);
         ended.push(run.run_id);

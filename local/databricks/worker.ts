@@ -82,11 +82,15 @@ export class SparkWorker {
 
   constructor(private readonly settings: WorkerSettings) {
     mkdirSync(settings.logDir, { recursive: true });
-    this.child = spawn(settings.python, ['-u', settings.script, '--config', JSON.stringify(settings.config)], {
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      detached: true,
-      env: { ...process.env, ...settings.env, PYTHONUNBUFFERED: '1' },
-    });
+    this.child = spawn(
+      settings.python,
+      ['-u', settings.script, '--config', JSON.stringify(settings.config)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        detached: true,
+        env: { ...process.env, ...settings.env, PYTHONUNBUFFERED: '1' },
+      },
+    );
     this.pid = this.child.pid ?? -1;
     this.ownLog = createWriteStream(path.join(settings.logDir, `worker-${this.pid}.log`), { flags: 'a' });
     this.child.stdout?.pipe(this.ownLog, { end: false });
@@ -99,7 +103,9 @@ export class SparkWorker {
     this.ready = new Promise<void>((resolve, reject) => {
       this.waiters.push({ ev: 'ready', resolve: () => resolve() });
       this.child.once('error', (error) => reject(error));
-      this.child.once('exit', () => reject(new Error(`the Spark worker exited before it was ready (${this.exitDescription})`)));
+      this.child.once('exit', () =>
+        reject(new Error(`the Spark worker exited before it was ready (${this.exitDescription})`)),
+      );
     });
     this.ready.catch(() => {});
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
@@ -129,7 +135,8 @@ export class SparkWorker {
     const failed = new Promise<Event>((resolve) => this.waiters.push({ ev: 'warm_failed', resolve }));
     this.send({ op: 'warm' });
     const event = await Promise.race([done, failed]);
-    if (event.ev === 'warm_failed') throw new Error(`the local SparkSession did not start: ${event.error ?? ''}`);
+    if (event.ev === 'warm_failed')
+      throw new Error(`the local SparkSession did not start: ${event.error ?? ''}`);
   }
 
   /** Runs one task; resolves when it ends, however it ends (never rejects). */
@@ -151,7 +158,14 @@ export class SparkWorker {
             this.finish({ status: 'canceled', reason: inFlight.cancelReason, endedAt: Date.now() });
             return;
           }
-          this.send({ op: 'run', id: request.id, log: request.log, env: request.env, cwd: request.cwd, ...this.wire(request.command) });
+          this.send({
+            op: 'run',
+            id: request.id,
+            log: request.log,
+            env: request.env,
+            cwd: request.cwd,
+            ...this.wire(request.command),
+          });
         },
         () => {},
       );
@@ -238,7 +252,8 @@ export class SparkWorker {
       inFlight.startedAt = event.at ?? Date.now();
       inFlight.onStarted(inFlight.startedAt);
     } else if (event.ev === 'done') {
-      const status = (['ok', 'failed', 'canceled', 'setup_failed'] as const).find((s) => s === event.status) ?? 'failed';
+      const status =
+        (['ok', 'failed', 'canceled', 'setup_failed'] as const).find((s) => s === event.status) ?? 'failed';
       this.finish({
         status,
         ...(event.reason || inFlight.cancelReason ? { reason: event.reason ?? inFlight.cancelReason } : {}),
@@ -360,6 +375,7 @@ export class WorkerPool {
   }
 
   private prune(): void {
-    for (const worker of [...this.workers]) if (!worker.alive && !this.claimed.has(worker)) this.remove(worker);
+    for (const worker of [...this.workers])
+      if (!worker.alive && !this.claimed.has(worker)) this.remove(worker);
   }
 }

@@ -45,7 +45,9 @@ describe('jobs/list', () => {
 
 describe('run-now and runs/get', () => {
   it('when a run succeeds, then runs/get reports TERMINATED SUCCESS with task run ids, timings and a run page', async () => {
-    const { runId, numberInJob } = await client.runJob('fixture-echo', { jobParameters: { message: 'hello' } });
+    const { runId, numberInJob } = await client.runJob('fixture-echo', {
+      jobParameters: { message: 'hello' },
+    });
     const run = await waitForRun(client, runId);
     expect(run.outcome.kind).toBe('Succeeded');
     expect(run.raw.status?.state).toBe('TERMINATED');
@@ -62,7 +64,11 @@ describe('run-now and runs/get', () => {
     const jobId = await client.resolveJobId('fixture-echo');
     const token = `orchestration-1:gen-0:silver-${Date.now()}`;
     const first = await client.runNow({ jobId, idempotencyToken: token });
-    const second = await client.runNow({ jobId, idempotencyToken: token, jobParameters: { message: 'other' } });
+    const second = await client.runNow({
+      jobId,
+      idempotencyToken: token,
+      jobParameters: { message: 'other' },
+    });
     expect(second.runId).toBe(first.runId);
     await waitForRun(client, first.runId);
   });
@@ -89,7 +95,9 @@ describe('run-now and runs/get', () => {
 
 describe('resilience against injected faults', () => {
   it('when the API answers 429 with Retry-After, then the client waits that long and succeeds', async () => {
-    harness.emulator.faults.set({ http: [{ status: 429, count: 1, route: 'runs/get', retryAfterSeconds: 1 }] });
+    harness.emulator.faults.set({
+      http: [{ status: 429, count: 1, route: 'runs/get', retryAfterSeconds: 1 }],
+    });
     const { runId } = await client.runJob('fixture-echo', {});
     const started = Date.now();
     const run = await client.getRun(runId);
@@ -112,7 +120,10 @@ describe('resilience against injected faults', () => {
       tokens: new StaticTokenProvider(harness.token),
       retry: { maxAttempts: 3, baseDelayMs: 10 },
     });
-    await expect(impatient.listJobs()).rejects.toMatchObject({ status: 429, errorCode: 'REQUEST_LIMIT_EXCEEDED' });
+    await expect(impatient.listJobs()).rejects.toMatchObject({
+      status: 429,
+      errorCode: 'REQUEST_LIMIT_EXCEEDED',
+    });
   });
 
   it('when a run-now without idempotency token gets a 500, then the client does not retry it', async () => {
@@ -129,7 +140,9 @@ describe('resilience against injected faults', () => {
   });
 
   it('when a task is configured to end INTERNAL_ERROR, then the run ends INTERNAL_ERROR and is retryable', async () => {
-    harness.emulator.faults.set({ tasks: [{ task: 'echo', job: 'fixture-echo', outcome: 'INTERNAL_ERROR' }] });
+    harness.emulator.faults.set({
+      tasks: [{ task: 'echo', job: 'fixture-echo', outcome: 'INTERNAL_ERROR' }],
+    });
     const { runId } = await client.runJob('fixture-echo', {});
     const run = await waitForRun(client, runId);
     expect(run.raw.state?.life_cycle_state).toBe('INTERNAL_ERROR');
@@ -137,7 +150,9 @@ describe('resilience against injected faults', () => {
   });
 
   it('when a named task is configured to fail, then the run ends FAILED with that message', async () => {
-    harness.emulator.faults.set({ tasks: [{ task: 'write', outcome: 'FAILED', message: 'disk full (injected)' }] });
+    harness.emulator.faults.set({
+      tasks: [{ task: 'write', outcome: 'FAILED', message: 'disk full (injected)' }],
+    });
     const { runId } = await client.runJob('fixture-delta', { jobParameters: { output: '/nonexistent' } });
     const run = await waitForRun(client, runId);
     expect(run.outcome.kind).toBe('Failed');
@@ -209,7 +224,10 @@ describe('failures, cancellation and timeouts', () => {
     const first = await client.runJob('fixture-serial-no-queue', {});
     const second = await client.runJob('fixture-serial-no-queue', {});
     const skipped = await waitForRun(client, second.runId);
-    expect(skipped.raw.state).toMatchObject({ life_cycle_state: 'SKIPPED', result_state: 'MAXIMUM_CONCURRENT_RUNS_REACHED' });
+    expect(skipped.raw.state).toMatchObject({
+      life_cycle_state: 'SKIPPED',
+      result_state: 'MAXIMUM_CONCURRENT_RUNS_REACHED',
+    });
     expect(skipped.outcome).toMatchObject({ kind: 'Failed', retryable: true });
     await waitForRun(client, first.runId);
   });
@@ -233,8 +251,18 @@ describe('bundle tasks on local Spark', () => {
         userMetadata: string;
       };
       expect(summary.rows).toEqual([
-        { id: 1, greeting: 'hello-local', run_id: String(runId), comment: 'written by lakewatt-fixture (local)' },
-        { id: 2, greeting: 'hello-local', run_id: String(runId), comment: 'written by lakewatt-fixture (local)' },
+        {
+          id: 1,
+          greeting: 'hello-local',
+          run_id: String(runId),
+          comment: 'written by lakewatt-fixture (local)',
+        },
+        {
+          id: 2,
+          greeting: 'hello-local',
+          run_id: String(runId),
+          comment: 'written by lakewatt-fixture (local)',
+        },
       ]);
       expect(summary).toMatchObject({ version: 0, userMetadata: 'ingest-42' });
       expect(await fs.readdir(path.join(table, '_delta_log'))).toContain('00000000000000000000.json');

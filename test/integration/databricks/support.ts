@@ -65,7 +65,9 @@ export async function waitForRun(
     const run = await client.getRun(runId);
     if (done(run)) return run;
     if (Date.now() > deadline) {
-      throw new Error(`run ${runId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(run.raw.state)}`);
+      throw new Error(
+        `run ${runId} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(run.raw.state)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -46,7 +46,10 @@ describe('EntraTokenProvider', () => {
   it('when the token is within the refresh margin, then a new one is fetched', async () => {
     const clock = { now: 0 };
     const fake = fakeCredential(clock, 3_600_000);
-    const provider = new EntraTokenProvider(fake.credential, { now: () => clock.now, refreshMarginMs: 300_000 });
+    const provider = new EntraTokenProvider(fake.credential, {
+      now: () => clock.now,
+      refreshMarginMs: 300_000,
+    });
     await provider.getToken();
     clock.now = 3_600_000 - 299_000;
     expect(await provider.getToken()).toBe('token-2');

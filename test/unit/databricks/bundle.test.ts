@@ -37,32 +37,47 @@ describe('loadBundle', () => {
     const write = delta?.tasks[0]?.kind;
     expect(bundle.target).toBe('local');
     expect(write?.type === 'spark_python_task' && write.parameters).toContain('hello-local');
-    expect(write?.type === 'spark_python_task' && write.pythonFile).toBe(path.join(FIXTURE, 'src', 'write_delta.py'));
+    expect(write?.type === 'spark_python_task' && write.pythonFile).toBe(
+      path.join(FIXTURE, 'src', 'write_delta.py'),
+    );
   });
 
   it('when another target is selected, then its variable values are used', () => {
-    const kind = loadBundle(FIXTURE, { target: 'dev' }).jobs.find((j) => j.name === 'fixture-delta')?.tasks[0]?.kind;
+    const kind = loadBundle(FIXTURE, { target: 'dev' }).jobs.find((j) => j.name === 'fixture-delta')?.tasks[0]
+      ?.kind;
     expect(kind?.type === 'spark_python_task' && kind.parameters).toContain('hello-dev');
   });
 
   it('when BUNDLE_VAR_<name> is set, then it overrides the target value', async () => {
     await write({
-      'databricks.yml': 'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {default: d}}\ntargets: {local: {variables: {v: t}}}\n',
+      'databricks.yml':
+        'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {default: d}}\ntargets: {local: {variables: {v: t}}}\n',
       'resources/one.yml': JOB,
     });
     const kind = loadBundle(dir, { env: { BUNDLE_VAR_v: 'from-env' } }).jobs[0]?.tasks[0]?.kind;
-    expect(kind?.type === 'spark_python_task' && kind.parameters).toEqual(['from-env', '{{job.parameters.p}}']);
+    expect(kind?.type === 'spark_python_task' && kind.parameters).toEqual([
+      'from-env',
+      '{{job.parameters.p}}',
+    ]);
   });
 
   it('when a python_file is relative, then it is resolved against the file that declares it', async () => {
-    await write({ 'databricks.yml': 'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {default: d}}\n', 'resources/one.yml': JOB });
+    await write({
+      'databricks.yml': 'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {default: d}}\n',
+      'resources/one.yml': JOB,
+    });
     const kind = loadBundle(dir, { env: {} }).jobs[0]?.tasks[0]?.kind;
     expect(kind?.type === 'spark_python_task' && kind.pythonFile).toBe(path.join(dir, 'src', 't.py'));
   });
 
   it('when a variable has no value in the target, then the error names it and how to set it', async () => {
-    await write({ 'databricks.yml': 'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {description: x}}\n', 'resources/one.yml': JOB });
-    expect(() => loadBundle(dir, { env: {} })).toThrow(/\$\{var\.v\} has no value in target 'local'.*BUNDLE_VAR_v/);
+    await write({
+      'databricks.yml': 'bundle: {name: b}\ninclude: [resources/*.yml]\nvariables: {v: {description: x}}\n',
+      'resources/one.yml': JOB,
+    });
+    expect(() => loadBundle(dir, { env: {} })).toThrow(
+      /\$\{var\.v\} has no value in target 'local'.*BUNDLE_VAR_v/,
+    );
   });
 
   it('when a task uses a reference with no local meaning, then loading fails naming the reference', async () => {
@@ -70,7 +85,9 @@ describe('loadBundle', () => {
       'databricks.yml': `bundle: {name: b}\nresources:\n  jobs:\n    j:\n      tasks:\n        - task_key: t\n          spark_python_task: {python_file: x.py, parameters: ['\${workspace.host}']}\n`,
     });
     expect(() => loadBundle(dir, { env: {} })).toThrow(BundleError);
-    expect(() => loadBundle(dir, { env: {} })).toThrow(/\$\{workspace\.host\} cannot be resolved by the local emulator/);
+    expect(() => loadBundle(dir, { env: {} })).toThrow(
+      /\$\{workspace\.host\} cannot be resolved by the local emulator/,
+    );
   });
 
   it('when permissions use a reference with no local meaning, then the job still loads', async () => {

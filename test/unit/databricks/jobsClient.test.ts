@@ -28,10 +28,18 @@ afterEach(async () => {
   }
 });
 
-async function clientFor(handler: Handler, tokens: TokenProvider = new StaticTokenProvider('t')): Promise<JobsClient> {
+async function clientFor(
+  handler: Handler,
+  tokens: TokenProvider = new StaticTokenProvider('t'),
+): Promise<JobsClient> {
   const { url, server } = await serve(handler);
   servers.push(server);
-  return new JobsClient({ host: url, tokens, requestTimeoutMs: 500, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+  return new JobsClient({
+    host: url,
+    tokens,
+    requestTimeoutMs: 500,
+    retry: { maxAttempts: 3, baseDelayMs: 1 },
+  });
 }
 
 function json(res: ServerResponse, status: number, body: string): void {
@@ -43,7 +51,9 @@ describe('JobsClient against malformed answers', () => {
   it('when a 200 body is not JSON, then a DatabricksResponseError names the route', async () => {
     const client = await clientFor((_req, res) => json(res, 200, '<html>proxy error</html>'));
     await expect(client.getRun(1)).rejects.toThrow(DatabricksResponseError);
-    await expect(client.getRun(1)).rejects.toThrow(/runs\/get returned an unexpected response: the body is not JSON/);
+    await expect(client.getRun(1)).rejects.toThrow(
+      /runs\/get returned an unexpected response: the body is not JSON/,
+    );
   });
 
   it('when a 200 body lacks a required field, then a DatabricksResponseError lists the field', async () => {
@@ -70,7 +80,10 @@ describe('JobsClient against malformed answers', () => {
       res.writeHead(403);
       res.end('forbidden by policy');
     });
-    await expect(client.getRun(1)).rejects.toMatchObject({ errorCode: 'PERMISSION_DENIED', apiMessage: 'forbidden by policy' });
+    await expect(client.getRun(1)).rejects.toMatchObject({
+      errorCode: 'PERMISSION_DENIED',
+      apiMessage: 'forbidden by policy',
+    });
   });
 });
 
@@ -87,7 +100,11 @@ describe('JobsClient transport', () => {
   it('when nothing listens on the port, then a DatabricksConnectionError is thrown after the retries', async () => {
     const { url, server } = await serve(() => {});
     await new Promise((resolve) => server.close(resolve));
-    const client = new JobsClient({ host: url, tokens: new StaticTokenProvider('t'), retry: { maxAttempts: 2, baseDelayMs: 1 } });
+    const client = new JobsClient({
+      host: url,
+      tokens: new StaticTokenProvider('t'),
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+    });
     await expect(client.getRun(1)).rejects.toThrow(DatabricksConnectionError);
   });
 
@@ -109,7 +126,9 @@ describe('JobsClient transport', () => {
 
   it('when an idempotency token is longer than 64 characters, then run-now refuses to send it', async () => {
     const client = await clientFor((_req, res) => json(res, 200, '{"run_id": 1}'));
-    await expect(client.runNow({ jobId: 1, idempotencyToken: 'x'.repeat(65) })).rejects.toThrow(DatabricksRequestError);
+    await expect(client.runNow({ jobId: 1, idempotencyToken: 'x'.repeat(65) })).rejects.toThrow(
+      DatabricksRequestError,
+    );
   });
 
   it('when run-now is called, then the body carries job_id, job_parameters, idempotency_token and queue', async () => {
@@ -119,7 +138,12 @@ describe('JobsClient transport', () => {
       req.on('end', () => json(res, 200, '{"run_id": 5, "number_in_job": 2}'));
     });
     await client.runNow({ jobId: 9, jobParameters: { a: '1' }, idempotencyToken: 'tok', queue: true });
-    expect(JSON.parse(body)).toEqual({ job_id: 9, job_parameters: { a: '1' }, idempotency_token: 'tok', queue: { enabled: true } });
+    expect(JSON.parse(body)).toEqual({
+      job_id: 9,
+      job_parameters: { a: '1' },
+      idempotency_token: 'tok',
+      queue: { enabled: true },
+    });
   });
 });
 

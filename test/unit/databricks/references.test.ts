@@ -1,4 +1,8 @@
-import { DynamicReferenceError, type ReferenceContext, resolveReferences } from '../../../local/databricks/references';
+import {
+  DynamicReferenceError,
+  type ReferenceContext,
+  resolveReferences,
+} from '../../../local/databricks/references';
 
 const CONTEXT: ReferenceContext = {
   jobId: 1001,
@@ -17,7 +21,9 @@ const CONTEXT: ReferenceContext = {
 
 describe('resolveReferences', () => {
   it('when a job parameter is referenced, then its value is substituted', () => {
-    expect(resolveReferences('--dataset={{job.parameters.dataset}}', CONTEXT)).toBe('--dataset=meter_readings');
+    expect(resolveReferences('--dataset={{job.parameters.dataset}}', CONTEXT)).toBe(
+      '--dataset=meter_readings',
+    );
   });
 
   it('when ids are referenced, then the job, run and task run ids are substituted', () => {
@@ -27,11 +33,15 @@ describe('resolveReferences', () => {
   });
 
   it('when the start time is referenced, then it is formatted in UTC', () => {
-    expect(resolveReferences('{{job.start_time.iso_date}} {{job.start_time.hour}}', CONTEXT)).toBe('2026-03-29 01');
+    expect(resolveReferences('{{job.start_time.iso_date}} {{job.start_time.hour}}', CONTEXT)).toBe(
+      '2026-03-29 01',
+    );
   });
 
   it('when another task is referenced, then its run id and result state are substituted', () => {
-    expect(resolveReferences('{{tasks.bronze.run_id}} {{tasks.bronze.result_state}}', CONTEXT)).toBe('100003 SUCCESS');
+    expect(resolveReferences('{{tasks.bronze.run_id}} {{tasks.bronze.result_state}}', CONTEXT)).toBe(
+      '100003 SUCCESS',
+    );
   });
 
   it('when a bundle job resource id is referenced, then the emulator job id is substituted', () => {

@@ -2,7 +2,9 @@ import { runOutcome } from '../../../lib/databricks';
 
 describe('runOutcome', () => {
   it('when status is TERMINATED with code SUCCESS, then the run Succeeded', () => {
-    const outcome = runOutcome({ status: { state: 'TERMINATED', termination_details: { code: 'SUCCESS', type: 'SUCCESS' } } });
+    const outcome = runOutcome({
+      status: { state: 'TERMINATED', termination_details: { code: 'SUCCESS', type: 'SUCCESS' } },
+    });
     expect(outcome).toMatchObject({ kind: 'Succeeded', terminal: true, retryable: false });
   });
 
@@ -12,19 +14,27 @@ describe('runOutcome', () => {
 
   it('when status is QUEUED, then the reason carries the queue message', () => {
     const outcome = runOutcome({
-      status: { state: 'QUEUED', queue_details: { code: 'MAX_CONCURRENT_RUNS_REACHED', message: 'limit reached' } },
+      status: {
+        state: 'QUEUED',
+        queue_details: { code: 'MAX_CONCURRENT_RUNS_REACHED', message: 'limit reached' },
+      },
     });
     expect(outcome).toMatchObject({ kind: 'Running', reason: 'QUEUED: limit reached' });
   });
 
   it('when the termination code is USER_CANCELED, then the run is Canceled', () => {
-    const outcome = runOutcome({ status: { state: 'TERMINATED', termination_details: { code: 'USER_CANCELED' } } });
+    const outcome = runOutcome({
+      status: { state: 'TERMINATED', termination_details: { code: 'USER_CANCELED' } },
+    });
     expect(outcome.kind).toBe('Canceled');
   });
 
   it('when the legacy result state is TIMEDOUT, then the run is TimedOut whatever the termination code', () => {
     const outcome = runOutcome({
-      status: { state: 'TERMINATED', termination_details: { code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' } },
+      status: {
+        state: 'TERMINATED',
+        termination_details: { code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR' },
+      },
       state: { life_cycle_state: 'TERMINATED', result_state: 'TIMEDOUT' },
     });
     expect(outcome.kind).toBe('TimedOut');
@@ -32,7 +42,9 @@ describe('runOutcome', () => {
 
   it('when the failure type is INTERNAL_ERROR or CLOUD_FAILURE, then the failure is retryable', () => {
     for (const type of ['INTERNAL_ERROR', 'CLOUD_FAILURE']) {
-      const outcome = runOutcome({ status: { state: 'TERMINATED', termination_details: { code: 'DRIVER_ERROR', type } } });
+      const outcome = runOutcome({
+        status: { state: 'TERMINATED', termination_details: { code: 'DRIVER_ERROR', type } },
+      });
       expect(outcome).toMatchObject({ kind: 'Failed', retryable: true });
     }
   });
@@ -52,11 +64,15 @@ describe('runOutcome', () => {
   });
 
   it('when only the legacy state is present, then TERMINATED/SUCCESS is Succeeded', () => {
-    expect(runOutcome({ state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' } }).kind).toBe('Succeeded');
+    expect(runOutcome({ state: { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' } }).kind).toBe(
+      'Succeeded',
+    );
   });
 
   it('when the legacy life cycle is INTERNAL_ERROR, then the run Failed and is retryable', () => {
-    const outcome = runOutcome({ state: { life_cycle_state: 'INTERNAL_ERROR', state_message: 'driver lost' } });
+    const outcome = runOutcome({
+      state: { life_cycle_state: 'INTERNAL_ERROR', state_message: 'driver lost' },
+    });
     expect(outcome).toMatchObject({ kind: 'Failed', retryable: true, reason: 'INTERNAL_ERROR: driver lost' });
   });
 
@@ -70,12 +86,20 @@ describe('runOutcome', () => {
   });
 
   it('when the termination code is unknown, then the run Failed with the raw code in the reason', () => {
-    const outcome = runOutcome({ status: { state: 'TERMINATED', termination_details: { code: 'QUANTUM_FLUX' } } });
-    expect(outcome).toMatchObject({ kind: 'Failed', reason: 'QUANTUM_FLUX', raw: { terminationCode: 'QUANTUM_FLUX' } });
+    const outcome = runOutcome({
+      status: { state: 'TERMINATED', termination_details: { code: 'QUANTUM_FLUX' } },
+    });
+    expect(outcome).toMatchObject({
+      kind: 'Failed',
+      reason: 'QUANTUM_FLUX',
+      raw: { terminationCode: 'QUANTUM_FLUX' },
+    });
   });
 
   it('when the legacy result state is unknown, then the run Failed and the reason says so', () => {
-    const outcome = runOutcome({ state: { life_cycle_state: 'TERMINATED', result_state: 'PARTIALLY_MAYBE' } });
+    const outcome = runOutcome({
+      state: { life_cycle_state: 'TERMINATED', result_state: 'PARTIALLY_MAYBE' },
+    });
     expect(outcome.kind).toBe('Failed');
     expect(outcome.reason).toContain('unrecognised result state');
   });

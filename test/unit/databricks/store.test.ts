@@ -51,9 +51,16 @@ describe('JobsStore', () => {
     const after = new JobsStore(path.join(dir, 'jobs.sqlite'));
     expect(after.endRunsLostWith('boot-2', 5)).toEqual([run.run_id]);
     const ended = after.run(run.run_id);
-    expect(ended).toMatchObject({ life_cycle_state: 'INTERNAL_ERROR', termination_code: 'INTERNAL_ERROR', end_time: 5 });
+    expect(ended).toMatchObject({
+      life_cycle_state: 'INTERNAL_ERROR',
+      termination_code: 'INTERNAL_ERROR',
+      end_time: 5,
+    });
     expect(ended?.state_message).toMatch(/stopped while the run was RUNNING; its task process was lost/);
-    expect(after.taskRuns(run.run_id).map((t) => t.life_cycle_state)).toEqual(['INTERNAL_ERROR', 'INTERNAL_ERROR']);
+    expect(after.taskRuns(run.run_id).map((t) => t.life_cycle_state)).toEqual([
+      'INTERNAL_ERROR',
+      'INTERNAL_ERROR',
+    ]);
     after.close();
   });
 
