@@ -4,11 +4,13 @@ import type { Command } from 'commander';
 
 import { loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
+import { startLocalJobsEmulator } from '../databricks/start';
 import { defaultRegistrationModules, LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
 
 interface DevOptions {
   port?: string;
+  jobs?: boolean;
   appRoot?: string;
   logLevel?: string;
   maxActivities?: string;
@@ -76,6 +78,7 @@ export function registerDev(program: Command): void {
     )
     .option('--app-root <dir>', 'folder of the function app (default: the current folder)')
     .option('--max-activities <n>', 'activities running at once (default 10)')
+    .option('--no-jobs', 'do not start the Jobs API emulator (on LOCAL_JOBS_PORT)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'information')
     .action(async (options: DevOptions & { module?: string[] }) => {
       const config = loadConfig();
@@ -105,8 +108,12 @@ export function registerDev(program: Command): void {
         maxConcurrentActivities: maxActivities,
         logSink: streamSink(process.stderr, level),
       });
+      // The Jobs API emulator runs beside the host, as Databricks runs beside Azure Functions.
+      const emulator = options.jobs === false ? undefined : await startLocalJobsEmulator(config);
       process.stdout.write(
-        `lakewatt dev: listening on ${host.baseUrl} (state in ${config.home}); Ctrl-C stops\n`,
+        `lakewatt dev: listening on ${host.baseUrl}` +
+          (emulator ? `, Jobs API emulator on ${emulator.url}` : '') +
+          ` (state in ${config.home}); Ctrl-C stops\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (): void => {
@@ -119,5 +126,6 @@ export function registerDev(program: Command): void {
       });
       process.stdout.write('lakewatt dev: stopping\n');
       await host.stop();
+      await emulator?.close();
     });
 }

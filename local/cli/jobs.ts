@@ -1,12 +1,10 @@
-import path from 'node:path';
-
 import type { Command } from 'commander';
 
 import { loadConfig } from '../../lib/config';
 import { createJobsClient, type JobsClient } from '../../lib/databricks';
 import { UsageError } from '../../lib/errors';
-import { JobsEmulator } from '../databricks/emulator';
 import { emulatorSettings } from '../databricks/settings';
+import { startLocalJobsEmulator } from '../databricks/start';
 
 interface ServeOptions {
   port?: string;
@@ -45,25 +43,17 @@ export function registerJobs(program: Command): void {
     .option('--prewarm', 'start the Spark worker now instead of on the first run')
     .action(async (options: ServeOptions) => {
       const config = loadConfig();
-      const settings = emulatorSettings();
-      const execution = options.execution ?? settings.execution;
-      if (execution !== 'warm' && execution !== 'fresh')
-        throw new UsageError("--execution must be 'warm' or 'fresh'");
-      const port = options.port === undefined ? config.local.jobsPort : Number(options.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
+      const port = options.port === undefined ? undefined : Number(options.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
         throw new UsageError(`--port: not a port: ${options.port}`);
-      const target = options.target ?? settings.target;
-      const emulator = await JobsEmulator.start({
-        bundleDir: options.bundle ? path.resolve(options.bundle) : settings.bundleDir,
-        target,
-        home: config.home,
+      const target = options.target ?? emulatorSettings().target;
+      const execution = options.execution ?? emulatorSettings().execution;
+      const emulator = await startLocalJobsEmulator(config, {
         port,
-        token: config.databricks.token,
+        bundleDir: options.bundle,
+        target,
         execution,
-        workers: settings.workers,
-        faults: settings.faults,
-        prewarm: options.prewarm ?? false,
-        log: (line) => process.stderr.write(`jobs-emulator: ${line}\n`),
+        prewarm: options.prewarm,
       });
       process.stdout.write(`Jobs API emulator on ${emulator.url} (bundle target ${target}, ${execution})\n`);
       await new Promise<void>((resolve) => {

@@ -19,6 +19,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 let home: string;
 let dev: ChildProcess;
 let baseUrl: string;
+let jobsUrl: string;
 let exited: Promise<number | null>;
 
 beforeAll(async () => {
@@ -37,15 +38,25 @@ beforeAll(async () => {
       '--log-level',
       'warning',
     ],
-    { cwd: ROOT, env: { ...process.env, LAKEWATT_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, LAKEWATT_HOME: home, LOCAL_JOBS_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   exited = new Promise((resolve) => dev.once('exit', resolve));
   baseUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     dev.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) resolve(match[1]!);
+      const match =
+        /listening on (http:\/\/127\.0\.0\.1:\d+), Jobs API emulator on (http:\/\/127\.0\.0\.1:\d+)/.exec(
+          out,
+        );
+      if (match) {
+        jobsUrl = match[2]!;
+        resolve(match[1]!);
+      }
     });
     dev.once('exit', (code) => reject(new Error(`lakewatt dev exited with ${code}`)));
   });
@@ -67,6 +78,13 @@ async function waitForStatus(url: string): Promise<{ runtimeStatus: string; outp
 }
 
 describe('lakewatt dev', () => {
+  it('when dev runs, then the Jobs API emulator answers beside the host with the bundle jobs', async () => {
+    const response = await fetch(`${jobsUrl}/api/2.2/jobs/list`);
+    const body = (await response.json()) as { jobs?: Array<{ settings?: { name?: string } }> };
+    expect(response.status).toBe(200);
+    expect(body.jobs?.map((job) => job.settings?.name).sort()).toEqual(['lakewatt-gold', 'lakewatt-silver']);
+  });
+
   it('when it runs, then it serves a registered HTTP function on 127.0.0.1', async () => {
     const response = await fetch(`${baseUrl}/api/hello/dev`);
     expect(await response.json()).toMatchObject({ hello: 'dev' });

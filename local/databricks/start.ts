@@ -1,0 +1,41 @@
+import path from 'node:path';
+
+import type { LakewattConfig } from '../../lib/config';
+import { UsageError } from '../../lib/errors';
+import { JobsEmulator } from './emulator';
+import { emulatorSettings } from './settings';
+
+export interface LocalEmulatorOverrides {
+  port?: number;
+  bundleDir?: string;
+  target?: string;
+  execution?: string;
+  prewarm?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * Starts the Jobs API emulator the way every local command does (`lakewatt jobs serve`, `lakewatt dev`):
+ * settings from the configuration, command-line overrides on top.
+ */
+export async function startLocalJobsEmulator(
+  config: LakewattConfig,
+  overrides: LocalEmulatorOverrides = {},
+): Promise<JobsEmulator> {
+  const settings = emulatorSettings();
+  const execution = overrides.execution ?? settings.execution;
+  if (execution !== 'warm' && execution !== 'fresh')
+    throw new UsageError("--execution must be 'warm' or 'fresh'");
+  return JobsEmulator.start({
+    bundleDir: overrides.bundleDir ? path.resolve(overrides.bundleDir) : settings.bundleDir,
+    target: overrides.target ?? settings.target,
+    home: config.home,
+    port: overrides.port ?? config.local.jobsPort,
+    token: config.databricks.token,
+    execution,
+    workers: settings.workers,
+    faults: settings.faults,
+    prewarm: overrides.prewarm ?? false,
+    log: overrides.log ?? ((line) => process.stderr.write(`jobs-emulator: ${line}\n`)),
+  });
+}
