@@ -94,9 +94,23 @@ def with_conflict_retry(write: Callable[[], None], *, attempts: int = 4, backoff
             time.sleep(backoff_s * attempt)
 
 
+def latest_commit(spark: SparkSession, table: str):
+    """The newest history row (version, operation) of ``table``, or None."""
+    rows = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").select("version", "operation").collect()
+    return rows[0] if rows else None
+
+
 def current_version(spark: SparkSession, table: str) -> int | None:
-    rows = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").select("version").collect()
-    return int(rows[0].version) if rows else None
+    latest = latest_commit(spark, table)
+    return int(latest.version) if latest else None
+
+
+CREATE_OPERATIONS = ("CREATE TABLE", "CREATE OR REPLACE TABLE", "REPLACE TABLE")
+
+
+def only_created(latest) -> bool:
+    """True when the table's only commit is its creation (no data can be in it): read from history, free."""
+    return latest is not None and int(latest.version) == 0 and latest.operation in CREATE_OPERATIONS
 
 
 def recent_history(spark: SparkSession, table: str, limit: int = 50) -> list:
@@ -194,13 +208,6 @@ def append_once(
     return _record(spark, table, "append", user_metadata, before, started, note=note)
 
 
-def is_empty_at(spark: SparkSession, table: str, version: int | None) -> bool:
-    """True when ``table`` held no row at ``version`` (time travel, so the answer is tied to that version)."""
-    if version is None:
-        return False
-    return not spark.sql(f"SELECT 1 FROM {table} VERSION AS OF {version} LIMIT 1").collect()
-
-
 def merge(
     spark: SparkSession,
     table: str,
@@ -222,14 +229,15 @@ def merge(
     full MERGE skips target files); it is called only when the full MERGE runs, since a first load does not
     need it.
 
-    ``first_load_inserts``: when the table is empty, run an insert-only MERGE (no matched clause). Delta
-    executes that as one pass over the source (an anti-join, no source materialisation, no touched-file
-    scan), where the full MERGE computes the source twice. If another writer committed between the emptiness
-    check and this MERGE, the full MERGE runs as well, which is idempotent and applies any update the
-    insert-only pass could not see.
+    ``first_load_inserts``: when the table's only commit is its creation (so it is empty; read from the
+    history row fetched anyway), run an insert-only MERGE (no matched clause). Delta executes that as one
+    pass over the source (an anti-join, no source materialisation, no touched-file scan), where the full
+    MERGE computes the source twice. If another writer committed between that check and this MERGE, the
+    full MERGE runs as well, which is idempotent and applies any update the insert-only pass could not see.
     """
     started = time.monotonic()
-    before = current_version(spark, table)
+    latest = latest_commit(spark, table)
+    before = int(latest.version) if latest else None
     view = f"lakewatt_merge_source_{abs(hash((table, user_metadata))) % 10**8}"
     changes.createOrReplaceTempView(view)
     when_matched = f"WHEN MATCHED AND ({matched_condition})" if matched_condition else "WHEN MATCHED"
@@ -253,7 +261,7 @@ def merge(
 
     note = None
     try:
-        if first_load_inserts and before is not None and is_empty_at(spark, table, before):
+        if first_load_inserts and before is not None and only_created(latest):
             with_conflict_retry(run(sql(on, inserts_only=True)))
             newest = recent_history(spark, table, 5)
             ours = own_commit(newest, user_metadata, before)

@@ -271,10 +271,19 @@ def customer_daily_cost(
             F.col("price_eur_per_mwh") / 1000.0 + F.coalesce(F.col("spot_markup_eur_per_kwh"), F.lit(0.0)),
         )
     )
-    energy = rows.groupBy("date", "customer_id", "meter_id", "contract_id").agg(
+    # Two steps: sums per contract version first (numeric buffers: a hash aggregate over every reading), then
+    # the few version rows of a day folded into one, taking the latest version's tariff and zone (max_by over
+    # strings is sort-based, so it only sees the small pre-aggregated rows).
+    version_keys = ["date", "customer_id", "meter_id", "contract_id", "contract_valid_from"]
+    per_version = rows.groupBy(*version_keys, "tariff_type", "bidding_zone").agg(
         F.sum("kwh").alias("import_kwh"),
         F.sum(F.coalesce(F.col("kwh") * rate, F.lit(0.0))).alias("energy_cost_eur"),
         F.sum(F.when(rate.isNull(), F.col("kwh")).otherwise(0.0)).alias("unpriced_kwh"),
+    )
+    energy = per_version.groupBy("date", "customer_id", "meter_id", "contract_id").agg(
+        F.sum("import_kwh").alias("import_kwh"),
+        F.sum("energy_cost_eur").alias("energy_cost_eur"),
+        F.sum("unpriced_kwh").alias("unpriced_kwh"),
         F.max_by("tariff_type", "contract_valid_from").alias("e_tariff"),
         F.max_by("bidding_zone", "contract_valid_from").alias("e_zone"),
     )
