@@ -172,7 +172,8 @@ def run(
     return write_manifest(spark, manifest)
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
+def run_from_args(argv: Sequence[str] | None = None) -> dict:
+    """Parses the job parameters, runs the job and returns its run summary (the manifest)."""
     configure_logging()
     parser = base_parser("gold")
     parser.add_argument("--date_from", required=True, help="first UTC day (YYYY-MM-DD)")
@@ -199,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
     )
     emit_summary("gold", summary)
     return summary
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point (`lakewatt-gold`): exit status 0 on success, an exception otherwise."""
+    run_from_args(argv)
 
 
 if __name__ == "__main__":

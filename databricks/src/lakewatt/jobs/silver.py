@@ -181,7 +181,8 @@ def run(
     return write_manifest(spark, manifest)
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
+def run_from_args(argv: Sequence[str] | None = None) -> dict:
+    """Parses the job parameters, runs the job and returns its run summary (the manifest)."""
     configure_logging()
     parser = base_parser("silver")
     parser.add_argument("--dataset", required=True, choices=sorted(SCHEMAS))
@@ -203,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
     summary = run(spark, ctx, args.dataset, instance_ids, pii_key=pii_key, parameters=public_parameters(args))
     emit_summary("silver", summary)
     return summary
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point (`lakewatt-silver`): exit status 0 on success, an exception otherwise."""
+    run_from_args(argv)
 
 
 if __name__ == "__main__":
