@@ -34,14 +34,18 @@ export const UNIT_TO_CANONICAL: Record<(typeof ENERGY_UNITS)[number] | (typeof P
     'ct/kWh': 10,
   };
 
-/** Tokens a timestamp or date pattern may use; anything else between tokens must be literal punctuation. */
-const PATTERN_TOKENS = /yyyy|yy|MMM|MM|dd|HH|hh|mm|ss|SSS|XXX|a/g;
+/**
+ * Tokens a timestamp or date pattern may use (longest first); anything else between tokens must be literal
+ * punctuation. The one list: lib/validation/timestamps.ts parses with it.
+ */
+export const TIMESTAMP_PATTERN_TOKENS = /yyyy|yy|MMM|MM|dd|HH|hh|mm|ss|SSS|XXX|a/g;
 const timestampFormat = z
   .string()
   .refine(
     (value) =>
       ['iso8601', 'epoch_seconds', 'epoch_millis'].includes(value) ||
-      (/yyyy|yy/.test(value) && value.replace(PATTERN_TOKENS, '').replace(/[\s\-/:.,T]/g, '') === ''),
+      (/yyyy|yy/.test(value) &&
+        value.replace(TIMESTAMP_PATTERN_TOKENS, '').replace(/[\s\-/:.,T]/g, '') === ''),
     {
       message:
         "expected 'iso8601', 'epoch_seconds', 'epoch_millis' or a pattern of yyyy, yy, MM, MMM, dd, HH, hh, mm, ss, SSS, XXX, a and punctuation",

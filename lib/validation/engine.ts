@@ -421,7 +421,7 @@ class FileValidator implements LineSink {
       if (column.lineage) continue;
       ok = this.convert(c, column, this.raw(column.name, record), row) && ok;
     }
-    if (ok) ok = this.checkRow(row, lineNumber);
+    if (ok) ok = this.checkRow(row);
     if (!ok) {
       this.reject(line, lineNumber, 1);
       return;
@@ -510,7 +510,7 @@ class FileValidator implements LineSink {
       }
       this.batch.numbers[this.columnIndex.interval_start!]![target] = start;
       const kwhOk = this.convert(this.columnIndex.kwh!, this.columns[this.columnIndex.kwh!]!, cell, target);
-      if (!kwhOk || !this.checkRow(target, lineNumber)) {
+      if (!kwhOk || !this.checkRow(target)) {
         this.rejectReading(line, lineNumber, column.name);
         continue;
       }
@@ -694,8 +694,7 @@ class FileValidator implements LineSink {
   }
 
   /** Dataset rules that look at several columns of a converted row. */
-  private checkRow(row: number, lineNumber: number): boolean {
-    void lineNumber;
+  private checkRow(row: number): boolean {
     const n = (name: string): number => this.batch.numbers[this.columnIndex[name]!]![row]!;
     const s = (name: string): string | null | undefined => this.batch.strings[this.columnIndex[name]!]![row];
     const isNull = (name: string): boolean => {

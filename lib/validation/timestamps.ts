@@ -8,6 +8,8 @@
  * the caller sees the same key a second time, in which case it takes `ambiguousLaterMs` (see engine).
  */
 
+import { TIMESTAMP_PATTERN_TOKENS } from '../contracts/sources';
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MINUTE = 60_000;
 
@@ -122,7 +124,7 @@ export class TimestampParser {
     readonly zone: ZoneResolver,
   ) {
     if (format !== 'iso8601' && format !== 'epoch_seconds' && format !== 'epoch_millis') {
-      const pattern = /yyyy|yy|MMM|MM|dd|HH|hh|mm|ss|SSS|XXX|a/g;
+      const pattern = new RegExp(TIMESTAMP_PATTERN_TOKENS.source, 'g');
       let last = 0;
       for (let match = pattern.exec(format); match; match = pattern.exec(format)) {
         if (match.index > last) this.tokens.push({ literal: format.slice(last, match.index) });
