@@ -133,29 +133,9 @@ export function decideBlobCreated(event: unknown, bronzeContainer = 'bronze'): B
   const path = subject[2]!;
   if (path.endsWith('/') || data.data.contentType === 'application/x-directory')
     return ignore('DIRECTORY', path);
-  if (container !== bronzeContainer || !path.startsWith(LANDING_PREFIX)) {
-    return ignore('OUTSIDE_LANDING', `${container}/${path.slice(0, 200)}`);
-  }
-  const problem = objectPathProblem(path);
-  if (problem) return ignore('UNSAFE_PATH', `${problem}: ${JSON.stringify(path.slice(0, 200))}`);
-  const parts = path.slice(LANDING_PREFIX.length).split('/');
-  if (parts.length !== 6) {
-    return ignore(
-      'BAD_LANDING_PATH',
-      `expected landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{file}, got ${path}`,
-    );
-  }
-  const [dataset, source, yyyy, mm, dd, fileName] = parts as [string, string, string, string, string, string];
-  if (!isDatasetName(dataset)) return ignore('UNKNOWN_DATASET', dataset);
-  if (!SOURCE_ID.test(source)) return ignore('BAD_LANDING_PATH', `source '${source}' is not a source id`);
-  const date = `${yyyy}-${mm}-${dd}`;
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
-    Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
-    new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date
-  ) {
-    return ignore('BAD_LANDING_PATH', `landing date ${yyyy}/${mm}/${dd} is not a date`);
-  }
+  const place = landingPlace(container, path, bronzeContainer);
+  if (place.kind === 'ignore') return place;
+  const { dataset, source, landingDate: date, fileName } = place;
   return {
     kind: 'ingest',
     file: {
@@ -173,6 +153,63 @@ export function decideBlobCreated(event: unknown, bronzeContainer = 'bronze'): B
       eventTime: envelope.time,
     },
   };
+}
+
+export interface LandingPlace {
+  kind: 'landing';
+  dataset: DatasetName;
+  source: string;
+  /** The landing date folder, YYYY-MM-DD. */
+  landingDate: string;
+  fileName: string;
+}
+
+/**
+ * Where a blob sits in the landing layout `landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{file}` of the
+ * bronze container, or why it is not an ingestible landing file.
+ */
+export function landingPlace(
+  container: string,
+  path: string,
+  bronzeContainer = 'bronze',
+): LandingPlace | { kind: 'ignore'; reason: IgnoreReason; detail: string } {
+  if (container !== bronzeContainer || !path.startsWith(LANDING_PREFIX)) {
+    return { kind: 'ignore', reason: 'OUTSIDE_LANDING', detail: `${container}/${path.slice(0, 200)}` };
+  }
+  const problem = objectPathProblem(path);
+  if (problem) {
+    return {
+      kind: 'ignore',
+      reason: 'UNSAFE_PATH',
+      detail: `${problem}: ${JSON.stringify(path.slice(0, 200))}`,
+    };
+  }
+  const parts = path.slice(LANDING_PREFIX.length).split('/');
+  if (parts.length !== 6) {
+    return {
+      kind: 'ignore',
+      reason: 'BAD_LANDING_PATH',
+      detail: `expected landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{file}, got ${path}`,
+    };
+  }
+  const [dataset, source, yyyy, mm, dd, fileName] = parts as [string, string, string, string, string, string];
+  if (!isDatasetName(dataset)) return { kind: 'ignore', reason: 'UNKNOWN_DATASET', detail: dataset };
+  if (!SOURCE_ID.test(source)) {
+    return { kind: 'ignore', reason: 'BAD_LANDING_PATH', detail: `source '${source}' is not a source id` };
+  }
+  const date = `${yyyy}-${mm}-${dd}`;
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(date) ||
+    Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
+    new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date
+  ) {
+    return {
+      kind: 'ignore',
+      reason: 'BAD_LANDING_PATH',
+      detail: `landing date ${yyyy}/${mm}/${dd} is not a date`,
+    };
+  }
+  return { kind: 'landing', dataset, source, landingDate: date, fileName };
 }
 
 /**

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+
+import { z } from 'zod';
+
+import { DATASET_NAMES } from '../contracts/datasets';
+import type { LandedFile } from '../events/blobCreated';
+
+/**
+ * The input of one `ingestFile` orchestration and the rules the orchestrator follows. Everything the
+ * orchestrator needs that could change between replays of its history (settings, the request time) is
+ * in its input, so the orchestrator itself reads nothing but its input and its history.
+ */
+
+export const INGEST_ORCHESTRATION = 'ingestFile';
+
+export const INGEST_TRIGGERS = ['event', 'replay', 'reprocess'] as const;
+export type IngestTrigger = (typeof INGEST_TRIGGERS)[number];
+
+export const jobPolicySchema = z.object({
+  pollMinSeconds: z.number().int().positive(),
+  pollMaxSeconds: z.number().int().positive(),
+  deadlineMinutes: z.number().int().positive(),
+  silverJob: z.string().min(1),
+  goldJob: z.string().min(1),
+});
+export type JobPolicy = z.infer<typeof jobPolicySchema>;
+
+export const ingestFileSchema = z.object({
+  container: z.string().min(1),
+  path: z.string().min(1),
+  etag: z.string().min(1),
+  dataset: z.enum(DATASET_NAMES),
+  source: z.string().min(1),
+  fileName: z.string().min(1),
+  size: z.number().int().nonnegative().nullable(),
+  sequencer: z.string().nullable(),
+  eventId: z.string().nullable(),
+  eventTime: z.string().nullable(),
+});
+export type IngestFile = z.infer<typeof ingestFileSchema>;
+
+export const ingestInputSchema = z.object({
+  file: ingestFileSchema,
+  /** 0 for the first run of a file version; each replay adds one. */
+  generation: z.number().int().nonnegative(),
+  /** When this generation was requested (UTC, ISO 8601): dates the audit record's folder. */
+  requestedAt: z.iso.datetime(),
+  trigger: z.enum(INGEST_TRIGGERS),
+  policy: jobPolicySchema,
+});
+export type IngestInput = z.infer<typeof ingestInputSchema>;
+
+export function ingestFileOf(file: LandedFile): IngestFile {
+  return {
+    container: file.container,
+    path: file.path,
+    etag: file.etag,
+    dataset: file.dataset,
+    source: file.source,
+    fileName: file.fileName,
+    size: file.size ?? null,
+    sequencer: file.sequencer ?? null,
+    eventId: file.eventId,
+    eventTime: file.eventTime ?? null,
+  };
+}
+
+export const PIPELINE_STEPS = ['validate', 'silver', 'gold', 'audit'] as const;
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+
+/**
+ * The Jobs API idempotency token of one step of one generation: a retried `run-now` (activity retry,
+ * host restart, duplicate orchestration) returns the run already started instead of starting another,
+ * while a replay (next generation) starts a fresh run. At most 64 characters, as the API requires.
+ */
+export function idempotencyToken(instanceId: string, generation: number, step: PipelineStep): string {
+  const plain = `${instanceId}:${generation}:${step}`;
+  if (plain.length <= 64) return plain;
+  const digest = createHash('sha256').update(plain).digest('hex').slice(0, 40);
+  return `lw:${digest}:${generation}:${step}`.slice(0, 64);
+}
+
+/**
+ * Seconds to wait before poll number `attempt` (0-based) of a Databricks run: doubling from `min` to
+ * the `max` cap, so short runs are seen quickly and long runs cost few polls.
+ */
+export function pollDelaySeconds(
+  attempt: number,
+  policy: Pick<JobPolicy, 'pollMinSeconds' | 'pollMaxSeconds'>,
+): number {
+  const exponent = Math.min(attempt, 30);
+  return Math.min(policy.pollMaxSeconds, policy.pollMinSeconds * 2 ** exponent);
+}
+
+/** The UTC days a gold run recomputes: the span of the validation report's affected dates. */
+export function goldDateRange(affectedDates: readonly string[]): { from: string; to: string } | undefined {
+  if (affectedDates.length === 0) return undefined;
+  const sorted = [...affectedDates].sort();
+  return { from: sorted[0]!, to: sorted[sorted.length - 1]! };
+}
+
+/** The stage an ingestion is in, shown as the orchestration's custom status. */
+export type IngestStage = 'validating' | 'silver' | 'gold' | 'auditing' | 'completed' | 'rejected' | 'failed';
+
+export interface IngestCustomStatus {
+  stage: IngestStage;
+  generation: number;
+  dataset: string;
+  source: string;
+  verdict?: string;
+  runId?: number;
+}

@@ -1,0 +1,310 @@
+import * as df from 'durable-functions';
+
+import type { AuditRecord, DatabricksRunRecord, DeltaCommit, StageTiming } from '../lib/audit';
+import { auditRecordPath } from '../lib/audit/store';
+import {
+  goldDateRange,
+  idempotencyToken,
+  INGEST_ORCHESTRATION,
+  type IngestCustomStatus,
+  type IngestInput,
+  ingestInputSchema,
+  type IngestStage,
+  type PipelineStep,
+  pollDelaySeconds,
+} from '../lib/pipeline/ingest';
+import type { JobRunState, StageOutcome } from '../lib/pipeline/steps';
+
+/**
+ * ingestFile: validate and stage one bronze file version, then silver, then gold for the days it
+ * touched, then the audit record. Deterministic: every time comes from `currentUtcDateTime`, every
+ * setting from the input, every side effect from an activity. On any failure the audit record of the
+ * failed stage is written first, then the orchestration fails, so it is listed and can be replayed.
+ */
+
+/** Transient failures (network, throttling, a restarting emulator) get four attempts, 2 s doubling to 60 s. */
+function activityRetry(): df.RetryOptions {
+  const retry = new df.RetryOptions(2_000, 4);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 60_000;
+  return retry;
+}
+
+/** A stage failure carrying the code the audit record names. */
+class StageFailure extends Error {
+  constructor(
+    readonly stage: PipelineStep,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`[${code}] ${message}`);
+  }
+}
+
+/** The `[CODE]` an activity put in front of its message, and the message's first line without it. */
+export function failureOf(
+  error: unknown,
+  stage: PipelineStep,
+): { stage: PipelineStep; code: string; message: string } {
+  if (error instanceof StageFailure) return { stage: error.stage, code: error.code, message: error.message };
+  const text = error instanceof Error ? error.message : String(error);
+  const match = /\[([A-Z][A-Z0-9_]*)\]\s*([^\n]*)/.exec(text);
+  if (match) return { stage, code: match[1]!, message: match[2]!.trim() };
+  return { stage, code: 'ACTIVITY_FAILED', message: text.split('\n')[0]!.trim().slice(0, 500) };
+}
+
+type Context = df.OrchestrationContext;
+
+const iso = (date: Date): string => date.toISOString();
+
+function* pollJob(
+  context: Context,
+  input: IngestInput,
+  step: 'silver' | 'gold',
+  job: string,
+  parameters: Record<string, string>,
+  runs: DatabricksRunRecord[],
+): Generator<df.Task, DatabricksRunRecord, unknown> {
+  const { policy, generation } = input;
+  const token = idempotencyToken(context.df.instanceId, generation, step);
+  const submitted = context.df.currentUtcDateTime;
+  const record: DatabricksRunRecord = {
+    step,
+    job,
+    runId: null,
+    runPageUrl: null,
+    idempotencyToken: token,
+    parameters,
+    outcome: null,
+    lifeCycleState: null,
+    resultState: null,
+    stateMessage: null,
+    submittedAt: iso(submitted),
+    endedAt: null,
+    durationMs: null,
+    polls: 0,
+    commits: [],
+  };
+  runs.push(record);
+  const started = (yield context.df.callActivityWithRetry('startJobRun', activityRetry(), {
+    job,
+    parameters,
+    idempotencyToken: token,
+  })) as { runId: number };
+  record.runId = started.runId;
+  const deadline = submitted.getTime() + policy.deadlineMinutes * 60_000;
+  let state: JobRunState | undefined;
+  for (let attempt = 0; !state?.terminal; attempt++) {
+    const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(attempt, policy) * 1000;
+    if (wakeAt > deadline) {
+      yield context.df.callActivityWithRetry('cancelJobRun', activityRetry(), { runId: started.runId });
+      record.outcome = 'Canceled';
+      record.endedAt = iso(context.df.currentUtcDateTime);
+      throw new StageFailure(
+        step,
+        'JOB_DEADLINE_EXCEEDED',
+        `${job} run ${started.runId} did not end within ${policy.deadlineMinutes} min; it was cancelled`,
+      );
+    }
+    yield context.df.createTimer(new Date(wakeAt));
+    state = (yield context.df.callActivityWithRetry('getJobRun', activityRetry(), {
+      runId: started.runId,
+    })) as JobRunState;
+    record.polls += 1;
+    record.outcome = state.outcome;
+    record.lifeCycleState = state.lifeCycleState;
+    record.resultState = state.resultState;
+    record.stateMessage = state.error ?? state.reason;
+    record.runPageUrl = state.runPageUrl;
+    context.df.setCustomStatus(status(input, step, { runId: started.runId }));
+  }
+  const ended = context.df.currentUtcDateTime;
+  record.endedAt = iso(ended);
+  record.durationMs =
+    state.startTime !== null && state.endTime !== null
+      ? Math.max(0, state.endTime - state.startTime)
+      : ended.getTime() - submitted.getTime();
+  if (state.outcome !== 'Succeeded') {
+    throw new StageFailure(
+      step,
+      `JOB_${state.outcome.toUpperCase()}`,
+      `${job} run ${started.runId} ended ${state.outcome}: ${state.error ?? state.reason}`,
+    );
+  }
+  record.commits = ((yield context.df.callActivityWithRetry('readJobCommits', activityRetry(), {
+    instanceId: context.df.instanceId,
+    generation,
+    step,
+  })) ?? []) as DeltaCommit[];
+  return record;
+}
+
+function status(
+  input: IngestInput,
+  stage: IngestStage,
+  extra: Partial<IngestCustomStatus> = {},
+): IngestCustomStatus {
+  return {
+    stage,
+    generation: input.generation,
+    dataset: input.file.dataset,
+    source: input.file.source,
+    ...extra,
+  };
+}
+
+export interface IngestResult {
+  status: AuditRecord['status'];
+  verdict: AuditRecord['verdict'];
+  auditPath: string;
+  runIds: number[];
+}
+
+export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (context: Context) {
+  const input = ingestInputSchema.parse(context.df.getInput());
+  const instanceId = context.df.instanceId;
+  const startedAt = context.df.currentUtcDateTime;
+  const stages: StageTiming[] = [];
+  const runs: DatabricksRunRecord[] = [];
+  let outcome: StageOutcome | undefined;
+  // An object, not a variable: updated inside closures, read in the catch block.
+  const progress: { stage: PipelineStep } = { stage: 'validate' };
+  let stageStart = startedAt;
+
+  const endStage = (stage: PipelineStep, result: StageTiming['status']): void => {
+    const now = context.df.currentUtcDateTime;
+    stages.push({
+      stage,
+      startedAt: iso(stageStart),
+      endedAt: iso(now),
+      durationMs: now.getTime() - stageStart.getTime(),
+      status: result,
+    });
+    stageStart = now;
+  };
+  const beginStage = (stage: PipelineStep, shown: IngestStage): void => {
+    progress.stage = stage;
+    stageStart = context.df.currentUtcDateTime;
+    context.df.setCustomStatus(status(input, shown, outcome ? { verdict: outcome.verdict } : {}));
+  };
+
+  const record = (result: AuditRecord['status'], error: AuditRecord['error']): AuditRecord => ({
+    schemaVersion: 1,
+    kind: 'ingestFile',
+    instanceId,
+    generation: input.generation,
+    trigger: input.trigger,
+    requestedAt: input.requestedAt,
+    startedAt: iso(startedAt),
+    endedAt: iso(context.df.currentUtcDateTime),
+    file: {
+      container: input.file.container,
+      path: input.file.path,
+      etag: input.file.etag,
+      size: outcome?.report?.file.size ?? input.file.size,
+      sha256: outcome?.report?.file.sha256 ?? null,
+      sequencer: input.file.sequencer,
+      eventId: input.file.eventId,
+    },
+    sourceContract: { dataset: input.file.dataset, source: input.file.source },
+    outputs: outcome?.outputs ?? { staging: null, quarantine: null },
+    verdict: outcome?.verdict ?? null,
+    status: result,
+    validation: outcome?.report ?? null,
+    reasons: outcome?.reasons ?? [],
+    databricksRuns: runs,
+    stages,
+    error,
+  });
+
+  const auditPath = auditRecordPath(instanceId, input.generation, input.requestedAt);
+  const result = (final: AuditRecord['status']): IngestResult => ({
+    status: final,
+    verdict: outcome?.verdict ?? null,
+    auditPath: `audit/${auditPath}`,
+    runIds: runs.flatMap((run) => (run.runId === null ? [] : [run.runId])),
+  });
+
+  try {
+    beginStage('validate', 'validating');
+    outcome = (yield context.df.callActivityWithRetry('validateAndStage', activityRetry(), {
+      instanceId,
+      input,
+    })) as StageOutcome;
+    endStage('validate', 'succeeded');
+
+    if (outcome.verdict === 'rejected') {
+      // Bad data costs no compute: quarantined by the activity, recorded here, no Spark run.
+      beginStage('audit', 'auditing');
+      yield context.df.callActivityWithRetry('writeAudit', activityRetry(), record('rejected', null));
+      context.df.setCustomStatus(status(input, 'rejected', { verdict: outcome.verdict }));
+      return result('rejected');
+    }
+
+    const { policy, generation } = input;
+    beginStage('silver', 'silver');
+    yield* pollJob(
+      context,
+      input,
+      'silver',
+      policy.silverJob,
+      {
+        dataset: input.file.dataset,
+        orchestration_id: instanceId,
+        instance_ids: instanceId,
+        generation: String(generation),
+      },
+      runs,
+    );
+    endStage('silver', 'succeeded');
+
+    const dates = goldDateRange(outcome.report?.affectedDates ?? []);
+    beginStage('gold', 'gold');
+    if (dates) {
+      yield* pollJob(
+        context,
+        input,
+        'gold',
+        policy.goldJob,
+        {
+          orchestration_id: instanceId,
+          generation: String(generation),
+          date_from: dates.from,
+          date_to: dates.to,
+          dataset: input.file.dataset,
+        },
+        runs,
+      );
+      endStage('gold', 'succeeded');
+    } else {
+      endStage('gold', 'skipped');
+    }
+
+    beginStage('audit', 'auditing');
+    const final = record('completed', null);
+    final.stages = [...stages, auditTiming(stageStart, context.df.currentUtcDateTime)];
+    yield context.df.callActivityWithRetry('writeAudit', activityRetry(), final);
+    context.df.setCustomStatus(status(input, 'completed', { verdict: outcome.verdict }));
+    return result('completed');
+  } catch (error) {
+    const current = progress.stage;
+    const failure = failureOf(error, current);
+    if (current !== 'audit') endStage(current, 'failed');
+    context.df.setCustomStatus(status(input, 'failed', outcome ? { verdict: outcome.verdict } : {}));
+    if (current !== 'audit') {
+      // The record of the failed stage comes first; only then does the orchestration fail.
+      yield context.df.callActivityWithRetry('writeAudit', activityRetry(), record('failed', failure));
+    }
+    throw new Error(`[${failure.code}] ${failure.stage}: ${failure.message}`);
+  }
+});
+
+function auditTiming(start: Date, end: Date): StageTiming {
+  return {
+    stage: 'audit',
+    startedAt: iso(start),
+    endedAt: iso(end),
+    durationMs: end.getTime() - start.getTime(),
+    status: 'succeeded',
+  };
+}

@@ -1,0 +1,124 @@
+import type * as df from 'durable-functions';
+
+import type { LakewattConfig } from '../lib/config';
+import { ingestInstanceId } from '../lib/events/blobCreated';
+import {
+  INGEST_ORCHESTRATION,
+  type IngestFile,
+  type IngestInput,
+  ingestInputSchema,
+  type IngestTrigger,
+  type JobPolicy,
+} from '../lib/pipeline/ingest';
+import { decideEventStart, decideReplay, type ExistingInstance } from '../lib/pipeline/start';
+
+/**
+ * Starting orchestrations from the triggers and the HTTP API: look the instance up, let lib/pipeline
+ * decide, start. Two concurrent starts of one id cannot both win: the durable backend refuses to replace
+ * an active instance, and the loser reports the winner's instance as already active.
+ */
+
+export type StartResult =
+  | { action: 'started'; instanceId: string; generation: number }
+  | { action: 'skipped'; instanceId: string; reason: string; detail: string }
+  | { action: 'refused'; instanceId: string; code: string; message: string };
+
+/** The instance with this id, or undefined (the client signals "no such instance" only through HTTP 404). */
+export async function findInstance(
+  client: df.DurableClient,
+  instanceId: string,
+): Promise<df.DurableOrchestrationStatus | undefined> {
+  try {
+    return await client.getStatus(instanceId, { showInput: true });
+  } catch (error) {
+    if (error instanceof Error && /\b404\b/.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+export function jobPolicy(config: LakewattConfig): JobPolicy {
+  return {
+    pollMinSeconds: config.databricks.pollMinSeconds,
+    pollMaxSeconds: config.databricks.pollMaxSeconds,
+    deadlineMinutes: config.databricks.deadlineMinutes,
+    silverJob: config.databricks.silverJob,
+    goldJob: config.databricks.goldJob,
+  };
+}
+
+function existing(status: df.DurableOrchestrationStatus | undefined): ExistingInstance | undefined {
+  return status ? { runtimeStatus: String(status.runtimeStatus), input: status.input } : undefined;
+}
+
+async function startOrReportConflict(
+  client: df.DurableClient,
+  instanceId: string,
+  input: IngestInput,
+): Promise<StartResult> {
+  try {
+    await client.startNew(INGEST_ORCHESTRATION, { instanceId, input });
+    return { action: 'started', instanceId, generation: input.generation };
+  } catch (error) {
+    // Lost a race with a concurrent start of the same id: that start is the one orchestration.
+    const now = await findInstance(client, instanceId);
+    if (now && decideEventStart(existing(now)).action === 'skip') {
+      return { action: 'skipped', instanceId, reason: 'ALREADY_ACTIVE', detail: 'started concurrently' };
+    }
+    throw error;
+  }
+}
+
+/** A delivered BlobCreated event: start generation 0, or the next one after a failure, or nothing. */
+export async function startIngestionForEvent(
+  client: df.DurableClient,
+  file: IngestFile,
+  config: LakewattConfig,
+  now: Date,
+): Promise<StartResult> {
+  const instanceId = ingestInstanceId(file);
+  const decision = decideEventStart(existing(await findInstance(client, instanceId)));
+  if (decision.action === 'skip') {
+    return { action: 'skipped', instanceId, reason: decision.reason, detail: decision.detail };
+  }
+  return startOrReportConflict(client, instanceId, {
+    file,
+    generation: decision.generation,
+    requestedAt: now.toISOString(),
+    trigger: 'event',
+    policy: jobPolicy(config),
+  });
+}
+
+/**
+ * An operator's replay (or reprocess) of an ingestion: the same id and file, the next generation, the
+ * current settings. Refused while the run is active.
+ */
+export async function replayIngestion(
+  client: df.DurableClient,
+  instanceId: string,
+  config: LakewattConfig,
+  now: Date,
+  trigger: Extract<IngestTrigger, 'replay' | 'reprocess'> = 'replay',
+): Promise<StartResult> {
+  const status = await findInstance(client, instanceId);
+  const decision = decideReplay(instanceId, existing(status));
+  if (decision.action === 'refuse') {
+    return { action: 'refused', instanceId, code: decision.code, message: decision.message };
+  }
+  const previous = ingestInputSchema.safeParse(status?.input);
+  if (!previous.success) {
+    return {
+      action: 'refused',
+      instanceId,
+      code: 'RUN_INPUT_UNREADABLE',
+      message: `run ${instanceId} is not an ingestion run`,
+    };
+  }
+  return startOrReportConflict(client, instanceId, {
+    ...previous.data,
+    generation: decision.generation,
+    requestedAt: now.toISOString(),
+    trigger,
+    policy: jobPolicy(config),
+  });
+}
