@@ -74,6 +74,65 @@ const csvFormat = z.strictObject({
 
 const ndjsonFormat = z.strictObject({ type: z.literal('ndjson') });
 
+/**
+ * Document formats: a provider's whole answer (XML or JSON), parsed at once and size-limited, that yields
+ * records with the fields in DOCUMENT_FIELDS. `layout.columns` maps canonical columns onto those fields,
+ * as it maps NDJSON field paths. See docs/sources.md (Document formats).
+ */
+export const DOCUMENT_FORMATS = ['entsoe_xml', 'energy_charts_json', 'nordpool_json'] as const;
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
+
+/** Fields each document format gives every record. */
+export const DOCUMENT_FIELDS: Record<DocumentFormat, readonly string[]> = {
+  entsoe_xml: [
+    'zone',
+    'eic',
+    'interval_start',
+    'resolution_minutes',
+    'price',
+    'published_at',
+    'position',
+    'curve_type',
+    'filled',
+  ],
+  energy_charts_json: ['zone', 'interval_start', 'resolution_minutes', 'price', 'published_at'],
+  nordpool_json: ['zone', 'area', 'interval_start', 'resolution_minutes', 'price', 'published_at'],
+};
+
+export const DEFAULT_DOCUMENT_MAX_BYTES = 16 * 1024 * 1024;
+const documentMaxBytes = z
+  .number()
+  .int()
+  .positive()
+  .max(256 * 1024 * 1024, 'at most 256 MiB: documents are parsed whole in memory')
+  .default(DEFAULT_DOCUMENT_MAX_BYTES);
+const codeMap = z.record(z.string().min(1), z.string().min(1));
+
+const entsoeXmlFormat = z.strictObject({
+  type: z.literal('entsoe_xml'),
+  max_bytes: documentMaxBytes,
+  /** EIC code → zone, added to the built-in map of lib/prices/zones.ts. */
+  zones: codeMap.default({}),
+  /** Keep TimeSeries with this classificationSequence position (1: SDAC; DE-LU/AT also publish EXAA as 2). */
+  classification_sequence: z.number().int().positive().nullable().default(1),
+});
+
+const energyChartsJsonFormat = z.strictObject({
+  type: z.literal('energy_charts_json'),
+  max_bytes: documentMaxBytes,
+});
+
+const nordpoolJsonFormat = z.strictObject({
+  type: z.literal('nordpool_json'),
+  max_bytes: documentMaxBytes,
+  /** Nord Pool area code → zone where they differ (e.g. GER: DE-LU); known zone codes map to themselves. */
+  areas: codeMap.default({}),
+});
+
+export function isDocumentFormat(type: string): type is DocumentFormat {
+  return (DOCUMENT_FORMATS as readonly string[]).includes(type);
+}
+
 /** Canonical column name → source column (CSV header) or field path (NDJSON, dot-separated). */
 const columnMapping = z.record(z.string(), z.string().min(1));
 
@@ -103,7 +162,13 @@ export const sourceContractSchema = z
       .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, at most 63 characters'),
     dataset: z.enum(DATASET_NAMES),
     description: z.string().min(1),
-    format: z.discriminatedUnion('type', [csvFormat, ndjsonFormat]),
+    format: z.discriminatedUnion('type', [
+      csvFormat,
+      ndjsonFormat,
+      entsoeXmlFormat,
+      energyChartsJsonFormat,
+      nordpoolJsonFormat,
+    ]),
     encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be']).default('auto'),
     compression: z.enum(['auto', 'none', 'gzip']).default('auto'),
     layout: z.discriminatedUnion('kind', [longLayout, wideLayout]),
@@ -188,6 +253,33 @@ export const sourceContractSchema = z
       }
       if (contract.format.type !== 'csv') {
         ctx.addIssue({ code: 'custom', path: ['format', 'type'], message: 'the wide layout needs csv' });
+      }
+    }
+    if (isDocumentFormat(contract.format.type)) {
+      const format = contract.format.type;
+      if (!isPrice) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['format', 'type'],
+          message: `${format} is for the prices dataset`,
+        });
+      }
+      if (contract.timestamp.format !== 'iso8601' || contract.timestamp.marks !== 'start') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timestamp'],
+          message: `${format} records carry UTC interval starts: use format iso8601 and marks start`,
+        });
+      }
+      const fields = DOCUMENT_FIELDS[format];
+      for (const [name, field] of Object.entries(contract.layout.columns)) {
+        if (!fields.includes(field)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['layout', 'columns', name],
+            message: `${format} records have no field '${field}' (fields: ${fields.join(', ')})`,
+          });
+        }
       }
     }
     if (contract.format.type === 'csv' && !contract.format.header && contract.layout.kind === 'long') {

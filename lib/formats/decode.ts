@@ -14,6 +14,8 @@ export interface DecodeLimits {
 export interface DecodeOptions extends DecodeLimits {
   compression: 'auto' | 'none' | 'gzip';
   encoding: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be';
+  /** 'xml': the file is an XML document, so only an HTML page counts as markup (default 'reject'). */
+  markup?: 'reject' | 'xml';
 }
 
 /** What the decoder learned about the file, filled in as it streams. */
@@ -127,6 +129,10 @@ function looksLikeMarkup(text: string): boolean {
   return /^\s*<(?:!doctype|html|\?xml|head|body|!--)/i.test(text);
 }
 
+function looksLikeHtml(text: string): boolean {
+  return /^\s*<(?:!doctype\s+html|html|head|body)\b/i.test(text);
+}
+
 /**
  * Streams a file's bytes as text: counts and hashes the raw bytes, inflates gzip (by magic number when the
  * contract says `auto`), detects the encoding from its byte-order mark, and rejects empty, binary, markup,
@@ -218,7 +224,9 @@ export class TextFileDecoder {
     };
 
     const firstText = decode(head.subarray(bomLength), !ended);
-    if (looksLikeMarkup(firstText)) throw new FileRejection('HTML_CONTENT');
+    if (options.markup === 'xml' ? looksLikeHtml(firstText) : looksLikeMarkup(firstText)) {
+      throw new FileRejection('HTML_CONTENT');
+    }
     yield check(firstText);
     if (!ended) {
       for (let next = await bytes.next(); !next.done; next = await bytes.next()) {

@@ -1,9 +1,10 @@
 import { datasetColumns, type DatasetName, type ExportedColumn } from '../contracts/datasets';
-import { type SourceContract, UNIT_TO_CANONICAL } from '../contracts/sources';
+import { isDocumentFormat, type SourceContract, UNIT_TO_CANONICAL } from '../contracts/sources';
 import { splitCsvLine } from '../formats/csv';
 import { type DecodeLimits, TextFileDecoder } from '../formats/decode';
-import { type LineSink, LineSplitter } from '../formats/lines';
+import { type LineSink, LineSplitter, type LineStats } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
+import { type DocumentRecord, parseDocument } from './documents';
 import { fingerprint, KeyDuplicates, ReadingDuplicates, readingFingerprint } from './duplicates';
 import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
 import { RAW_LINE_LIMIT, type RejectedRow, VALIDATION_REPORT_VERSION, type ValidationReport } from './report';
@@ -191,7 +192,7 @@ class FileValidator implements LineSink {
       days: new Set(),
       notes: [],
     };
-    if (contract.format.type === 'ndjson') {
+    if (contract.format.type === 'ndjson' || isDocumentFormat(contract.format.type)) {
       for (const [column, path] of Object.entries(contract.layout.columns)) {
         this.sources.set(column, { kind: 'path', path: path.split('.'), name: path });
       }
@@ -359,6 +360,22 @@ class FileValidator implements LineSink {
     }
   }
 
+  /**
+   * One record of a document format. A record standing for a group (`rows`, e.g. a whole ENTSO-E period
+   * with an unusable resolution) is rejected whole with its errors; a single record's errors join the
+   * reasons its values earn in the usual checks.
+   */
+  onDocumentRecord(record: DocumentRecord): void {
+    this.batch.reserve(1);
+    const raw = JSON.stringify(record.fields);
+    this.currentLine = raw;
+    if (record.rows !== undefined) {
+      this.rejectWhole(raw, record.line, record.errors ?? [], record.rows);
+      return;
+    }
+    this.processRecord(raw, record.line, record.fields, record.errors);
+  }
+
   private raw(column: string, record: Record<string, unknown> | undefined): RawValue {
     const source = this.sources.get(column);
     if (!source) return undefined;
@@ -407,7 +424,12 @@ class FileValidator implements LineSink {
     return false;
   }
 
-  private processRecord(line: string, lineNumber: number, record: Record<string, unknown> | undefined): void {
+  private processRecord(
+    line: string,
+    lineNumber: number,
+    record: Record<string, unknown> | undefined,
+    recordErrors?: readonly RowError[],
+  ): void {
     if (this.input.contract.layout.kind === 'wide') {
       this.processWide(line, lineNumber);
       return;
@@ -416,6 +438,7 @@ class FileValidator implements LineSink {
     this.errors.length = 0;
     const row = this.batch.length;
     let ok = true;
+    for (const error of recordErrors ?? []) ok = this.fail(error.code, error.message, error.column);
     for (let c = 0; c < this.columns.length; c++) {
       const column = this.columns[c]!;
       if (column.lineage) continue;
@@ -879,9 +902,14 @@ class FileValidator implements LineSink {
     this.errors.length = 0;
   }
 
-  private rejectWhole(line: string, lineNumber: number, errors: RowError[]): void {
-    let rows = 1;
-    if (this.input.contract.layout.kind === 'wide') {
+  private rejectWhole(
+    line: string,
+    lineNumber: number,
+    errors: readonly RowError[],
+    groupRows?: number,
+  ): void {
+    let rows = groupRows ?? 1;
+    if (groupRows === undefined && this.input.contract.layout.kind === 'wide') {
       const count = this.valueColumns.filter((c) => !isEmpty(this.field(c.index))).length;
       rows = Math.max(1, count);
     }
@@ -906,6 +934,41 @@ class FileValidator implements LineSink {
     }
     this.pendingRejections = 0;
     await this.sinks.flush();
+  }
+}
+
+/** Line statistics of a document read whole (documents are not split into lines). */
+class DocumentLines {
+  private readonly counts = { lf: 0, crlf: 0, cr: 0 };
+  private characters = 0;
+  private lastWasCr = false;
+  private lastWasNewline = true;
+
+  push(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === 10) {
+        if (this.lastWasCr) {
+          this.counts.cr--;
+          this.counts.crlf++;
+        } else this.counts.lf++;
+      } else if (code === 13) this.counts.cr++;
+      this.lastWasCr = code === 13;
+      this.lastWasNewline = code === 10 || code === 13;
+    }
+    this.characters += text.length;
+  }
+
+  get stats(): LineStats {
+    const { lf, crlf, cr } = this.counts;
+    const breaks = lf + crlf + cr;
+    const lines = this.characters === 0 ? 0 : breaks + (this.lastWasNewline ? 0 : 1);
+    return { lines, blankLines: 0, lf, crlf, cr };
+  }
+
+  get mixed(): boolean {
+    const { lf, crlf, cr } = this.counts;
+    return (lf > 0 ? 1 : 0) + (crlf > 0 ? 1 : 0) + (cr > 0 ? 1 : 0) > 1;
   }
 }
 
@@ -969,20 +1032,47 @@ export async function validateStream(
 ): Promise<ValidationReport> {
   const started = Date.now();
   const { contract } = input;
+  const format = contract.format;
   const decoder = new TextFileDecoder(input.source, {
     ...input.limits,
     compression: contract.compression,
     encoding: contract.encoding,
+    markup: format.type === 'entsoe_xml' ? 'xml' : 'reject',
   });
   const validator = new FileValidator(input, sinks);
   const splitter = new LineSplitter(input.limits.maxLineBytes, validator);
+  const documentLines = new DocumentLines();
+  const lines = (): { stats: LineStats; mixed: boolean } =>
+    'max_bytes' in format
+      ? { stats: documentLines.stats, mixed: documentLines.mixed }
+      : { stats: splitter.stats, mixed: splitter.mixedLineEndings };
   const reasons: Array<{ code: string; message: string }> = [];
   try {
-    for await (const text of decoder.text()) {
-      splitter.push(text);
-      if (validator.needsFlush) await validator.flush();
+    if ('max_bytes' in format) {
+      // Document formats: the whole (size-limited) document, then its records through the row checks.
+      const parts: string[] = [];
+      for await (const text of decoder.text()) {
+        if (decoder.stats.decompressedBytes > format.max_bytes) {
+          throw new FileRejection('DOCUMENT_TOO_LARGE', `over ${format.max_bytes} bytes`);
+        }
+        documentLines.push(text);
+        parts.push(text);
+      }
+      const path = input.file.path;
+      const parsed = parseDocument(contract, parts.join(''), path.slice(path.lastIndexOf('/') + 1));
+      validator.state.notes.push(...parsed.notes);
+      validator.state.emptyValues += parsed.gaps;
+      for (const record of parsed.records) {
+        validator.onDocumentRecord(record);
+        if (validator.needsFlush) await validator.flush();
+      }
+    } else {
+      for await (const text of decoder.text()) {
+        splitter.push(text);
+        if (validator.needsFlush) await validator.flush();
+      }
+      splitter.end();
     }
-    splitter.end();
     if (
       contract.format.type === 'csv' &&
       contract.format.header &&
@@ -1012,8 +1102,8 @@ export async function validateStream(
     reasons.length > 0 ? 'rejected' : state.rowsRejected > 0 ? 'accepted_with_rejections' : 'accepted';
   const durationMs = Date.now() - started;
   const seconds = Math.max(durationMs, 1) / 1000;
-  const lineStats = splitter.stats;
-  if (splitter.mixedLineEndings)
+  const { stats: lineStats, mixed: mixedLineEndings } = lines();
+  if (mixedLineEndings)
     state.notes.push(`mixed line endings: ${lineStats.lf} LF, ${lineStats.crlf} CRLF, ${lineStats.cr} CR`);
   if (lineStats.blankLines > 0) state.notes.push(`${lineStats.blankLines} blank lines skipped`);
   if (decoder.stats.bom) state.notes.push(`${decoder.stats.encoding ?? ''} byte-order mark`);
@@ -1058,7 +1148,7 @@ export async function validateStream(
       lf: lineStats.lf,
       crlf: lineStats.crlf,
       cr: lineStats.cr,
-      mixed: splitter.mixedLineEndings,
+      mixed: mixedLineEndings,
     },
     notes: state.notes,
     performance: {

@@ -20,6 +20,16 @@ export const FILE_REASONS = {
   DELIMITER_MISMATCH: "the file's sep= line declares a different delimiter than the source contract",
   NO_DATA_ROWS: 'the file has no data rows',
   REJECTED_SHARE_EXCEEDED: "the share of rejected rows is over the source contract's threshold",
+  DOCUMENT_TOO_LARGE: "the document is larger than its format's maximum (documents are parsed whole)",
+  DOCUMENT_MALFORMED: 'the document is not well-formed XML or JSON',
+  DOCUMENT_UNRECOGNISED: "the document is not the kind the source contract's format expects",
+  DOCUMENT_NAME_INVALID: "the file name does not follow the format's naming rule",
+  XML_DTD_FORBIDDEN: 'the XML declares a DTD or entities, which are refused',
+  PRICES_NOT_PUBLISHED: 'the provider answered that no prices are published (yet) for the request',
+  PROVIDER_ERROR_DOCUMENT: 'the document is an error answer of the provider, not data',
+  PRICE_CURRENCY_UNSUPPORTED: 'the prices are not in EUR',
+  PRICE_UNIT_UNSUPPORTED: 'the prices are not per MWh',
+  UNKNOWN_BIDDING_ZONE: 'the bidding zone is not one Lakewatt knows',
 } as const;
 
 export const ROW_REASONS = {
@@ -45,6 +55,8 @@ export const ROW_REASONS = {
   INVALID_VALIDITY: 'valid_to is not after valid_from',
   TARIFF_INCOMPLETE: 'the tariff lacks a rate its type needs',
   INVALID_TIMEZONE: 'a time zone is not an IANA zone',
+  UNKNOWN_BIDDING_ZONE: 'the bidding zone (EIC code or area) is not in the zone map',
+  POSITION_OUT_OF_RANGE: "a price point's position lies outside its period",
 } as const;
 
 export type FileReasonCode = keyof typeof FILE_REASONS;
