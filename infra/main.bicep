@@ -102,7 +102,7 @@ param taskHubName string = 'lakewatt'
 param pricesSchedule string = '0 15 13 * * *'
 
 @description('Comma-separated bidding zones whose day-ahead prices are pulled.')
-param pricesZones string = 'DE-LU,NL,GB'
+param pricesZones string = 'DE-LU,NL'
 
 @description('Comma-separated price providers: entsoe, energy-charts.')
 param pricesProviders string = 'energy-charts'

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { ConfigError } from './errors';
+import { SUPPORTED_ZONES } from './prices/zones';
 
 /**
  * Every setting Lakewatt reads, in one schema. Keys are environment-variable names (the same names are
@@ -148,8 +149,11 @@ const SETTING_DEFINITIONS = {
     meta: { doc: 'NCRONTAB schedule of the day-ahead price pull (UTC).', azure: 'optional' },
   },
   PRICES_ZONES: {
-    schema: csvList.default(['DE-LU', 'NL', 'GB']),
-    meta: { doc: 'Comma-separated bidding zones whose day-ahead prices are pulled.', azure: 'optional' },
+    schema: csvList.default(['DE-LU', 'NL']),
+    meta: {
+      doc: 'Comma-separated bidding zones whose day-ahead prices are pulled; every configured provider must serve each (lib/prices/zones.ts).',
+      azure: 'optional',
+    },
   },
   PRICES_PROVIDERS: {
     schema: csvList.pipe(z.array(z.enum(['entsoe', 'energy-charts']))).default(['energy-charts']),
@@ -281,6 +285,14 @@ function crossKeyIssues(env: Env): string[] {
   }
   if (env.PRICES_PROVIDERS.includes('entsoe') && !env.ENTSOE_SECURITY_TOKEN) {
     issues.push("ENTSOE_SECURITY_TOKEN: required when PRICES_PROVIDERS includes 'entsoe'");
+  }
+  for (const provider of env.PRICES_PROVIDERS) {
+    const unsupported = env.PRICES_ZONES.filter((zone) => !SUPPORTED_ZONES[provider].includes(zone));
+    if (unsupported.length > 0) {
+      issues.push(
+        `PRICES_ZONES: ${unsupported.join(', ')} not served by price provider '${provider}' (PRICES_PROVIDERS; it serves ${SUPPORTED_ZONES[provider].join(', ')})`,
+      );
+    }
   }
   if (env.JOB_POLL_MIN_SECONDS > env.JOB_POLL_MAX_SECONDS) {
     issues.push('JOB_POLL_MIN_SECONDS: must not exceed JOB_POLL_MAX_SECONDS');

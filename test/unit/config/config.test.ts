@@ -33,17 +33,17 @@ describe('loadConfig', () => {
     expect(config.lake).toEqual({ kind: 'local', root: path.resolve('.lakewatt', 'lake') });
     expect(config.databricks.auth).toBe('static');
     expect(config.local).toEqual({ hostPort: 7071, jobsPort: 7072 });
-    expect(config.prices.zones).toEqual(['DE-LU', 'NL', 'GB']);
+    expect(config.prices.zones).toEqual(['DE-LU', 'NL']);
   });
 
   it('when numbers and lists come as strings, then they are parsed into typed values', () => {
     const config = loadConfig({
       JOB_POLL_MIN_SECONDS: '3',
-      PRICES_ZONES: ' GB , NL ',
+      PRICES_ZONES: ' AT , NL ',
       LOCAL_HOST_PORT: '8081',
     });
     expect(config.databricks.pollMinSeconds).toBe(3);
-    expect(config.prices.zones).toEqual(['GB', 'NL']);
+    expect(config.prices.zones).toEqual(['AT', 'NL']);
     expect(config.local.hostPort).toBe(8081);
   });
 
