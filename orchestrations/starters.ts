@@ -122,3 +122,27 @@ export async function replayIngestion(
     policy: jobPolicy(config),
   });
 }
+
+/**
+ * An operator's reprocess of a bronze file's current version: the next generation when an ingestion of
+ * that version exists (refused while it runs), otherwise generation 0 of a new one. Either way the
+ * trigger is 'reprocess' and the settings are the current ones.
+ */
+export async function reprocessIngestion(
+  client: df.DurableClient,
+  file: IngestFile,
+  config: LakewattConfig,
+  now: Date,
+): Promise<StartResult> {
+  const instanceId = ingestInstanceId(file);
+  if (await findInstance(client, instanceId)) {
+    return replayIngestion(client, instanceId, config, now, 'reprocess');
+  }
+  return startOrReportConflict(client, instanceId, {
+    file,
+    generation: 0,
+    requestedAt: now.toISOString(),
+    trigger: 'reprocess',
+    policy: jobPolicy(config),
+  });
+}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerDev } from './dev';
 import { registerExportSchemas } from './exportSchemas';
 import { registerJobs } from './jobs';
+import { registerRuns } from './runs';
 import { registerSimulate } from './simulate';
 import { registerValidate } from './validate';
 
@@ -11,6 +12,7 @@ export function registerCommands(program: Command): void {
   registerDev(program);
   registerExportSchemas(program);
   registerJobs(program);
+  registerRuns(program);
   registerSimulate(program);
   registerValidate(program);
 }

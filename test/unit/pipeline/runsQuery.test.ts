@@ -1,0 +1,430 @@
+import type { IngestInput } from '../../../lib/pipeline/ingest';
+import {
+  bulkReplayCandidates,
+  dryRunReplay,
+  errorReply,
+  instanceFilter,
+  type InstanceLike,
+  matchesFilter,
+  pageRuns,
+  parseBulkReplayRequest,
+  parseInstanceId,
+  parseJsonBody,
+  parseListRunsQuery,
+  parseReprocessRequest,
+  refusalError,
+  reprocessFile,
+  runDetail,
+  RunsApiError,
+  selectRuns,
+  sinceTime,
+  summarizeRun,
+} from '../../../lib/pipeline/runsQuery';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function input(overrides: Partial<IngestInput['file']> = {}, generation = 0): IngestInput {
+  return {
+    file: {
+      container: 'bronze',
+      path: `landing/meter_readings/headend_utc/2025/10/26/${overrides.fileName ?? 'a.csv'}`,
+      etag: '0xABC',
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      fileName: 'a.csv',
+      size: 10,
+      sequencer: null,
+      eventId: 'e1',
+      eventTime: null,
+      ...overrides,
+    },
+    generation,
+    requestedAt: '2026-01-02T03:04:05.000Z',
+    trigger: 'event',
+    policy: { pollMinSeconds: 5, pollMaxSeconds: 60, deadlineMinutes: 120, silverJob: 's', goldJob: 'g' },
+  };
+}
+
+function instance(id: string, minute: number, overrides: Partial<InstanceLike> = {}): InstanceLike {
+  return {
+    name: 'ingestFile',
+    instanceId: id,
+    runtimeStatus: 'Failed',
+    input: input(),
+    output: 'Orchestrator function failed: [JOB_FAILED] silver: boom',
+    customStatus: {
+      stage: 'failed',
+      generation: 0,
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      verdict: 'accepted',
+    },
+    createdTime: new Date(T0 + minute * 60_000),
+    lastUpdatedTime: new Date(T0 + minute * 60_000 + 1000).toISOString(),
+    ...overrides,
+  };
+}
+
+const query = (text: string): URLSearchParams => new URLSearchParams(text);
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RunsApiError);
+    expect((error as RunsApiError).status).toBe(400);
+    expect((error as RunsApiError).code).toBe('INVALID_REQUEST');
+    return (error as RunsApiError).message;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('parseListRunsQuery', () => {
+  it('when the query is empty, then top is 50 and there is no filter', () => {
+    expect(parseListRunsQuery(query(''))).toEqual({ top: 50 });
+  });
+
+  it('when filters are given, then statuses and verdicts are lists in canonical case and times are dates', () => {
+    const parsed = parseListRunsQuery(
+      query(
+        'runtimeStatus=failed, TERMINATED&runtimeStatus=Canceled&verdict=Rejected&dataset=customers&source=crm' +
+          '&from=2026-01-01T00:00:00Z&to=2026-01-02T01:00:00%2B01:00&top=500&code=function-key',
+      ),
+    );
+
+    expect(parsed).toEqual({
+      runtimeStatus: ['Failed', 'Terminated', 'Canceled'],
+      verdict: ['rejected'],
+      dataset: 'customers',
+      source: 'crm',
+      from: new Date('2026-01-01T00:00:00Z'),
+      to: new Date('2026-01-02T00:00:00Z'),
+      top: 500,
+    });
+  });
+
+  it.each([
+    [
+      'runtimeStatus=Runing',
+      "runtimeStatus: 'Runing' is not a runtime status (one of Running, Completed, ContinuedAsNew, Failed, Canceled, Terminated, Pending, Suspended)",
+    ],
+    ['runtimeStatus=', 'runtimeStatus: expected at least one value'],
+    ['verdict=ok', "verdict: 'ok' is not a verdict (one of accepted, accepted_with_rejections, rejected)"],
+    [
+      'dataset=weather',
+      "dataset: 'weather' is not a dataset (one of meter_readings, customers, contracts, prices)",
+    ],
+    ['source=Not A Source', 'source: expected a source id (lowercase letters, digits, - and _)'],
+    [
+      'from=2026-13-01T00:00:00Z',
+      "from: '2026-13-01T00:00:00Z' is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z",
+    ],
+    [
+      'to=2026-01-01T00:00:00',
+      "to: '2026-01-01T00:00:00' is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z",
+    ],
+    ['from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'from: must not be later than to'],
+    ['top=0', 'top: must be at least 1'],
+    ['top=501', 'top: must be at most 500'],
+    ['top=ten', 'top: expected a whole number'],
+    ['limit=5', 'limit: unknown parameter'],
+  ])('when the query is %s, then it is refused naming the field', (text, message) => {
+    expect(messageOf(() => parseListRunsQuery(query(text)))).toBe(message);
+  });
+
+  it('when several fields are bad, then each is named once', () => {
+    expect(messageOf(() => parseListRunsQuery(query('top=0&verdict=x,y')))).toBe(
+      "verdict: 'x' is not a verdict (one of accepted, accepted_with_rejections, rejected); verdict: 'y' is not a verdict (one of accepted, accepted_with_rejections, rejected); top: must be at least 1",
+    );
+  });
+});
+
+describe('parseBulkReplayRequest', () => {
+  it('when only max is given, then failed runs are the target and it is not a dry run', () => {
+    expect(parseBulkReplayRequest({ max: 10 })).toEqual({
+      runtimeStatus: ['Failed'],
+      max: 10,
+      dryRun: false,
+    });
+  });
+
+  it('when filters are given as arrays or comma lists, then both parse', () => {
+    expect(
+      parseBulkReplayRequest({
+        runtimeStatus: ['Failed', 'terminated'],
+        verdict: 'accepted,rejected',
+        max: 1000,
+        dryRun: true,
+      }),
+    ).toEqual({
+      runtimeStatus: ['Failed', 'Terminated'],
+      verdict: ['accepted', 'rejected'],
+      max: 1000,
+      dryRun: true,
+    });
+  });
+
+  it.each([
+    [{}, 'max: required'],
+    [{ max: '10' }, 'max: expected a whole number'],
+    [{ max: 2.5 }, 'max: expected a whole number'],
+    [{ max: 0 }, 'max: must be at least 1'],
+    [{ max: 1001 }, 'max: must be at most 1000'],
+    [{ max: 1, dryRun: 'true' }, 'dryRun: expected true or false'],
+    [{ max: 1, runtimeStatus: 5 }, 'runtimeStatus: expected a string or an array of strings'],
+    [{ max: 1, to: 'soon' }, "to: 'soon' is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z"],
+    [{ max: 1, top: 5 }, 'top: unknown field'],
+    [null, 'body: expected a JSON object'],
+    ['max=1', 'body: expected a JSON object'],
+  ])('when the body is %j, then it is refused naming the field', (body, message) => {
+    expect(messageOf(() => parseBulkReplayRequest(body))).toBe(message);
+  });
+});
+
+describe('request bodies and ids', () => {
+  it('when a reprocess body has a path, then it parses; otherwise the path is named', () => {
+    expect(parseReprocessRequest({ path: 'landing/x' })).toEqual({ path: 'landing/x' });
+    expect(messageOf(() => parseReprocessRequest({}))).toBe('path: required');
+    expect(messageOf(() => parseReprocessRequest({ path: '' }))).toBe('path: required');
+    expect(messageOf(() => parseReprocessRequest({ path: 'x', force: true }))).toBe('force: unknown field');
+  });
+
+  it('when a body is empty it is an empty object; when it is not JSON it is refused', () => {
+    expect(parseJsonBody('  ')).toEqual({});
+    expect(parseJsonBody('{"max":1}')).toEqual({ max: 1 });
+    expect(messageOf(() => parseJsonBody('{max:1}'))).toBe('body: not valid JSON');
+  });
+
+  it('when an id holds a slash or a control character, then it is refused', () => {
+    expect(parseInstanceId('ingest-meter_readings-abc')).toBe('ingest-meter_readings-abc');
+    expect(messageOf(() => parseInstanceId('a/b'))).toBe('id: expected an orchestration instance id');
+    expect(messageOf(() => parseInstanceId('a\nb'))).toBe('id: expected an orchestration instance id');
+    expect(messageOf(() => parseInstanceId(undefined))).toBe('id: expected an orchestration instance id');
+  });
+});
+
+describe('errorReply and refusalError', () => {
+  it('when the error is an API error, then its status and {code, message} are answered', () => {
+    expect(errorReply(new RunsApiError(409, 'RUN_ACTIVE', 'busy'))).toEqual({
+      status: 409,
+      body: { code: 'RUN_ACTIVE', message: 'busy' },
+    });
+  });
+
+  it('when the error is anything else, then a 500 keeps its details out of the body', () => {
+    const reply = errorReply(new Error('ECONNREFUSED 10.0.0.4:443 secret-host'), 'inv-1');
+
+    expect(reply.status).toBe(500);
+    expect(reply.body.code).toBe('INTERNAL');
+    expect(reply.body.message).not.toContain('secret-host');
+    expect(reply.body.message).toContain('inv-1');
+  });
+
+  it('when a start was refused or skipped, then the refusal maps to 404 or 409', () => {
+    const base = { action: 'refused', instanceId: 'i' } as const;
+    expect(refusalError({ ...base, code: 'RUN_NOT_FOUND', message: 'm' }).status).toBe(404);
+    expect(refusalError({ ...base, code: 'RUN_ACTIVE', message: 'm' }).status).toBe(409);
+    expect(refusalError({ ...base, code: 'RUN_INPUT_UNREADABLE', message: 'm' }).status).toBe(409);
+    const skipped = refusalError({
+      action: 'skipped',
+      instanceId: 'i',
+      reason: 'ALREADY_ACTIVE',
+      detail: 'started concurrently',
+    });
+    expect([skipped.status, skipped.code]).toEqual([409, 'RUN_ACTIVE']);
+  });
+});
+
+describe('summarizeRun', () => {
+  it('when the instance is an ingestion, then the summary takes file fields from the input and stage from the custom status', () => {
+    expect(summarizeRun(instance('i1', 0))).toEqual({
+      instanceId: 'i1',
+      runtimeStatus: 'Failed',
+      stage: 'failed',
+      verdict: 'accepted',
+      generation: 0,
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      path: 'landing/meter_readings/headend_utc/2025/10/26/a.csv',
+      etag: '0xABC',
+      createdTime: '2026-01-01T00:00:00.000Z',
+      lastUpdatedTime: '2026-01-01T00:00:01.000Z',
+      auditPath: 'audit/runs/2026/01/02/i1/0.json',
+    });
+  });
+
+  it('when only the output has the verdict and audit path, then they come from it', () => {
+    const run = summarizeRun(
+      instance('i2', 0, {
+        runtimeStatus: 'Completed',
+        customStatus: null,
+        output: { status: 'rejected', verdict: 'rejected', auditPath: 'audit/runs/x/0.json', runIds: [] },
+      }),
+    );
+    expect(run).toMatchObject({ stage: null, verdict: 'rejected', auditPath: 'audit/runs/x/0.json' });
+  });
+
+  it('when the input is unreadable, then what the custom status knows is kept and the rest is null', () => {
+    expect(summarizeRun(instance('i3', 0, { input: null }))).toMatchObject({
+      generation: 0,
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      path: null,
+      etag: null,
+      auditPath: null,
+    });
+  });
+
+  it('when the orchestration is not ingestFile, then it is not a run', () => {
+    expect(summarizeRun(instance('p1', 0, { name: 'pullPrices' }))).toBeUndefined();
+  });
+
+  it('when a failed run is detailed, then the first line of its failure is the error', () => {
+    const inst = instance('i4', 0, { output: 'first line\nstack' });
+    expect(runDetail(inst, summarizeRun(inst)!)).toMatchObject({
+      trigger: 'event',
+      requestedAt: '2026-01-02T03:04:05.000Z',
+      error: 'first line',
+    });
+  });
+});
+
+describe('filters and paging', () => {
+  const instances = [
+    instance('a', 0),
+    instance('b', 1, {
+      runtimeStatus: 'Completed',
+      customStatus: { stage: 'rejected', verdict: 'rejected' },
+    }),
+    instance('c', 2, { input: input({ dataset: 'customers', source: 'crm', fileName: 'c.csv' }) }),
+    instance('d', 3, { runtimeStatus: 'Running', customStatus: { stage: 'silver', verdict: 'accepted' } }),
+    instance('e', 3),
+    instance('x', 4, { name: 'pullPrices' }),
+  ];
+
+  it('when runs are selected, then other orchestrations are left out and the order is newest first, then by id', () => {
+    expect(selectRuns(instances, {}).map((r) => r.instanceId)).toEqual(['d', 'e', 'c', 'b', 'a']);
+  });
+
+  it('when a filter is given, then every condition must hold', () => {
+    const run = summarizeRun(instances[2]!)!;
+    expect(matchesFilter(run, { dataset: 'customers', source: 'crm', runtimeStatus: ['Failed'] })).toBe(true);
+    expect(matchesFilter(run, { dataset: 'customers', source: 'other' })).toBe(false);
+    expect(matchesFilter(run, { verdict: ['rejected'] })).toBe(false);
+    expect(matchesFilter(run, { from: new Date(T0 + 2 * 60_000), to: new Date(T0 + 2 * 60_000) })).toBe(true);
+    expect(matchesFilter(run, { from: new Date(T0 + 2 * 60_000 + 1) })).toBe(false);
+    expect(matchesFilter({ ...run, verdict: null }, { verdict: ['accepted'] })).toBe(false);
+  });
+
+  it('when the filter has statuses and times, then they are what the durable client filters on', () => {
+    const from = new Date(T0);
+    expect(instanceFilter({ runtimeStatus: ['Failed'], from, dataset: 'prices' })).toEqual({
+      runtimeStatus: ['Failed'],
+      createdTimeFrom: from,
+    });
+  });
+
+  it('when paged two at a time, then the tokens lead through every run once', () => {
+    const runs = selectRuns(instances, {});
+    const first = pageRuns(runs, { top: 2 });
+    const second = pageRuns(runs, { top: 2, continuationToken: first.continuationToken! });
+    const third = pageRuns(runs, { top: 2, continuationToken: second.continuationToken! });
+
+    expect([first, second, third].map((p) => p.runs.map((r) => r.instanceId))).toEqual([
+      ['d', 'e'],
+      ['c', 'b'],
+      ['a'],
+    ]);
+    expect(third.continuationToken).toBeNull();
+  });
+
+  it('when a newer run starts between two pages, then the next page neither repeats nor skips a run', () => {
+    const first = pageRuns(selectRuns(instances, {}), { top: 2 });
+    const later = selectRuns([...instances, instance('new', 9)], {});
+
+    expect(
+      pageRuns(later, { top: 2, continuationToken: first.continuationToken! }).runs.map((r) => r.instanceId),
+    ).toEqual(['c', 'b']);
+  });
+
+  it('when a token comes from another filter or is not a token, then it is refused', () => {
+    const token = pageRuns(selectRuns(instances, {}), { top: 1 }).continuationToken!;
+
+    expect(messageOf(() => pageRuns([], { top: 1, dataset: 'customers', continuationToken: token }))).toBe(
+      'continuationToken: issued for a different filter; repeat the same filters',
+    );
+    expect(messageOf(() => pageRuns([], { top: 1, continuationToken: 'bm90IGpzb24' }))).toBe(
+      'continuationToken: not a token this API issued',
+    );
+  });
+});
+
+describe('bulk replay planning', () => {
+  const instances = [
+    instance('old', 0),
+    instance('mid', 1, { runtimeStatus: 'Running' }),
+    instance('new', 2, { input: input({}, 3) }),
+    instance('broken', 3, { input: { file: 'nope', generation: 1 } }),
+  ];
+
+  it('when more runs match than max, then the oldest max are the candidates', () => {
+    const request = parseBulkReplayRequest({ max: 2, runtimeStatus: ['Failed', 'Running'] });
+    const { matched, candidates } = bulkReplayCandidates(instances, request);
+
+    expect(matched).toBe(4);
+    expect(candidates.map((c) => c.run.instanceId)).toEqual(['old', 'mid']);
+  });
+
+  it('when it is a dry run, then failed runs would start their next generation and active or unreadable ones are refused', () => {
+    const request = parseBulkReplayRequest({ max: 10, runtimeStatus: ['Failed', 'Running'], dryRun: true });
+    const { matched, candidates } = bulkReplayCandidates(instances, request);
+
+    const result = dryRunReplay(matched, candidates);
+    expect(result.replayed.map((r) => [r.instanceId, r.generation])).toEqual([
+      ['old', 1],
+      ['new', 4],
+    ]);
+    expect(result.refused.map((r) => [r.instanceId, r.code])).toEqual([
+      ['mid', 'RUN_ACTIVE'],
+      ['broken', 'RUN_INPUT_UNREADABLE'],
+    ]);
+    expect(result).toMatchObject({ matched: 4, dryRun: true });
+  });
+});
+
+describe('reprocessFile and sinceTime', () => {
+  it('when a landing blob is reprocessed, then its ingest file has the current eTag and no event fields', () => {
+    const place = {
+      kind: 'landing',
+      dataset: 'prices',
+      source: 'dayahead',
+      landingDate: '2025-10-26',
+      fileName: 'p.csv',
+    } as const;
+
+    expect(
+      reprocessFile('bronze', 'landing/prices/dayahead/2025/10/26/p.csv', place, { etag: '0x1', size: 7 }),
+    ).toEqual({
+      container: 'bronze',
+      path: 'landing/prices/dayahead/2025/10/26/p.csv',
+      etag: '0x1',
+      dataset: 'prices',
+      source: 'dayahead',
+      fileName: 'p.csv',
+      size: 7,
+      sequencer: null,
+      eventId: null,
+      eventTime: null,
+    });
+  });
+
+  it('when --since is a duration or an ISO time, then it becomes a time; otherwise undefined', () => {
+    const now = new Date('2026-01-01T12:00:00Z');
+    expect(sinceTime('2h', now)).toEqual(new Date('2026-01-01T10:00:00Z'));
+    expect(sinceTime('90s', now)).toEqual(new Date('2026-01-01T11:58:30Z'));
+    expect(sinceTime('1w', now)).toEqual(new Date('2025-12-25T12:00:00Z'));
+    expect(sinceTime('2025-12-31T00:00:00Z', now)).toEqual(new Date('2025-12-31T00:00:00Z'));
+    expect(sinceTime('yesterday', now)).toBeUndefined();
+    expect(sinceTime('2h ago', now)).toBeUndefined();
+  });
+});
