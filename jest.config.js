@@ -17,5 +17,13 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/globalSetup.ts',
       globalTeardown: '<rootDir>/test/integration/globalTeardown.ts',
     },
+    {
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      transform,
+      // The app's registrations reach the local host through this stand-in (see the file).
+      moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/test/helpers/functionsCoreStandIn.ts' },
+      testEnvironment: 'node',
+    },
   ],
 };

@@ -23,7 +23,9 @@ df.app.client.eventGrid('bronzeBlobCreated', {
     const { config, lake } = services();
     const version = await checkCurrentVersion(lake, file);
     if (!version.current) {
-      context.log(`bronzeBlobCreated: ignored ${version.reason} (sequencer ${file.sequencer}): ${version.detail}`);
+      context.log(
+        `bronzeBlobCreated: ignored ${version.reason} (sequencer ${file.sequencer}): ${version.detail}`,
+      );
       return;
     }
     const result = await startIngestionForEvent(client, ingestFileOf(file), config, new Date());

@@ -8,8 +8,7 @@ import { normalizeEtag } from '../lake/names';
  * (or deleted) since starts nothing; the newer version's own event does the work.
  */
 export type VersionCheck =
-  | { current: true }
-  | { current: false; reason: 'SUPERSEDED' | 'BLOB_GONE'; detail: string };
+  { current: true } | { current: false; reason: 'SUPERSEDED' | 'BLOB_GONE'; detail: string };
 
 export async function checkCurrentVersion(
   lake: LakeStore,
@@ -26,7 +25,11 @@ export async function checkCurrentVersion(
     };
   } catch (error) {
     if (error instanceof NotFoundError) {
-      return { current: false, reason: 'BLOB_GONE', detail: `${file.container}/${file.path} no longer exists` };
+      return {
+        current: false,
+        reason: 'BLOB_GONE',
+        detail: `${file.container}/${file.path} no longer exists`,
+      };
     }
     throw error;
   }

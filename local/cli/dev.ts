@@ -2,11 +2,11 @@ import path from 'node:path';
 
 import type { Command } from 'commander';
 
-import { loadConfig } from '../../lib/config';
+import { type LakewattConfig, loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
-import { startLocalJobsEmulator } from '../databricks/start';
-import { defaultRegistrationModules, LocalHost, readHostLock } from '../host/host';
+import { defaultRegistrationModules, type LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
+import { LocalRuntime } from '../runtime';
 
 interface DevOptions {
   port?: string;
@@ -18,45 +18,51 @@ interface DevOptions {
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'information', 'warning', 'error'];
 
-/** A runtime to talk to: its base URL, and a stop function when this command started it. */
+/** A runtime to talk to: its base URL, and the embedded runtime when this command started one. */
 export interface Runtime {
   baseUrl: string;
   /** The embedded host, when this process runs it (undefined when a `lakewatt dev` serves the folder). */
   host: LocalHost | undefined;
+  /** The embedded runtime (host, Jobs API emulator, landing watcher), when this process runs it. */
+  local: LocalRuntime | undefined;
+  config: LakewattConfig;
 }
 
 /**
  * Runs `fn` against the runtime of the state folder: a running `lakewatt dev` on the same folder if there
- * is one (found through its lock file and answering on its port), otherwise an embedded host started for
- * the duration of `fn` (on a free port) and stopped afterwards. Later commands (drop, replay, ...) use this
- * so a user never has to start a process by hand first.
+ * is one (found through its lock file and answering on its port), otherwise an embedded runtime (host,
+ * Jobs API emulator and landing watcher on free ports, no timer triggers) started for the duration of
+ * `fn` and stopped afterwards. Work it leaves unfinished resumes the next time a runtime starts on the
+ * folder. Later commands (drop, runs, ...) use this so a user never has to start a process by hand first.
  */
 export async function withRuntime<T>(
   fn: (runtime: Runtime) => Promise<T>,
-  options: { home?: string; modules?: readonly string[]; appRoot?: string } = {},
+  options: { home?: string; modules?: readonly string[]; appRoot?: string; jobs?: boolean } = {},
 ): Promise<T> {
-  const config = loadConfig();
-  const home = path.resolve(options.home ?? config.home);
+  const config = options.home ? loadConfig({ ...process.env, LAKEWATT_HOME: options.home }) : loadConfig();
+  const home = path.resolve(config.home);
   const lock = readHostLock(home);
   if (lock) {
     const baseUrl = `http://127.0.0.1:${lock.port}`;
     const alive = await fetch(`${baseUrl}/admin/host/status`, { signal: AbortSignal.timeout(2000) })
       .then((r) => r.ok)
       .catch(() => false);
-    if (alive) return fn({ baseUrl, host: undefined });
+    if (alive) return fn({ baseUrl, host: undefined, local: undefined, config });
   }
-  const host = await LocalHost.start({
-    home,
+  const local = await LocalRuntime.start({
+    config: { ...config, home },
     port: 0,
     appRoot: options.appRoot,
     modules: options.modules,
-    taskHub: config.taskHub,
+    jobs: options.jobs === false ? false : { port: 0 },
+    timers: false,
     logSink: streamSink(process.stderr, 'warning'),
+    log: () => undefined,
   });
   try {
-    return await fn({ baseUrl: host.baseUrl, host });
+    return await fn({ baseUrl: local.baseUrl, host: local.host, local, config });
   } finally {
-    await host.stop();
+    await local.stop();
   }
 }
 
@@ -99,20 +105,20 @@ export function registerDev(program: Command): void {
           `no registration modules under ${appRoot}/dist; run \`make build\` or pass --module`,
         );
       }
-      const host = await LocalHost.start({
-        home: config.home,
+      const runtime = await LocalRuntime.start({
+        config,
         port,
         appRoot,
         modules,
-        taskHub: config.taskHub,
         maxConcurrentActivities: maxActivities,
         logSink: streamSink(process.stderr, level),
+        // The Jobs API emulator runs beside the host, as Databricks runs beside Azure Functions.
+        jobs: options.jobs !== false,
       });
-      // The Jobs API emulator runs beside the host, as Databricks runs beside Azure Functions.
-      const emulator = options.jobs === false ? undefined : await startLocalJobsEmulator(config);
       process.stdout.write(
-        `lakewatt dev: listening on ${host.baseUrl}` +
-          (emulator ? `, Jobs API emulator on ${emulator.url}` : '') +
+        `lakewatt dev: listening on ${runtime.baseUrl}` +
+          (runtime.emulator ? `, Jobs API emulator on ${runtime.emulator.url}` : '') +
+          (runtime.watcher ? ', watching bronze/landing' : '') +
           ` (state in ${config.home}); Ctrl-C stops\n`,
       );
       await new Promise<void>((resolve) => {
@@ -125,7 +131,6 @@ export function registerDev(program: Command): void {
         process.on('SIGTERM', stop);
       });
       process.stdout.write('lakewatt dev: stopping\n');
-      await host.stop();
-      await emulator?.close();
+      await runtime.stop();
     });
 }

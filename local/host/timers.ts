@@ -1,3 +1,4 @@
+import { type SettingKey, SETTINGS } from '../../lib/config';
 import { ensureError } from '../../lib/errors';
 import type { Clock } from './clock';
 import type { DurableStore } from './durable/store';
@@ -5,6 +6,22 @@ import type { CapturedFunction, RpcTypedData } from './functionsCore';
 import { triggerBinding } from './invoke';
 import type { HostLogger } from './log';
 import { parseSchedule, type Schedule } from './ncrontab';
+
+/**
+ * Resolves `%NAME%` binding expressions from the environment, as the Functions host resolves them from app
+ * settings; a Lakewatt setting left unset resolves to its documented default.
+ */
+export function resolveAppSettings(expression: string): string {
+  return expression.replace(/%([A-Za-z0-9_]+)%/g, (whole, name: string) => {
+    const value = process.env[name];
+    if (value !== undefined && value !== '') return value;
+    if (name in SETTINGS) {
+      const fallback: unknown = SETTINGS[name as SettingKey].schema.safeParse(undefined).data;
+      if (typeof fallback === 'string') return fallback;
+    }
+    throw new Error(`binding expression ${whole}: app setting ${name} is not set`);
+  });
+}
 
 interface TimerState {
   fn: CapturedFunction;
@@ -41,7 +58,9 @@ export class TimerTriggers {
       const trigger = triggerBinding(fn);
       if (trigger.type.toLowerCase() !== 'timertrigger') continue;
       const binding = fn.metadata.bindings[trigger.name] ?? {};
-      const schedule = parseSchedule(typeof binding.schedule === 'string' ? binding.schedule : '');
+      const schedule = parseSchedule(
+        resolveAppSettings(typeof binding.schedule === 'string' ? binding.schedule : ''),
+      );
       const stored = this.ctx.store.timerTrigger(fn.metadata.name);
       const state: TimerState = {
         fn,

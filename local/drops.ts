@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+
+import { isDatasetName } from '../lib/contracts/datasets';
+import { UsageError } from '../lib/errors';
+import { ingestInstanceId, landingPlace } from '../lib/events/blobCreated';
+import { createLakeStore, type LakeStore } from '../lib/lake';
+import type { Runtime } from './cli/dev';
+import { LandingWatcher, landingWatcherStateFile } from './events/landingWatcher';
+import { deliverBlobCreated } from './runtime';
+
+/**
+ * Landing files in the local bronze container and announcing them to the Event Grid trigger, exactly
+ * as Azure Storage and Event Grid would: the `drop` and `demo` commands and the end-to-end tests use it.
+ */
+
+export interface Dropped {
+  path: string;
+  etag: string;
+  instanceId: string;
+  /** False when this version had been announced already (by a watcher or an earlier drop). */
+  announced: boolean;
+}
+
+export function landingPath(dataset: string, source: string, date: string, fileName: string): string {
+  const [yyyy, mm, dd] = date.split('-');
+  const candidate = `landing/${dataset}/${source}/${yyyy}/${mm}/${dd}/${fileName}`;
+  const place = landingPlace('bronze', candidate);
+  if (place.kind === 'ignore')
+    throw new UsageError(`cannot land ${fileName} there: ${place.reason} ${place.detail}`);
+  return candidate;
+}
+
+/**
+ * Writes `file` to `bronze/landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{name}` (replacing an earlier
+ * file of that name: a source re-sending a file gives a new version) and delivers its BlobCreated event.
+ */
+export async function dropFile(
+  runtime: Pick<Runtime, 'baseUrl' | 'config'>,
+  file: string,
+  target: { dataset: string; source: string; date: string; name?: string },
+  lake: LakeStore = createLakeStore(runtime.config.lake),
+): Promise<Dropped> {
+  if (!isDatasetName(target.dataset)) throw new UsageError(`unknown dataset '${target.dataset}'`);
+  const objectPath = landingPath(
+    target.dataset,
+    target.source,
+    target.date,
+    target.name ?? path.basename(file),
+  );
+  await lake.ensureContainer('bronze');
+  await lake.overwrite('bronze', objectPath, createReadStream(file));
+  return announce(runtime, objectPath, lake);
+}
+
+/** Delivers the BlobCreated event of the current version of a bronze landing file, once per version. */
+export async function announce(
+  runtime: Pick<Runtime, 'baseUrl' | 'config'>,
+  objectPath: string,
+  lake: LakeStore = createLakeStore(runtime.config.lake),
+): Promise<Dropped> {
+  // Not started: used only to claim and announce this one version in the shared record of announcements,
+  // so a running watcher does not announce it a second time.
+  const watcher = new LandingWatcher({
+    lake,
+    stateFile: landingWatcherStateFile(runtime.config.home),
+    onEvents: async (events) => {
+      const result = await deliverBlobCreated(runtime.baseUrl, events);
+      if (!result.ok) {
+        throw new Error(`the Event Grid trigger answered HTTP ${result.status ?? 'nothing'}: ${result.body}`);
+      }
+    },
+  });
+  try {
+    const result = await watcher.announce(objectPath);
+    const etag = result.announced ? (await lake.properties('bronze', objectPath)).etag : result.etag;
+    if (etag === undefined) throw new UsageError(`${objectPath} is not a landing file`);
+    const place = landingPlace('bronze', objectPath);
+    if (place.kind === 'ignore') throw new UsageError(`${objectPath}: ${place.reason} ${place.detail}`);
+    const { dataset } = place;
+    return {
+      path: objectPath,
+      etag,
+      instanceId: ingestInstanceId({ container: 'bronze', path: objectPath, etag, dataset }),
+      announced: result.announced,
+    };
+  } finally {
+    await watcher.stop();
+  }
+}
+
+export interface InstanceStatus {
+  instanceId: string;
+  runtimeStatus: string;
+  customStatus: unknown;
+  output: unknown;
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+
+/** Polls the durable management API until the instance ends (or `timeoutMs` passes: the last status). */
+export async function waitForInstance(
+  baseUrl: string,
+  instanceId: string,
+  timeoutMs: number,
+  pollMs = 250,
+): Promise<InstanceStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(
+      `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`,
+    );
+    const body = (await response.json().catch(() => undefined)) as Partial<InstanceStatus> | undefined;
+    const status: InstanceStatus = {
+      instanceId,
+      runtimeStatus: response.status === 404 ? 'NotFound' : String(body?.runtimeStatus ?? 'Unknown'),
+      customStatus: body?.customStatus ?? null,
+      output: body?.output ?? null,
+    };
+    if (TERMINAL.has(status.runtimeStatus) || Date.now() >= deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

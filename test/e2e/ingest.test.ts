@@ -1,0 +1,151 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { type AuditRecord, auditRecordSchema } from '../../lib/audit';
+import { buildBlobCreatedEvent } from '../../lib/events/blobCreatedEvent';
+import type { Manifest } from '../../lib/simulator';
+import { simulate } from '../../lib/simulator';
+import { deltaSnapshot } from '../integration/databricks/lakeSupport';
+import { type Pipeline, startPipeline } from './support';
+
+/*
+ * One file at a time through the whole embedded pipeline: the Event Grid trigger, ingestFile on the
+ * durable host, validation, the project's silver and gold jobs on the Jobs API emulator and local Spark,
+ * and the audit record. A small simulated data set (4 meters, 1 day) keeps Spark's share small.
+ */
+
+jest.setTimeout(900_000);
+
+let pipeline: Pipeline;
+let simDir: string;
+let manifest: Manifest;
+
+type ManifestFile = Manifest['files'][number];
+
+function pick(dataset: string, source: string): ManifestFile {
+  const file = manifest.files.find((f) => f.dataset === dataset && f.source === source);
+  if (!file) throw new Error(`the simulation has no ${dataset}/${source} file`);
+  return file;
+}
+
+/** Drops a simulated file where the simulator landed it (same dataset, source, date and name). */
+async function dropSimulated(
+  file: ManifestFile,
+  name?: string,
+): Promise<{ instanceId: string; path: string }> {
+  const [, , dataset, source, yyyy, mm, dd, fileName] = file.path.split('/');
+  return pipeline.drop(path.join(simDir, file.path), {
+    dataset: dataset!,
+    source: source!,
+    date: `${yyyy}-${mm}-${dd}`,
+    name: name ?? fileName,
+  });
+}
+
+async function auditRecords(): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const entry of pipeline.lake.list('audit', 'runs/')) {
+    const object = await pipeline.lake.read('audit', entry.path);
+    records.push(auditRecordSchema.parse(JSON.parse(object.data.toString('utf8'))));
+  }
+  return records;
+}
+
+async function databricksRuns(): Promise<Array<{ run_id: number; job_id: number }>> {
+  const emulator = pipeline.runtime.emulator!;
+  const response = await fetch(`${emulator.url}/api/2.2/jobs/runs/list?limit=25`, {
+    headers: { authorization: `Bearer ${process.env.DATABRICKS_TOKEN}` },
+  });
+  const body = (await response.json()) as { runs?: Array<{ run_id: number; job_id: number }> };
+  return body.runs ?? [];
+}
+
+beforeAll(async () => {
+  pipeline = await startPipeline();
+  simDir = path.join(pipeline.root, 'sim');
+  manifest = await simulate(simDir, { meters: 4, days: 1, defects: 0, seed: 'e2e-ingest' });
+  // Reference data first, as a source system would send it before readings.
+  for (const [dataset, source] of [
+    ['contracts', 'billing'],
+    ['customers', 'crm'],
+  ] as const) {
+    const dropped = await dropSimulated(pick(dataset, source));
+    expect(await pipeline.wait(dropped.instanceId)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'completed' },
+    });
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await pipeline?.close();
+});
+
+describe('ingestFile end to end', () => {
+  it('when a valid readings file is dropped, then it reaches silver and gold and its audit record cites both runs', async () => {
+    const file = pick('meter_readings', 'headend_utc');
+    const dropped = await dropSimulated(file);
+    const status = await pipeline.wait(dropped.instanceId);
+    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: { status: 'completed' } });
+
+    const record = (await auditRecords()).find((r) => r.instanceId === dropped.instanceId);
+    expect(record).toMatchObject({ status: 'completed', generation: 0, verdict: 'accepted', error: null });
+    expect(record!.databricksRuns.map((r) => [r.step, r.outcome])).toEqual([
+      ['silver', 'Succeeded'],
+      ['gold', 'Succeeded'],
+    ]);
+    const silverCommits = record!.databricksRuns[0]!.commits;
+    expect(silverCommits.map((c) => c.table)).toEqual(
+      expect.arrayContaining([expect.stringContaining('meter_readings')]),
+    );
+    const silver = await deltaSnapshot(path.join(pipeline.lakeRoot, 'silver', 'meter_readings'));
+    expect(silver.rows).toBe(record!.validation!.counts.rowsValid);
+    const gold = await deltaSnapshot(path.join(pipeline.lakeRoot, 'gold', 'daily_consumption'));
+    expect(gold.rows).toBeGreaterThan(0);
+  });
+
+  it('when a file fails validation, then it is quarantined and audited and no Databricks run starts', async () => {
+    const before = (await databricksRuns()).length;
+    const bad = path.join(pipeline.root, 'not-readings.csv');
+    await fs.writeFile(bad, 'this,is,not\nthe,expected,header\n');
+    const dropped = await pipeline.drop(bad, {
+      dataset: 'meter_readings',
+      source: 'headend_utc',
+      date: '2025-09-28',
+    });
+    const status = await pipeline.wait(dropped.instanceId);
+    expect(status).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'rejected', verdict: 'rejected' },
+    });
+    const record = (await auditRecords()).find((r) => r.instanceId === dropped.instanceId);
+    expect(record).toMatchObject({ status: 'rejected', databricksRuns: [] });
+    expect(record!.reasons.length).toBeGreaterThan(0);
+    expect(
+      await pipeline.lake.exists('quarantine', `meter_readings/${dropped.instanceId}/not-readings.csv`),
+    ).toBe(true);
+    expect((await databricksRuns()).length).toBe(before);
+  });
+
+  it('when the same event is delivered again and three more times at once, then one orchestration and no new Databricks run start', async () => {
+    const file = pick('meter_readings', 'headend_utc');
+    const objectPath = file.path.replace(/^bronze\//, '');
+    const properties = await pipeline.lake.properties('bronze', objectPath);
+    const event = buildBlobCreatedEvent({
+      accountName: 'lakewattlocal',
+      container: 'bronze',
+      path: objectPath,
+      etag: properties.etag,
+      contentLength: properties.size,
+      contentType: 'text/csv',
+      sequencer: '0'.repeat(31) + '1',
+    });
+    const runsBefore = (await databricksRuns()).length;
+    const answers = await Promise.all([1, 2, 3, 4].map(() => pipeline.runtime.deliver([event])));
+    expect(answers.map((a) => a.ok)).toEqual([true, true, true, true]);
+    await pipeline.idle();
+    expect((await databricksRuns()).length).toBe(runsBefore);
+    const records = (await auditRecords()).filter((r) => r.file.path === objectPath);
+    expect(records).toHaveLength(1);
+  });
+});

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { type LakewattConfig, loadConfig } from '../../lib/config';
+import { LocalLakeStore } from '../../lib/lake';
+import { dropFile, type Dropped, type InstanceStatus, waitForInstance } from '../../local/drops';
+import type { LogRecord } from '../../local/host/log';
+import { LocalRuntime } from '../../local/runtime';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** The app's registration modules, loaded from source (jest compiles them), as the host loads dist/. */
+export const APP_MODULES = [
+  'functions/bronzeBlobCreated.ts',
+  'functions/pricingPull.ts',
+  'orchestrations/activities.ts',
+  'orchestrations/ingestFile.ts',
+  'orchestrations/pullPrices.ts',
+].map((file) => path.join(REPO_ROOT, file));
+
+export interface Pipeline {
+  root: string;
+  home: string;
+  lakeRoot: string;
+  config: LakewattConfig;
+  runtime: LocalRuntime;
+  lake: LocalLakeStore;
+  logs: LogRecord[];
+  drop(
+    file: string,
+    target: { dataset: string; source: string; date: string; name?: string },
+  ): Promise<Dropped>;
+  wait(instanceId: string, timeoutMs?: number): Promise<InstanceStatus>;
+  /** Resolves when no orchestration or activity has work left. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SETTINGS_KEYS = [
+  'LAKEWATT_HOME',
+  'LAKE_ROOT',
+  'PII_HASH_KEY',
+  'DATABRICKS_HOST',
+  'DATABRICKS_AUTH',
+  'DATABRICKS_TOKEN',
+  'JOB_POLL_MIN_SECONDS',
+  'JOB_POLL_MAX_SECONDS',
+  'SOURCE_CONTRACTS_DIR',
+  'LOCAL_JOBS_BUNDLE_DIR',
+  'LOCAL_JOBS_FAULTS',
+  'ENERGY_CHARTS_BASE_URL',
+  'ENTSOE_BASE_URL',
+  'PRICES_PROVIDERS',
+  'PRICES_ZONES',
+];
+
+/**
+ * The whole embedded runtime on a fresh temporary state folder and lake: host with the app's functions,
+ * the Jobs API emulator on the project's bundle (one warm Spark worker, prewarmed), no landing watcher
+ * unless asked (tests deliver events themselves) and no timer triggers.
+ */
+export async function startPipeline(
+  options: { env?: Record<string, string>; watch?: boolean } = {},
+): Promise<Pipeline> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lakewatt-e2e-'));
+  const home = path.join(root, 'home');
+  const saved = Object.fromEntries(SETTINGS_KEYS.map((key) => [key, process.env[key]]));
+  for (const key of SETTINGS_KEYS) delete process.env[key];
+  Object.assign(process.env, {
+    LAKEWATT_HOME: home,
+    PII_HASH_KEY: `e2e-key-${randomUUID()}`,
+    DATABRICKS_TOKEN: `e2e-token-${randomUUID()}`,
+    JOB_POLL_MIN_SECONDS: '1',
+    JOB_POLL_MAX_SECONDS: '2',
+    SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
+    LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
+    ...options.env,
+  });
+  const config = loadConfig();
+  const logs: LogRecord[] = [];
+  const runtime = await LocalRuntime.start({
+    config,
+    port: 0,
+    appRoot: REPO_ROOT,
+    modules: APP_MODULES,
+    jobs: { port: 0, prewarm: true, log: () => undefined },
+    watch: options.watch ?? false,
+    timers: false,
+    logSink: (record) => logs.push(record),
+    log: () => undefined,
+  });
+  const lakeRoot = config.lake.kind === 'local' ? config.lake.root : path.join(home, 'lake');
+  const lake = new LocalLakeStore({ root: lakeRoot });
+  return {
+    root,
+    home,
+    lakeRoot,
+    config,
+    runtime,
+    lake,
+    logs,
+    drop: (file, target) => dropFile({ baseUrl: runtime.baseUrl, config }, file, target, lake),
+    wait: (instanceId, timeoutMs = 300_000) => waitForInstance(runtime.baseUrl, instanceId, timeoutMs),
+    idle: () => runtime.host.whenIdle(),
+    close: async () => {
+      await runtime.stop();
+      for (const key of SETTINGS_KEYS) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
