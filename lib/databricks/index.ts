@@ -11,3 +11,4 @@ export type {
   WireRunOutput,
   WireRunTask,
 } from './schemas';
+export * from './sqlClient';

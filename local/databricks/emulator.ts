@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -9,6 +19,7 @@ import { type Bundle, type BundleJob, type BundleTask, loadBundle, type LoadBund
 import { type FaultConfig, FaultInjector } from './faults';
 import { type ReferenceContext, resolveReferences } from './references';
 import { lakeRootVariables, type LocalRunSettings, localRunSettings } from './settings';
+import { StatementApiError, StatementService } from './statements';
 import { type JobRow, JobsStore, type LifeCycle, type RunRow, type Termination } from './store';
 import { type TaskCommand, type TaskResult, WorkerPool } from './worker';
 
@@ -69,7 +80,39 @@ export interface EmulatorOptions {
  */
 export const WARM_WORKER_SPARK_CONF: Readonly<Record<string, string>> = {
   'spark.databricks.delta.delta.log.cacheSize': '64',
+  // SQL statements run beside a task in their own pool (`sql`): with fair pools a statement gets the next
+  // free task slot instead of waiting behind every stage of a running job (FIFO within each pool, as before).
+  'spark.scheduler.mode': 'FAIR',
 };
+
+/** The lock file a running emulator keeps in its home folder, so other commands (`lakewatt sql`) find it. */
+export const JOBS_LOCK_FILE = 'jobs.lock.json';
+
+export interface JobsLock {
+  pid: number;
+  port: number;
+  startedAt: string;
+}
+
+/** The lock of a live emulator on this state folder, if one runs (a stale lock of a dead process is ignored). */
+export function readJobsLock(home: string): JobsLock | undefined {
+  const file = path.join(home, JOBS_LOCK_FILE);
+  if (!existsSync(file)) return undefined;
+  let lock: JobsLock;
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<JobsLock>;
+    if (typeof value.pid !== 'number' || typeof value.port !== 'number') return undefined;
+    lock = { pid: value.pid, port: value.port, startedAt: String(value.startedAt ?? '') };
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(lock.pid, 0);
+  } catch {
+    return undefined;
+  }
+  return lock;
+}
 
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -153,7 +196,9 @@ function runIfSatisfied(runIf: string, upstream: string[]): boolean {
  * A local Databricks Jobs API 2.2 emulator. Serves, on 127.0.0.1 only, the routes Lakewatt's client uses
  * (jobs/list, jobs/get, run-now, runs/get, runs/list, runs/cancel, runs/get-output; also under /api/2.1) with
  * the service's JSON and error shapes. Jobs come from an Asset Bundle target; each task runs on a local Spark
- * worker. State lives in SQLite under the home folder.
+ * worker. State lives in SQLite under the home folder. It also serves the SQL Statement Execution API 2.0
+ * (`/api/2.0/sql/statements`, statements.ts): read-only Spark SQL over the lake's tables, run beside the
+ * tasks on the same warm worker.
  */
 export class JobsEmulator {
   readonly faults: FaultInjector;
@@ -172,6 +217,7 @@ export class JobsEmulator {
   private readonly logDir: string;
   private readonly bundleOptions: LoadBundleOptions;
   private readonly taskEnv: Record<string, string>;
+  private readonly statements: StatementService;
   /** The local lake root the project's jobs are pointed at (through the bundle's *_root variables). */
   readonly lakeRoot: string;
 
@@ -218,6 +264,11 @@ export class JobsEmulator {
       options.execution ?? 'warm',
       options.workers ?? 1,
     );
+    this.statements = new StatementService({
+      worker: () => this.pool.sqlWorker(),
+      roots: () => this.statementRoots(),
+      log: this.log,
+    });
   }
 
   /** Loads the bundle, opens the state, ends runs lost with an earlier process, and starts listening. */
@@ -227,6 +278,7 @@ export class JobsEmulator {
     if (lost.length > 0)
       emulator.log(`runs lost with an earlier emulator process ended INTERNAL_ERROR: ${lost.join(', ')}`);
     await emulator.listen(options.port ?? 0);
+    emulator.writeLock();
     emulator.pump();
     if (options.prewarm) await emulator.pool.prewarm();
     return emulator;
@@ -257,6 +309,8 @@ export class JobsEmulator {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.removeLock();
+    this.statements.close();
     const server = this.server;
     if (server) {
       server.closeAllConnections();
@@ -270,6 +324,34 @@ export class JobsEmulator {
     await this.pool.close();
     await Promise.all([...this.active.values()].map((run) => run.done));
     this.store.close();
+  }
+
+  private writeLock(): void {
+    const lock: JobsLock = { pid: process.pid, port: this.port, startedAt: new Date().toISOString() };
+    writeFileSync(path.join(this.options.home, JOBS_LOCK_FILE), `${JSON.stringify(lock)}\n`);
+  }
+
+  private removeLock(): void {
+    const lock = readJobsLock(this.options.home);
+    if (lock?.pid === process.pid && lock.port === this.port)
+      rmSync(path.join(this.options.home, JOBS_LOCK_FILE), { force: true });
+  }
+
+  /**
+   * Where SQL statements find the lake's tables: the roots the project's jobs write (the bundle's
+   * `silver_root` / `gold_root` / `bronze_tables_root` when it declares them, else the local lake root's
+   * containers); bronze raw-record tables live under `<silver>/_bronze` unless `bronze_tables_root` says
+   * otherwise, as the jobs' `LakeRoots` do.
+   */
+  private statementRoots(): Record<string, string> {
+    const variables = this.bundle.variables;
+    const text = (value: unknown): string | undefined =>
+      typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    const lake = lakeRootVariables(this.lakeRoot);
+    const silver = text(variables.silver_root) ?? lake.silver_root;
+    const gold = text(variables.gold_root) ?? lake.gold_root;
+    const bronze = text(variables.bronze_tables_root) ?? `${silver.replace(/\/+$/, '')}/_bronze`;
+    return { bronze, silver, gold };
   }
 
   // ---------------------------------------------------------------------------------------------- jobs
@@ -1162,10 +1244,20 @@ export class JobsEmulator {
     if (url.pathname === '/lakewatt/health') {
       this.send(res, 200, {
         ok: true,
+        home: path.resolve(this.options.home),
+        lakeRoot: this.lakeRoot,
         bundle: this.bundle.root,
         target: this.bundle.target,
         workers: this.workerPids(),
       });
+      return;
+    }
+    const statement =
+      /^\/api\/2\.0\/sql\/statements(?:\/([^/]+)(?:\/(cancel)|\/result\/chunks\/(\d+))?)?\/?$/.exec(
+        url.pathname,
+      );
+    if (statement) {
+      await this.handleStatement(req, res, method, statement);
       return;
     }
     const route = /^\/api\/2\.[12]\/jobs\/(.+)$/.exec(url.pathname)?.[1];
@@ -1176,26 +1268,7 @@ export class JobsEmulator {
       });
       return;
     }
-    const fault = this.faults.takeHttp(route);
-    if (fault) {
-      const headers: Record<string, string> = {};
-      if ((fault.status === 429 || fault.status === 503) && fault.retryAfterSeconds !== undefined)
-        headers['retry-after'] = String(fault.retryAfterSeconds);
-      const code =
-        fault.errorCode ??
-        (fault.status === 429
-          ? 'REQUEST_LIMIT_EXCEEDED'
-          : fault.status === 503
-            ? 'TEMPORARILY_UNAVAILABLE'
-            : 'INTERNAL_ERROR');
-      this.send(
-        res,
-        fault.status,
-        { error_code: code, message: `Injected HTTP ${fault.status} (emulator fault injection)` },
-        headers,
-      );
-      return;
-    }
+    if (this.sendFault(res, route)) return;
     try {
       const key = `${method} ${route}`;
       switch (key) {
@@ -1230,6 +1303,73 @@ export class JobsEmulator {
       }
     } catch (thrown) {
       if (thrown instanceof ApiError) {
+        this.send(res, thrown.status, { error_code: thrown.errorCode, message: thrown.message });
+        return;
+      }
+      throw thrown;
+    }
+  }
+
+  /** Answers with an injected HTTP fault for this route, if one is pending. */
+  private sendFault(res: ServerResponse, route: string): boolean {
+    const fault = this.faults.takeHttp(route);
+    if (!fault) return false;
+    const headers: Record<string, string> = {};
+    if ((fault.status === 429 || fault.status === 503) && fault.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(fault.retryAfterSeconds);
+    const code =
+      fault.errorCode ??
+      (fault.status === 429
+        ? 'REQUEST_LIMIT_EXCEEDED'
+        : fault.status === 503
+          ? 'TEMPORARILY_UNAVAILABLE'
+          : 'INTERNAL_ERROR');
+    this.send(
+      res,
+      fault.status,
+      { error_code: code, message: `Injected HTTP ${fault.status} (emulator fault injection)` },
+      headers,
+    );
+    return true;
+  }
+
+  /**
+   * The SQL Statement Execution API 2.0 routes (fault routes `sql/statements`, `sql/statements/get`,
+   * `sql/statements/cancel`, `sql/statements/result`).
+   */
+  private async handleStatement(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    match: RegExpExecArray,
+  ): Promise<void> {
+    const [, id, cancel, chunk] = match;
+    const route =
+      id === undefined
+        ? 'sql/statements'
+        : cancel
+          ? 'sql/statements/cancel'
+          : chunk !== undefined
+            ? 'sql/statements/result'
+            : 'sql/statements/get';
+    if (this.sendFault(res, route)) return;
+    try {
+      if (route === 'sql/statements' && method === 'POST') {
+        this.send(res, 200, await this.statements.execute(await this.readBody(req)));
+      } else if (route === 'sql/statements/get' && method === 'GET' && id !== undefined) {
+        this.send(res, 200, this.statements.get(id));
+      } else if (route === 'sql/statements/cancel' && method === 'POST' && id !== undefined) {
+        this.send(res, 200, this.statements.cancel(id));
+      } else if (route === 'sql/statements/result' && method === 'GET' && id !== undefined) {
+        this.send(res, 200, this.statements.chunk(id, Number(chunk)));
+      } else {
+        this.send(res, 404, {
+          error_code: 'ENDPOINT_NOT_FOUND',
+          message: `No API found for '${method} ${req.url ?? ''}'`,
+        });
+      }
+    } catch (thrown) {
+      if (thrown instanceof StatementApiError || thrown instanceof ApiError) {
         this.send(res, thrown.status, { error_code: thrown.errorCode, message: thrown.message });
         return;
       }

@@ -10,8 +10,13 @@ connection, so abandoning a cancelled task cannot leave a half-read answer on a 
 A task that raises leaves the worker usable. Cancelling cancels the task's Spark job group and then raises
 ``TaskCanceled`` inside the task thread; a task that still does not stop is the emulator's to kill.
 
+SQL statements (the emulator's SQL Statement Execution API) run beside tasks, each in a thread of its own on
+a second SparkSession (``sql_statements.py``): ``{"op": "sql", "id", "statement", ...}`` answers
+``sql_started`` and ``sql_done``; ``{"op": "sql_cancel", "id"}`` cancels its Spark jobs.
+
 Commands: ``{"op": "run", "id", "kind": "python_file"|"wheel", ...}``, ``{"op": "cancel", "id"}``,
-``{"op": "warm"}``, ``{"op": "exit"}``. End of stdin means the emulator is gone: the worker exits.
+``{"op": "sql", ...}``, ``{"op": "sql_cancel", "id"}``, ``{"op": "warm"}``, ``{"op": "exit"}``. End of stdin
+means the emulator is gone: the worker exits.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
+
+# Imported before any task runs, so the task module purge never drops it (it lives beside this script).
+import sql_statements
 
 PROTOCOL_FD = 3
 
@@ -138,6 +146,10 @@ class Worker:
         sys.stderr = self.stderr
         self.purge_roots = [str(Path(p).resolve()) for p in config.get("purgeRoots", [])]
         self.site_prefixes = tuple({str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix)})
+        self.sql_session: Any = None
+        self.sql_threads: dict[str, threading.Thread] = {}
+        self.sql_canceled: set[str] = set()
+        self.lake_catalog = sql_statements.LakeCatalog()
 
     # -- Spark ---------------------------------------------------------------------------------------------
     def ensure_spark(self) -> Any:
@@ -165,6 +177,14 @@ class Worker:
                 "spark_ready", ms=int((time.monotonic() - started) * 1000), version=self.spark.version
             )
             return self.spark
+
+    def ensure_sql_session(self) -> Any:
+        """The statements' SparkSession: the worker's SparkContext, catalog and caches; its own settings."""
+        spark = self.ensure_spark()
+        with self.lock:
+            if self.sql_session is None:
+                self.sql_session = spark.newSession()
+            return self.sql_session
 
     # -- commands ------------------------------------------------------------------------------------------
     def start(self, command: dict[str, Any]) -> None:
@@ -209,6 +229,80 @@ class Worker:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(task.thread.ident), ctypes.py_object(TaskCanceled)
                 )
+
+    # -- SQL statements ------------------------------------------------------------------------------------
+    def start_sql(self, command: dict[str, Any]) -> None:
+        thread = threading.Thread(
+            target=self._execute_sql, args=(command,), name=f"sql-{command['id']}", daemon=True
+        )
+        self.sql_threads[command["id"]] = thread
+        thread.start()
+
+    def cancel_sql(self, statement_id: str) -> None:
+        """Cancels the statement's Spark jobs, again and again until its thread ends.
+
+        A cancel can arrive while the statement is still registering tables or planning, before its first
+        Spark job exists: the thread checks for it before it starts the query, and a job submitted after the
+        first cancel is cancelled on the next round.
+        """
+        thread = self.sql_threads.get(statement_id)
+        if thread is None or statement_id in self.sql_canceled:
+            return
+        self.sql_canceled.add(statement_id)
+
+        def keep_cancelling() -> None:
+            delay = 0.0
+            while thread.is_alive():
+                if self.spark is not None:
+                    with contextlib.suppress(Exception):
+                        self.spark.sparkContext.cancelJobGroup(f"lakewatt-sql-{statement_id}")
+                time.sleep(delay)
+                delay = min(1.0, delay + 0.2)
+
+        threading.Thread(target=keep_cancelling, daemon=True).start()
+
+    def _sql_started(self, statement_id: str) -> None:
+        if statement_id in self.sql_canceled:
+            raise sql_statements.StatementFailed("CANCELLED", "the statement was cancelled")
+        self.channel.send("sql_started", id=statement_id, at=now_ms())
+
+    def _execute_sql(self, command: dict[str, Any]) -> None:
+        statement_id = command["id"]
+        group = f"lakewatt-sql-{statement_id}"
+        try:
+            session = self.ensure_sql_session()
+            context = session.sparkContext
+            context.setJobGroup(group, f"Lakewatt SQL statement {statement_id}", interruptOnCancel=True)
+            context.setLocalProperty("spark.scheduler.pool", sql_statements.SQL_POOL)
+            self.lake_catalog.register(session, command.get("roots", {}))
+            result = sql_statements.execute(
+                session,
+                command["statement"],
+                parameters=command.get("parameters") or (),
+                row_limit=command.get("rowLimit"),
+                byte_limit=command.get("byteLimit"),
+                on_started=lambda: self._sql_started(statement_id),
+            )
+            self.channel.send("sql_done", id=statement_id, status="ok", **result, at=now_ms())
+        except BaseException as exc:
+            if statement_id in self.sql_canceled:
+                self.channel.send("sql_done", id=statement_id, status="canceled", at=now_ms())
+            else:
+                error = sql_statements.error_of(exc)
+                self.channel.send(
+                    "sql_done",
+                    id=statement_id,
+                    status="failed",
+                    error_code=error.error_code,
+                    message=error.message,
+                    at=now_ms(),
+                )
+        finally:
+            self.sql_canceled.discard(statement_id)
+            self.sql_threads.pop(statement_id, None)
+            if self.spark is not None:
+                with contextlib.suppress(Exception):
+                    self.spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
 
     # -- one task ------------------------------------------------------------------------------------------
     def _execute(self, task: Task) -> None:
@@ -349,6 +443,10 @@ def main() -> int:
             worker.start(command)
         elif op == "cancel":
             worker.cancel(command["id"], command.get("reason", "canceled"))
+        elif op == "sql":
+            worker.start_sql(command)
+        elif op == "sql_cancel":
+            worker.cancel_sql(command["id"])
         elif op == "warm":
             try:
                 worker.ensure_spark()

@@ -29,6 +29,40 @@ export interface TaskResult {
   endedAt: number;
 }
 
+/** One SQL statement for a worker (the emulator's SQL Statement Execution API). */
+export interface SqlRequest {
+  id: string;
+  statement: string;
+  /** Layer (`bronze`, `silver`, `gold`) to the root URL its Delta folders live under. */
+  roots: Record<string, string>;
+  rowLimit?: number;
+  byteLimit?: number;
+  parameters?: Array<{ name: string; value?: string | null; type?: string }>;
+}
+
+/** A result column as the API's manifest describes it. */
+export interface WireColumn {
+  name: string;
+  type_name: string;
+  type_text: string;
+  position: number;
+  type_precision?: number;
+  type_scale?: number;
+}
+
+export type SqlResult =
+  | {
+      status: 'ok';
+      columns: WireColumn[];
+      /** Rows in JSON_ARRAY form: every value a string, or null. */
+      rows: Array<Array<string | null>>;
+      truncated: boolean;
+      endedAt: number;
+    }
+  | { status: 'failed'; errorCode: string; message: string; endedAt: number }
+  | { status: 'canceled'; endedAt: number }
+  | { status: 'lost'; message: string; endedAt: number };
+
 export interface WorkerSettings {
   python: string;
   script: string;
@@ -43,6 +77,11 @@ export interface WorkerSettings {
 
 interface Event {
   ev: string;
+  columns?: WireColumn[];
+  rows?: Array<Array<string | null>>;
+  truncated?: boolean;
+  error_code?: string;
+  message?: string;
   id?: string;
   status?: string;
   error?: string | null;
@@ -62,15 +101,22 @@ interface InFlight {
   killTimer?: NodeJS.Timeout;
 }
 
+interface SqlInFlight {
+  onStarted: (at: number) => void;
+  resolve: (result: SqlResult) => void;
+}
+
 /**
  * One local Python process holding one SparkSession (worker.py): the stand-in for a cluster's driver.
- * Runs one task at a time. Spawned in its own process group so stopping it also stops its JVM and the
- * Python workers Spark forked.
+ * Runs one task at a time, and any number of SQL statements beside it (each in its own thread, on a second
+ * SparkSession). Spawned in its own process group so stopping it also stops its JVM and the Python workers
+ * Spark forked.
  */
 export class SparkWorker {
   readonly pid: number;
   private readonly child: ChildProcess;
   private inFlight: InFlight | undefined;
+  private readonly statements = new Map<string, SqlInFlight>();
   private exited = false;
   private exitDescription = '';
   private readonly ready: Promise<void>;
@@ -172,6 +218,39 @@ export class SparkWorker {
     });
   }
 
+  /**
+   * Runs one read-only SQL statement beside whatever task runs; resolves when it ends (never rejects). An
+   * abort cancels its Spark jobs and resolves 'canceled' at once.
+   */
+  sql(request: SqlRequest, onStarted: (at: number) => void, signal: AbortSignal): Promise<SqlResult> {
+    return new Promise<SqlResult>((resolve) => {
+      if (this.exited) {
+        resolve({ status: 'lost', message: 'the Spark worker is not available', endedAt: Date.now() });
+        return;
+      }
+      const entry: SqlInFlight = { onStarted, resolve };
+      this.statements.set(request.id, entry);
+      const abort = (): void => {
+        if (this.statements.get(request.id) !== entry) return;
+        this.statements.delete(request.id);
+        this.send({ op: 'sql_cancel', id: request.id });
+        resolve({ status: 'canceled', endedAt: Date.now() });
+      };
+      if (signal.aborted) {
+        abort();
+        return;
+      }
+      signal.addEventListener('abort', abort, { once: true });
+      void this.ready.then(
+        () => {
+          if (this.statements.get(request.id) !== entry) return;
+          this.send({ op: 'sql', ...request });
+        },
+        () => {},
+      );
+    });
+  }
+
   /** Stops the process group at once. Any task in flight ends 'lost' (or 'canceled' if a cancel was pending). */
   kill(): void {
     if (this.exited) return;
@@ -246,6 +325,10 @@ export class SparkWorker {
         waiter.resolve(event);
       }
     }
+    if (event.ev === 'sql_started' || event.ev === 'sql_done') {
+      this.onSqlEvent(event);
+      return;
+    }
     const inFlight = this.inFlight;
     if (!inFlight || event.id !== inFlight.request.id) return;
     if (event.ev === 'started') {
@@ -264,10 +347,47 @@ export class SparkWorker {
     }
   }
 
+  private onSqlEvent(event: Event): void {
+    const entry = event.id === undefined ? undefined : this.statements.get(event.id);
+    if (!entry || event.id === undefined) return;
+    const at = event.at ?? Date.now();
+    if (event.ev === 'sql_started') {
+      entry.onStarted(at);
+      return;
+    }
+    this.statements.delete(event.id);
+    if (event.status === 'ok') {
+      entry.resolve({
+        status: 'ok',
+        columns: event.columns ?? [],
+        rows: event.rows ?? [],
+        truncated: event.truncated ?? false,
+        endedAt: at,
+      });
+    } else if (event.status === 'canceled') {
+      entry.resolve({ status: 'canceled', endedAt: at });
+    } else {
+      entry.resolve({
+        status: 'failed',
+        errorCode: event.error_code ?? 'INTERNAL_ERROR',
+        message: event.message ?? 'the statement failed',
+        endedAt: at,
+      });
+    }
+  }
+
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.exited = true;
     this.exitDescription = signal ? `killed by ${signal}` : `exit code ${code}`;
     this.ownLog.end();
+    for (const [id, entry] of this.statements) {
+      this.statements.delete(id);
+      entry.resolve({
+        status: 'lost',
+        message: `the local Spark worker (pid ${this.pid}) ended (${this.exitDescription}) while the statement was running; see ${path.join(this.settings.logDir, `worker-${this.pid}.log`)}`,
+        endedAt: Date.now(),
+      });
+    }
     const inFlight = this.inFlight;
     if (!inFlight) return;
     if (inFlight.cancelReason) {
@@ -290,6 +410,8 @@ export class WorkerPool {
   private readonly workers: SparkWorker[] = [];
   private readonly waiting: Array<(worker: SparkWorker) => void> = [];
   private closed = false;
+  /** In 'fresh' mode, the long-lived worker SQL statements run on (tasks each get a new one). */
+  private statementWorker: SparkWorker | undefined;
 
   constructor(
     private readonly settings: WorkerSettings,
@@ -336,6 +458,24 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * The worker SQL statements run on. Statements do not claim a worker: they run beside its task. 'warm':
+   * a live worker of the pool (a warm one first), started if there is none; 'fresh': one long-lived worker
+   * of its own, since task workers are stopped after each task.
+   */
+  sqlWorker(): SparkWorker {
+    if (this.closed) throw new Error('the worker pool is closed');
+    if (this.mode === 'fresh') {
+      if (!this.statementWorker?.alive) this.statementWorker = new SparkWorker(this.settings);
+      return this.statementWorker;
+    }
+    this.prune();
+    const alive = this.workers.filter((w) => w.alive);
+    const pick = alive.find((w) => w.warm) ?? alive[0];
+    if (pick) return pick;
+    return this.spawn();
+  }
+
   release(worker: SparkWorker): void {
     this.claimed.delete(worker);
     if (this.mode === 'fresh' || !worker.alive) {
@@ -352,8 +492,11 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.stop()));
+    await Promise.all(
+      [...this.workers, ...(this.statementWorker ? [this.statementWorker] : [])].map((w) => w.stop()),
+    );
     this.workers.length = 0;
+    this.statementWorker = undefined;
   }
 
   private readonly claimed = new Set<SparkWorker>();
