@@ -5,6 +5,7 @@ import { registerExportSchemas } from './exportSchemas';
 import { registerJobs } from './jobs';
 import { registerRuns } from './runs';
 import { registerSimulate } from './simulate';
+import { registerSql } from './sql';
 import { registerValidate } from './validate';
 
 /** Every subcommand registers itself here, one module per command. */
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerJobs(program);
   registerRuns(program);
   registerSimulate(program);
+  registerSql(program);
   registerValidate(program);
 }
