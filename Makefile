@@ -8,16 +8,15 @@ SHELL := /bin/bash
 NODE_STAMP := node_modules/.lakewatt-stamp
 BUILD_STAMP := dist/.lakewatt-build-stamp
 TS_SOURCES := $(shell find functions orchestrations lib local -name '*.ts' 2>/dev/null)
-DEMO_OUT ?= .lakewatt/demo
 
 .PHONY: help demo test setup setup-node setup-python build contracts lint test-node test-python format clean \
-	bench bench-validation bench-durable bench-jobs bench-spark
+	bench bench-validation bench-durable bench-jobs bench-spark bench-e2e
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-demo: setup-node build ## run the main job on the embedded default
-	./bin/lakewatt simulate --out $(DEMO_OUT) --seed 42 --defects 0.02
+demo: setup build ## the pipeline end to end on the embedded default: simulate, drop, ingest, Spark, audit, summary
+	./bin/lakewatt demo
 
 test: setup build lint test-node test-python ## run every test (jest and pytest) and the linters
 
@@ -54,7 +53,7 @@ format: setup-node ## apply the formatters
 	npx prettier . --write --log-level warn
 	npx eslint . --fix
 
-bench: bench-validation bench-durable bench-jobs bench-spark ## every benchmark (slow; see bench/README.md)
+bench: bench-validation bench-durable bench-jobs bench-spark bench-e2e ## every benchmark (slow; see bench/README.md)
 
 bench-validation: setup-node ## validation engine vs DuckDB (1M, 10M, 2 GB) and Parquet writers
 	npx tsc -p bench/validation/tsconfig.json
@@ -71,6 +70,11 @@ bench-jobs: setup ## Jobs API emulator: run-now to first line and to TERMINATED,
 
 bench-spark: setup ## Spark silver + gold vs DuckDB over the same staged Parquet
 	.venv/bin/python bench/spark/run.py
+
+# BENCH_E2E_ARGS: e.g. --reps 10 --default-reps 3 --burst 100 (the defaults; ~1 h at load 10, see bench/README.md)
+bench-e2e: setup ## whole pipeline: drop -> gold latency, a burst of files, vs the same work without orchestration
+	npx tsc -p bench/e2e/tsconfig.json
+	node bench/out/build/bench/e2e/run.js $(BENCH_E2E_ARGS)
 
 clean: ## remove build output and local state (keeps node_modules and .venv)
 	rm -rf dist .lakewatt coverage

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 
+import { registerDemo } from './demo';
 import { registerDev } from './dev';
+import { registerDrop } from './drop';
 import { registerExportSchemas } from './exportSchemas';
 import { registerJobs } from './jobs';
+import { registerPullPrices } from './pullPrices';
 import { registerRuns } from './runs';
 import { registerSimulate } from './simulate';
 import { registerSql } from './sql';
@@ -10,9 +13,12 @@ import { registerValidate } from './validate';
 
 /** Every subcommand registers itself here, one module per command. */
 export function registerCommands(program: Command): void {
+  registerDemo(program);
   registerDev(program);
+  registerDrop(program);
   registerExportSchemas(program);
   registerJobs(program);
+  registerPullPrices(program);
   registerRuns(program);
   registerSimulate(program);
   registerSql(program);

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { type AuditRecord, auditRecordSchema } from '../lib/audit';
+import { type LakewattConfig, loadConfig } from '../lib/config';
+import { createSqlClient, toRecords } from '../lib/databricks';
+import { UsageError } from '../lib/errors';
+import { createLakeStore } from '../lib/lake';
+import { type Manifest, simulate } from '../lib/simulator';
+import { dropFile, type Dropped, waitForInstance } from './drops';
+import { LocalRuntime } from './runtime';
+
+/**
+ * `lakewatt demo`: a small simulated data set with defects (reference data, prices and readings from every
+ * simulated source) through the whole embedded pipeline, then a summary. It works in its own state folder,
+ * emptied first, so it can run again and again next to a developer's own state.
+ */
+
+export interface DemoOptions {
+  home: string;
+  meters: number;
+  days: number;
+  seed: string;
+  defects: number;
+  log: (line: string) => void;
+}
+
+export interface DemoSummary {
+  home: string;
+  seconds: number;
+  files: Array<{
+    path: string;
+    status: AuditRecord['status'] | 'unknown';
+    verdict: string | null;
+    rowsValid: number | null;
+    rowsRejected: number | null;
+    reasons: string[];
+    error: string | null;
+  }>;
+  tables: Array<{ table: string; rows: number }>;
+  gold: Array<Record<string, unknown>>;
+  databricksRuns: number;
+  auditFolder: string;
+}
+
+const MARKER = '.lakewatt-demo';
+const SQL_TABLES = [
+  'bronze.meter_readings',
+  'silver.meter_readings',
+  'silver.customers',
+  'silver.contracts',
+  'silver.prices',
+  'silver.validation_reports',
+  'gold.daily_consumption',
+  'gold.customer_daily_cost',
+  'gold.load_profile_hourly',
+  'gold.consumption_anomalies',
+  'gold.data_quality_daily',
+  'gold.forecast_features',
+];
+
+/** The demo's state folder is emptied on each run: refuse a folder that is not one of its own. */
+async function freshHome(home: string): Promise<void> {
+  if (existsSync(home)) {
+    // An earlier `make demo` wrote only a simulation there (simulation-manifest.json): also ours.
+    const ours = [MARKER, 'simulation-manifest.json'].some((name) => existsSync(path.join(home, name)));
+    if (!ours) {
+      throw new UsageError(`${home} exists and is not a demo folder; choose another --home`);
+    }
+    await fs.rm(home, { recursive: true, force: true });
+  }
+  await fs.mkdir(home, { recursive: true });
+  await fs.writeFile(path.join(home, MARKER), 'made by lakewatt demo; emptied on each run\n');
+}
+
+function demoConfig(home: string): LakewattConfig {
+  // What the app reads (process.env) must point at the demo folder too.
+  process.env.LAKEWATT_HOME = home;
+  delete process.env.LAKE_ROOT;
+  process.env.PII_HASH_KEY ??= `demo-${randomBytes(16).toString('hex')}`;
+  process.env.JOB_POLL_MIN_SECONDS = '1';
+  process.env.JOB_POLL_MAX_SECONDS = '2';
+  return loadConfig();
+}
+
+type ManifestFile = Manifest['files'][number];
+
+function target(file: ManifestFile): { dataset: string; source: string; date: string; name: string } {
+  const [, , dataset, source, yyyy, mm, dd, name] = file.path.split('/');
+  return { dataset: dataset!, source: source!, date: `${yyyy}-${mm}-${dd}`, name: name! };
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const started = Date.now();
+  const home = path.resolve(options.home);
+  await freshHome(home);
+  const simDir = path.join(home, 'source-systems');
+  const manifest = await simulate(simDir, {
+    meters: options.meters,
+    days: options.days,
+    seed: options.seed,
+    defects: options.defects,
+  });
+  options.log(`simulated ${manifest.files.length} files from ${manifest.summary.by_source.length} sources`);
+  const config = demoConfig(home);
+  const runtime = await LocalRuntime.start({
+    config,
+    port: 0,
+    jobs: { port: 0, prewarm: true, log: () => undefined },
+    watch: false,
+    timers: false,
+    log: () => undefined,
+    logSink: () => undefined,
+  });
+  try {
+    const lake = createLakeStore(config.lake);
+    const drop = (file: ManifestFile): Promise<Dropped> =>
+      dropFile(runtime, path.join(simDir, file.path), target(file), lake);
+    const wait = (dropped: Dropped): Promise<unknown> =>
+      waitForInstance(runtime.baseUrl, dropped.instanceId, 900_000);
+    // Reference data first (contracts before the customers they belong to), in delivery order, as the
+    // source systems send it; then prices and readings all at once.
+    const byDelivery = [...manifest.files].sort((a, b) => a.delivery_date.localeCompare(b.delivery_date));
+    for (const dataset of ['contracts', 'customers']) {
+      for (const file of byDelivery.filter((f) => f.dataset === dataset)) {
+        await wait(await drop(file));
+        options.log(`ingested ${file.path}`);
+      }
+    }
+    const rest = byDelivery.filter((f) => f.dataset !== 'contracts' && f.dataset !== 'customers');
+    const dropped = await Promise.all(rest.map((file) => drop(file)));
+    options.log(`dropped ${dropped.length} price and reading files; waiting for their runs`);
+    await Promise.all(dropped.map((d) => wait(d)));
+    await runtime.host.whenIdle();
+
+    const records: AuditRecord[] = [];
+    for await (const entry of lake.list('audit', 'runs/')) {
+      const object = await lake.read('audit', entry.path);
+      records.push(auditRecordSchema.parse(JSON.parse(object.data.toString('utf8'))));
+    }
+    const files = manifest.files.map((file) => {
+      const record = records.find((r) => `bronze/${r.file.path}` === file.path);
+      return {
+        path: file.path,
+        status: record?.status ?? ('unknown' as const),
+        verdict: record?.verdict ?? null,
+        rowsValid: record?.validation?.counts.rowsValid ?? null,
+        rowsRejected: record?.validation?.counts.rowsRejected ?? null,
+        reasons: (record?.reasons ?? []).map((r) => r.code),
+        error: record?.error ? `${record.error.code}: ${record.error.message}` : null,
+      };
+    });
+    const sql = createSqlClient({
+      ...config,
+      databricks: { ...config.databricks, host: runtime.emulator!.url },
+    });
+    const query = async (statement: string): Promise<Array<Record<string, unknown>>> =>
+      toRecords(await sql.executeStatement(statement, { warehouseId: 'local', waitTimeoutSeconds: 50 }));
+    const counts = await query(
+      SQL_TABLES.map((table) => `SELECT '${table}' AS table_name, count(*) AS n FROM ${table}`).join(
+        ' UNION ALL ',
+      ),
+    );
+    const gold = await query(`
+      SELECT d.date, count(DISTINCT d.meter_id) AS meters, round(sum(d.import_kwh), 1) AS import_kwh,
+             round(sum(d.export_kwh), 1) AS export_kwh
+      FROM gold.daily_consumption d GROUP BY d.date ORDER BY d.date`);
+    return {
+      home,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      files,
+      tables: counts.map((row) => ({ table: String(row.table_name), rows: Number(row.n) })),
+      gold,
+      databricksRuns: records.reduce((n, r) => n + r.databricksRuns.length, 0),
+      auditFolder: path.join(config.lake.kind === 'local' ? config.lake.root : home, 'audit', 'runs'),
+    };
+  } finally {
+    await runtime.stop();
+  }
+}
+
+export function formatDemoSummary(summary: DemoSummary): string {
+  const lines: string[] = [];
+  const by = (status: string): number => summary.files.filter((f) => f.status === status).length;
+  lines.push(
+    `Lakewatt demo: ${summary.files.length} files in ${summary.seconds} s — ${by('completed')} completed, ` +
+      `${by('rejected')} rejected, ${by('failed')} failed; ${summary.databricksRuns} Databricks runs`,
+    '',
+  );
+  const width = Math.max(...summary.files.map((f) => f.path.length));
+  for (const file of summary.files) {
+    const detail =
+      file.status === 'completed'
+        ? `${file.verdict} (${file.rowsValid} rows${file.rowsRejected ? `, ${file.rowsRejected} rejected` : ''})`
+        : file.status === 'rejected'
+          ? `rejected: ${file.reasons.join(', ') || 'see audit'}`
+          : (file.error ?? file.status);
+    lines.push(`  ${file.path.padEnd(width)}  ${detail}`);
+  }
+  lines.push('', 'Rows per table:');
+  for (const table of summary.tables) lines.push(`  ${table.table.padEnd(28)} ${table.rows}`);
+  lines.push('', 'Gold daily consumption (all meters):');
+  for (const row of summary.gold) {
+    lines.push(
+      `  ${String(row.date)}  ${String(row.meters)} meters  import ${String(row.import_kwh)} kWh  export ${String(row.export_kwh)} kWh`,
+    );
+  }
+  lines.push(
+    '',
+    `Audit records: ${summary.auditFolder}`,
+    `State folder:  ${summary.home} (inspect with LAKEWATT_HOME=${summary.home} lakewatt runs list / lakewatt sql)`,
+  );
+  return `${lines.join('\n')}\n`;
+}
