@@ -13,7 +13,7 @@ import {
   type PipelineStep,
   pollDelaySeconds,
 } from '../lib/pipeline/ingest';
-import type { JobRunState, StageOutcome } from '../lib/pipeline/steps';
+import type { JobRunRequest, JobRunState, StageOutcome, StartedJobRun } from '../lib/pipeline/steps';
 
 /**
  * ingestFile: validate and stage one bronze file version, then silver, then gold for the days it
@@ -74,6 +74,7 @@ function* pollJob(
     runId: null,
     runPageUrl: null,
     idempotencyToken: token,
+    sharedWith: null,
     parameters,
     outcome: null,
     lifeCycleState: null,
@@ -86,12 +87,16 @@ function* pollJob(
     commits: [],
   };
   runs.push(record);
-  const started = (yield context.df.callActivityWithRetry('startJobRun', activityRetry(), {
-    job,
-    parameters,
-    idempotencyToken: token,
-  })) as { runId: number };
+  const request: JobRunRequest = { job, parameters, idempotencyToken: token };
+  if (step === 'gold')
+    request.shareQueuedRunFor = { dateFrom: parameters.date_from!, dateTo: parameters.date_to! };
+  const started = (yield context.df.callActivityWithRetry(
+    'startJobRun',
+    activityRetry(),
+    request,
+  )) as StartedJobRun;
   record.runId = started.runId;
+  record.sharedWith = started.sharedWith?.orchestrationId ?? null;
   const deadline = submitted.getTime() + policy.deadlineMinutes * 60_000;
   let state: JobRunState | undefined;
   for (let attempt = 0; !state?.terminal; attempt++) {
@@ -132,8 +137,8 @@ function* pollJob(
     );
   }
   record.commits = ((yield context.df.callActivityWithRetry('readJobCommits', activityRetry(), {
-    instanceId: context.df.instanceId,
-    generation,
+    instanceId: started.sharedWith?.orchestrationId ?? context.df.instanceId,
+    generation: started.sharedWith?.generation ?? generation,
     step,
   })) ?? []) as DeltaCommit[];
   return record;

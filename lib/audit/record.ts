@@ -29,6 +29,8 @@ export const databricksRunRecordSchema = z.object({
   runId: z.number().int().nullable(),
   runPageUrl: z.string().nullable(),
   idempotencyToken: z.string(),
+  /** The orchestration whose queued run this one joined (gold), or null for its own run. */
+  sharedWith: z.string().nullable(),
   parameters: z.record(z.string(), z.string()),
   /** The run's outcome: Succeeded, Failed, Canceled, TimedOut (and Running only if the record was cut short). */
   outcome: z.string().nullable(),

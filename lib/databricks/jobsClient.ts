@@ -14,6 +14,7 @@ import {
   EmptySchema,
   ErrorBodySchema,
   ListJobsResponseSchema,
+  ListRunsResponseSchema,
   RunNowResponseSchema,
   RunOutputSchema,
   RunSchema,
@@ -138,6 +139,8 @@ export interface JobsApi {
   resolveJobId(name: string): Promise<number>;
   runNow(request: RunNowRequest): Promise<StartedRun>;
   getRun(runId: number): Promise<RunInfo>;
+  /** The job's runs that have not ended (queued, pending, running), newest first. */
+  listActiveRuns(jobId: number): Promise<RunInfo[]>;
   cancelRun(runId: number): Promise<void>;
   getRunOutput(taskRunId: number): Promise<RunOutputInfo>;
 }
@@ -387,6 +390,18 @@ export class JobsClient implements JobsApi {
       idempotent: true,
     });
     return toRunInfo(run);
+  }
+
+  async listActiveRuns(jobId: number): Promise<RunInfo[]> {
+    // One page: a job's active runs are bounded by its concurrency limit and its queue.
+    const answer = await this.call({
+      method: 'GET',
+      route: 'runs/list',
+      query: { job_id: jobId, active_only: true, limit: 25 },
+      schema: ListRunsResponseSchema,
+      idempotent: true,
+    });
+    return (answer.runs ?? []).map(toRunInfo);
   }
 
   /** Asks for the run to stop. Asynchronous on the server: poll `getRun` until the outcome is terminal. */

@@ -113,6 +113,12 @@ export const RunSchema = z.looseObject({
   ...timings,
 });
 
+export const ListRunsResponseSchema = z.looseObject({
+  runs: z.array(RunSchema).optional(),
+  has_more: z.boolean().optional(),
+  next_page_token: z.string().optional(),
+});
+
 export const RunNowResponseSchema = z.looseObject({
   run_id: id,
   number_in_job: z.number().int().optional(),
