@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
+
+import type { AuditRecord } from '../../../lib/audit';
+import { ingestInstanceId } from '../../../lib/events/blobCreated';
+import { JobsEmulator } from '../../../local/databricks/emulator';
+import { clientFor, FIXTURE_BUNDLE } from '../databricks/support';
+import {
+  headendCsv,
+  landingPath,
+  moduleFile,
+  PIPELINE_MODULES,
+  type PipelineWorld,
+  startPipelineWorld,
+} from './support';
+
+jest.mock(
+  '@azure/functions-core',
+  () =>
+    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
+      '../../../local/host/functionsCore',
+    ).functionsCoreApi,
+  { virtual: true },
+);
+
+/*
+ * A Databricks run that outlives JOB_DEADLINE_MINUTES: the orchestration cancels it and fails the stage.
+ * The silver job is a fixture that sleeps for ten minutes on the real Jobs API emulator; the host's clock is
+ * manual, so the one-minute deadline passes in virtual time while the run is still running.
+ */
+
+jest.setTimeout(120_000);
+
+let world: PipelineWorld;
+let emulator: JobsEmulator;
+const emulatorHome = mkdtempSync(nodePath.join(os.tmpdir(), 'lakewatt-deadline-'));
+const token = `deadline-${randomUUID()}`;
+
+beforeAll(async () => {
+  emulator = await JobsEmulator.start({
+    bundleDir: FIXTURE_BUNDLE,
+    home: emulatorHome,
+    token,
+    port: 0,
+    env: {},
+  });
+  world = await startPipelineWorld({
+    modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
+    env: {
+      DATABRICKS_HOST: emulator.url,
+      DATABRICKS_AUTH: 'static',
+      DATABRICKS_TOKEN: token,
+      DATABRICKS_SILVER_JOB: 'fixture-slow-silver',
+      JOB_DEADLINE_MINUTES: '1',
+      JOB_POLL_MIN_SECONDS: '5',
+      JOB_POLL_MAX_SECONDS: '20',
+    },
+  });
+});
+
+afterAll(async () => {
+  await world?.close();
+  await emulator?.close();
+  rmSync(emulatorHome, { recursive: true, force: true });
+});
+
+it('when a Databricks run outlives the deadline, then it is cancelled and the run fails with JOB_DEADLINE_EXCEEDED in its audit record', async () => {
+  const path = landingPath('meter_readings', 'headend_utc', '2025-10-26', 'slow.csv');
+  const { etag } = await world.drop(path, headendCsv('M-DEADLINE', '2025-10-26'));
+  const instanceId = ingestInstanceId({ container: 'bronze', path, etag, dataset: 'meter_readings' });
+  // Poll after poll in virtual time until the deadline: 5 + 10 + 20 + 20 s..., then the cancel.
+  await world.run(5 * 60_000);
+
+  const status = await world.api<{ runtimeStatus: string; audit: AuditRecord | null }>(
+    'GET',
+    `/api/runs/${instanceId}`,
+  );
+  expect(status.body.runtimeStatus).toBe('Failed');
+  const audit = status.body.audit!;
+  expect(audit.error).toMatchObject({ stage: 'silver', code: 'JOB_DEADLINE_EXCEEDED' });
+  expect(audit.databricksRuns).toHaveLength(1);
+  expect(audit.databricksRuns[0]!.polls).toBeGreaterThanOrEqual(3);
+
+  const client = clientFor(emulator.url, token);
+  const runId = audit.databricksRuns[0]!.runId!;
+  let run = await client.getRun(runId);
+  for (let i = 0; i < 100 && !run.outcome.terminal; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    run = await client.getRun(runId);
+  }
+  expect(run.outcome.kind).toBe('Canceled');
+});
