@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { type AuditRecord, auditRecordSchema } from '../../lib/audit';
 import { type LakewattConfig, loadConfig } from '../../lib/config';
-import { LocalLakeStore } from '../../lib/lake';
+import { type LakeStore, LocalLakeStore } from '../../lib/lake';
 import { dropFile, type Dropped, type InstanceStatus, waitForInstance } from '../../local/drops';
 import type { LogRecord } from '../../local/host/log';
 import { LocalRuntime } from '../../local/runtime';
+import { duckdb, parquetList } from '../integration/databricks/lakeSupport';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -38,7 +40,8 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-const SETTINGS_KEYS = [
+/** The settings the e2e runtime sets; inherited values are cleared first. */
+export const SETTINGS_KEYS = [
   'LAKEWATT_HOME',
   'LAKE_ROOT',
   'PII_HASH_KEY',
@@ -57,6 +60,24 @@ const SETTINGS_KEYS = [
 ];
 
 /**
+ * The settings of an e2e runtime on the state folder `home` (lake in `home/lake`): the project's
+ * contracts and bundle, fresh secrets, fast job polls; `env` on top. For a runtime in a child process,
+ * pass them as its environment (with SETTINGS_KEYS cleared from the inherited one).
+ */
+export function pipelineSettings(home: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    LAKEWATT_HOME: home,
+    PII_HASH_KEY: `e2e-key-${randomUUID()}`,
+    DATABRICKS_TOKEN: `e2e-token-${randomUUID()}`,
+    JOB_POLL_MIN_SECONDS: '1',
+    JOB_POLL_MAX_SECONDS: '2',
+    SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
+    LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
+    ...env,
+  };
+}
+
+/**
  * The whole embedded runtime on a fresh temporary state folder and lake: host with the app's functions,
  * the Jobs API emulator on the project's bundle (one warm Spark worker, prewarmed), no landing watcher
  * unless asked (tests deliver events themselves) and no timer triggers.
@@ -68,16 +89,7 @@ export async function startPipeline(
   const home = path.join(root, 'home');
   const saved = Object.fromEntries(SETTINGS_KEYS.map((key) => [key, process.env[key]]));
   for (const key of SETTINGS_KEYS) delete process.env[key];
-  Object.assign(process.env, {
-    LAKEWATT_HOME: home,
-    PII_HASH_KEY: `e2e-key-${randomUUID()}`,
-    DATABRICKS_TOKEN: `e2e-token-${randomUUID()}`,
-    JOB_POLL_MIN_SECONDS: '1',
-    JOB_POLL_MAX_SECONDS: '2',
-    SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
-    LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
-    ...options.env,
-  });
+  Object.assign(process.env, pipelineSettings(home, options.env));
   const config = loadConfig();
   const logs: LogRecord[] = [];
   const runtime = await LocalRuntime.start({
@@ -113,4 +125,47 @@ export async function startPipeline(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Every audit record of an ingestion in the lake (`audit/runs/...`). */
+export async function auditRecords(lake: LakeStore): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for await (const entry of lake.list('audit', 'runs/')) {
+    const object = await lake.read('audit', entry.path);
+    records.push(auditRecordSchema.parse(JSON.parse(object.data.toString('utf8'))));
+  }
+  return records;
+}
+
+/**
+ * The rows of a Delta table's current version, read with DuckDB from the live Parquet files its JSON
+ * commit log names (small test tables: no checkpoints, no deletion vectors).
+ */
+export async function deltaRows(
+  tableDir: string,
+  columns: string,
+  order: string,
+): Promise<Array<Record<string, unknown>>> {
+  const logDir = path.join(tableDir, '_delta_log');
+  const names = (await fs.readdir(logDir)).sort();
+  if (names.some((name) => name.includes('checkpoint'))) throw new Error(`${tableDir} has a checkpoint`);
+  const live = new Set<string>();
+  for (const name of names.filter((n) => /^\d{20}\.json$/.test(n))) {
+    const actions = (await fs.readFile(path.join(logDir, name), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim())
+      .map(
+        (line) =>
+          JSON.parse(line) as { add?: { path: string; deletionVector?: unknown }; remove?: { path: string } },
+      );
+    for (const action of actions) if (action.remove) live.delete(action.remove.path);
+    for (const action of actions) {
+      if (!action.add) continue;
+      if (action.add.deletionVector) throw new Error(`${tableDir}: deletion vectors are not read here`);
+      live.add(action.add.path);
+    }
+  }
+  if (live.size === 0) return [];
+  const files = [...live].map((file) => path.join(tableDir, decodeURIComponent(file)));
+  return duckdb(`SELECT ${columns} FROM read_parquet(${parquetList(files)}) ORDER BY ${order}`);
 }
