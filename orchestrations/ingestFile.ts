@@ -10,6 +10,7 @@ import {
   type IngestInput,
   ingestInputSchema,
   type IngestStage,
+  JOB_RESUBMITS,
   type PipelineStep,
   pollDelaySeconds,
 } from '../lib/pipeline/ingest';
@@ -57,6 +58,12 @@ type Context = df.OrchestrationContext;
 
 const iso = (date: Date): string => date.toISOString();
 
+/**
+ * One step's job, run to its end. A run the platform lost or refused (a retryable failure: INTERNAL_ERROR
+ * when its cluster, or the local emulator's process, died with it; a run limit) is followed by a new run of
+ * the step, up to JOB_RESUBMITS times: the job's own task retries cannot help once the run as a whole ended,
+ * and every step is idempotent. Each run gets its own record; the deadline counts from the first submit.
+ */
 function* pollJob(
   context: Context,
   input: IngestInput,
@@ -66,7 +73,41 @@ function* pollJob(
   runs: DatabricksRunRecord[],
 ): Generator<df.Task, DatabricksRunRecord, unknown> {
   const { policy, generation } = input;
-  const token = idempotencyToken(context.df.instanceId, generation, step);
+  const deadline = context.df.currentUtcDateTime.getTime() + policy.deadlineMinutes * 60_000;
+  for (let attempt = 0; ; attempt++) {
+    const { record, state, started } = yield* runJob(context, input, step, job, parameters, runs, {
+      attempt,
+      deadline,
+    });
+    if (state.outcome === 'Succeeded') {
+      record.commits = ((yield context.df.callActivityWithRetry('readJobCommits', activityRetry(), {
+        instanceId: started.sharedWith?.orchestrationId ?? context.df.instanceId,
+        generation: started.sharedWith?.generation ?? generation,
+        step,
+      })) ?? []) as DeltaCommit[];
+      return record;
+    }
+    if (state.outcome === 'Failed' && state.retryable === true && attempt < JOB_RESUBMITS) continue;
+    throw new StageFailure(
+      step,
+      `JOB_${state.outcome.toUpperCase()}`,
+      `${job} run ${started.runId} ended ${state.outcome}: ${state.error ?? state.reason}`,
+    );
+  }
+}
+
+/** Submits one run of a step's job and polls it until it ends (or cancels it at the deadline and fails). */
+function* runJob(
+  context: Context,
+  input: IngestInput,
+  step: 'silver' | 'gold',
+  job: string,
+  parameters: Record<string, string>,
+  runs: DatabricksRunRecord[],
+  { attempt, deadline }: { attempt: number; deadline: number },
+): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState; started: StartedJobRun }, unknown> {
+  const { policy, generation } = input;
+  const token = idempotencyToken(context.df.instanceId, generation, step, attempt);
   const submitted = context.df.currentUtcDateTime;
   const record: DatabricksRunRecord = {
     step,
@@ -97,10 +138,9 @@ function* pollJob(
   )) as StartedJobRun;
   record.runId = started.runId;
   record.sharedWith = started.sharedWith?.orchestrationId ?? null;
-  const deadline = submitted.getTime() + policy.deadlineMinutes * 60_000;
   let state: JobRunState | undefined;
-  for (let attempt = 0; !state?.terminal; attempt++) {
-    const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(attempt, policy) * 1000;
+  for (let poll = 0; !state?.terminal; poll++) {
+    const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
     if (wakeAt > deadline) {
       yield context.df.callActivityWithRetry('cancelJobRun', activityRetry(), { runId: started.runId });
       record.outcome = 'Canceled';
@@ -129,19 +169,7 @@ function* pollJob(
     state.startTime !== null && state.endTime !== null
       ? Math.max(0, state.endTime - state.startTime)
       : ended.getTime() - submitted.getTime();
-  if (state.outcome !== 'Succeeded') {
-    throw new StageFailure(
-      step,
-      `JOB_${state.outcome.toUpperCase()}`,
-      `${job} run ${started.runId} ended ${state.outcome}: ${state.error ?? state.reason}`,
-    );
-  }
-  record.commits = ((yield context.df.callActivityWithRetry('readJobCommits', activityRetry(), {
-    instanceId: started.sharedWith?.orchestrationId ?? context.df.instanceId,
-    generation: started.sharedWith?.generation ?? generation,
-    step,
-  })) ?? []) as DeltaCommit[];
-  return record;
+  return { record, state, started };
 }
 
 function status(

@@ -71,14 +71,29 @@ export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 /**
  * The Jobs API idempotency token of one step of one generation: a retried `run-now` (activity retry,
  * host restart, duplicate orchestration) returns the run already started instead of starting another,
- * while a replay (next generation) starts a fresh run. At most 64 characters, as the API requires.
+ * while a replay (next generation) starts a fresh run. `attempt` > 0 names a new run of the step after the
+ * platform lost the earlier one (see JOB_RESUBMITS); attempt 0 keeps the token it always had. At most 64
+ * characters, as the API requires.
  */
-export function idempotencyToken(instanceId: string, generation: number, step: PipelineStep): string {
-  const plain = `${instanceId}:${generation}:${step}`;
+export function idempotencyToken(
+  instanceId: string,
+  generation: number,
+  step: PipelineStep,
+  attempt = 0,
+): string {
+  const suffix = attempt === 0 ? '' : `:${attempt}`;
+  const plain = `${instanceId}:${generation}:${step}${suffix}`;
   if (plain.length <= 64) return plain;
   const digest = createHash('sha256').update(plain).digest('hex').slice(0, 40);
-  return `lw:${digest}:${generation}:${step}`.slice(0, 64);
+  return `lw:${digest}:${generation}:${step}${suffix}`.slice(0, 64);
 }
+
+/**
+ * New runs a step gets after a run that failed for a platform reason (retryable: INTERNAL_ERROR, a lost
+ * cluster or emulator process, a run limit). The job's own task retries cannot help there: the run as a whole
+ * ended. Safe because every step is idempotent (silver MERGE, gold partition replace).
+ */
+export const JOB_RESUBMITS = 2;
 
 /**
  * Seconds to wait before poll number `attempt` (0-based) of a Databricks run: doubling from `min` to

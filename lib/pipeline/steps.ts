@@ -175,6 +175,12 @@ export interface JobRunState {
   endTime: number | null;
   /** The failing task's error message, fetched once the run failed. */
   error: string | null;
+  /**
+   * The run failed for a reason of the platform, not of the job or its data (INTERNAL_ERROR: the cluster or
+   * the emulator's process was lost with the run; a run limit): a new run of the same step may succeed.
+   * Absent in histories recorded before it existed, which reads as false.
+   */
+  retryable?: boolean;
 }
 
 export async function describeJobRun(jobs: JobsApi, runId: number): Promise<JobRunState> {
@@ -198,6 +204,7 @@ export async function describeJobRun(jobs: JobsApi, runId: number): Promise<JobR
     startTime: run.startTime ?? null,
     endTime: run.endTime ?? null,
     error,
+    retryable: run.outcome.retryable,
   };
 }
 

@@ -17,6 +17,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const APP_MODULES = [
   'functions/bronzeBlobCreated.ts',
   'functions/pricingPull.ts',
+  'functions/runsApi.ts',
   'orchestrations/activities.ts',
   'orchestrations/ingestFile.ts',
   'orchestrations/pullPrices.ts',
@@ -114,7 +115,8 @@ export async function startPipeline(
     lake,
     logs,
     drop: (file, target) => dropFile({ baseUrl: runtime.baseUrl, config }, file, target, lake),
-    wait: (instanceId, timeoutMs = 300_000) => waitForInstance(runtime.baseUrl, instanceId, timeoutMs),
+    // Generous: on a busy 2-core machine a file waits behind every queued Spark run.
+    wait: (instanceId, timeoutMs = 1_200_000) => waitForInstance(runtime.baseUrl, instanceId, timeoutMs),
     idle: () => runtime.host.whenIdle(),
     close: async () => {
       await runtime.stop();
