@@ -36,6 +36,15 @@ describe('idempotency tokens', () => {
     expect(new Set(tokens).size).toBe(3);
     expect(idempotencyToken(id, 0, 'silver')).toBe(tokens[0]);
   });
+
+  it('when a lost run is resubmitted, then attempt 0 keeps the original token and later attempts get their own', () => {
+    const id = 'ingest-prices-abc';
+    expect(idempotencyToken(id, 0, 'silver', 0)).toBe(idempotencyToken(id, 0, 'silver'));
+    expect(idempotencyToken(id, 0, 'silver', 1)).toBe('ingest-prices-abc:0:silver:1');
+    const long = `ingest-meter_readings-${'e'.repeat(32)}`;
+    expect(idempotencyToken(long, 0, 'gold', 2)).not.toBe(idempotencyToken(long, 0, 'gold', 1));
+    expect(idempotencyToken(long, 0, 'gold', 2).length).toBeLessThanOrEqual(64);
+  });
 });
 
 describe('poll backoff', () => {
