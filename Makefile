@@ -71,7 +71,7 @@ bench-jobs: setup ## Jobs API emulator: run-now to first line and to TERMINATED,
 bench-spark: setup ## Spark silver + gold vs DuckDB over the same staged Parquet
 	.venv/bin/python bench/spark/run.py
 
-# BENCH_E2E_ARGS: e.g. --reps 10 --default-reps 3 --burst 100 (the defaults; ~1 h at load 10, see bench/README.md)
+# Defaults: --reps 5 --default-reps 2 --burst 10 (~20 min at load 5); e.g. BENCH_E2E_ARGS='--burst 100' (see bench/README.md)
 bench-e2e: setup ## whole pipeline: drop -> gold latency, a burst of files, vs the same work without orchestration
 	npx tsc -p bench/e2e/tsconfig.json
 	node bench/out/build/bench/e2e/run.js $(BENCH_E2E_ARGS)

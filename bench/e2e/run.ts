@@ -1,0 +1,751 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { DuckDBInstance } from '@duckdb/node-api';
+
+import type { AuditRecord } from '../../lib/audit';
+import { loadConfig } from '../../lib/config';
+import { loadSourceContracts, type SourceContractRegistry } from '../../lib/contracts/sources';
+import { JobsClient, StaticTokenProvider } from '../../lib/databricks';
+import { LocalLakeStore } from '../../lib/lake';
+import type { IngestInput } from '../../lib/pipeline/ingest';
+import { stageFile, startJobRun } from '../../lib/pipeline/steps';
+import { type Manifest, simulate } from '../../lib/simulator';
+import { findRepoRoot } from '../../local/databricks/emulator';
+import { dropFile } from '../../local/drops';
+import { LocalRuntime } from '../../local/runtime';
+import {
+  auditRecords,
+  type InstanceTimes,
+  type ListedRun,
+  listRuns,
+  loadAverage,
+  median,
+  p95,
+  round,
+  splitByMeter,
+  sum,
+  waitInstance,
+} from './measure';
+
+/**
+ * End to end (issue 7): drop -> gold through the whole embedded pipeline (Event Grid trigger, ingestFile on
+ * the local durable host, validation, the project's silver and gold jobs on the Jobs API emulator's warm
+ * Spark worker, audit record), against the same work without the orchestration, in the same run.
+ *
+ *   npx tsc -p bench/e2e/tsconfig.json
+ *   node bench/out/build/bench/e2e/run.js [--meters 1000] [--reps 5] [--default-reps 2] [--burst 10]
+ *        [--burst-poll 1/2] [--no-batched] [--keep] [--out e2e-latest.json]
+ *
+ * Phases, on one pipeline and one Spark worker (all inputs from one simulation, 1 day of data per file):
+ *   latency    one headend_utc readings file (1 day of `--meters` meters) at a time, polling 1/2 s; each
+ *              followed by a `direct` repetition of the same work on the next day's file: the validation
+ *              engine (stageFile, what the activity runs) + silver + gold through the Jobs client, polled
+ *              every 100 ms, no orchestration; and DuckDB's daily totals of that file (no Spark floor)
+ *   defaults   the same orchestrated latency with JOB_POLL_MIN/MAX_SECONDS at their defaults 5/60
+ *   burst      one day's headend_utc file split by meter into `--burst` files, dropped back to back
+ *   batched    the same burst work done directly as one batch: validate every file, one silver run over
+ *              all of them, one gold run (what batching in the pipeline would cost)
+ */
+
+const REPO_ROOT = findRepoRoot(__dirname);
+const BUILD_ROOT = path.resolve(__dirname, '..', '..');
+const APP_MODULES = [
+  'functions/bronzeBlobCreated.js',
+  'functions/pricingPull.js',
+  'orchestrations/activities.js',
+  'orchestrations/ingestFile.js',
+  'orchestrations/pullPrices.js',
+].map((file) => path.join(BUILD_ROOT, file));
+const DIRECT_POLL_MS = 100;
+const WAIT_MS = 3_600_000;
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} expects a count`);
+  return value;
+}
+function textArg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}
+const log = (line: string): void => {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+type ManifestFile = Manifest['files'][number];
+
+interface Context {
+  runtime: LocalRuntime;
+  lake: LocalLakeStore;
+  simDir: string;
+  token: string;
+  jobs: JobsClient;
+  contracts: SourceContractRegistry;
+}
+
+function setPoll(poll: string): { min: number; max: number } {
+  const [min, max] = poll.split('/').map(Number);
+  if (!min || !max) throw new Error(`a poll setting is MIN/MAX seconds, not '${poll}'`);
+  process.env.JOB_POLL_MIN_SECONDS = String(min);
+  process.env.JOB_POLL_MAX_SECONDS = String(max);
+  return { min, max };
+}
+
+function landingTarget(file: ManifestFile): { dataset: string; source: string; date: string; name: string } {
+  const [, , dataset, source, yyyy, mm, dd, name] = file.path.split('/');
+  return { dataset: dataset!, source: source!, date: `${yyyy}-${mm}-${dd}`, name: name! };
+}
+
+// ------------------------------------------------------------------------------------------ orchestrated
+
+interface Dropped {
+  label: string;
+  instanceId: string;
+  dropMs: number;
+  rows: number;
+  times?: InstanceTimes;
+}
+
+async function drop(
+  ctx: Context,
+  file: string,
+  target: { dataset: string; source: string; date: string; name: string },
+  label: string,
+  rows: number,
+): Promise<Dropped> {
+  const dropMs = Date.now();
+  const dropped = await dropFile(
+    { baseUrl: ctx.runtime.baseUrl, config: ctx.runtime.config },
+    file,
+    target,
+    ctx.lake,
+  );
+  if (!dropped.announced) throw new Error(`${dropped.path} was announced already`);
+  return { label, instanceId: dropped.instanceId, dropMs, rows };
+}
+
+async function settle(ctx: Context, dropped: Dropped): Promise<Dropped> {
+  dropped.times = await waitInstance(ctx.runtime.baseUrl, dropped.instanceId, WAIT_MS);
+  const output = dropped.times.output as { status?: string } | null;
+  if (dropped.times.runtimeStatus !== 'Completed' || output?.status !== 'completed') {
+    throw new Error(`${dropped.label}: ${dropped.times.runtimeStatus} ${JSON.stringify(output)}`);
+  }
+  return dropped;
+}
+
+async function orchestrate(ctx: Context, file: ManifestFile, label: string): Promise<Dropped> {
+  const dropped = await drop(ctx, path.join(ctx.simDir, file.path), landingTarget(file), label, file.rows);
+  return settle(ctx, dropped);
+}
+
+interface StepBreakdown {
+  runId: number;
+  /** The step's share of the orchestration: its stage start to its stage end. */
+  stageMs: number;
+  /** Stage start -> the emulator created the run (startJobRun activity). */
+  submitMs: number;
+  /** Run created -> run ended (emulator clock): queue + waiting for the worker + execution. */
+  runMs: number;
+  queueMs: number;
+  workerWaitMs: number;
+  executionMs: number;
+  /** Run ended -> the orchestration's poll saw it (the polling overhead). */
+  noticeMs: number;
+  polls: number;
+  /** The poll that saw it -> stage end (readJobCommits activity). */
+  afterNoticeMs: number;
+}
+
+interface Breakdown {
+  label: string;
+  instanceId: string;
+  rows: number;
+  /** Drop -> the orchestration completed (its last update: after the audit record was written). */
+  totalMs: number;
+  /** Drop -> the audit record's endedAt. */
+  auditEndedMs: number;
+  /** Drop -> the instance was created (blob write, event delivery, starter). */
+  startMs: number;
+  /** Instance created -> first episode ran (the validate stage starts). */
+  firstEpisodeMs: number;
+  validateMs: number;
+  silver: StepBreakdown;
+  gold: StepBreakdown;
+  /** Gold stage end -> completed: audit stage, writeAudit activity, last episode. */
+  auditMs: number;
+  pollingMs: number;
+  /** Everything that is neither validation nor a Databricks run: total - validate - silver run - gold run. */
+  orchestrationMs: number;
+}
+
+function step(record: AuditRecord, name: 'silver' | 'gold', runs: Map<number, ListedRun>): StepBreakdown {
+  const stage = record.stages.find((s) => s.stage === name);
+  const run = record.databricksRuns.find((r) => r.step === name);
+  const listed = typeof run?.runId === 'number' ? runs.get(run.runId) : undefined;
+  if (!stage || !run?.endedAt || !listed) throw new Error(`${record.instanceId}: no ${name} stage or run`);
+  return {
+    runId: listed.runId,
+    stageMs: stage.durationMs,
+    submitMs: listed.createdMs - Date.parse(stage.startedAt),
+    runMs: listed.endMs - listed.createdMs,
+    queueMs: listed.queueMs,
+    workerWaitMs: listed.setupMs,
+    executionMs: listed.executionMs,
+    noticeMs: Date.parse(run.endedAt) - listed.endMs,
+    polls: run.polls,
+    afterNoticeMs: Date.parse(stage.endedAt) - Date.parse(run.endedAt),
+  };
+}
+
+function breakdown(dropped: Dropped, record: AuditRecord, runs: Map<number, ListedRun>): Breakdown {
+  const times = dropped.times!;
+  const validate = record.stages.find((s) => s.stage === 'validate')!;
+  const silver = step(record, 'silver', runs);
+  const gold = step(record, 'gold', runs);
+  const goldStage = record.stages.find((s) => s.stage === 'gold')!;
+  const totalMs = times.lastUpdatedMs - dropped.dropMs;
+  return {
+    label: dropped.label,
+    instanceId: dropped.instanceId,
+    rows: record.validation?.counts.rowsValid ?? dropped.rows,
+    totalMs,
+    auditEndedMs: Date.parse(record.endedAt) - dropped.dropMs,
+    startMs: times.createdMs - dropped.dropMs,
+    firstEpisodeMs: Date.parse(validate.startedAt) - times.createdMs,
+    validateMs: validate.durationMs,
+    silver,
+    gold,
+    auditMs: times.lastUpdatedMs - Date.parse(goldStage.endedAt),
+    pollingMs: silver.noticeMs + gold.noticeMs,
+    orchestrationMs: totalMs - validate.durationMs - silver.runMs - gold.runMs,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ direct
+
+async function runDirect(
+  ctx: Context,
+  job: string,
+  parameters: Record<string, string>,
+): Promise<ListedRunLite> {
+  const created = Date.now();
+  const { runId } = await startJobRun(ctx.jobs, {
+    job,
+    parameters,
+    idempotencyToken: `bench-${randomUUID()}`,
+  });
+  for (;;) {
+    const run = await ctx.jobs.getRun(runId);
+    if (run.outcome.terminal) {
+      if (run.outcome.kind !== 'Succeeded') throw new Error(`${job} run ${runId}: ${run.outcome.reason}`);
+      return { runId, ms: Date.now() - created };
+    }
+    await new Promise((resolve) => setTimeout(resolve, DIRECT_POLL_MS));
+  }
+}
+interface ListedRunLite {
+  runId: number;
+  ms: number;
+}
+
+/** Writes a file into bronze landing without announcing it, and validates and stages it as the activity does. */
+async function stageDirect(
+  ctx: Context,
+  file: string,
+  target: { dataset: string; source: string; date: string; name: string },
+  instanceId: string,
+): Promise<{ affectedDates: string[]; rows: number }> {
+  const [yyyy, mm, dd] = target.date.split('-');
+  const objectPath = `landing/${target.dataset}/${target.source}/${yyyy}/${mm}/${dd}/${target.name}`;
+  await ctx.lake.overwrite('bronze', objectPath, await fs.readFile(file));
+  const properties = await ctx.lake.properties('bronze', objectPath);
+  const config = loadConfig();
+  const input: IngestInput = {
+    file: {
+      container: 'bronze',
+      path: objectPath,
+      etag: properties.etag,
+      dataset: target.dataset as IngestInput['file']['dataset'],
+      source: target.source,
+      fileName: target.name,
+      size: properties.size,
+      sequencer: null,
+      eventId: null,
+      eventTime: null,
+    },
+    generation: 0,
+    requestedAt: new Date().toISOString(),
+    trigger: 'event',
+    policy: {
+      pollMinSeconds: config.databricks.pollMinSeconds,
+      pollMaxSeconds: config.databricks.pollMaxSeconds,
+      deadlineMinutes: config.databricks.deadlineMinutes,
+      silverJob: config.databricks.silverJob,
+      goldJob: config.databricks.goldJob,
+    },
+  };
+  const outcome = await stageFile(
+    { lake: ctx.lake, contracts: ctx.contracts, limits: config.validation },
+    { instanceId, input, now: new Date() },
+  );
+  if (outcome.verdict === 'rejected' || !outcome.report) throw new Error(`${target.name} was rejected`);
+  return { affectedDates: outcome.report.affectedDates, rows: outcome.report.counts.rowsValid };
+}
+
+interface Direct {
+  label: string;
+  rows: number;
+  totalMs: number;
+  validateMs: number;
+  silverMs: number;
+  goldMs: number;
+  silverRunId: number;
+  goldRunId: number;
+}
+
+async function direct(ctx: Context, file: ManifestFile, label: string): Promise<Direct> {
+  const instanceId = `bench-direct-${file.data_date}`;
+  const began = Date.now();
+  const staged = await stageDirect(ctx, path.join(ctx.simDir, file.path), landingTarget(file), instanceId);
+  const validated = Date.now();
+  const silver = await runDirect(ctx, 'lakewatt-silver', {
+    dataset: 'meter_readings',
+    orchestration_id: instanceId,
+    instance_ids: instanceId,
+    generation: '0',
+  });
+  const dates = [...staged.affectedDates].sort();
+  const gold = await runDirect(ctx, 'lakewatt-gold', {
+    orchestration_id: instanceId,
+    generation: '0',
+    date_from: dates[0]!,
+    date_to: dates.at(-1)!,
+    dataset: 'meter_readings',
+  });
+  return {
+    label,
+    rows: staged.rows,
+    totalMs: Date.now() - began,
+    validateMs: validated - began,
+    silverMs: silver.ms,
+    goldMs: gold.ms,
+    silverRunId: silver.runId,
+    goldRunId: gold.runId,
+  };
+}
+
+/** DuckDB's daily totals per meter, channel and local (Europe/London) day of one readings CSV, in memory. */
+async function duckdbDaily(file: string): Promise<{ ms: number; groups: number }> {
+  const began = Date.now();
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const escaped = file.replace(/'/g, "''");
+    const reader = await connection.runAndReadAll(`
+      WITH r AS (
+        SELECT meter_id, channel, interval_start_utc AS t, kwh, quality_flag
+        FROM read_csv('${escaped}', header = true, auto_detect = false,
+          columns = {'meter_id': 'VARCHAR', 'interval_start_utc': 'TIMESTAMPTZ', 'interval_minutes': 'INTEGER',
+                     'channel': 'VARCHAR', 'kwh': 'DOUBLE', 'quality_flag': 'VARCHAR'})),
+      d AS (SELECT meter_id, channel, t, arg_max(kwh, quality_flag = 'A') AS kwh FROM r GROUP BY ALL)
+      SELECT count(*)::INTEGER AS n FROM (
+        SELECT meter_id, channel, CAST(timezone('Europe/London', t) AS DATE) AS day, sum(kwh) AS kwh
+        FROM d GROUP BY ALL)`);
+    const groups = Number(reader.getRowObjectsJson()[0]?.n ?? 0);
+    return { ms: Date.now() - began, groups };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- report
+
+function summarise(values: number[]): { median: number; p95: number; min: number; max: number } {
+  return {
+    median: round(median(values)),
+    p95: round(p95(values)),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+function latencySummary(rows: Breakdown[]): Record<string, unknown> {
+  const of = (pick: (b: Breakdown) => number): ReturnType<typeof summarise> => summarise(rows.map(pick));
+  return {
+    reps: rows.length,
+    totalMs: of((b) => b.totalMs),
+    auditEndedMs: of((b) => b.auditEndedMs),
+    startMs: of((b) => b.startMs),
+    firstEpisodeMs: of((b) => b.firstEpisodeMs),
+    validateMs: of((b) => b.validateMs),
+    silverStageMs: of((b) => b.silver.stageMs),
+    silverSubmitMs: of((b) => b.silver.submitMs),
+    silverRunMs: of((b) => b.silver.runMs),
+    silverExecutionMs: of((b) => b.silver.executionMs),
+    silverNoticeMs: of((b) => b.silver.noticeMs),
+    silverPolls: of((b) => b.silver.polls),
+    goldStageMs: of((b) => b.gold.stageMs),
+    goldSubmitMs: of((b) => b.gold.submitMs),
+    goldRunMs: of((b) => b.gold.runMs),
+    goldExecutionMs: of((b) => b.gold.executionMs),
+    goldNoticeMs: of((b) => b.gold.noticeMs),
+    goldPolls: of((b) => b.gold.polls),
+    auditMs: of((b) => b.auditMs),
+    pollingMs: of((b) => b.pollingMs),
+    orchestrationMs: of((b) => b.orchestrationMs),
+  };
+}
+
+function printLatency(title: string, rows: Breakdown[]): void {
+  const s = (values: number[]): string =>
+    `${round(median(values) / 1000, 2)} / ${round(p95(values) / 1000, 2)}`;
+  process.stdout.write(`\n${title} (${rows.length} reps; seconds, median / p95)\n`);
+  process.stdout.write(
+    '| total drop→completed | start | validate | silver stage (run, notice) | gold stage (run, notice) | audit | polling | orchestration |\n|---|---|---|---|---|---|---|---|\n',
+  );
+  process.stdout.write(
+    `| ${s(rows.map((b) => b.totalMs))} | ${s(rows.map((b) => b.startMs + b.firstEpisodeMs))} | ${s(rows.map((b) => b.validateMs))} | ${s(rows.map((b) => b.silver.stageMs))} (${s(rows.map((b) => b.silver.runMs))}, ${s(rows.map((b) => b.silver.noticeMs))}) | ${s(rows.map((b) => b.gold.stageMs))} (${s(rows.map((b) => b.gold.runMs))}, ${s(rows.map((b) => b.gold.noticeMs))}) | ${s(rows.map((b) => b.auditMs))} | ${s(rows.map((b) => b.pollingMs))} | ${s(rows.map((b) => b.orchestrationMs))} |\n`,
+  );
+}
+
+// --------------------------------------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const meters = arg('meters', 1000);
+  const reps = arg('reps', 5);
+  const defaultReps = arg('default-reps', 2);
+  const burst = arg('burst', 10);
+  const burstPoll = textArg('burst-poll', '1/2');
+  const batched = !process.argv.includes('--no-batched');
+  const keep = process.argv.includes('--keep');
+  const began = Date.now();
+  const result: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    options: { meters, reps, defaultReps, burst, burstPoll, batched },
+    loadAverage: { start: loadAverage() },
+  };
+
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lakewatt-bench-e2e-'));
+  const token = `bench-${randomUUID()}`;
+  Object.assign(process.env, {
+    LAKEWATT_HOME: path.join(root, 'home'),
+    PII_HASH_KEY: `bench-key-${randomUUID()}`,
+    DATABRICKS_TOKEN: token,
+    SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
+    LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
+  });
+  for (const key of ['LAKE_ROOT', 'DATABRICKS_HOST', 'DATABRICKS_AUTH', 'LOCAL_JOBS_FAULTS'])
+    delete process.env[key];
+  setPoll('1/2');
+  const config = loadConfig();
+  const startedRuntime = Date.now();
+  const runtime = await LocalRuntime.start({
+    config,
+    port: 0,
+    appRoot: REPO_ROOT,
+    modules: APP_MODULES,
+    jobs: { port: 0, prewarm: true, log: () => undefined },
+    watch: false,
+    timers: false,
+    logSink: () => undefined,
+    log: () => undefined,
+  });
+  result.runtimeStartMs = Date.now() - startedRuntime;
+  log(`runtime up in ${String(result.runtimeStartMs)} ms (host, emulator, warm Spark worker)`);
+  const lakeRoot = config.lake.kind === 'local' ? config.lake.root : path.join(root, 'home', 'lake');
+  const ctx: Context = {
+    runtime,
+    lake: new LocalLakeStore({ root: lakeRoot }),
+    simDir: path.join(root, 'sim'),
+    token,
+    jobs: new JobsClient({ host: runtime.emulator!.url, tokens: new StaticTokenProvider(token) }),
+    contracts: await loadSourceContracts(path.join(REPO_ROOT, 'contracts', 'sources')),
+  };
+  try {
+    // One simulation: a warm-up day, `reps` orchestrated + `reps` direct days, `defaultReps` days, 2 burst days.
+    const days = 1 + 2 * reps + defaultReps + (burst > 0 ? 2 : 0);
+    const simulated = Date.now();
+    const manifest = await simulate(ctx.simDir, { meters, days, defects: 0, seed: 'bench-e2e' });
+    const readings = manifest.files
+      .filter((f) => f.dataset === 'meter_readings' && f.source === 'headend_utc')
+      .sort((a, b) => a.data_date.localeCompare(b.data_date));
+    if (readings.length < days) throw new Error(`expected ${days} headend_utc files, got ${readings.length}`);
+    log(
+      `simulated ${meters} meters x ${days} days in ${Date.now() - simulated} ms; headend_utc ~${readings[0]!.rows} rows/day`,
+    );
+    const queue = [...readings];
+    const next = (): ManifestFile => queue.shift()!;
+
+    // Reference data first, as the source systems send it, so gold has contracts and customers.
+    const reference: Dropped[] = [];
+    for (const dataset of ['contracts', 'customers']) {
+      const file = manifest.files
+        .filter((f) => f.dataset === dataset && f.path.includes('_full_'))
+        .sort((a, b) => a.data_date.localeCompare(b.data_date))[0];
+      if (!file) throw new Error(`the simulation has no full ${dataset} file`);
+      reference.push(await orchestrate(ctx, file, `reference ${dataset}`));
+      log(
+        `${dataset} reference file ingested in ${reference.at(-1)!.times!.lastUpdatedMs - reference.at(-1)!.dropMs} ms`,
+      );
+    }
+    const warmup = await orchestrate(ctx, next(), 'warm-up');
+    log(`warm-up readings file ingested in ${warmup.times!.lastUpdatedMs - warmup.dropMs} ms`);
+
+    const latency: Dropped[] = [];
+    const directs: Direct[] = [];
+    const floors: Array<{ ms: number; groups: number }> = [];
+    result.loadAverage = { ...(result.loadAverage as object), latency: loadAverage() };
+    for (let i = 0; i < reps; i++) {
+      const file = next();
+      const dropped = await orchestrate(ctx, file, `latency ${i + 1} ${file.data_date}`);
+      latency.push(dropped);
+      const other = next();
+      const d = await direct(ctx, other, `direct ${i + 1} ${other.data_date}`);
+      directs.push(d);
+      floors.push(await duckdbDaily(path.join(ctx.simDir, other.path)));
+      log(
+        `rep ${i + 1}/${reps}: orchestrated ${dropped.times!.lastUpdatedMs - dropped.dropMs} ms, direct ${d.totalMs} ms (validate ${d.validateMs}, silver ${d.silverMs}, gold ${d.goldMs}), duckdb ${floors.at(-1)!.ms} ms; load ${loadAverage().join(' ')}`,
+      );
+    }
+
+    const defaults: Dropped[] = [];
+    if (defaultReps > 0) {
+      setPoll('5/60');
+      result.loadAverage = { ...(result.loadAverage as object), defaults: loadAverage() };
+      for (let i = 0; i < defaultReps; i++) {
+        const file = next();
+        defaults.push(await orchestrate(ctx, file, `defaults ${i + 1} ${file.data_date}`));
+        log(
+          `defaults rep ${i + 1}/${defaultReps}: ${defaults.at(-1)!.times!.lastUpdatedMs - defaults.at(-1)!.dropMs} ms; load ${loadAverage().join(' ')}`,
+        );
+      }
+    }
+
+    let burstResult: Record<string, unknown> | undefined;
+    const burstDropped: Dropped[] = [];
+    let batchedResult: Record<string, unknown> | undefined;
+    if (burst > 0) {
+      const poll = setPoll(burstPoll);
+      const file = next();
+      const target = landingTarget(file);
+      const stem = target.name.replace(/\.csv$/, '');
+      const parts = await splitByMeter(
+        path.join(ctx.simDir, file.path),
+        burst,
+        path.join(root, 'burst'),
+        stem,
+      );
+      result.loadAverage = { ...(result.loadAverage as object), burst: loadAverage() };
+      const loadSamples: number[][] = [];
+      const sampler = setInterval(() => loadSamples.push(loadAverage()), 30_000);
+      const firstDrop = Date.now();
+      for (const [i, part] of parts.entries()) {
+        burstDropped.push(
+          await drop(ctx, part.file, { ...target, name: path.basename(part.file) }, `burst ${i}`, part.rows),
+        );
+      }
+      const dropsDone = Date.now();
+      log(
+        `burst: ${parts.length} files (${sum(parts.map((p) => p.rows))} rows) dropped in ${dropsDone - firstDrop} ms`,
+      );
+      for (const [i, d] of burstDropped.entries()) {
+        await settle(ctx, d);
+        if ((i + 1) % 10 === 0)
+          log(`burst: ${i + 1}/${burstDropped.length} completed; load ${loadAverage().join(' ')}`);
+      }
+      clearInterval(sampler);
+      burstResult = { poll, firstDrop, dropSpanMs: dropsDone - firstDrop, files: parts.length, loadSamples };
+    }
+    if (burst > 0 && batched) {
+      const file = next();
+      const target = landingTarget(file);
+      const stem = target.name.replace(/\.csv$/, '');
+      const parts = await splitByMeter(
+        path.join(ctx.simDir, file.path),
+        burst,
+        path.join(root, 'batched'),
+        stem,
+      );
+      result.loadAverage = { ...(result.loadAverage as object), batched: loadAverage() };
+      const t0 = Date.now();
+      const ids: string[] = [];
+      const dates = new Set<string>();
+      let rows = 0;
+      for (const [i, part] of parts.entries()) {
+        const id = `bench-batch-${i}`;
+        const staged = await stageDirect(ctx, part.file, { ...target, name: path.basename(part.file) }, id);
+        ids.push(id);
+        staged.affectedDates.forEach((d) => dates.add(d));
+        rows += staged.rows;
+      }
+      const validatedMs = Date.now() - t0;
+      const orchestrationId = `bench-batch-${file.data_date}`;
+      const silver = await runDirect(ctx, 'lakewatt-silver', {
+        dataset: 'meter_readings',
+        orchestration_id: orchestrationId,
+        instance_ids: ids.join(','),
+        generation: '0',
+      });
+      const sorted = [...dates].sort();
+      const gold = await runDirect(ctx, 'lakewatt-gold', {
+        orchestration_id: orchestrationId,
+        generation: '0',
+        date_from: sorted[0]!,
+        date_to: sorted.at(-1)!,
+        dataset: 'meter_readings',
+      });
+      const wallMs = Date.now() - t0;
+      batchedResult = {
+        files: parts.length,
+        rows,
+        wallMs,
+        validateMs: validatedMs,
+        silverMs: silver.ms,
+        goldMs: gold.ms,
+        runs: 2,
+        filesPerMin: round((parts.length / wallMs) * 60_000, 1),
+        rowsPerSecond: round(rows / (wallMs / 1000), 1),
+      };
+      log(`batched: ${JSON.stringify(batchedResult)}`);
+    }
+    result.loadAverage = { ...(result.loadAverage as object), end: loadAverage() };
+
+    // ------------------------------------------------------------------------------------- analysis
+    const runs = await listRuns(runtime.emulator!.url, token);
+    const runsById = new Map(runs.map((r) => [r.runId, r]));
+    const records = await auditRecords(ctx.lake);
+    // The raw measurements first, so a failing analysis loses nothing.
+    result.raw = { warmup, latency, defaults, directs, floors, burst: burstDropped, runs };
+    result.raw = { ...(result.raw as object), records: [...records.values()] };
+    const analyse = (list: Dropped[]): Breakdown[] =>
+      list.map((d) => {
+        const record = records.get(d.instanceId);
+        if (!record) throw new Error(`${d.label}: no audit record`);
+        return breakdown(d, record, runsById);
+      });
+    const latencyRows = analyse(latency);
+    const defaultRows = analyse(defaults);
+    result.latency = {
+      poll: { min: 1, max: 2 },
+      file: { meters, rowsPerFile: summarise(latencyRows.map((b) => b.rows)) },
+      summary: latencySummary(latencyRows),
+      warmupMs: warmup.times!.lastUpdatedMs - warmup.dropMs,
+      reps: latencyRows,
+    };
+    if (defaultRows.length > 0) {
+      result.defaults = {
+        poll: { min: 5, max: 60 },
+        summary: latencySummary(defaultRows),
+        reps: defaultRows,
+      };
+    }
+    result.direct = {
+      pollMs: DIRECT_POLL_MS,
+      summary: {
+        totalMs: summarise(directs.map((d) => d.totalMs)),
+        validateMs: summarise(directs.map((d) => d.validateMs)),
+        silverMs: summarise(directs.map((d) => d.silverMs)),
+        goldMs: summarise(directs.map((d) => d.goldMs)),
+      },
+      reps: directs,
+    };
+    result.duckdb = { summary: summarise(floors.map((f) => f.ms)), reps: floors };
+    if (latencyRows.length > 0) printLatency('Orchestrated, JOB_POLL 1/2', latencyRows);
+    if (defaultRows.length > 0) printLatency('Orchestrated, JOB_POLL 5/60 (defaults)', defaultRows);
+    if (directs.length > 0) {
+      const ds = (pick: (d: Direct) => number): string =>
+        `${round(median(directs.map(pick)) / 1000, 2)} / ${round(p95(directs.map(pick)) / 1000, 2)}`;
+      process.stdout.write(
+        `\nDirect (no orchestration; ${directs.length} reps; s median / p95): total ${ds((d) => d.totalMs)}, validate ${ds((d) => d.validateMs)}, silver ${ds((d) => d.silverMs)}, gold ${ds((d) => d.goldMs)}\n`,
+      );
+      process.stdout.write(
+        `DuckDB daily totals of the same files (in memory): median ${round(median(floors.map((f) => f.ms)))} ms\n`,
+      );
+    }
+
+    if (burstResult) {
+      const rows = analyse(burstDropped);
+      const firstDrop = burstResult.firstDrop as number;
+      const lastDone = Math.max(...burstDropped.map((d) => d.times!.lastUpdatedMs));
+      const wallMs = lastDone - firstDrop;
+      const ids = new Set(burstDropped.map((d) => d.instanceId));
+      const burstRuns = runs.filter((r) => ids.has(r.parameters.orchestration_id ?? ''));
+      const byJob = (name: string): ListedRun[] => burstRuns.filter((r) => r.runName === name);
+      const jobStats = (list: ListedRun[]): Record<string, unknown> => ({
+        runs: list.length,
+        queueMs: summarise(list.map((r) => r.queueMs)),
+        workerWaitMs: summarise(list.map((r) => r.setupMs)),
+        executionMs: summarise(list.map((r) => r.executionMs)),
+        executionTotalMs: sum(list.map((r) => r.executionMs)),
+      });
+      const completions = burstDropped.map((d) => d.times!.lastUpdatedMs - firstDrop).sort((a, b) => a - b);
+      const totalRows = sum(rows.map((b) => b.rows));
+      const polls = rows.map((b) => b.silver.polls + b.gold.polls);
+      const executionTotal = sum(burstRuns.map((r) => r.executionMs));
+      burstResult = {
+        ...burstResult,
+        rows: totalRows,
+        wallMs,
+        filesPerMin: round((burstDropped.length / wallMs) * 60_000, 2),
+        rowsPerSecond: round(totalRows / (wallMs / 1000), 1),
+        databricksRuns: burstRuns.length,
+        databricksRunsInAuditRecords: sum(rows.map((b) => (b.silver.runId ? 1 : 0) + (b.gold.runId ? 1 : 0))),
+        runsPerThousandFiles: round((burstRuns.length / burstDropped.length) * 1000),
+        silver: jobStats(byJob('lakewatt-silver')),
+        gold: jobStats(byJob('lakewatt-gold')),
+        workerBusyShare: round(executionTotal / wallMs, 3),
+        firstCompletedMs: completions[0],
+        halfCompletedMs: completions[Math.floor(completions.length / 2)],
+        lastCompletedMs: completions.at(-1),
+        latencyMs: summarise(rows.map((b) => b.totalMs)),
+        pollsPerFile: summarise(polls),
+        pollsTotal: sum(polls),
+        noticeMs: summarise(rows.flatMap((b) => [b.silver.noticeMs, b.gold.noticeMs])),
+        validateMs: summarise(rows.map((b) => b.validateMs)),
+        perFile: rows,
+        runTimeline: burstRuns.map((r) => ({
+          runId: r.runId,
+          job: r.runName,
+          createdMs: r.createdMs - firstDrop,
+          endMs: r.endMs - firstDrop,
+          queueMs: r.queueMs,
+          workerWaitMs: r.setupMs,
+          executionMs: r.executionMs,
+        })),
+      };
+      result.burst = burstResult;
+      const { perFile: _perFile, runTimeline: _timeline, ...shown } = burstResult;
+      process.stdout.write(`\nBurst: ${JSON.stringify(shown, null, 2)}\n`);
+    }
+    if (batchedResult) {
+      result.batched = batchedResult;
+      process.stdout.write(`\nBatched baseline: ${JSON.stringify(batchedResult)}\n`);
+    }
+    result.reference = reference.map((d) => ({ label: d.label, ms: d.times!.lastUpdatedMs - d.dropMs }));
+    result.databricksRunsTotal = runs.length;
+    delete result.raw;
+    result.wallMs = Date.now() - began;
+    process.stdout.write(
+      `\nload average ${JSON.stringify(result.loadAverage)}; ${result.cpus as number} cpus; ${process.version}; bench wall ${round((result.wallMs as number) / 60_000, 1)} min\n`,
+    );
+  } finally {
+    const out = path.join(REPO_ROOT, 'bench', 'out');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, textArg('out', 'e2e-latest.json')), `${JSON.stringify(result, null, 2)}\n`);
+    await runtime.stop();
+    if (!keep) rmSync(root, { recursive: true, force: true });
+    else log(`kept ${root}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
