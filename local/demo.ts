@@ -81,6 +81,9 @@ function demoConfig(home: string): LakewattConfig {
   process.env.PII_HASH_KEY ??= `demo-${randomBytes(16).toString('hex')}`;
   process.env.JOB_POLL_MIN_SECONDS = '1';
   process.env.JOB_POLL_MAX_SECONDS = '2';
+  // Two Spark workers, as silver and gold have compute of their own on Databricks: gold runs queue behind
+  // each other instead of alternating with silver, so files of the same days share them (bench/README.md).
+  process.env.LOCAL_JOBS_WORKERS ??= '2';
   return loadConfig();
 }
 
