@@ -14,6 +14,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       testEnvironment: 'node',
+      // The local host's tests load function apps; their registrations reach the host through this stand-in.
+      moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/test/helpers/functionsCoreStandIn.ts' },
       globalSetup: '<rootDir>/test/integration/globalSetup.ts',
       globalTeardown: '<rootDir>/test/integration/globalTeardown.ts',
     },

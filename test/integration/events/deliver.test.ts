@@ -3,15 +3,6 @@ import { deliverEventGridEvents } from '../../../local/events/deliver';
 import { startTestHost, type TestHost } from '../host/harness';
 import { type ScriptedServer, scriptedServer, unusedPort } from './support';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 const FAST = { backoffMs: 5, maxBackoffMs: 20 };
 const clock = new SequencerClock();
 

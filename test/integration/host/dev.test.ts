@@ -6,15 +6,6 @@ import path from 'node:path';
 import { withRuntime } from '../../../local/cli/dev';
 import { LOCK_FILE } from '../../../local/host/host';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;
 let dev: ChildProcess;

@@ -2,15 +2,6 @@ import { EventType } from '../../../local/host/durable/protocol';
 import { behaviour, calls } from '../../fixtures/durable-app/app';
 import { startTestHost, type TestHost } from './harness';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 let t: TestHost;
 
 beforeAll(async () => {

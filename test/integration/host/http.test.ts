@@ -4,15 +4,6 @@ import * as df from 'durable-functions';
 import { calls } from '../../fixtures/durable-app/app';
 import { startTestHost, type TestHost } from './harness';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 let t: TestHost;
 let client: df.DurableClient;
 

@@ -6,15 +6,6 @@ import { ManualClock } from '../../../local/host/clock';
 import { behaviour } from '../../fixtures/durable-app/app';
 import { START, startTestHost } from './harness';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 let home: string;
 
 beforeEach(() => {

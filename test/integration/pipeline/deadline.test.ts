@@ -16,15 +16,6 @@ import {
   startPipelineWorld,
 } from './support';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 /*
  * A Databricks run that outlives JOB_DEADLINE_MINUTES: the orchestration cancels it and fails the stage.
  * The silver job is a fixture that sleeps for ten minutes on the real Jobs API emulator; the host's clock is

@@ -20,15 +20,6 @@ import {
   startPipelineWorld,
 } from './support';
 
-jest.mock(
-  '@azure/functions-core',
-  () =>
-    jest.requireActual<typeof import('../../../local/host/functionsCore')>(
-      '../../../local/host/functionsCore',
-    ).functionsCoreApi,
-  { virtual: true },
-);
-
 const HOUR = 3_600_000;
 const DAY = '2025-10-26';
 

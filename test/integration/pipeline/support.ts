@@ -14,7 +14,7 @@ import type { LogRecord } from '../../../local/host/log';
  * A whole local pipeline for integration tests: a fresh temporary lake (LAKE_ROOT) and state folder
  * (LAKEWATT_HOME), a LocalHost on the app's real registration modules with a manual clock, and helpers
  * to land files in bronze, announce them through the Event Grid webhook, call `/api/...` routes and run
- * the host until it is idle. Test files must map `@azure/functions-core` to the host's stand-in (see
+ * the host until it is idle. The jest project maps `@azure/functions-core` to the host's stand-in (see
  * docs/local-runtime.md "Testing with the host").
  */
 
