@@ -1,18 +1,10 @@
 import type { z } from 'zod';
 
-import { ensureError } from '../errors';
-import type { TokenProvider } from './auth';
-import {
-  DatabricksApiError,
-  DatabricksConnectionError,
-  DatabricksJobNotFoundError,
-  DatabricksRequestError,
-  DatabricksResponseError,
-} from './errors';
+import { DatabricksApiError, DatabricksJobNotFoundError, DatabricksRequestError } from './errors';
+import { type CallSpec, DatabricksHttp, type DatabricksHttpOptions } from './http';
 import { type RunOutcome, runOutcome } from './runOutcome';
 import {
   EmptySchema,
-  ErrorBodySchema,
   ListJobsResponseSchema,
   ListRunsResponseSchema,
   RunNowResponseSchema,
@@ -25,45 +17,11 @@ import {
 export const API_PREFIX = '/api/2.2/jobs/';
 export const MAX_IDEMPOTENCY_TOKEN_LENGTH = 64;
 
-export interface RetryPolicy {
-  /** Attempts per call, the first included. */
-  maxAttempts: number;
-  /** First backoff wait; doubles on each retry, with jitter, up to `maxDelayMs`. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** No retry is started whose wait would end later than this after the call began. */
-  budgetMs: number;
-}
+export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy } from './http';
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 6,
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  budgetMs: 120_000,
-};
-
-export interface RetryNotice {
-  route: string;
-  attempt: number;
-  delayMs: number;
-  reason: string;
-}
-
-export interface JobsClientOptions {
-  /** Workspace URL (https://adb-<id>.<n>.azuredatabricks.net) or the local emulator's http://127.0.0.1:<port>. */
-  host: string;
-  tokens: TokenProvider;
-  /** Per-request timeout, covering the connection, the answer and its body (default 30 s). */
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
+export interface JobsClientOptions extends DatabricksHttpOptions {
   /** How long a job id resolved from its name is reused (default 10 minutes). */
   jobIdCacheTtlMs?: number;
-  onRetry?: (notice: RetryNotice) => void;
-  /** Seams for tests. */
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
 }
 
 export interface JobSummary {
@@ -145,27 +103,6 @@ export interface JobsApi {
   getRunOutput(taskRunId: number): Promise<RunOutputInfo>;
 }
 
-interface CallSpec<S extends z.ZodType> {
-  method: 'GET' | 'POST';
-  route: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  body?: unknown;
-  schema: S;
-  /** Safe to repeat after an unknown outcome (5xx, timeout, reset connection). */
-  idempotent: boolean;
-}
-
-/** Internal: a failure `call` may retry; `always` when the request was certainly not processed (429/503). */
-class RetryableFailure extends Error {
-  constructor(
-    readonly error: Error,
-    readonly retryAfterMs: number | undefined,
-    readonly always: boolean,
-  ) {
-    super(error.message);
-  }
-}
-
 const ERROR_CODE_BY_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
@@ -179,15 +116,6 @@ const ERROR_CODE_BY_STATUS: Record<number, string> = {
   503: 'TEMPORARILY_UNAVAILABLE',
   504: 'DEADLINE_EXCEEDED',
 };
-
-/** `Retry-After` as delta-seconds or an HTTP date; undefined when absent or unparseable. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 function optionalTime(value: number | undefined): number | undefined {
   return value === undefined || value === 0 ? undefined : value;
@@ -259,37 +187,19 @@ function checkRunId(runId: number, what: string): void {
  */
 export class JobsClient implements JobsApi {
   readonly host: string;
-  private readonly tokens: TokenProvider;
-  private readonly timeoutMs: number;
-  private readonly policy: RetryPolicy;
+  private readonly http: DatabricksHttp;
   private readonly cacheTtlMs: number;
   private readonly jobIds = new Map<string, { jobId: number; at: number }>();
-  private readonly fetchFn: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly now: () => number;
-  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
 
   constructor(options: JobsClientOptions) {
-    let host: URL;
-    try {
-      host = new URL(options.host);
-    } catch {
-      throw new DatabricksRequestError(`DATABRICKS_HOST is not a URL: '${options.host}'`);
-    }
-    if (host.protocol !== 'https:' && host.protocol !== 'http:') {
-      throw new DatabricksRequestError(`DATABRICKS_HOST must be http(s), got '${options.host}'`);
-    }
-    this.host = host.origin + host.pathname.replace(/\/+$/, '');
-    this.tokens = options.tokens;
-    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.http = new DatabricksHttp(options, {
+      prefix: API_PREFIX,
+      routeLabel: '',
+      userAgent: 'lakewatt-jobs-client/0.1',
+      errorCodeByStatus: ERROR_CODE_BY_STATUS,
+    });
+    this.host = this.http.host;
     this.cacheTtlMs = options.jobIdCacheTtlMs ?? 10 * 60_000;
-    this.fetchFn = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
-    this.onRetry = options.onRetry;
   }
 
   /** Jobs whose name equals `name` (case-insensitive, as the API filters), or all jobs; follows pagination. */
@@ -299,7 +209,7 @@ export class JobsClient implements JobsApi {
     for (let page = 0; page < 1000; page++) {
       const answer = await this.call({
         method: 'GET',
-        route: 'list',
+        path: 'list',
         query: { name, limit: 100, page_token: pageToken },
         schema: ListJobsResponseSchema,
         idempotent: true,
@@ -316,7 +226,7 @@ export class JobsClient implements JobsApi {
   /** The id of the one job with this exact name; cached for `jobIdCacheTtlMs`. */
   async resolveJobId(name: string): Promise<number> {
     const cached = this.jobIds.get(name);
-    if (cached && this.now() - cached.at < this.cacheTtlMs) return cached.jobId;
+    if (cached && this.http.now() - cached.at < this.cacheTtlMs) return cached.jobId;
     const matches = (await this.listJobs(name)).filter((job) => job.name === name);
     const only = matches[0];
     if (matches.length !== 1 || only === undefined) {
@@ -326,7 +236,7 @@ export class JobsClient implements JobsApi {
         matches.map((job) => job.jobId),
       );
     }
-    this.jobIds.set(name, { jobId: only.jobId, at: this.now() });
+    this.jobIds.set(name, { jobId: only.jobId, at: this.http.now() });
     return only.jobId;
   }
 
@@ -346,7 +256,7 @@ export class JobsClient implements JobsApi {
     }
     const answer = await this.call({
       method: 'POST',
-      route: 'run-now',
+      path: 'run-now',
       body: {
         job_id: request.jobId,
         job_parameters: request.jobParameters,
@@ -384,7 +294,7 @@ export class JobsClient implements JobsApi {
     checkRunId(runId, 'run_id');
     const run = await this.call({
       method: 'GET',
-      route: 'runs/get',
+      path: 'runs/get',
       query: { run_id: runId },
       schema: RunSchema,
       idempotent: true,
@@ -396,7 +306,7 @@ export class JobsClient implements JobsApi {
     // One page: a job's active runs are bounded by its concurrency limit and its queue.
     const answer = await this.call({
       method: 'GET',
-      route: 'runs/list',
+      path: 'runs/list',
       query: { job_id: jobId, active_only: true, limit: 25 },
       schema: ListRunsResponseSchema,
       idempotent: true,
@@ -409,7 +319,7 @@ export class JobsClient implements JobsApi {
     checkRunId(runId, 'run_id');
     await this.call({
       method: 'POST',
-      route: 'runs/cancel',
+      path: 'runs/cancel',
       body: { run_id: runId },
       schema: EmptySchema,
       idempotent: true,
@@ -421,7 +331,7 @@ export class JobsClient implements JobsApi {
     checkRunId(taskRunId, 'run_id');
     const output = await this.call({
       method: 'GET',
-      route: 'runs/get-output',
+      path: 'runs/get-output',
       query: { run_id: taskRunId },
       schema: RunOutputSchema,
       idempotent: true,
@@ -436,120 +346,7 @@ export class JobsClient implements JobsApi {
     };
   }
 
-  private async call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
-    const started = this.now();
-    let refreshedToken = false;
-    for (let attempt = 1; ; attempt++) {
-      let failure: RetryableFailure;
-      try {
-        return await this.once(spec);
-      } catch (thrown) {
-        if (thrown instanceof DatabricksApiError && thrown.status === 401 && !refreshedToken) {
-          refreshedToken = true;
-          this.tokens.invalidate();
-          attempt--;
-          continue;
-        }
-        if (!(thrown instanceof RetryableFailure)) throw thrown;
-        failure = thrown;
-      }
-      if (!failure.always && !spec.idempotent) throw failure.error;
-      const backoff =
-        Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1)) *
-        (0.5 + this.random() / 2);
-      const delayMs = Math.round(failure.retryAfterMs ?? backoff);
-      if (attempt >= this.policy.maxAttempts || this.now() + delayMs - started > this.policy.budgetMs) {
-        throw failure.error;
-      }
-      this.onRetry?.({ route: spec.route, attempt, delayMs, reason: failure.error.message });
-      await this.sleep(delayMs);
-    }
-  }
-
-  /** One HTTP exchange. Throws RetryableFailure for what `call` may retry, typed errors for the rest. */
-  private async once<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
-    const url = new URL(`${this.host}${API_PREFIX}${spec.route}`);
-    for (const [key, value] of Object.entries(spec.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    const token = await this.tokens.getToken();
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      'user-agent': 'lakewatt-jobs-client/0.1',
-    };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    let status: number;
-    let text: string;
-    let retryAfter: string | null;
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    try {
-      const response = await this.fetchFn(url, {
-        method: spec.method,
-        headers,
-        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        signal,
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (thrown) {
-      const error = ensureError(thrown);
-      const timedOut = signal.aborted;
-      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new RetryableFailure(
-        new DatabricksConnectionError(
-          spec.route,
-          timedOut,
-          timedOut ? `no answer within ${this.timeoutMs} ms` : `${error.message}${cause}`,
-          { cause: error },
-        ),
-        undefined,
-        false,
-      );
-    }
-    if (status < 200 || status > 299) {
-      const error = this.apiError(spec.route, status, text);
-      if (status === 429 || status === 503) {
-        throw new RetryableFailure(error, parseRetryAfter(retryAfter, this.now()) ?? 1000, true);
-      }
-      if (status >= 500) throw new RetryableFailure(error, undefined, false);
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = text.trim() === '' ? {} : JSON.parse(text);
-    } catch {
-      throw new DatabricksResponseError(spec.route, ['the body is not JSON'], text.slice(0, 200));
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new DatabricksResponseError(
-        spec.route,
-        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-        text.slice(0, 200),
-      );
-    }
-    return parsed.data;
-  }
-
-  private apiError(route: string, status: number, text: string): DatabricksApiError {
-    let body: z.output<typeof ErrorBodySchema> | undefined;
-    try {
-      const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
-      body = parsed.success ? parsed.data : undefined;
-    } catch {
-      body = undefined;
-    }
-    const code =
-      typeof body?.error_code === 'string' && body.error_code !== ''
-        ? body.error_code
-        : (ERROR_CODE_BY_STATUS[status] ?? `HTTP_${status}`);
-    const message =
-      typeof body?.message === 'string' && body.message !== ''
-        ? body.message
-        : text.trim().slice(0, 200) || '(no message)';
-    const retryable = status === 429 || status >= 500;
-    return new DatabricksApiError(status, code, message, route, retryable, body?.details ?? []);
+  private call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+    return this.http.call(spec);
   }
 }

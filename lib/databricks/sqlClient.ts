@@ -1,16 +1,10 @@
 import { z } from 'zod';
 
 import type { LakewattConfig } from '../config';
-import { ConfigError, ensureError, LakewattError } from '../errors';
-import { createTokenProvider, type TokenProvider } from './auth';
-import {
-  DatabricksApiError,
-  DatabricksConnectionError,
-  DatabricksRequestError,
-  DatabricksResponseError,
-} from './errors';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy } from './jobsClient';
-import { ErrorBodySchema } from './schemas';
+import { ConfigError, LakewattError } from '../errors';
+import { createTokenProvider } from './auth';
+import { DatabricksRequestError } from './errors';
+import { type CallSpec, DatabricksHttp, type DatabricksHttpOptions } from './http';
 
 export const SQL_API_PREFIX = '/api/2.0/sql/statements';
 
@@ -113,22 +107,11 @@ export interface ExecuteStatementOptions {
   signal?: AbortSignal;
 }
 
-export interface SqlClientOptions {
-  /** Workspace URL or the local emulator's http://127.0.0.1:<port>. */
-  host: string;
-  tokens: TokenProvider;
-  /** Per-request timeout (default 30 s, above the 50 s a waiting execute may take: it is raised to fit). */
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
+/** `requestTimeoutMs` (default 30 s) is raised to fit the 50 s a waiting execute may take. */
+export interface SqlClientOptions extends DatabricksHttpOptions {
   /** First wait between polls (default 250 ms), doubling up to `maxPollIntervalMs` (default 2 s). */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
-  onRetry?: (notice: RetryNotice) => void;
-  /** Seams for tests. */
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
 }
 
 /**
@@ -211,26 +194,6 @@ export function toRecords(result: StatementResult): Array<Record<string, SqlValu
   );
 }
 
-interface CallSpec<S extends z.ZodType> {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: unknown;
-  schema: S;
-  /** Safe to repeat after an unknown outcome (5xx, timeout, reset connection). */
-  idempotent: boolean;
-  timeoutMs?: number;
-}
-
-class RetryableFailure extends Error {
-  constructor(
-    readonly error: Error,
-    readonly retryAfterMs: number | undefined,
-    readonly always: boolean,
-  ) {
-    super(error.message);
-  }
-}
-
 /**
  * A small client for the SQL Statement Execution API 2.0 (`/api/2.0/sql/statements`) over Node's fetch, for
  * an Azure Databricks SQL warehouse or the local emulator; the same retry rules as `JobsClient`: 429 and
@@ -239,38 +202,20 @@ class RetryableFailure extends Error {
  */
 export class SqlClient {
   readonly host: string;
-  private readonly tokens: TokenProvider;
-  private readonly timeoutMs: number;
-  private readonly policy: RetryPolicy;
+  private readonly http: DatabricksHttp;
   private readonly pollMs: number;
   private readonly maxPollMs: number;
-  private readonly fetchFn: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly now: () => number;
-  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
 
   constructor(options: SqlClientOptions) {
-    let host: URL;
-    try {
-      host = new URL(options.host);
-    } catch {
-      throw new DatabricksRequestError(`DATABRICKS_HOST is not a URL: '${options.host}'`);
-    }
-    if (host.protocol !== 'https:' && host.protocol !== 'http:') {
-      throw new DatabricksRequestError(`DATABRICKS_HOST must be http(s), got '${options.host}'`);
-    }
-    this.host = host.origin + host.pathname.replace(/\/+$/, '');
-    this.tokens = options.tokens;
-    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.http = new DatabricksHttp(options, {
+      prefix: SQL_API_PREFIX,
+      routeLabel: 'sql/statements',
+      userAgent: 'lakewatt-sql-client/0.1',
+      errorCodeByStatus: { 401: 'UNAUTHENTICATED' },
+    });
+    this.host = this.http.host;
     this.pollMs = options.pollIntervalMs ?? 250;
     this.maxPollMs = options.maxPollIntervalMs ?? 2000;
-    this.fetchFn = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.random = options.random ?? Math.random;
-    this.now = options.now ?? Date.now;
-    this.onRetry = options.onRetry;
   }
 
   /**
@@ -290,7 +235,7 @@ export class SqlClient {
         throw new DatabricksRequestError(`${key} must be a positive integer, got ${value}`);
     }
     if (options.warehouseId.trim() === '') throw new DatabricksRequestError('warehouseId is empty');
-    const deadline = this.now() + (options.timeoutMs ?? 5 * 60_000);
+    const deadline = this.http.now() + (options.timeoutMs ?? 5 * 60_000);
     let answer = await this.call({
       method: 'POST',
       path: '',
@@ -307,11 +252,11 @@ export class SqlClient {
       },
       schema: StatementResponseSchema,
       idempotent: false,
-      timeoutMs: Math.max(this.timeoutMs, (wait + 15) * 1000),
+      timeoutMs: Math.max(this.http.timeoutMs, (wait + 15) * 1000),
     });
     let pause = this.pollMs;
     while (!TERMINAL.has(answer.status.state)) {
-      if (options.signal?.aborted || this.now() >= deadline) {
+      if (options.signal?.aborted || this.http.now() >= deadline) {
         await this.cancelStatement(answer.statement_id).catch(() => {});
         const aborted = options.signal?.aborted === true;
         throw new DatabricksStatementError(
@@ -325,7 +270,7 @@ export class SqlClient {
             : `Statement ${answer.statement_id} did not end within ${options.timeoutMs ?? 300_000} ms and was cancelled`,
         );
       }
-      await this.sleep(Math.min(pause, Math.max(0, deadline - this.now())));
+      await this.http.sleep(Math.min(pause, Math.max(0, deadline - this.http.now())));
       pause = Math.min(this.maxPollMs, pause * 2);
       answer = await this.getStatementResponse(answer.statement_id);
     }
@@ -394,124 +339,9 @@ export class SqlClient {
     };
   }
 
-  private async call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
-    const started = this.now();
-    const route = `sql/statements${spec.path}`;
-    let refreshedToken = false;
-    for (let attempt = 1; ; attempt++) {
-      let failure: RetryableFailure;
-      try {
-        return await this.once(spec, route);
-      } catch (thrown) {
-        if (thrown instanceof DatabricksApiError && thrown.status === 401 && !refreshedToken) {
-          refreshedToken = true;
-          this.tokens.invalidate();
-          attempt--;
-          continue;
-        }
-        if (!(thrown instanceof RetryableFailure)) throw thrown;
-        failure = thrown;
-      }
-      if (!failure.always && !spec.idempotent) throw failure.error;
-      const backoff =
-        Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1)) *
-        (0.5 + this.random() / 2);
-      const delayMs = Math.round(failure.retryAfterMs ?? backoff);
-      if (attempt >= this.policy.maxAttempts || this.now() + delayMs - started > this.policy.budgetMs)
-        throw failure.error;
-      this.onRetry?.({ route, attempt, delayMs, reason: failure.error.message });
-      await this.sleep(delayMs);
-    }
+  private call<S extends z.ZodType>(spec: CallSpec<S>): Promise<z.output<S>> {
+    return this.http.call(spec);
   }
-
-  private async once<S extends z.ZodType>(spec: CallSpec<S>, route: string): Promise<z.output<S>> {
-    const token = await this.tokens.getToken();
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      'user-agent': 'lakewatt-sql-client/0.1',
-    };
-    if (spec.body !== undefined) headers['content-type'] = 'application/json';
-    const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
-    const signal = AbortSignal.timeout(timeoutMs);
-    let status: number;
-    let text: string;
-    let retryAfter: string | null;
-    try {
-      const response = await this.fetchFn(`${this.host}${SQL_API_PREFIX}${spec.path}`, {
-        method: spec.method,
-        headers,
-        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        signal,
-      });
-      status = response.status;
-      retryAfter = response.headers.get('retry-after');
-      text = await response.text();
-    } catch (thrown) {
-      // fetch's errors may come from another realm (a test sandbox): not `instanceof Error`, same shape.
-      const error =
-        typeof (thrown as { message?: unknown } | null)?.message === 'string'
-          ? Object.assign(new Error((thrown as Error).message), { cause: (thrown as Error).cause })
-          : ensureError(thrown);
-      const cause =
-        typeof (error.cause as { message?: unknown } | undefined)?.message === 'string'
-          ? `: ${(error.cause as Error).message}`
-          : '';
-      throw new RetryableFailure(
-        new DatabricksConnectionError(
-          route,
-          signal.aborted,
-          signal.aborted ? `no answer within ${timeoutMs} ms` : `${error.message}${cause}`,
-          { cause: error },
-        ),
-        undefined,
-        false,
-      );
-    }
-    if (status < 200 || status > 299) {
-      const error = apiError(route, status, text);
-      if (status === 429 || status === 503)
-        throw new RetryableFailure(error, parseRetryAfter(retryAfter, this.now()) ?? 1000, true);
-      if (status >= 500) throw new RetryableFailure(error, undefined, false);
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = text.trim() === '' ? {} : JSON.parse(text);
-    } catch {
-      throw new DatabricksResponseError(route, ['the body is not JSON'], text.slice(0, 200));
-    }
-    const parsed = spec.schema.safeParse(json);
-    if (!parsed.success) {
-      throw new DatabricksResponseError(
-        route,
-        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-        text.slice(0, 200),
-      );
-    }
-    return parsed.data;
-  }
-}
-
-function apiError(route: string, status: number, text: string): DatabricksApiError {
-  let body: z.output<typeof ErrorBodySchema> | undefined;
-  try {
-    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
-    body = parsed.success ? parsed.data : undefined;
-  } catch {
-    body = undefined;
-  }
-  const code =
-    typeof body?.error_code === 'string' && body.error_code !== ''
-      ? body.error_code
-      : status === 401
-        ? 'UNAUTHENTICATED'
-        : `HTTP_${status}`;
-  const message =
-    typeof body?.message === 'string' && body.message !== ''
-      ? body.message
-      : text.trim().slice(0, 200) || '(no message)';
-  return new DatabricksApiError(status, code, message, route, status === 429 || status >= 500, body?.details);
 }
 
 /** The SQL client for the loaded configuration (the same host and authentication as `createJobsClient`). */
