@@ -142,13 +142,19 @@ function* runJob(
   for (let poll = 0; !state?.terminal; poll++) {
     const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
     if (wakeAt > deadline) {
-      yield context.df.callActivityWithRetry('cancelJobRun', activityRetry(), { runId: started.runId });
-      record.outcome = 'Canceled';
+      // A shared run belongs to another orchestration, whose own deadline decides its fate.
+      if (!started.sharedWith) {
+        yield context.df.callActivityWithRetry('cancelJobRun', activityRetry(), { runId: started.runId });
+        record.outcome = 'Canceled';
+      }
       record.endedAt = iso(context.df.currentUtcDateTime);
       throw new StageFailure(
         step,
         'JOB_DEADLINE_EXCEEDED',
-        `${job} run ${started.runId} did not end within ${policy.deadlineMinutes} min; it was cancelled`,
+        `${job} run ${started.runId} did not end within ${policy.deadlineMinutes} min` +
+          (started.sharedWith
+            ? ` (shared with ${started.sharedWith.orchestrationId}, left running)`
+            : '; it was cancelled'),
       );
     }
     yield context.df.createTimer(new Date(wakeAt));
