@@ -175,7 +175,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       files,
       tables: counts.map((row) => ({ table: String(row.table_name), rows: Number(row.n) })),
       gold,
-      databricksRuns: records.reduce((n, r) => n + r.databricksRuns.length, 0),
+      // Distinct runs: files that shared a gold run cite the same run id.
+      databricksRuns: new Set(records.flatMap((r) => r.databricksRuns.map((run) => run.runId))).size,
       auditFolder: path.join(config.lake.kind === 'local' ? config.lake.root : home, 'audit', 'runs'),
     };
   } finally {
