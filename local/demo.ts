@@ -176,7 +176,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       tables: counts.map((row) => ({ table: String(row.table_name), rows: Number(row.n) })),
       gold,
       // Distinct runs: files that shared a gold run cite the same run id.
-      databricksRuns: new Set(records.flatMap((r) => r.databricksRuns.map((run) => run.runId))).size,
+      databricksRuns: new Set(
+        records.flatMap((r) => r.databricksRuns.flatMap((run) => (run.runId === null ? [] : [run.runId]))),
+      ).size,
       auditFolder: path.join(config.lake.kind === 'local' ? config.lake.root : home, 'audit', 'runs'),
     };
   } finally {
