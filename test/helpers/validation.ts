@@ -73,7 +73,14 @@ function rowsOf(batch: ColumnBatch): StagedRow[] {
 export async function validate(
   contract: SourceContract,
   content: string | Buffer,
-  options: { chunkSize?: number; limits?: Partial<ValidationLimits>; now?: Date; batchSize?: number } = {},
+  options: {
+    chunkSize?: number;
+    limits?: Partial<ValidationLimits>;
+    now?: Date;
+    batchSize?: number;
+    /** The file's lake path (document formats read the zone from the file name). */
+    path?: string;
+  } = {},
 ): Promise<ValidationRun> {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const chunkSize = options.chunkSize ?? 7;
@@ -85,7 +92,7 @@ export async function validate(
     {
       source: Readable.from(chunks),
       contract,
-      file: { path: 'bronze/landing/test/file.csv', etag: '0x1' },
+      file: { path: options.path ?? 'bronze/landing/test/file.csv', etag: '0x1' },
       instanceId: 'instance-1',
       now: options.now ?? TEST_NOW,
       limits: { ...TEST_LIMITS, ...options.limits },

@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { Readable } from 'node:stream';
 
 import { loadSourceContracts, type SourceContract } from '../../../lib/contracts/sources';
-import { validateStream } from '../../../lib/validation/engine';
 import type { RejectedRow } from '../../../lib/validation/report';
-import { type StagedRow, TEST_LIMITS, TEST_NOW, type ValidationRun } from '../../helpers/validation';
+import { type StagedRow, validate, type ValidationRun } from '../../helpers/validation';
 
 /** Shared by the price document tests: the shipped contracts and a run of one document through the engine. */
 
@@ -16,50 +14,18 @@ export async function priceContract(source: string): Promise<SourceContract> {
   return (await loadSourceContracts(path.join(REPO_ROOT, 'contracts/sources'))).resolve('prices', source);
 }
 
-export async function runDocument(
+export function runDocument(
   contract: SourceContract,
   content: string | Buffer,
   fileName: string,
   options: { now?: Date; chunkSize?: number } = {},
 ): Promise<ValidationRun> {
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const chunkSize = options.chunkSize ?? 101;
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
-  const rows: StagedRow[] = [];
-  const rejected: RejectedRow[] = [];
-  const report = await validateStream(
-    {
-      source: Readable.from(chunks),
-      contract,
-      file: { path: `bronze/landing/prices/${contract.source}/2025/10/01/${fileName}`, etag: '0x1' },
-      instanceId: 'instance-1',
-      now: options.now ?? TEST_NOW,
-      limits: TEST_LIMITS,
-      batchSize: 16,
-    },
-    {
-      writeBatch: (batch) => {
-        for (let r = 0; r < batch.length; r++) {
-          const row: StagedRow = {};
-          batch.columns.forEach((column, c) => {
-            const strings = batch.strings[c];
-            if (strings) row[column.name] = strings[r] ?? null;
-            else if (batch.nulls[c]?.[r] === 1) row[column.name] = null;
-            else {
-              const value = batch.numbers[c]![r]!;
-              row[column.name] = column.type === 'timestamp' ? new Date(value).toISOString() : value;
-            }
-          });
-          rows.push(row);
-        }
-        return Promise.resolve();
-      },
-      writeRejected: (row) => void rejected.push(row),
-      flush: () => Promise.resolve(),
-    },
-  );
-  return { report, rows, rejected };
+  return validate(contract, content, {
+    chunkSize: options.chunkSize ?? 101,
+    now: options.now,
+    batchSize: 16,
+    path: `bronze/landing/prices/${contract.source}/2025/10/01/${fileName}`,
+  });
 }
 
 /** The canonical columns of staged price rows (lineage left out). */
