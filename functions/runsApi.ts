@@ -147,37 +147,15 @@ const reprocess: Handler = async (request, client) => {
   return started(client, await reprocessIngestion(client, file, config, new Date()), 'reprocess');
 };
 
-df.app.client.http('runsList', {
-  route: 'runs',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: api('runsList', listRuns),
-});
+// Function-level keys in Azure; the local host serves them on loopback only.
+const ROUTES = [
+  { name: 'runsList', route: 'runs', method: 'GET', handler: listRuns },
+  { name: 'runsReplayMany', route: 'runs/replay', method: 'POST', handler: replayRuns },
+  { name: 'runsShow', route: 'runs/{id}', method: 'GET', handler: showRun },
+  { name: 'runsReplay', route: 'runs/{id}/replay', method: 'POST', handler: replayRun },
+  { name: 'filesReprocess', route: 'files/reprocess', method: 'POST', handler: reprocess },
+] as const;
 
-df.app.client.http('runsReplayMany', {
-  route: 'runs/replay',
-  methods: ['POST'],
-  authLevel: 'function',
-  handler: api('runsReplayMany', replayRuns),
-});
-
-df.app.client.http('runsShow', {
-  route: 'runs/{id}',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: api('runsShow', showRun),
-});
-
-df.app.client.http('runsReplay', {
-  route: 'runs/{id}/replay',
-  methods: ['POST'],
-  authLevel: 'function',
-  handler: api('runsReplay', replayRun),
-});
-
-df.app.client.http('filesReprocess', {
-  route: 'files/reprocess',
-  methods: ['POST'],
-  authLevel: 'function',
-  handler: api('filesReprocess', reprocess),
-});
+for (const { name, route, method, handler } of ROUTES) {
+  df.app.client.http(name, { route, methods: [method], authLevel: 'function', handler: api(name, handler) });
+}
