@@ -128,6 +128,7 @@ export class LocalHost {
       logger: this.logger,
       functions: () => this.functions,
       maxConcurrentActivities: options.maxConcurrentActivities,
+      clientBindingData: () => this.server.clientBindingData(),
       failureDetails: options.failureDetails,
       maximumShortTimerMs: options.maximumShortTimerMs,
       longRunningTimerIntervalMs: options.longRunningTimerIntervalMs,

@@ -263,6 +263,7 @@ export class HostServer {
         throw thrown;
       }
     }
+    if (collection === 'entities') return this.entityRoute(method, id, action, url, body);
     if (collection !== 'instances') return messageReply(404, `No durable route ${method} ${rest}.`);
     if (!id) {
       const query = instanceQuery(q);
@@ -321,6 +322,59 @@ export class HostServer {
       default:
         return messageReply(501, `'${action}' is not supported by the local host.`);
     }
+  }
+
+  /** `entities/{name}/{key}`: signal (POST ?op=), read (GET), list (GET without a key). */
+  private entityRoute(
+    method: string,
+    name: string | undefined,
+    key: string | undefined,
+    url: URL,
+    body: Buffer,
+  ): Reply {
+    const engine = this.ctx.engine;
+    if (!name) return messageReply(400, 'An entity name is required.');
+    if (key === undefined) {
+      if (method !== 'GET') return messageReply(405, `${method} is not allowed on an entity list.`);
+      return jsonReply(
+        200,
+        engine.listEntities(name).map((e) => ({
+          entityId: { name: e.name, key: e.key },
+          lastOperationTime: e.lastOperationTime,
+          state: url.searchParams.get('fetchState') === 'true' ? e.state : undefined,
+        })),
+      );
+    }
+    const entityKey = key === '$' ? '' : key;
+    // The extension's key rule: no path or query characters, no control characters.
+    if (
+      /[/\\#?]/.test(entityKey) ||
+      [...entityKey].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+    )
+      return messageReply(400, 'The entity key is not allowed.');
+    if (method === 'GET') {
+      const entity = engine.readEntityState(name, entityKey);
+      return entity ? jsonReply(200, entity.state) : messageReply(404, `No entity '@${name}@${entityKey}'.`);
+    }
+    if (method === 'POST' || method === 'DELETE') {
+      if (
+        !this.ctx.functions().has(name) &&
+        ![...this.ctx.functions().keys()].some((n) => n.toLowerCase() === name.toLowerCase())
+      )
+        return messageReply(404, `No entity function '${name}'.`);
+      let input: unknown;
+      if (method === 'POST' && body.length > 0) {
+        try {
+          input = JSON.parse(body.toString('utf8')) as unknown;
+        } catch {
+          return messageReply(400, 'The operation input is not JSON.');
+        }
+      }
+      const operation = method === 'DELETE' ? 'delete' : (url.searchParams.get('op') ?? '');
+      engine.signalEntity(name, entityKey, operation, input);
+      return { status: 202 };
+    }
+    return messageReply(405, `${method} is not allowed on an entity.`);
   }
 
   private createdReply(instanceId: string, rpc: boolean): Reply {

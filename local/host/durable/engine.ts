@@ -3,8 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { ensureError } from '../../../lib/errors';
 import type { Clock } from '../clock';
 import type { CapturedFunction } from '../functionsCore';
-import { fromTypedData, invoke, triggerBinding } from '../invoke';
+import { fromTypedData, inputBindingsOfType, invoke, triggerBinding } from '../invoke';
 import type { HostLogger } from '../log';
+import {
+  entityInstanceId,
+  EntityRunner,
+  isEntityInstance,
+  newRequest,
+  orchestrationRequest,
+  requestEvent,
+} from './entities';
 import {
   actionSignature,
   ActionType,
@@ -53,6 +61,10 @@ export interface EngineOptions {
   /** Send `FailureDetails` with failed tasks (newer extensions) instead of only Reason/Details (legacy). */
   failureDetails?: boolean;
   onFaultPoint?: (point: FaultPoint, info: { instanceId: string; step: string }) => void | Promise<void>;
+  /** host.json `maxEntityOperationBatchSize`. Default 50 (the Consumption plan's). */
+  maxEntityOperationBatchSize?: number;
+  /** The durable client binding data handed to activities that declare a durable client input. */
+  clientBindingData?: () => Record<string, unknown>;
 }
 
 export interface StartOptions {
@@ -138,6 +150,7 @@ export class DurableEngine {
   private wakeTimer: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private unsubscribeClock: (() => void) | undefined;
+  private readonly entities: EntityRunner;
   /** Count of episodes and activity completions committed, for benchmarks and tests. */
   readonly stats = {
     episodes: 0,
@@ -156,6 +169,13 @@ export class DurableEngine {
     this.maxActivities = options.maxConcurrentActivities ?? 10;
     this.maxShortMs = options.maximumShortTimerMs ?? 6 * DAY;
     this.intervalMs = options.longRunningTimerIntervalMs ?? 3 * DAY;
+    this.entities = new EntityRunner({
+      store: this.store,
+      logger: this.logger,
+      now: () => this.clock.now(),
+      functions: options.functions,
+      maxBatch: options.maxEntityOperationBatchSize ?? 50,
+    });
   }
 
   start(): void {
@@ -212,7 +232,8 @@ export class DurableEngine {
       this.dispatchActivities();
       const message = this.store.nextMessage(this.clock.now());
       if (message) {
-        await this.runEpisode(message);
+        if (isEntityInstance(message.instanceId)) await this.entities.runBatch(message.instanceId);
+        else await this.runEpisode(message);
         // Let activity completions and HTTP requests in every few episodes.
         if (++streak % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
@@ -276,8 +297,12 @@ export class DurableEngine {
     } else {
       try {
         hostMs += performance.now() - dispatchBegan;
+        const inputData = [{ name: triggerBinding(fn).name, data: { json: json(item.input) } }];
+        for (const name of inputBindingsOfType(fn, 'durableClient')) {
+          inputData.push({ name, data: { json: json(this.options.clientBindingData?.() ?? null) } });
+        }
         const result = await invoke(fn, {
-          inputData: [{ name: triggerBinding(fn).name, data: { json: json(item.input) } }],
+          inputData,
           log: this.logger.forInvocation(tags),
         });
         outcome = event(EventType.TaskCompleted, this.clock.now(), {
@@ -676,13 +701,32 @@ export class DurableEngine {
           }
           break;
         }
+        case ActionType.CallEntity:
+        case ActionType.SignalEntity: {
+          const id = book.nextSeq++;
+          const { target, request, sent } = orchestrationRequest(
+            action,
+            action.actionType === ActionType.SignalEntity,
+            { instanceId: next.instanceId, executionId: next.executionId },
+            now,
+            id,
+          );
+          plan.events.push(sent);
+          plan.messages.push({
+            instanceId: target,
+            executionId: '',
+            at: now,
+            event: requestEvent(request, now),
+          });
+          break;
+        }
         case ActionType.WaitForExternalEvent:
         case ActionType.ContinueAsNew:
           break;
         default:
           return (
             `Orchestrator function '${next.name}': ${describeAction(action)} is not supported by the local ` +
-            'host (entities, locks and callHttp need the real Durable extension).'
+            'host (entity locks and callHttp need the real Durable extension).'
           );
       }
     }
@@ -876,6 +920,39 @@ export class DurableEngine {
     });
     this.kick();
     return outcome;
+  }
+
+  /** A client signal to an entity (at least once; no ordering, as the extension's client signals). */
+  signalEntity(name: string, key: string, operation: string, input: unknown): void {
+    const now = this.clock.now();
+    const target = entityInstanceId(name, key);
+    this.store.transaction(() =>
+      this.store.enqueue(target, '', now, requestEvent(newRequest(operation, input, now), now)),
+    );
+    this.kick();
+  }
+
+  /** An entity's committed state (possibly stale by the requests still queued), or undefined. */
+  readEntityState(name: string, key: string): { state: unknown } | undefined {
+    const entity = this.store.getEntity(entityInstanceId(name, key));
+    if (!entity?.exists) return undefined;
+    return { state: parseJson(entity.state) };
+  }
+
+  /** Existing entities of one entity function, with their states. */
+  listEntities(
+    name: string,
+  ): Array<{ name: string; key: string; lastOperationTime: string; state: unknown }> {
+    const prefix = entityInstanceId(name, '');
+    return this.store
+      .listEntities(prefix)
+      .filter((e) => e.exists)
+      .map((e) => ({
+        name: name.toLowerCase(),
+        key: e.instanceId.slice(prefix.length),
+        lastOperationTime: iso(e.updatedAt),
+        state: parseJson(e.state),
+      }));
   }
 
   terminate(instanceId: string, reason: string): 'accepted' | 'not-found' | 'gone' {

@@ -90,6 +90,8 @@ export interface WireAction {
   fireAt?: string;
   isCanceled?: boolean;
   externalEventName?: string;
+  /** The entity operation of CallEntity / SignalEntity. */
+  operation?: string;
   compoundActions?: WireAction[];
 }
 
@@ -105,6 +107,7 @@ export const actionSchema: z.ZodType<WireAction> = z.lazy(() =>
       fireAt: z.union([z.string(), z.date().transform((d) => d.toISOString())]).optional(),
       isCanceled: z.boolean().optional(),
       externalEventName: z.string().optional(),
+      operation: z.string().optional(),
       compoundActions: z.array(actionSchema).optional(),
     })
     .loose(),
@@ -162,7 +165,8 @@ export function takesSequenceNumber(actionType: number): boolean {
 export function actionSignature(action: WireAction): string {
   return JSON.stringify([
     action.actionType,
-    action.functionName ?? null,
+    // Entity actions have no function name; their operation takes that place.
+    action.functionName ?? action.operation ?? null,
     action.input ?? null,
     action.fireAt ?? null,
     action.instanceId ?? null,
@@ -173,7 +177,10 @@ export function actionSignature(action: WireAction): string {
 export function describeAction(action: WireAction): string {
   const type = ACTION_TYPE_NAMES[action.actionType] ?? `action ${action.actionType}`;
   const what =
-    action.functionName ?? action.externalEventName ?? (action.fireAt ? `at ${action.fireAt}` : undefined);
+    action.functionName ??
+    (action.operation !== undefined ? `${action.instanceId ?? ''} ${action.operation}` : undefined) ??
+    action.externalEventName ??
+    (action.fireAt ? `at ${action.fireAt}` : undefined);
   const input = action.input === undefined ? '' : ` input ${JSON.stringify(action.input)}`;
   return `${type}${what ? ` ${what}` : ''}${input}`;
 }

@@ -17,6 +17,7 @@ import type { HistoryEvent, RuntimeStatus } from './protocol';
  *   sub-orchestration results). A durable timer is an inbox message that becomes visible at its fire time.
  * - `work`: activity invocations to run (at-least-once: a row is deleted only when its result is queued).
  * - `timer_triggers`: last and next occurrence of each timer-triggered function, for past-due detection.
+ * - `entities`: each Durable Entity's committed state (`@name@key`); its requests wait in `inbox`.
  */
 
 export interface InstanceRow {
@@ -136,6 +137,12 @@ CREATE TABLE IF NOT EXISTS work (
   dispatch_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS work_by_instance ON work (instance_id);
+CREATE TABLE IF NOT EXISTS entities (
+  instance_id TEXT PRIMARY KEY,
+  entity_exists INTEGER NOT NULL,
+  state TEXT,
+  updated_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS timer_triggers (
   name TEXT PRIMARY KEY,
   last INTEGER,
@@ -287,6 +294,19 @@ export class DurableStore {
       counts: db.prepare<[number], { inbox: number; work: number }>(
         `SELECT (SELECT COUNT(*) FROM inbox WHERE visible_at <= ?) AS inbox, (SELECT COUNT(*) FROM work) AS work`,
       ),
+      getEntity: db.prepare<[string], { entity_exists: number; state: string | null; updated_at: number }>(
+        'SELECT entity_exists, state, updated_at FROM entities WHERE instance_id = ?',
+      ),
+      putEntity: db.prepare(
+        `INSERT INTO entities (instance_id, entity_exists, state, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (instance_id) DO UPDATE SET entity_exists = excluded.entity_exists, state = excluded.state,
+           updated_at = excluded.updated_at`,
+      ),
+      listEntities: db.prepare<
+        [string, string],
+        { instance_id: string; entity_exists: number; state: string | null; updated_at: number }
+      >(`SELECT * FROM entities WHERE substr(instance_id, 1, length(?)) = ? ORDER BY instance_id`),
+      deferMessage: db.prepare('UPDATE inbox SET visible_at = ? WHERE id = ?'),
       getTimerTrigger: db.prepare<[string], { last: number | null; next: number | null; updated: number }>(
         'SELECT last, next, updated FROM timer_triggers WHERE name = ?',
       ),
@@ -457,6 +477,32 @@ export class DurableStore {
       .prepare<unknown[], InstanceRecord>(sql)
       .all(...params, limit, offset)
       .map(toInstance);
+  }
+
+  getEntity(instanceId: string): { exists: boolean; state: string | null; updatedAt: number } | undefined {
+    const row = this.statements.getEntity.get(instanceId);
+    return row ? { exists: row.entity_exists === 1, state: row.state, updatedAt: row.updated_at } : undefined;
+  }
+
+  putEntity(instanceId: string, exists: boolean, state: string | null, at: number): void {
+    this.statements.putEntity.run(instanceId, exists ? 1 : 0, exists ? state : null, at);
+  }
+
+  /** Entities whose instance id starts with `prefix` (`@name@` lists one entity type). */
+  listEntities(
+    prefix: string,
+  ): Array<{ instanceId: string; exists: boolean; state: string | null; updatedAt: number }> {
+    return this.statements.listEntities.all(prefix, prefix).map((row) => ({
+      instanceId: row.instance_id,
+      exists: row.entity_exists === 1,
+      state: row.state,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  /** Makes messages visible again only at `at` (a batch that failed to run). */
+  deferMessages(ids: readonly number[], at: number): void {
+    for (const id of ids) this.statements.deferMessage.run(at, id);
   }
 
   timerTrigger(name: string): { last: number | null; next: number | null; updated: number } | undefined {
