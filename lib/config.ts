@@ -110,6 +110,25 @@ const SETTING_DEFINITIONS = {
     schema: positiveInt.default(120),
     meta: { doc: 'After this long a Databricks run is cancelled and the step fails.', azure: 'optional' },
   },
+  BATCH_MAX_FILES: {
+    schema: positiveInt.default(100),
+    meta: { doc: 'Most files one batched silver or gold run takes (group commit).', azure: 'optional' },
+  },
+  BATCH_MAX_ROWS: {
+    schema: positiveInt.default(20_000_000),
+    meta: { doc: 'Most staged rows one batched run takes (a single larger file still runs alone).', azure: 'optional' },
+  },
+  BATCH_MAX_BYTES: {
+    schema: positiveInt.default(10 * 2 ** 30),
+    meta: { doc: 'Most bronze bytes one batched run takes (a single larger file still runs alone).', azure: 'optional' },
+  },
+  BATCH_WAIT_MINUTES: {
+    schema: positiveInt.default(360),
+    meta: {
+      doc: 'How long a file waits for its batch to report before its step fails with BATCH_WAIT_EXCEEDED.',
+      azure: 'optional',
+    },
+  },
   SOURCE_CONTRACTS_DIR: {
     schema: z.string().min(1).default('contracts/sources'),
     meta: {
@@ -245,6 +264,8 @@ export interface LakewattConfig {
     pollMaxSeconds: number;
     deadlineMinutes: number;
   };
+  /** Group commit: caps per batched run, and how long a file waits for its batch. */
+  batch: { maxFiles: number; maxRows: number; maxBytes: number; waitMinutes: number };
   sourceContractsDir: string;
   validation: {
     maxFileBytes: number;
@@ -358,6 +379,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pollMinSeconds: env.JOB_POLL_MIN_SECONDS,
       pollMaxSeconds: env.JOB_POLL_MAX_SECONDS,
       deadlineMinutes: env.JOB_DEADLINE_MINUTES,
+    },
+    batch: {
+      maxFiles: env.BATCH_MAX_FILES,
+      maxRows: env.BATCH_MAX_ROWS,
+      maxBytes: env.BATCH_MAX_BYTES,
+      waitMinutes: env.BATCH_WAIT_MINUTES,
     },
     sourceContractsDir: env.SOURCE_CONTRACTS_DIR,
     validation: {

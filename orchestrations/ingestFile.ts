@@ -1,35 +1,34 @@
 import * as df from 'durable-functions';
 
-import type { AuditRecord, DatabricksRunRecord, DeltaCommit, StageTiming } from '../lib/audit';
+import type { AuditRecord, DatabricksRunRecord, StageTiming } from '../lib/audit';
 import { auditRecordPath } from '../lib/audit/store';
 import {
-  goldDateRange,
-  idempotencyToken,
+  batchEventName,
+  type BatchMember,
+  type BatchResult,
+  type BatchStep,
+  type JoinAnswer,
+  queueKey,
+} from '../lib/pipeline/batching';
+import {
   INGEST_ORCHESTRATION,
   type IngestCustomStatus,
   type IngestInput,
   ingestInputSchema,
   type IngestStage,
-  JOB_RESUBMITS,
   type PipelineStep,
-  pollDelaySeconds,
 } from '../lib/pipeline/ingest';
-import type { JobRunRequest, JobRunState, StageOutcome, StartedJobRun } from '../lib/pipeline/steps';
+import type { StageOutcome } from '../lib/pipeline/steps';
+import { validateAndStageActivity, writeAuditActivity } from './activities';
+import { batchQueueEntity, startBatchActivity } from './batches';
+import { activityRetry } from './jobRuns';
 
 /**
  * ingestFile: validate and stage one bronze file version, then silver, then gold for the days it
- * touched, then the audit record. Deterministic: every time comes from `currentUtcDateTime`, every
+ * touched (each in a shared batch run, see batches.ts), then the audit record. Deterministic: every time comes from `currentUtcDateTime`, every
  * setting from the input, every side effect from an activity. On any failure the audit record of the
  * failed stage is written first, then the orchestration fails, so it is listed and can be replayed.
  */
-
-/** Transient failures (network, throttling, a restarting emulator) get four attempts, 2 s doubling to 60 s. */
-function activityRetry(): df.RetryOptions {
-  const retry = new df.RetryOptions(2_000, 4);
-  retry.backoffCoefficient = 2;
-  retry.maxRetryIntervalInMilliseconds = 60_000;
-  return retry;
-}
 
 /** A stage failure carrying the code the audit record names. */
 class StageFailure extends Error {
@@ -59,123 +58,56 @@ type Context = df.OrchestrationContext;
 const iso = (date: Date): string => date.toISOString();
 
 /**
- * One step's job, run to its end. A run the platform lost or refused (a retryable failure: INTERNAL_ERROR
- * when its cluster, or the local emulator's process, died with it; a run limit) is followed by a new run of
- * the step, up to JOB_RESUBMITS times: the job's own task retries cannot help once the run as a whole ended,
- * and every step is idempotent. Each run gets its own record; the deadline counts from the first submit.
+ * The file's place in a step's batch (group commit): join the step's queue; when no batch was running, this
+ * file starts one at once; then wait, without polling, for the batch's event. An event of an earlier
+ * generation of this file (a batch that outlived the replaced run) is skipped. The wait is bounded.
  */
-function* pollJob(
+function* inBatch(
   context: Context,
   input: IngestInput,
-  step: 'silver' | 'gold',
-  job: string,
-  parameters: Record<string, string>,
+  step: BatchStep,
+  member: BatchMember,
   runs: DatabricksRunRecord[],
-): Generator<df.Task, DatabricksRunRecord, unknown> {
-  const { policy, generation } = input;
-  const deadline = context.df.currentUtcDateTime.getTime() + policy.deadlineMinutes * 60_000;
-  for (let attempt = 0; ; attempt++) {
-    const { record, state, started } = yield* runJob(context, input, step, job, parameters, runs, {
-      attempt,
-      deadline,
-    });
-    if (state.outcome === 'Succeeded') {
-      record.commits = ((yield context.df.callActivityWithRetry('readJobCommits', activityRetry(), {
-        instanceId: started.sharedWith?.orchestrationId ?? context.df.instanceId,
-        generation: started.sharedWith?.generation ?? generation,
-        step,
-      })) ?? []) as DeltaCommit[];
-      return record;
-    }
-    if (state.outcome === 'Failed' && state.retryable === true && attempt < JOB_RESUBMITS) continue;
-    throw new StageFailure(
-      step,
-      `JOB_${state.outcome.toUpperCase()}`,
-      `${job} run ${started.runId} ended ${state.outcome}: ${state.error ?? state.reason}`,
-    );
+): Generator<df.Task, BatchResult, unknown> {
+  const { policy } = input;
+  const queue = queueKey(step, input.file.dataset);
+  const caps = { files: policy.batch.maxFiles, rows: policy.batch.maxRows, bytes: policy.batch.maxBytes };
+  const answer = (yield context.df.callEntity(batchQueueEntity(queue), 'join', { member, caps })) as
+    JoinAnswer | { kind: 'error'; message: string };
+  if (answer.kind === 'error') throw new StageFailure(step, 'BATCH_QUEUE_REFUSED', answer.message);
+  if (answer.kind === 'start') {
+    yield startBatchActivity({ spec: answer.batch, policy }).withRetry(activityRetry());
   }
-}
-
-/** Submits one run of a step's job and polls it until it ends (or cancels it at the deadline and fails). */
-function* runJob(
-  context: Context,
-  input: IngestInput,
-  step: 'silver' | 'gold',
-  job: string,
-  parameters: Record<string, string>,
-  runs: DatabricksRunRecord[],
-  { attempt, deadline }: { attempt: number; deadline: number },
-): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState; started: StartedJobRun }, unknown> {
-  const { policy, generation } = input;
-  const token = idempotencyToken(context.df.instanceId, generation, step, attempt);
-  const submitted = context.df.currentUtcDateTime;
-  const record: DatabricksRunRecord = {
-    step,
-    job,
-    runId: null,
-    runPageUrl: null,
-    idempotencyToken: token,
-    sharedWith: null,
-    parameters,
-    outcome: null,
-    lifeCycleState: null,
-    resultState: null,
-    stateMessage: null,
-    submittedAt: iso(submitted),
-    endedAt: null,
-    durationMs: null,
-    polls: 0,
-    commits: [],
-  };
-  runs.push(record);
-  const request: JobRunRequest = { job, parameters, idempotencyToken: token };
-  if (step === 'gold')
-    request.shareQueuedRunFor = { dateFrom: parameters.date_from!, dateTo: parameters.date_to! };
-  const started = (yield context.df.callActivityWithRetry(
-    'startJobRun',
-    activityRetry(),
-    request,
-  )) as StartedJobRun;
-  record.runId = started.runId;
-  record.sharedWith = started.sharedWith?.orchestrationId ?? null;
-  let state: JobRunState | undefined;
-  for (let poll = 0; !state?.terminal; poll++) {
-    const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
-    if (wakeAt > deadline) {
-      // A shared run belongs to another orchestration, whose own deadline decides its fate.
-      if (!started.sharedWith) {
-        yield context.df.callActivityWithRetry('cancelJobRun', activityRetry(), { runId: started.runId });
-        record.outcome = 'Canceled';
-      }
-      record.endedAt = iso(context.df.currentUtcDateTime);
+  const batch =
+    answer.kind === 'start' ? answer.batch.batchId : answer.kind === 'running' ? answer.batchId : null;
+  context.df.setCustomStatus(
+    status(
+      input,
+      step,
+      batch ? { batch } : { waitingBehind: answer.kind === 'waiting' ? answer.behind : '' },
+    ),
+  );
+  const limit = new Date(context.df.currentUtcDateTime.getTime() + policy.batch.waitMinutes * 60_000);
+  for (;;) {
+    const done = context.df.waitForExternalEvent(batchEventName(step));
+    const timeout = context.df.createTimer(limit);
+    const winner = yield context.df.Task.any([done, timeout]);
+    if (winner === timeout) {
       throw new StageFailure(
         step,
-        'JOB_DEADLINE_EXCEEDED',
-        `${job} run ${started.runId} did not end within ${policy.deadlineMinutes} min` +
-          (started.sharedWith
-            ? ` (shared with ${started.sharedWith.orchestrationId}, left running)`
-            : '; it was cancelled'),
+        'BATCH_WAIT_EXCEEDED',
+        `no ${step} batch reported within ${policy.batch.waitMinutes} min`,
       );
     }
-    yield context.df.createTimer(new Date(wakeAt));
-    state = (yield context.df.callActivityWithRetry('getJobRun', activityRetry(), {
-      runId: started.runId,
-    })) as JobRunState;
-    record.polls += 1;
-    record.outcome = state.outcome;
-    record.lifeCycleState = state.lifeCycleState;
-    record.resultState = state.resultState;
-    record.stateMessage = state.error ?? state.reason;
-    record.runPageUrl = state.runPageUrl;
-    context.df.setCustomStatus(status(input, step, { runId: started.runId }));
+    timeout.cancel();
+    const result = done.result as BatchResult;
+    if (result.generation !== input.generation) continue;
+    runs.push(...result.runs);
+    if (result.outcome === 'failed') {
+      throw new StageFailure(step, result.error?.code ?? 'BATCH_FAILED', result.error?.message ?? 'failed');
+    }
+    return result;
   }
-  const ended = context.df.currentUtcDateTime;
-  record.endedAt = iso(ended);
-  record.durationMs =
-    state.startTime !== null && state.endTime !== null
-      ? Math.max(0, state.endTime - state.startTime)
-      : ended.getTime() - submitted.getTime();
-  return { record, state, started };
 }
 
 function status(
@@ -266,54 +198,34 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
 
   try {
     beginStage('validate', 'validating');
-    outcome = (yield context.df.callActivityWithRetry('validateAndStage', activityRetry(), {
-      instanceId,
-      input,
-    })) as StageOutcome;
+    outcome = (yield validateAndStageActivity({ instanceId, input }).withRetry(
+      activityRetry(),
+    )) as StageOutcome;
     endStage('validate', 'succeeded');
 
     if (outcome.verdict === 'rejected') {
       // Bad data costs no compute: quarantined by the activity, recorded here, no Spark run.
       beginStage('audit', 'auditing');
-      yield context.df.callActivityWithRetry('writeAudit', activityRetry(), record('rejected', null));
+      yield writeAuditActivity(record('rejected', null)).withRetry(activityRetry());
       context.df.setCustomStatus(status(input, 'rejected', { verdict: outcome.verdict }));
       return result('rejected');
     }
 
-    const { policy, generation } = input;
+    const member: BatchMember = {
+      instanceId,
+      generation: input.generation,
+      dataset: input.file.dataset,
+      rows: outcome.report?.counts.rowsValid ?? 0,
+      bytes: outcome.report?.file.size ?? input.file.size ?? 0,
+      dates: [...(outcome.report?.affectedDates ?? [])].sort(),
+    };
     beginStage('silver', 'silver');
-    yield* pollJob(
-      context,
-      input,
-      'silver',
-      policy.silverJob,
-      {
-        dataset: input.file.dataset,
-        orchestration_id: instanceId,
-        instance_ids: instanceId,
-        generation: String(generation),
-      },
-      runs,
-    );
+    yield* inBatch(context, input, 'silver', member, runs);
     endStage('silver', 'succeeded');
 
-    const dates = goldDateRange(outcome.report?.affectedDates ?? []);
     beginStage('gold', 'gold');
-    if (dates) {
-      yield* pollJob(
-        context,
-        input,
-        'gold',
-        policy.goldJob,
-        {
-          orchestration_id: instanceId,
-          generation: String(generation),
-          date_from: dates.from,
-          date_to: dates.to,
-          dataset: input.file.dataset,
-        },
-        runs,
-      );
+    if (member.dates.length > 0) {
+      yield* inBatch(context, input, 'gold', member, runs);
       endStage('gold', 'succeeded');
     } else {
       endStage('gold', 'skipped');
@@ -321,7 +233,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
 
     beginStage('audit', 'auditing');
     // The record cannot time its own write: its stages end where the write begins (its `endedAt`).
-    yield context.df.callActivityWithRetry('writeAudit', activityRetry(), record('completed', null));
+    yield writeAuditActivity(record('completed', null)).withRetry(activityRetry());
     context.df.setCustomStatus(status(input, 'completed', { verdict: outcome.verdict }));
     return result('completed');
   } catch (error) {
@@ -331,7 +243,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     context.df.setCustomStatus(status(input, 'failed', outcome ? { verdict: outcome.verdict } : {}));
     if (current !== 'audit') {
       // The record of the failed stage comes first; only then does the orchestration fail.
-      yield context.df.callActivityWithRetry('writeAudit', activityRetry(), record('failed', failure));
+      yield writeAuditActivity(record('failed', failure)).withRetry(activityRetry());
     }
     throw new Error(`[${failure.code}] ${failure.stage}: ${failure.message}`);
   }

@@ -43,6 +43,7 @@ export function jobPolicy(config: LakewattConfig): JobPolicy {
     deadlineMinutes: config.databricks.deadlineMinutes,
     silverJob: config.databricks.silverJob,
     goldJob: config.databricks.goldJob,
+    batch: { ...config.batch },
   };
 }
 

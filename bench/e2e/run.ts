@@ -286,6 +286,7 @@ async function stageDirect(
       deadlineMinutes: config.databricks.deadlineMinutes,
       silverJob: config.databricks.silverJob,
       goldJob: config.databricks.goldJob,
+      batch: { ...config.batch },
     },
   };
   const outcome = await stageFile(

@@ -82,6 +82,14 @@ param jobPollMaxSeconds int
 @description('Minutes after which a Databricks run is cancelled and the step fails.')
 param jobDeadlineMinutes int
 
+@description('Group commit: most files, staged rows and bronze bytes one batched Databricks run takes.')
+param batchMaxFiles int = 100
+param batchMaxRows int = 20000000
+param batchMaxBytes int = 10737418240
+
+@description('How long a file waits for its batch before the step fails with BATCH_WAIT_EXCEEDED.')
+param batchWaitMinutes int = 360
+
 @description('Largest bronze file accepted, in bytes.')
 param validationMaxFileBytes int
 
@@ -203,6 +211,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     JOB_POLL_MIN_SECONDS: string(jobPollMinSeconds)
     JOB_POLL_MAX_SECONDS: string(jobPollMaxSeconds)
     JOB_DEADLINE_MINUTES: string(jobDeadlineMinutes)
+    BATCH_MAX_FILES: string(batchMaxFiles)
+    BATCH_MAX_ROWS: string(batchMaxRows)
+    BATCH_MAX_BYTES: string(batchMaxBytes)
+    BATCH_WAIT_MINUTES: string(batchWaitMinutes)
     SOURCE_CONTRACTS_DIR: 'contracts/sources'
     VALIDATION_MAX_FILE_BYTES: string(validationMaxFileBytes)
     VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)

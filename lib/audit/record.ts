@@ -31,6 +31,16 @@ export const databricksRunRecordSchema = z.object({
   idempotencyToken: z.string(),
   /** The orchestration whose queued run this one joined (gold), or null for its own run. */
   sharedWith: z.string().nullable(),
+  /** The batch this run was for (group commit): its orchestration id, queue, and member files. */
+  batch: z
+    .object({
+      id: z.string(),
+      queue: z.string(),
+      size: z.number().int().positive(),
+      members: z.array(z.string()),
+    })
+    .nullable()
+    .optional(),
   parameters: z.record(z.string(), z.string()),
   /** The run's outcome: Succeeded, Failed, Canceled, TimedOut (and Running only if the record was cut short). */
   outcome: z.string().nullable(),

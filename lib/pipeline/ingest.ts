@@ -22,6 +22,15 @@ export const jobPolicySchema = z.object({
   deadlineMinutes: z.number().int().positive(),
   silverJob: z.string().min(1),
   goldJob: z.string().min(1),
+  /** Group commit: caps per batch run and how long a file waits for its batch (histories before it: defaults). */
+  batch: z
+    .object({
+      maxFiles: z.number().int().positive(),
+      maxRows: z.number().int().positive(),
+      maxBytes: z.number().int().positive(),
+      waitMinutes: z.number().int().positive(),
+    })
+    .default({ maxFiles: 100, maxRows: 20_000_000, maxBytes: 10 * 2 ** 30, waitMinutes: 360 }),
 });
 export type JobPolicy = z.infer<typeof jobPolicySchema>;
 
@@ -124,4 +133,7 @@ export interface IngestCustomStatus {
   source: string;
   verdict?: string;
   runId?: number;
+  /** The batch orchestration running this file's step, or the one it waits behind. */
+  batch?: string;
+  waitingBehind?: string;
 }

@@ -41,7 +41,14 @@ function input(overrides: Partial<IngestInput['file']> = {}, generation = 0): In
     generation,
     requestedAt: '2026-01-02T03:04:05.000Z',
     trigger: 'event',
-    policy: { pollMinSeconds: 5, pollMaxSeconds: 60, deadlineMinutes: 120, silverJob: 's', goldJob: 'g' },
+    policy: {
+      pollMinSeconds: 5,
+      pollMaxSeconds: 60,
+      deadlineMinutes: 120,
+      silverJob: 's',
+      goldJob: 'g',
+      batch: { maxFiles: 100, maxRows: 1000, maxBytes: 1000, waitMinutes: 60 },
+    },
   };
 }
 

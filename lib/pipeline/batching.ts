@@ -1,0 +1,225 @@
+import { z } from 'zod';
+
+import type { DatabricksRunRecord } from '../audit/record';
+import { DATASET_NAMES, type DatasetName } from '../contracts/datasets';
+
+/**
+ * Group commit (docs/decisions/0014-group-commit.md): the unit of work is the file, the unit of compute is
+ * the batch. A validated file joins its step's queue (silver: one per dataset; gold: one for all); when the
+ * queue has no batch running, the file starts one at once with itself, and files that join meanwhile wait
+ * for the next batch, which starts as soon as the running one finishes, with every file that waited (up to
+ * the caps). The queue's state lives in a Durable Entity; these functions are its pure logic.
+ */
+
+export const BATCH_STEPS = ['silver', 'gold'] as const;
+export type BatchStep = (typeof BATCH_STEPS)[number];
+
+/** The entity that holds the queues (its key names the queue). */
+export const BATCH_QUEUE_ENTITY = 'batchQueue';
+export const BATCH_ORCHESTRATION = 'runBatch';
+
+export const batchMemberSchema = z.object({
+  instanceId: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+  dataset: z.enum(DATASET_NAMES),
+  /** Valid rows the file staged (caps). */
+  rows: z.number().int().nonnegative(),
+  /** Size of the bronze file in bytes (caps). */
+  bytes: z.number().int().nonnegative(),
+  /** UTC days (YYYY-MM-DD) the file's rows touch: what gold recomputes. */
+  dates: z.array(z.string()),
+});
+export type BatchMember = z.infer<typeof batchMemberSchema>;
+
+export const batchCapsSchema = z.object({
+  files: z.number().int().positive(),
+  rows: z.number().int().positive(),
+  bytes: z.number().int().positive(),
+});
+export type BatchCaps = z.infer<typeof batchCapsSchema>;
+
+export const batchSpecSchema = z.object({
+  queue: z.string().min(1),
+  step: z.enum(BATCH_STEPS),
+  seq: z.number().int().positive(),
+  /** The batch orchestration's instance id: unique, also the `orchestration_id` of its job runs. */
+  batchId: z.string().min(1),
+  members: z.array(batchMemberSchema).min(1),
+});
+export type BatchSpec = z.infer<typeof batchSpecSchema>;
+
+export const queueStateSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  /** Distinguishes this queue's batch ids from those of an earlier queue state (a wiped local store). */
+  epoch: z.string(),
+  waiting: z.array(batchMemberSchema),
+  active: batchSpecSchema.nullable(),
+});
+export type QueueState = z.infer<typeof queueStateSchema>;
+
+export type JoinAnswer =
+  | { kind: 'start'; batch: BatchSpec }
+  | { kind: 'running'; batchId: string }
+  | { kind: 'waiting'; position: number; behind: string };
+
+export function emptyQueue(epoch: string): QueueState {
+  return { seq: 0, epoch, waiting: [], active: null };
+}
+
+/** The queue a file joins for a step: silver per dataset, gold for every dataset at once. */
+export function queueKey(step: BatchStep, dataset: DatasetName): string {
+  return step === 'silver' ? `silver.${dataset}` : 'gold';
+}
+
+export function batchInstanceId(queue: string, epoch: string, seq: number): string {
+  return `batch-${queue}-${epoch}-${String(seq).padStart(6, '0')}`;
+}
+
+const sameFile = (a: BatchMember, b: Pick<BatchMember, 'instanceId'>): boolean =>
+  a.instanceId === b.instanceId;
+
+function stepOf(queue: string): BatchStep {
+  return queue.startsWith('silver.') ? 'silver' : 'gold';
+}
+
+/** Takes waiting files, oldest first, up to the caps (always at least one). */
+function takeBatch(waiting: BatchMember[], caps: BatchCaps): { taken: BatchMember[]; left: BatchMember[] } {
+  const taken: BatchMember[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const member of waiting) {
+    const over =
+      taken.length >= caps.files || rows + member.rows > caps.rows || bytes + member.bytes > caps.bytes;
+    if (over && taken.length > 0) break;
+    taken.push(member);
+    rows += member.rows;
+    bytes += member.bytes;
+  }
+  return { taken, left: waiting.slice(taken.length) };
+}
+
+function startNext(state: QueueState, queue: string, caps: BatchCaps): QueueState {
+  if (state.waiting.length === 0) return { ...state, active: null };
+  const { taken, left } = takeBatch(state.waiting, caps);
+  const seq = state.seq + 1;
+  return {
+    ...state,
+    seq,
+    waiting: left,
+    active: {
+      queue,
+      step: stepOf(queue),
+      seq,
+      batchId: batchInstanceId(queue, state.epoch, seq),
+      members: taken,
+    },
+  };
+}
+
+/**
+ * A file asks for a place in the queue. Idempotent per file version: asking again answers where it is. A
+ * newer generation of a waiting file (a replay) takes its place.
+ */
+export function joinQueue(
+  state: QueueState,
+  queue: string,
+  member: BatchMember,
+  caps: BatchCaps,
+): { state: QueueState; answer: JoinAnswer } {
+  const active = state.active;
+  const inActive = active?.members.find((m) => sameFile(m, member) && m.generation === member.generation);
+  if (active && inActive) return { state, answer: { kind: 'running', batchId: active.batchId } };
+  const behind = active?.batchId ?? '';
+  const queuedAt = state.waiting.findIndex((m) => sameFile(m, member) && m.generation >= member.generation);
+  if (queuedAt >= 0) return { state, answer: { kind: 'waiting', position: queuedAt, behind } };
+  const waiting = state.waiting.filter((m) => !sameFile(m, member));
+  const queued: QueueState = { ...state, waiting: [...waiting, member] };
+  if (!active) {
+    const next = startNext(queued, queue, caps);
+    const batch = next.active!;
+    if (batch.members.some((m) => sameFile(m, member)))
+      return { state: next, answer: { kind: 'start', batch } };
+    return {
+      state: next,
+      answer: { kind: 'waiting', position: next.waiting.length - 1, behind: batch.batchId },
+    };
+  }
+  return { state: queued, answer: { kind: 'waiting', position: queued.waiting.length - 1, behind } };
+}
+
+/**
+ * The running batch ended: the next batch (every file that waited, up to the caps) becomes the running one
+ * and is returned for its orchestration to be started. Finishing a batch that is not the running one (a
+ * repeated call) changes nothing and starts nothing.
+ */
+export function finishBatch(
+  state: QueueState,
+  queue: string,
+  batchId: string,
+  caps: BatchCaps,
+): { state: QueueState; next: BatchSpec | null } {
+  if (state.active?.batchId !== batchId) return { state, next: null };
+  const next = startNext({ ...state, active: null }, queue, caps);
+  return { state: next, next: next.active };
+}
+
+/** Where a batch that failed on its data splits: halves, until the failing file is alone. */
+export function splitMembers<T>(members: readonly T[]): [T[], T[]] {
+  const middle = Math.ceil(members.length / 2);
+  return [members.slice(0, middle), members.slice(middle)];
+}
+
+export const GOLD_TABLE_NAMES = [
+  'daily_consumption',
+  'customer_daily_cost',
+  'load_profile_hourly',
+  'consumption_anomalies',
+  'data_quality_daily',
+  'forecast_features',
+] as const;
+export type GoldTableName = (typeof GOLD_TABLE_NAMES)[number];
+
+/**
+ * The gold tables each dataset feeds (what transforms/gold.py reads): readings and contracts feed every
+ * table (contracts give each meter its customer, tariff and time zone); prices the cost and forecasting
+ * tables; customers the tables that group by region and segment. Every dataset feeds data quality.
+ */
+export const GOLD_TABLES_FED_BY: Record<DatasetName, readonly GoldTableName[]> = {
+  meter_readings: GOLD_TABLE_NAMES,
+  contracts: GOLD_TABLE_NAMES,
+  prices: ['customer_daily_cost', 'data_quality_daily', 'forecast_features'],
+  customers: ['load_profile_hourly', 'consumption_anomalies', 'data_quality_daily'],
+};
+
+/** The job parameters of one gold run for these files: the union of their days and of their tables. */
+export function goldRunScope(
+  members: readonly Pick<BatchMember, 'dataset' | 'dates'>[],
+): { dateFrom: string; dateTo: string; tables: GoldTableName[]; datasets: DatasetName[] } | null {
+  const dates = [...new Set(members.flatMap((m) => m.dates))].sort();
+  if (dates.length === 0) return null;
+  const datasets = [...new Set(members.map((m) => m.dataset))].sort();
+  const fed = new Set(datasets.flatMap((d) => GOLD_TABLES_FED_BY[d]));
+  return {
+    dateFrom: dates[0]!,
+    dateTo: dates[dates.length - 1]!,
+    tables: GOLD_TABLE_NAMES.filter((t) => fed.has(t)),
+    datasets,
+  };
+}
+
+/** What a batch orchestration tells each of its files when its step ended for them. */
+export const batchResultSchema = z.object({
+  batchId: z.string(),
+  step: z.enum(BATCH_STEPS),
+  generation: z.number().int().nonnegative(),
+  outcome: z.enum(['succeeded', 'failed']),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Every run of the batch this file was part of (failed larger runs before a split included). */
+  runs: z.array(z.custom<DatabricksRunRecord>()),
+});
+export type BatchResult = z.infer<typeof batchResultSchema>;
+
+/** The external event a file waits for at a step. */
+export function batchEventName(step: BatchStep): string {
+  return `batch-${step}-done`;
+}

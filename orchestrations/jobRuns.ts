@@ -1,0 +1,126 @@
+import * as df from 'durable-functions';
+
+import type { DatabricksRunRecord, DeltaCommit } from '../lib/audit';
+import type { BatchStep } from '../lib/pipeline/batching';
+import { idempotencyToken, type JobPolicy, pollDelaySeconds } from '../lib/pipeline/ingest';
+import type { JobRunState, StartedJobRun } from '../lib/pipeline/steps';
+import {
+  cancelJobRunActivity,
+  getJobRunActivity,
+  readJobCommitsActivity,
+  startJobRunActivity,
+} from './activities';
+
+/**
+ * Submitting and polling one Databricks run from an orchestration (the batch orchestrations use it). Every
+ * time comes from `currentUtcDateTime`, every side effect from an activity.
+ */
+
+type Context = df.OrchestrationContext;
+
+/** Transient failures (network, throttling, a restarting emulator) get four attempts, 2 s doubling to 60 s. */
+export function activityRetry(): df.RetryOptions {
+  const retry = new df.RetryOptions(2_000, 4);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 60_000;
+  return retry;
+}
+
+/** A step that failed, with the code the audit record names. */
+export class StepFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`[${code}] ${message}`);
+    this.name = 'StepFailure';
+  }
+}
+
+const iso = (date: Date): string => date.toISOString();
+
+export interface RunRequest {
+  step: BatchStep;
+  job: string;
+  parameters: Record<string, string>;
+  /** Who owns the run's manifest: `audit/job-runs/{owner}/{runNumber}/{step}.json`. */
+  owner: string;
+  runNumber: number;
+  batch: NonNullable<DatabricksRunRecord['batch']>;
+}
+
+/**
+ * Submits one run and polls it until it ends; at the deadline (counted from the submit) it cancels the run
+ * and throws JOB_DEADLINE_EXCEEDED. The record is pushed to `runs` at once, so a failure still shows it.
+ */
+export function* runJobToEnd(
+  context: Context,
+  policy: JobPolicy,
+  request: RunRequest,
+  runs: DatabricksRunRecord[],
+): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState }, unknown> {
+  const token = idempotencyToken(request.owner, request.runNumber, request.step);
+  const submitted = context.df.currentUtcDateTime;
+  const deadline = submitted.getTime() + policy.deadlineMinutes * 60_000;
+  const record: DatabricksRunRecord = {
+    step: request.step,
+    job: request.job,
+    runId: null,
+    runPageUrl: null,
+    idempotencyToken: token,
+    sharedWith: null,
+    batch: request.batch,
+    parameters: request.parameters,
+    outcome: null,
+    lifeCycleState: null,
+    resultState: null,
+    stateMessage: null,
+    submittedAt: iso(submitted),
+    endedAt: null,
+    durationMs: null,
+    polls: 0,
+    commits: [],
+  };
+  runs.push(record);
+  const started = (yield startJobRunActivity({
+    job: request.job,
+    parameters: request.parameters,
+    idempotencyToken: token,
+  }).withRetry(activityRetry())) as StartedJobRun;
+  record.runId = started.runId;
+  let state: JobRunState | undefined;
+  for (let poll = 0; !state?.terminal; poll++) {
+    const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
+    if (wakeAt > deadline) {
+      yield cancelJobRunActivity({ runId: started.runId }).withRetry(activityRetry());
+      record.outcome = 'Canceled';
+      record.endedAt = iso(context.df.currentUtcDateTime);
+      throw new StepFailure(
+        'JOB_DEADLINE_EXCEEDED',
+        `${request.job} run ${started.runId} did not end within ${policy.deadlineMinutes} min; it was cancelled`,
+      );
+    }
+    yield context.df.createTimer(new Date(wakeAt));
+    state = (yield getJobRunActivity({ runId: started.runId }).withRetry(activityRetry())) as JobRunState;
+    record.polls += 1;
+    record.outcome = state.outcome;
+    record.lifeCycleState = state.lifeCycleState;
+    record.resultState = state.resultState;
+    record.stateMessage = state.error ?? state.reason;
+    record.runPageUrl = state.runPageUrl;
+  }
+  const ended = context.df.currentUtcDateTime;
+  record.endedAt = iso(ended);
+  record.durationMs =
+    state.startTime !== null && state.endTime !== null
+      ? Math.max(0, state.endTime - state.startTime)
+      : ended.getTime() - submitted.getTime();
+  if (state.outcome === 'Succeeded') {
+    record.commits = ((yield readJobCommitsActivity({
+      instanceId: request.owner,
+      generation: request.runNumber,
+      step: request.step,
+    }).withRetry(activityRetry())) ?? []) as DeltaCommit[];
+  }
+  return { record, state };
+}
