@@ -4,6 +4,8 @@
 
 targetScope = 'subscription'
 
+import { sourceWriter } from 'modules/lake-access.bicep'
+
 // ---- azd environment
 
 @minLength(1)
@@ -71,8 +73,16 @@ param bronzeColdAfterDays int = 180
 @description('Object id of the Entra ID group of analysts who read gold; empty for none.')
 param analystsGroupObjectId string = ''
 
-@description('Object id of the Entra ID group of source systems that drop files into bronze/landing/ (write-only); empty for none.')
-param sourceWritersGroupObjectId string = ''
+@description('Source systems that drop files into bronze, one identity each, each limited to landing/<dataset>/<source>/ (see docs/security/identities-and-api.md).')
+param sourceWriters sourceWriter[] = []
+
+@description('Client id of the Entra ID app registration that protects the operator API (create it first: docs/deploy.md).')
+param apiAuthClientId string
+
+@description('Days an audit record is kept immutable (no overwrite, no delete) by the audit container\'s retention policy.')
+@minValue(1)
+@maxValue(146000)
+param auditRetentionDays int = 2557
 
 // ---- Monitoring
 
@@ -220,6 +230,7 @@ module lake 'modules/lake-account.bicep' = {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -243,6 +254,7 @@ module lakeSilver 'modules/lake-account.bicep' = if (separateLayerAccounts) {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -265,6 +277,7 @@ module lakeGold 'modules/lake-account.bicep' = if (separateLayerAccounts) {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -360,6 +373,7 @@ module functionApp 'modules/function-app.bicep' = {
     pricesSchedule: pricesSchedule
     pricesZones: pricesZones
     pricesProviders: pricesProviders
+    apiAuthClientId: apiAuthClientId
   }
 }
 
@@ -387,7 +401,7 @@ module lakeAccess 'modules/lake-access.bicep' = {
     connectorPrincipalId: databricks.outputs.accessConnectorPrincipalId
     eventGridPrincipalId: eventGridTopic.outputs.principalId
     analystsGroupObjectId: analystsGroupObjectId
-    sourceWritersGroupObjectId: sourceWritersGroupObjectId
+    sourceWriters: sourceWriters
   }
 }
 
