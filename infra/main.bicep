@@ -209,6 +209,19 @@ module functionIdentity 'modules/identity.bicep' = {
   }
 }
 
+// The identity the Databricks jobs run as (bundle run_as). It holds no Azure role: the jobs reach the lake
+// through Unity Catalog (the access connector), and the deploy hook grants this principal the catalog and the
+// secret scope only. Its own identity, so a job never runs with the deploying user's rights.
+module jobsIdentity 'modules/identity.bicep' = {
+  name: 'databricks-jobs-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}dbjobs-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 // The bronze account (bronze, staging, quarantine, audit, dead-letter), and with one shared account also silver
 // and gold. The Function only ever talks to this account (LAKE_BLOB_ENDPOINT).
 module lake 'modules/lake-account.bicep' = {
@@ -412,6 +425,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = functionIdentity.outputs.clientId
+output AZURE_DATABRICKS_JOBS_IDENTITY_CLIENT_ID string = jobsIdentity.outputs.clientId
 output AZURE_FUNCTION_KEY_VAULT_NAME string = functionVault.outputs.name
 output AZURE_DATABRICKS_KEY_VAULT_NAME string = databricksVault.outputs.name
 output AZURE_DATABRICKS_KEY_VAULT_ID string = databricksVault.outputs.id
