@@ -4,6 +4,7 @@ import * as df from 'durable-functions';
 import { readAuditRecord } from '../lib/audit/store';
 import { landingPlace } from '../lib/events/blobCreated';
 import { NotFoundError } from '../lib/lake';
+import { type Caller, callerOf } from '../lib/pipeline/caller';
 import {
   bulkReplayCandidates,
   type BulkReplayResult,
@@ -25,6 +26,7 @@ import {
   type RunFilter,
   RunsApiError,
   selectRuns,
+  startedReply,
   type StartOutcome,
   summarizeRun,
 } from '../lib/pipeline/runsQuery';
@@ -32,16 +34,15 @@ import { services } from '../orchestrations/services';
 import { findInstance, replayIngestion, reprocessIngestion } from '../orchestrations/starters';
 
 /**
- * The operator API over ingestion runs: list, show, replay one, replay many, reprocess a file. Function
- * keys guard it in Azure; the local host serves loopback only. Parsing, filtering and paging live in
- * lib/pipeline/runsQuery.ts, start rules in orchestrations/starters.ts; every error is `{code, message}`.
+ * The operator API over runs (ingestions and price pulls): list, show, replay one, replay many,
+ * reprocess a file. In Azure, App Service authentication (Entra ID) stands in front of it and every
+ * route needs the operator app role (lib/pipeline/caller.ts); the local host serves loopback only.
+ * Parsing, filtering and paging live in lib/pipeline/runs*.ts, start rules in orchestrations/starters.ts;
+ * every error is `{code, message}`. Replies name only this API's routes, never the task hub's
+ * management URLs (they carry its system key).
  */
 
-type Handler = (
-  request: HttpRequest,
-  client: df.DurableClient,
-  context: InvocationContext,
-) => Promise<HttpResponseInit>;
+type Handler = (request: HttpRequest, client: df.DurableClient, caller: Caller) => Promise<HttpResponseInit>;
 
 const BRONZE = 'bronze';
 
@@ -51,10 +52,20 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
 });
 
-function api(name: string, handler: Handler): Handler {
+/** Set by App Service when its authentication (Easy Auth) is on; only then are its headers trustworthy. */
+const easyAuthEnabled = (): boolean => process.env.WEBSITE_AUTH_ENABLED?.toLowerCase() === 'true';
+
+function api(
+  name: string,
+  handler: Handler,
+): (request: HttpRequest, client: df.DurableClient, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, client, context) => {
     try {
-      return await handler(request, client, context);
+      const caller = callerOf(request.headers, {
+        mode: services().config.mode,
+        easyAuthEnabled: easyAuthEnabled(),
+      });
+      return await handler(request, client, caller);
     } catch (error) {
       const reply = errorReply(error, context.invocationId);
       if (reply.status >= 500) context.error(`${name} failed:`, error);
@@ -77,16 +88,10 @@ async function instancesFor(
   return client.getStatusBy(query);
 }
 
-function started(client: df.DurableClient, outcome: StartOutcome, trigger: string): HttpResponseInit {
+function started(outcome: StartOutcome, trigger: string): HttpResponseInit {
   if (outcome.action !== 'started') throw refusalError(outcome);
-  const { id, ...links } = client.createHttpManagementPayload(outcome.instanceId);
-  return json(
-    202,
-    { instanceId: id, generation: outcome.generation, trigger, ...links },
-    {
-      location: links.statusQueryGetUri,
-    },
-  );
+  const reply = startedReply(outcome.instanceId, outcome.generation, trigger);
+  return json(202, reply, { location: reply.links.run });
 }
 
 const listRuns: Handler = async (request, client) => {
@@ -99,26 +104,27 @@ const showRun: Handler = async (request, client) => {
   const instance = await findInstance(client, instanceId);
   const run = instance && summarizeRun(instance);
   if (!instance || !run) throw new RunsApiError(404, 'RUN_NOT_FOUND', `no run with id ${instanceId}`);
-  const input = ingestInputOf(instance);
+  const input = run.kind === 'ingest' ? ingestInputOf(instance) : undefined;
   const audit = input
     ? await readAuditRecord(services().lake, instanceId, input.generation, input.requestedAt)
     : undefined;
   return json(200, { ...runDetail(instance, run), audit: audit ?? null });
 };
 
-const replayRun: Handler = async (request, client) => {
+const replayRun: Handler = async (request, client, caller) => {
   const instanceId = parseInstanceId(request.params.id);
-  return started(client, await replayIngestion(client, instanceId, services().config, new Date()), 'replay');
+  const { config } = services();
+  return started(await replayIngestion(client, instanceId, config, new Date(), 'replay', caller), 'replay');
 };
 
-const replayRuns: Handler = async (request, client) => {
+const replayRuns: Handler = async (request, client, caller) => {
   const body = parseBulkReplayRequest(parseJsonBody(await request.text()));
   const { matched, candidates } = bulkReplayCandidates(await instancesFor(client, body), body);
   if (body.dryRun) return json(200, dryRunReplay(matched, candidates));
   const result: BulkReplayResult = { matched, replayed: [], refused: [], dryRun: false };
   const { config } = services();
   for (const { run } of candidates) {
-    const outcome = await replayIngestion(client, run.instanceId, config, new Date());
+    const outcome = await replayIngestion(client, run.instanceId, config, new Date(), 'replay', caller);
     if (outcome.action === 'started') {
       result.replayed.push(replayedRun(run, outcome.generation));
     } else {
@@ -129,7 +135,7 @@ const replayRuns: Handler = async (request, client) => {
   return json(200, result);
 };
 
-const reprocess: Handler = async (request, client) => {
+const reprocess: Handler = async (request, client, caller) => {
   const { path } = parseReprocessRequest(parseJsonBody(await request.text()));
   const place = landingPlace(BRONZE, path);
   if (place.kind === 'ignore') throw invalidRequest(`path: ${place.reason}: ${place.detail}`);
@@ -144,10 +150,12 @@ const reprocess: Handler = async (request, client) => {
     throw error;
   }
   const file = reprocessFile(BRONZE, path, place, properties);
-  return started(client, await reprocessIngestion(client, file, config, new Date()), 'reprocess');
+  return started(await reprocessIngestion(client, file, config, new Date(), caller), 'reprocess');
 };
 
-// Function-level keys in Azure; the local host serves them on loopback only.
+// Anonymous at the Functions level: Entra ID (Easy Auth, infra/modules/function-app.bicep) authenticates
+// every /api call in front of the app and `callerOf` checks the operator role; a function key would only
+// add a shared secret. The local host serves these routes on loopback only.
 const ROUTES = [
   { name: 'runsList', route: 'runs', method: 'GET', handler: listRuns },
   { name: 'runsReplayMany', route: 'runs/replay', method: 'POST', handler: replayRuns },
@@ -157,5 +165,5 @@ const ROUTES = [
 ] as const;
 
 for (const { name, route, method, handler } of ROUTES) {
-  df.app.client.http(name, { route, methods: [method], authLevel: 'function', handler: api(name, handler) });
+  df.app.client.http(name, { route, methods: [method], authLevel: 'anonymous', handler: api(name, handler) });
 }

@@ -4,6 +4,8 @@
 
 targetScope = 'subscription'
 
+import { sourceWriter } from 'modules/lake-access.bicep'
+
 // ---- azd environment
 
 @minLength(1)
@@ -71,8 +73,16 @@ param bronzeColdAfterDays int = 180
 @description('Object id of the Entra ID group of analysts who read gold; empty for none.')
 param analystsGroupObjectId string = ''
 
-@description('Object id of the Entra ID group of source systems that drop files into bronze/landing/ (write-only); empty for none.')
-param sourceWritersGroupObjectId string = ''
+@description('Source systems that drop files into bronze, one identity each, each limited to landing/<dataset>/<source>/ (see docs/security/identities-and-api.md).')
+param sourceWriters sourceWriter[] = []
+
+@description('Client id of the Entra ID app registration that protects the operator API (create it first: docs/deploy.md).')
+param apiAuthClientId string
+
+@description('Days an audit record is kept immutable (no overwrite, no delete) by the audit container\'s retention policy.')
+@minValue(1)
+@maxValue(146000)
+param auditRetentionDays int = 2557
 
 // ---- Monitoring
 
@@ -199,6 +209,19 @@ module functionIdentity 'modules/identity.bicep' = {
   }
 }
 
+// The identity the Databricks jobs run as (bundle run_as). It holds no Azure role: the jobs reach the lake
+// through Unity Catalog (the access connector), and the deploy hook grants this principal the catalog and the
+// secret scope only. Its own identity, so a job never runs with the deploying user's rights.
+module jobsIdentity 'modules/identity.bicep' = {
+  name: 'databricks-jobs-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}dbjobs-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 // The bronze account (bronze, staging, quarantine, audit, dead-letter), and with one shared account also silver
 // and gold. The Function only ever talks to this account (LAKE_BLOB_ENDPOINT).
 module lake 'modules/lake-account.bicep' = {
@@ -220,6 +243,7 @@ module lake 'modules/lake-account.bicep' = {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -243,6 +267,7 @@ module lakeSilver 'modules/lake-account.bicep' = if (separateLayerAccounts) {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -265,6 +290,7 @@ module lakeGold 'modules/lake-account.bicep' = if (separateLayerAccounts) {
     deadLetterContainerName: deadLetterContainerName
     publicNetworkAccess: lakePublicNetworkAccess
     logAnalyticsId: monitoring.outputs.logAnalyticsId
+    auditRetentionDays: auditRetentionDays
   }
 }
 
@@ -360,6 +386,7 @@ module functionApp 'modules/function-app.bicep' = {
     pricesSchedule: pricesSchedule
     pricesZones: pricesZones
     pricesProviders: pricesProviders
+    apiAuthClientId: apiAuthClientId
   }
 }
 
@@ -387,7 +414,7 @@ module lakeAccess 'modules/lake-access.bicep' = {
     connectorPrincipalId: databricks.outputs.accessConnectorPrincipalId
     eventGridPrincipalId: eventGridTopic.outputs.principalId
     analystsGroupObjectId: analystsGroupObjectId
-    sourceWritersGroupObjectId: sourceWritersGroupObjectId
+    sourceWriters: sourceWriters
   }
 }
 
@@ -398,6 +425,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = functionIdentity.outputs.clientId
+output AZURE_DATABRICKS_JOBS_IDENTITY_CLIENT_ID string = jobsIdentity.outputs.clientId
 output AZURE_FUNCTION_KEY_VAULT_NAME string = functionVault.outputs.name
 output AZURE_DATABRICKS_KEY_VAULT_NAME string = databricksVault.outputs.name
 output AZURE_DATABRICKS_KEY_VAULT_ID string = databricksVault.outputs.id

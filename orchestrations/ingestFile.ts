@@ -166,6 +166,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     generation: input.generation,
     trigger: input.trigger,
     requestedAt: input.requestedAt,
+    requestedBy: input.requestedBy ?? null,
     startedAt: iso(startedAt),
     endedAt: iso(context.df.currentUtcDateTime),
     file: {

@@ -2,6 +2,7 @@ import type * as df from 'durable-functions';
 
 import type { LakewattConfig } from '../lib/config';
 import { ingestInstanceId } from '../lib/events/blobCreated';
+import type { Caller } from '../lib/pipeline/caller';
 import {
   INGEST_ORCHESTRATION,
   type IngestFile,
@@ -92,7 +93,8 @@ export async function startIngestionForEvent(
 
 /**
  * An operator's replay (or reprocess) of an ingestion: the same id and file, the next generation, the
- * current settings. Refused while the run is active.
+ * current settings, and who asked (recorded in the input and, from there, in the audit record). Refused
+ * while the run is active.
  */
 export async function replayIngestion(
   client: df.DurableClient,
@@ -100,6 +102,7 @@ export async function replayIngestion(
   config: LakewattConfig,
   now: Date,
   trigger: Extract<IngestTrigger, 'replay' | 'reprocess'> = 'replay',
+  requestedBy?: Caller,
 ): Promise<StartResult> {
   const status = await findInstance(client, instanceId);
   const decision = decideReplay(instanceId, existing(status));
@@ -115,12 +118,15 @@ export async function replayIngestion(
       message: `run ${instanceId} is not an ingestion run`,
     };
   }
+  // The earlier generation's requester is not this one's.
+  const { requestedBy: _earlier, ...earlier } = previous.data;
   return startOrReportConflict(client, instanceId, {
-    ...previous.data,
+    ...earlier,
     generation: decision.generation,
     requestedAt: now.toISOString(),
     trigger,
     policy: jobPolicy(config),
+    ...(requestedBy ? { requestedBy } : {}),
   });
 }
 
@@ -134,10 +140,11 @@ export async function reprocessIngestion(
   file: IngestFile,
   config: LakewattConfig,
   now: Date,
+  requestedBy?: Caller,
 ): Promise<StartResult> {
   const instanceId = ingestInstanceId(file);
   if (await findInstance(client, instanceId)) {
-    return replayIngestion(client, instanceId, config, now, 'reprocess');
+    return replayIngestion(client, instanceId, config, now, 'reprocess', requestedBy);
   }
   return startOrReportConflict(client, instanceId, {
     file,
@@ -145,5 +152,6 @@ export async function reprocessIngestion(
     requestedAt: now.toISOString(),
     trigger: 'reprocess',
     policy: jobPolicy(config),
+    ...(requestedBy ? { requestedBy } : {}),
   });
 }

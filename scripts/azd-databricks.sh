@@ -1,7 +1,8 @@
 #!/bin/sh
 # Databricks side of a Lakewatt deployment. Run by the postprovision hook, and on its own to roll out a new
 # job version (`azd env get-values` exported, see docs/deploy.md). Every step is idempotent.
-#  1. Register the Function's managed identity in the workspace as a service principal (by client id).
+#  1. Register the Function's managed identity, and the jobs' run_as identity, in the workspace as service
+#     principals (by client id).
 #  2. Unity Catalog: storage credential (the access connector), external locations, the catalog.
 #  3. Key Vault-backed secret scope `lakewatt` (the PII hashing key).
 #  4. `databricks bundle deploy -t prod` with the infrastructure's values as bundle variables.
@@ -11,6 +12,7 @@ set -eu
 . "$(dirname "$0")/azd-lib.sh"
 
 require_env AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME AZURE_FUNCTION_IDENTITY_CLIENT_ID DATABRICKS_HOST \
+  AZURE_DATABRICKS_JOBS_IDENTITY_CLIENT_ID \
   DATABRICKS_ACCESS_CONNECTOR_ID LAKE_STORAGE_ACCOUNT LAKE_SILVER_STORAGE_ACCOUNT LAKE_GOLD_STORAGE_ACCOUNT \
   LAKEWATT_CATALOG DATABRICKS_SILVER_JOB_NAME DATABRICKS_GOLD_JOB_NAME AZURE_DATABRICKS_KEY_VAULT_ID \
   AZURE_DATABRICKS_KEY_VAULT_URI
@@ -32,17 +34,24 @@ json_get() {
     });' "$1"
 }
 
-# ---- 1. The Function identity as a workspace service principal (no entitlements beyond the default).
+# ---- 1. The Function identity and the jobs identity as workspace service principals (no entitlements beyond
+# the default).
+# register_sp APPLICATION_ID DISPLAY_NAME
+register_sp() {
+  existing=$(databricks service-principals list --filter "applicationId eq $1" -o json |
+    json_get 'Array.isArray(d) && d.length ? d[0].id : ""')
+  if [ -n "$existing" ]; then
+    log "$2 already a workspace service principal ($existing)"
+  else
+    databricks service-principals create --json \
+      "{\"application_id\":\"$1\",\"display_name\":\"$2\",\"active\":true}" >/dev/null
+    log "$2 registered as a workspace service principal"
+  fi
+}
 fn_app_id=$AZURE_FUNCTION_IDENTITY_CLIENT_ID
-existing=$(databricks service-principals list --filter "applicationId eq $fn_app_id" -o json |
-  json_get 'Array.isArray(d) && d.length ? d[0].id : ""')
-if [ -n "$existing" ]; then
-  log "Function identity already a workspace service principal ($existing)"
-else
-  databricks service-principals create --json \
-    "{\"application_id\":\"$fn_app_id\",\"display_name\":\"$AZURE_FUNCTION_APP_NAME\",\"active\":true}" >/dev/null
-  log "Function identity registered as a workspace service principal"
-fi
+jobs_app_id=$AZURE_DATABRICKS_JOBS_IDENTITY_CLIENT_ID
+register_sp "$fn_app_id" "$AZURE_FUNCTION_APP_NAME"
+register_sp "$jobs_app_id" "lakewatt-jobs"
 
 # ---- 2. Unity Catalog storage access through the access connector.
 credential=lakewatt-lake
@@ -74,6 +83,19 @@ if ! databricks catalogs get "$LAKEWATT_CATALOG" >/dev/null 2>&1; then
   log "catalog $LAKEWATT_CATALOG created"
 fi
 
+# The jobs' run_as principal: the catalog (its schemas and tables) and the lake locations, nothing else.
+databricks grants update catalog "$LAKEWATT_CATALOG" --json \
+  "{\"changes\":[{\"principal\":\"$jobs_app_id\",\"add\":[\"USE_CATALOG\",\"USE_SCHEMA\",\"CREATE_SCHEMA\",\"CREATE_TABLE\",\"SELECT\",\"MODIFY\"]}]}" >/dev/null
+for location in lakewatt-bronze lakewatt-staging; do
+  databricks grants update external_location "$location" --json \
+    "{\"changes\":[{\"principal\":\"$jobs_app_id\",\"add\":[\"READ_FILES\"]}]}" >/dev/null
+done
+for location in lakewatt-silver lakewatt-gold lakewatt-job-runs; do
+  databricks grants update external_location "$location" --json \
+    "{\"changes\":[{\"principal\":\"$jobs_app_id\",\"add\":[\"READ_FILES\",\"WRITE_FILES\",\"CREATE_EXTERNAL_TABLE\"]}]}" >/dev/null
+done
+log "jobs identity granted the catalog $LAKEWATT_CATALOG and the lake locations"
+
 # ---- 3. Key Vault-backed secret scope (needs an Entra ID user sign-in, which azure-cli auth is).
 if databricks secrets list-scopes -o json | json_get 'JSON.stringify(d)' | grep -q '"name":"lakewatt"'; then
   log 'secret scope lakewatt exists'
@@ -82,6 +104,9 @@ else
     "{\"scope\":\"lakewatt\",\"scope_backend_type\":\"AZURE_KEYVAULT\",\"backend_azure_keyvault\":{\"resource_id\":\"$AZURE_DATABRICKS_KEY_VAULT_ID\",\"dns_name\":\"$AZURE_DATABRICKS_KEY_VAULT_URI\"}}" ||
     log 'could not create the Key Vault-backed scope lakewatt; see docs/deploy.md (secret scope)'
 fi
+# The jobs read the PII key from the scope as their run_as principal.
+databricks secrets put-acl lakewatt "$jobs_app_id" READ ||
+  log "could not grant $jobs_app_id READ on the secret scope lakewatt"
 
 # ---- 4. Bundle deploy. Only the variables databricks.yml declares are passed, so the bundle and this hook
 # can evolve separately.
@@ -106,7 +131,8 @@ for pair in \
   "secret_scope=lakewatt" \
   "pii_secret_scope=lakewatt" \
   "pii_secret_key=${PII_HASH_KEY_SECRET_NAME:-pii-hash-key}" \
-  "function_service_principal=$fn_app_id"; do
+  "function_service_principal=$fn_app_id" \
+  "jobs_service_principal=$jobs_app_id"; do
   name=${pair%%=*}
   case " $declared " in
   *" $name "*) set -- "$@" --var="$pair" ;;

@@ -9,6 +9,13 @@ require_tool node 'install Node.js 22'
 
 az account show --query id -o tsv >/dev/null 2>&1 || die "run 'az login' (the hooks use the Azure CLI sign-in)"
 
+# The operator API's app registration: Entra ID authentication in front of the API needs its client id,
+# and Bicep cannot create app registrations (docs/deploy.md, Prerequisites).
+case "${LAKEWATT_API_CLIENT_ID:-}" in
+????????-????-????-????-????????????) ;;
+*) die "set LAKEWATT_API_CLIENT_ID to the client id of the operator API's app registration (docs/deploy.md, Prerequisites)" ;;
+esac
+
 if [ "${AZURE_PRINCIPAL_TYPE:-User}" = "User" ] && [ -z "${AZURE_DATABRICKS_APP_OBJECT_ID:-}" ]; then
   # The AzureDatabricks first-party application: its service principal reads the PII key for the
   # Key Vault-backed secret scope. Its object id differs per tenant.

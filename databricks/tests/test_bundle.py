@@ -51,7 +51,7 @@ def test_deploy_hook_variables_for_roots_catalog_and_secrets_are_declared(bundle
     hook = (BUNDLE.parent / "scripts" / "azd-databricks.sh").read_text()
     passed = set(re.findall(r'"([a-z_]+)=', hook))
     needed = {"catalog", "staging_root", "silver_root", "gold_root", "audit_root", "bronze_root"}
-    needed |= {"pii_secret_scope", "pii_secret_key", "function_service_principal"}
+    needed |= {"pii_secret_scope", "pii_secret_key", "function_service_principal", "jobs_service_principal"}
 
     assert needed <= passed
     assert needed <= set(bundle["main"]["variables"])

@@ -111,6 +111,11 @@ param pricesZones string
 @description('Comma-separated price providers: entsoe, energy-charts.')
 param pricesProviders string
 
+@description('Client id of the Entra ID app registration of the operator API (its app role Lakewatt.Operator).')
+@minLength(36)
+@maxLength(36)
+param apiAuthClientId string
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
 }
@@ -178,6 +183,37 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
   parent: functionApp
   name: 'scm'
   properties: { allow: false }
+}
+
+// App Service authentication (Easy Auth) in front of every HTTP route: a caller without a valid Entra ID
+// token for the operator API's app registration gets 401 before any function runs. The app then checks the
+// Lakewatt.Operator app role itself (lib/pipeline/caller.ts). The Event Grid webhook is the one exception: Event
+// Grid authenticates with the blobs_extension system key, not Entra ID.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true, runtimeVersion: '~1' }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: ['/runtime/webhooks/eventgrid']
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          clientId: apiAuthClientId
+        }
+        validation: {
+          allowedAudiences: ['api://${apiAuthClientId}', apiAuthClientId]
+        }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
+    httpSettings: { requireHttps: true }
+  }
 }
 
 // Every key of lib/config.ts SETTINGS whose `azure` is 'required' or 'optional', plus the platform settings.

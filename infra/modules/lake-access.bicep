@@ -1,17 +1,36 @@
 // Who may touch which lake container. Every grant is a data-plane role scoped to ONE container; nothing is
-// granted on an account, resource group or subscription, so no other principal can read bronze.
+// granted on an account, resource group or subscription, so no other principal can read bronze. Writes into a
+// shared container are narrowed by ABAC conditions to one path prefix per writer.
 //
-//   principal                | bronze | staging | quarantine | audit                     | silver | gold | dead-letter
-//   Function identity        | read   | write   | write      | write, never delete       |        |      |
-//   Databricks connector     | read   | read    |            | write job-runs/ only      | write  | write|
-//   Analysts group           |        |         |            |                           |        | read |
-//   Source writers group     | create under landing/, no read, no delete                                           |
-//   Event Grid system topic  |        |         |            |                           |        |      | write
+//   principal                  | bronze                                   | staging | quarantine | audit                       | silver | gold | dead-letter
+//   Function identity          | read; create under landing/prices/<pull  | write   | write      | create under runs/, never   |        |      |
+//                              | provider>/ only, never delete or rename  |         |            | delete or rename            |        |      |
+//   Databricks connector       | read                                     | read    |            | write job-runs/ only        | write  | write|
+//   Analysts group             |                                          |         |            |                             |        | read |
+//   One identity per source    | create under landing/<dataset>/<source>/ only; no read, delete or rename                              |
+//   Event Grid system topic    |                                          |         |            |                             |        |      | write
 //
-// ("write" is Storage Blob Data Contributor, which includes read.) Role-assignment names are
-// guid(scope, principal, role) so re-deploying is idempotent and two grants never collide.
+// ("write" is Storage Blob Data Contributor, which includes read.) The audit container also has a
+// time-based retention policy (lake-account.bicep): nothing in it can be overwritten or deleted, by anyone.
+// test/unit/infra/lakeWrites.test.ts maps every lake write in lib/ to the grant here that allows it.
+// Role-assignment names are guid(scope, principal, role) so re-deploying is idempotent and two grants never
+// collide (so one identity cannot be listed for two sources).
 
 import { roleIds } from 'roles.bicep'
+
+@export()
+@description('A source system that drops files into bronze: its own identity, and the one landing folder it writes.')
+type sourceWriter = {
+  @description('Object id of the source system\'s own identity (service principal, managed identity, or group).')
+  principalId: string
+  principalType: 'ServicePrincipal' | 'Group' | 'User'
+  @description('Dataset of the landing folder.')
+  dataset: 'meter_readings' | 'customers' | 'contracts' | 'prices'
+  @description('Source id of the landing folder (its source contract): lowercase letters, digits, - and _.')
+  @minLength(1)
+  @maxLength(63)
+  source: string
+}
 
 @description('Account holding bronze, staging, quarantine, audit and the dead-letter container.')
 param bronzeAccountName string
@@ -37,8 +56,8 @@ param eventGridPrincipalId string
 @description('Object id of the Entra ID group of analysts who read gold; empty for none.')
 param analystsGroupObjectId string
 
-@description('Object id of the Entra ID group of source systems that drop files into bronze/landing/; empty for none.')
-param sourceWritersGroupObjectId string
+@description('Source systems that drop files, one identity each, each limited to bronze/landing/<dataset>/<source>/.')
+param sourceWriters sourceWriter[]
 
 @description('Folder of the audit container where Databricks jobs write their run manifests.')
 param jobRunManifestPrefix string = 'job-runs/'
@@ -46,14 +65,22 @@ param jobRunManifestPrefix string = 'job-runs/'
 var blobActions = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs'
 var blobPath = '@Resource[${blobActions}:path]'
 
-// Audit records are create-only: the Function may create and read them but never delete or rename one.
-var auditNoDeleteCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'})))'
+// Audit records are create-only: the Function may create them under runs/ and read them, never delete or
+// rename one (the container's retention policy refuses overwrites, for every principal).
+var auditRecordsCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'})) OR (${blobPath} StringStartsWith \'runs/\'))'
+
+// The price pull lands provider answers in bronze: create under landing/prices/<provider>/ only (the providers
+// of lib/prices PULL_PROVIDERS), never delete or rename (bronze is never modified). Reads come from the Reader
+// grant. Other price sources (files dropped by a source system) have writers of their own.
+var pricePullPaths = '${blobPath} StringStartsWith \'landing/prices/energy-charts/\' OR ${blobPath} StringStartsWith \'landing/prices/entsoe/\''
+var pricePullCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'})) OR (${pricePullPaths}))'
 
 // Databricks never deletes audit data, and may write only under job-runs/ (its run manifests).
 var manifestOnlyCondition = '((!(ActionMatches{\'${blobActions}/delete\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'}) AND !(ActionMatches{\'${blobActions}/move/action\'})) OR (${blobPath} StringStartsWith \'${jobRunManifestPrefix}\'))'
 
-// Source systems drop files but cannot read bronze back, delete, or write outside landing/.
-var landingWriteOnlyCondition = '((!(ActionMatches{\'${blobActions}/read\'})) AND (!(ActionMatches{\'${blobActions}/delete\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'}) AND !(ActionMatches{\'${blobActions}/move/action\'})) OR (${blobPath} StringStartsWith \'landing/\'))'
+// A source system drops files into its own landing folder only: it cannot read bronze back, delete, rename, or
+// write into another source's folder.
+var sourceDenyCondition = '((!(ActionMatches{\'${blobActions}/read\'})) AND (!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'})))'
 
 resource bronze 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${bronzeAccountName}/default/bronze'
@@ -83,7 +110,7 @@ resource gold 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05
   name: '${goldAccountName}/default/gold'
 }
 
-// ---- Function identity: reads bronze; writes staging, quarantine and audit.
+// ---- Function identity: reads bronze and lands price pulls there; writes staging, quarantine and audit.
 
 resource functionReadsBronze 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(bronze.id, functionPrincipalId, roleIds.storageBlobDataReader)
@@ -92,6 +119,18 @@ resource functionReadsBronze 'Microsoft.Authorization/roleAssignments@2022-04-01
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+resource functionLandsPrices 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(bronze.id, functionPrincipalId, roleIds.storageBlobDataContributor)
+  scope: bronze
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+    conditionVersion: '2.0'
+    condition: pricePullCondition
   }
 }
 
@@ -123,7 +162,7 @@ resource functionWritesAudit 'Microsoft.Authorization/roleAssignments@2022-04-01
     principalId: functionPrincipalId
     principalType: 'ServicePrincipal'
     conditionVersion: '2.0'
-    condition: auditNoDeleteCondition
+    condition: auditRecordsCondition
   }
 }
 
@@ -193,19 +232,21 @@ resource analystsReadGold 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// ---- Source systems: write-only drop box under bronze/landing/.
+// ---- Source systems: one identity per source, each a write-only drop box under its own landing folder.
 
-resource sourcesWriteLanding 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(sourceWritersGroupObjectId)) {
-  name: guid(bronze.id, sourceWritersGroupObjectId, roleIds.storageBlobDataContributor)
-  scope: bronze
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
-    principalId: sourceWritersGroupObjectId
-    principalType: 'Group'
-    conditionVersion: '2.0'
-    condition: landingWriteOnlyCondition
+resource sourceWritesLanding 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for writer in sourceWriters: {
+    name: guid(bronze.id, writer.principalId, roleIds.storageBlobDataContributor)
+    scope: bronze
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+      principalId: writer.principalId
+      principalType: writer.principalType
+      conditionVersion: '2.0'
+      condition: '${sourceDenyCondition} AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'})) OR (${blobPath} StringStartsWith \'landing/${writer.dataset}/${writer.source}/\'))'
+    }
   }
-}
+]
 
 // ---- Event Grid: writes undeliverable events to the dead-letter container.
 

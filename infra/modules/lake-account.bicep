@@ -60,6 +60,11 @@ param publicNetworkAccess string
 @description('Log Analytics workspace that receives read, write and delete logs.')
 param logAnalyticsId string
 
+@description('Days every blob in the audit container stays immutable after it is written (no overwrite, no delete).')
+@minValue(1)
+@maxValue(146000)
+param auditRetentionDays int
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -110,6 +115,22 @@ resource containerResources 'Microsoft.Storage/storageAccounts/blobServices/cont
     properties: { publicAccess: 'None' }
   }
 ]
+
+// Audit records are WORM: a container-level time-based retention policy refuses every overwrite and delete
+// of a blob until it is auditRetentionDays old, whoever asks (RBAC and ABAC cannot tell a create from an
+// overwrite). Container-level, because version-level immutability needs blob versioning, which accounts
+// with a hierarchical namespace do not support. Created unlocked: an operator locks it once the period is
+// agreed (docs/operations.md); a locked policy can only be extended. New blobs can still be created, so the
+// Function's audit records and the jobs' run manifests (both create-only) keep working.
+resource auditImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (contains(containers, 'audit')) {
+  name: '${name}/default/audit/default'
+  dependsOn: [containerResources]
+  properties: {
+    immutabilityPeriodSinceCreationInDays: auditRetentionDays
+    allowProtectedAppendWrites: false
+    allowProtectedAppendWritesAll: false
+  }
+}
 
 var stagingRule = {
   name: 'staging-expiry'

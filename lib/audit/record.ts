@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { DATASET_NAMES } from '../contracts/datasets';
+import { callerSchema } from '../pipeline/caller';
 import { INGEST_TRIGGERS } from '../pipeline/ingest';
 import { validationReportSchema } from '../validation/report';
 
@@ -76,6 +77,11 @@ export const auditRecordSchema = z.object({
   generation: z.number().int().nonnegative(),
   trigger: z.enum(INGEST_TRIGGERS),
   requestedAt: isoTime,
+  /**
+   * The operator who asked for this generation (replay, reprocess through the API); null for an event.
+   * Added compatibly (version 1): records written before it have no such field.
+   */
+  requestedBy: callerSchema.nullable().optional(),
   startedAt: isoTime,
   endedAt: isoTime,
   file: z.object({

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { DATASET_NAMES } from '../contracts/datasets';
 import type { LandedFile } from '../events/blobCreated';
+import { callerSchema } from './caller';
 
 /**
  * The input of one `ingestFile` orchestration and the rules the orchestrator follows. Everything the
@@ -56,6 +57,8 @@ export const ingestInputSchema = z.object({
   requestedAt: z.iso.datetime(),
   trigger: z.enum(INGEST_TRIGGERS),
   policy: jobPolicySchema,
+  /** The operator who asked for a replay or reprocess; absent for events (and in inputs written before it). */
+  requestedBy: callerSchema.optional(),
 });
 export type IngestInput = z.infer<typeof ingestInputSchema>;
 

@@ -1,7 +1,10 @@
+import os from 'node:os';
+
 import { type Command, Option } from 'commander';
 
 import type { AuditRecord } from '../../lib/audit';
 import { LakewattError, UsageError } from '../../lib/errors';
+import { LOCAL_CALLER_HEADER } from '../../lib/pipeline/caller';
 import type {
   ApiErrorBody,
   BulkReplayResult,
@@ -29,6 +32,17 @@ class InvalidRequestError extends UsageError {
   }
 }
 
+/** Who the local API records as the requester of a replay: `cli:<OS user>` (a label; loopback has no sign-in). */
+export function cliCaller(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the label stays generic.
+  }
+  return `cli:${user.replace(/[^\w.@-]/g, '_').slice(0, 90) || 'unknown'}`;
+}
+
 interface ApiAnswer<T> {
   status: number;
   body: T;
@@ -44,7 +58,10 @@ async function request<T>(
   try {
     response = await fetch(`${runtime.baseUrl}${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        [LOCAL_CALLER_HEADER]: cliCaller(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(120_000),
     });
@@ -241,6 +258,7 @@ function embeddedNote(runtime: Runtime, started: number): void {
 // ---- commands ----------------------------------------------------------------------------------------
 
 interface ListOptions {
+  kind?: string;
   status?: string;
   dataset?: string;
   source?: string;
@@ -259,6 +277,7 @@ async function listRuns(options: ListOptions): Promise<void> {
     let more = false;
     do {
       const query = new URLSearchParams();
+      if (options.kind) query.set('kind', options.kind);
       if (options.status) query.set('runtimeStatus', options.status);
       if (options.dataset) query.set('dataset', options.dataset);
       if (options.source) query.set('source', options.source);
@@ -393,11 +412,12 @@ async function replayOne(
 export function registerRuns(program: Command): void {
   const runs = program
     .command('runs')
-    .description('list, inspect and replay ingestion runs (through the runtime of the state folder)');
+    .description('list, inspect and replay runs (through the runtime of the state folder)');
 
   runs
     .command('list')
-    .description('list ingestion runs, newest first')
+    .description('list runs (ingestions and price pulls), newest first')
+    .option('--kind <kind>', 'only ingest runs or pricePull runs')
     .option('--status <statuses>', 'runtime status, or a comma list (e.g. Failed,Terminated)')
     .option('--dataset <dataset>', 'only this dataset')
     .option('--source <source>', 'only this source system')

@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 import { ingestInstanceId } from '../../../lib/events/blobCreated';
 import type { BulkReplayResult, RunSummary } from '../../../lib/pipeline/runsQuery';
 import { runCli } from '../../helpers/cli';
@@ -108,12 +110,20 @@ describe('lakewatt runs', () => {
   });
 
   it('when showing an unknown run, then one line with RUN_NOT_FOUND and exit code 1', async () => {
-    const result = await runCli('runs', 'show', 'ingest-nope');
+    const unknown = `ingest-meter_readings-${'0'.repeat(32)}`;
+    const result = await runCli('runs', 'show', unknown);
 
     expect(result).toMatchObject({
       code: 1,
-      stderr: 'lakewatt: RUN_NOT_FOUND: no run with id ingest-nope\n',
+      stderr: `lakewatt: RUN_NOT_FOUND: no run with id ${unknown}\n`,
     });
+  });
+
+  it('when the id is not one Lakewatt creates, then the API refuses it as INVALID_INSTANCE_ID (exit 2)', async () => {
+    const result = await runCli('runs', 'show', 'ingest-nope');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^lakewatt: INVALID_INSTANCE_ID: /);
   });
 
   it('when a dry run of --all-failed is asked, then it lists the failed run and starts nothing', async () => {
@@ -138,6 +148,18 @@ describe('lakewatt runs', () => {
         `refused ${failed}: RUN_ACTIVE: run ${failed} is Running; replay it once it has ended\n`,
     );
     await world.run(HOUR);
+  });
+
+  it('when the CLI replays a run, then the run records the CLI user as its requester', async () => {
+    const shown = await runCli('runs', 'show', rejected, '--json');
+
+    const run = JSON.parse(shown.stdout) as { requestedBy: unknown; audit: { requestedBy: unknown } };
+    const expected = {
+      kind: 'local',
+      id: `cli:${os.userInfo().username}`,
+      name: `cli:${os.userInfo().username}`,
+    };
+    expect([run.requestedBy, run.audit.requestedBy]).toEqual([expected, expected]);
   });
 
   it('when replay gets neither ids nor --all-failed, or filters without --all-failed, then it is a usage error', async () => {

@@ -1,6 +1,7 @@
 import type { AuditRecord } from '../../../lib/audit';
 import type { DatasetName } from '../../../lib/contracts/datasets';
 import { ingestInstanceId } from '../../../lib/events/blobCreated';
+import { priceInstanceId, PULL_ORCHESTRATION, pullInput } from '../../../lib/pipeline/prices';
 import type {
   ApiErrorBody,
   BulkReplayResult,
@@ -22,6 +23,10 @@ import {
 
 const HOUR = 3_600_000;
 const DAY = '2025-10-26';
+/** An id of the exact ingestion shape that no run has. */
+const UNKNOWN_ID = `ingest-meter_readings-${'0'.repeat(32)}`;
+/** The caller the local API records when no name is sent (no Easy Auth locally). */
+const LOCAL_CALLER = { kind: 'local', id: 'local', name: 'local' };
 
 let world: PipelineWorld;
 let databricks: Awaited<ReturnType<typeof refusingDatabricks>>;
@@ -51,8 +56,13 @@ async function dropAndFinish(minute: number, path: string, content: string): Pro
 beforeAll(async () => {
   databricks = await refusingDatabricks();
   world = await startPipelineWorld({
-    modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
-    env: { DATABRICKS_HOST: databricks.url },
+    modules: [
+      ...PIPELINE_MODULES,
+      moduleFile('functions/runsApi.ts'),
+      moduleFile('orchestrations/pullPrices.ts'),
+    ],
+    // Nothing listens on the discard port: a price pull's ask fails at once.
+    env: { DATABRICKS_HOST: databricks.url, ENERGY_CHARTS_BASE_URL: 'http://127.0.0.1:9' },
   });
   // Four runs one minute apart (virtual time): rejected, failed, rejected (customers), failed.
   paths.rejected = landingPath('meter_readings', 'headend_utc', DAY, 'bad-header.csv');
@@ -77,6 +87,7 @@ describe('GET /api/runs', () => {
     expect(idsOf(page.runs)).toEqual([ids.failedNew, ids.customers, ids.failedOld, ids.rejected]);
     expect(page.continuationToken).toBeNull();
     expect(page.runs[0]).toEqual({
+      kind: 'ingest',
       instanceId: ids.failedNew,
       runtimeStatus: 'Failed',
       stage: 'failed',
@@ -211,10 +222,22 @@ describe('GET /api/runs/{id}', () => {
   });
 
   it('when the id is unknown, then the answer is 404 RUN_NOT_FOUND', async () => {
-    const response = await world.api<ApiErrorBody>('GET', '/api/runs/ingest-nothing-here');
+    const response = await world.api<ApiErrorBody>('GET', `/api/runs/${UNKNOWN_ID}`);
 
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ code: 'RUN_NOT_FOUND', message: 'no run with id ingest-nothing-here' });
+    expect(response.body).toEqual({ code: 'RUN_NOT_FOUND', message: `no run with id ${UNKNOWN_ID}` });
+  });
+
+  it.each([
+    ['a name Lakewatt never creates', 'ingest-nothing-here'],
+    ['a well-formed id of another dataset', `ingest-weather-${'0'.repeat(32)}`],
+    ['an encoded path', '..%2F..%2Fadmin'],
+  ])('when the id is %s, then the answer is 400 INVALID_INSTANCE_ID', async (_case, id) => {
+    const shown = await world.api<ApiErrorBody>('GET', `/api/runs/${id}`);
+    const replayed = await world.api<ApiErrorBody>('POST', `/api/runs/${id}/replay`);
+
+    expect([shown.status, shown.body.code]).toEqual([400, 'INVALID_INSTANCE_ID']);
+    expect([replayed.status, replayed.body.code]).toEqual([400, 'INVALID_INSTANCE_ID']);
   });
 });
 
@@ -268,6 +291,32 @@ describe('POST /api/runs/replay (bulk)', () => {
       message: expect.stringMatching(message) as string,
     });
   });
+
+  it.each([
+    [{ max: 10, runtimeStatus: 'Completed' }],
+    [{ max: 10, runtimeStatus: ['Failed', 'Completed'], dryRun: true }],
+  ])(
+    'when the body %j selects Completed runs without includeCompleted, then the answer is 400 COMPLETED_REPLAY_NOT_CONFIRMED and nothing starts',
+    async (body) => {
+      const response = await world.api<ApiErrorBody>('POST', '/api/runs/replay', body);
+
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('COMPLETED_REPLAY_NOT_CONFIRMED');
+      expect((await show(ids.rejected)).generation).toBe(0);
+    },
+  );
+
+  it('when Completed runs are selected with includeCompleted, then a dry run lists them', async () => {
+    const response = await world.api<BulkReplayResult>('POST', '/api/runs/replay', {
+      max: 10,
+      runtimeStatus: 'Completed',
+      includeCompleted: true,
+      dryRun: true,
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.replayed.map((r) => r.instanceId)).toEqual([ids.rejected, ids.customers]);
+  });
 });
 
 describe('replays', () => {
@@ -275,13 +324,13 @@ describe('replays', () => {
     const replay = await world.api<Record<string, unknown>>('POST', `/api/runs/${ids.failedOld}/replay`);
 
     expect(replay.status).toBe(202);
-    expect(replay.body).toMatchObject({
+    expect(replay.body).toEqual({
       instanceId: ids.failedOld,
       generation: 1,
       trigger: 'replay',
-      statusQueryGetUri: expect.stringContaining(ids.failedOld) as string,
+      links: { run: `/api/runs/${ids.failedOld}`, replay: `/api/runs/${ids.failedOld}/replay` },
     });
-    expect(replay.headers.get('location')).toBe(replay.body.statusQueryGetUri);
+    expect(replay.headers.get('location')).toBe(`/api/runs/${ids.failedOld}`);
 
     // The new generation waits for its first activity retry timer: the clock has not moved.
     await world.run();
@@ -299,8 +348,32 @@ describe('replays', () => {
     expect(run.audit).toMatchObject({ generation: 1, trigger: 'replay', status: 'failed' });
   });
 
+  it('when a run is replayed, then the caller is recorded in the replay input and its audit record', async () => {
+    const run = await show(ids.failedOld);
+
+    expect(run.requestedBy).toEqual(LOCAL_CALLER);
+    expect(run.audit?.requestedBy).toEqual(LOCAL_CALLER);
+  });
+
+  it('when a run was started by its event, then no caller is recorded', async () => {
+    const run = await show(ids.failedNew);
+
+    expect([run.requestedBy, run.audit?.requestedBy]).toEqual([null, null]);
+  });
+
+  it('when a started reply is serialized, then it holds no task hub URL and no key', async () => {
+    const response = await world.api<Record<string, unknown>>('POST', '/api/files/reprocess', {
+      path: paths.customers,
+    });
+    const text = JSON.stringify(response.body);
+
+    expect(response.status).toBe(202);
+    expect(text).not.toMatch(/runtime\/webhooks|code=|taskHub|connection=/i);
+    await world.run(HOUR);
+  });
+
   it('when an unknown run is replayed, then the answer is 404 RUN_NOT_FOUND', async () => {
-    const response = await world.api<ApiErrorBody>('POST', '/api/runs/ingest-nothing-here/replay');
+    const response = await world.api<ApiErrorBody>('POST', `/api/runs/${UNKNOWN_ID}/replay`);
 
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('RUN_NOT_FOUND');
@@ -422,5 +495,40 @@ describe('internal failures', () => {
       /^internal error \(invocation [^)]+\); the details are in the function log$/,
     );
     expect(world.logs.some((record) => record.message.includes('runsShow failed'))).toBe(true);
+  });
+});
+
+describe('price pulls', () => {
+  it('when a price pull has run, then the API lists it as its own kind and shows it', async () => {
+    const deliveryDay = '2026-01-02';
+    const instanceId = priceInstanceId('energy-charts', 'NL', deliveryDay);
+    const input = pullInput(
+      { provider: 'energy-charts', zone: 'NL', deliveryDay },
+      new Date(world.clock.now()),
+      {
+        giveUpHours: 0.1,
+      },
+    );
+    const started = await fetch(
+      `${world.baseUrl}/runtime/webhooks/durabletask/orchestrators/${PULL_ORCHESTRATION}/${instanceId}`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
+    );
+    expect(started.status).toBe(202);
+    await world.run(HOUR);
+
+    const pulls = await list('?kind=pricePull');
+    const ingestions = await list('?kind=ingest');
+    const run = (await world.api<RunDetail>('GET', `/api/runs/${instanceId}`)).body;
+
+    expect(pulls.runs.map((r) => [r.kind, r.instanceId, r.dataset, r.source])).toEqual([
+      ['pricePull', instanceId, 'prices', 'energy-charts'],
+    ]);
+    expect(ingestions.runs.every((r) => r.kind === 'ingest')).toBe(true);
+    expect(run).toMatchObject({
+      kind: 'pricePull',
+      runtimeStatus: 'Failed',
+      trigger: 'timer',
+      pull: { provider: 'energy-charts', zone: 'NL', deliveryDay, ingestInstanceId: null },
+    });
   });
 });

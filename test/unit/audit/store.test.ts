@@ -49,6 +49,30 @@ function record(overrides: Partial<AuditRecord> = {}): AuditRecord {
 }
 
 describe('audit records', () => {
+  it('when a replay names its requester, then the record keeps it; a record written before the field still reads', async () => {
+    const requestedBy = {
+      kind: 'entra' as const,
+      id: '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f',
+      name: 'ops@example.com',
+    };
+    await writeAuditRecord(lake, record({ generation: 1, trigger: 'replay', requestedBy }));
+    // An older record, as it was written: no requestedBy at all.
+    await lake.createOnly(
+      'audit',
+      auditRecordPath('ingest-prices-0123', 0, '2025-10-26T23:59:59.000Z'),
+      JSON.stringify(record()),
+    );
+
+    const replayed = await readAuditRecord(lake, 'ingest-prices-0123', 1, '2025-10-26T23:59:59.000Z');
+    const older = await readAuditRecord(lake, 'ingest-prices-0123', 0, '2025-10-26T23:59:59.000Z');
+
+    expect([replayed?.requestedBy, older?.requestedBy, older?.status]).toEqual([
+      requestedBy,
+      undefined,
+      'rejected',
+    ]);
+  });
+
   it('when a record is written, then it lands under the UTC day the generation was requested', async () => {
     const result = await writeAuditRecord(lake, record());
     expect(result).toEqual({ path: 'runs/2025/10/26/ingest-prices-0123/0.json', created: true });

@@ -1,6 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+import { parse as parseYaml } from 'yaml';
 
 import { ConfigError } from '../../../lib/errors';
 import { BundleError, type BundleJob, loadBundle } from '../../../local/databricks/bundle';
@@ -10,6 +12,12 @@ const PROJECT_BUNDLE = path.resolve(__dirname, '..', '..', '..', 'databricks');
 
 function parameterDefaults(job: BundleJob | undefined): Record<string, string> {
   return Object.fromEntries((job?.parameters ?? []).map((p) => [p.name, p.default]));
+}
+
+/** The named parameters a job's (only) wheel task is deployed with, after variable resolution. */
+function taskParameters(job: BundleJob | undefined): Record<string, string> {
+  const kind = job?.tasks[0]?.kind;
+  return kind?.type === 'python_wheel_task' ? kind.namedParameters : {};
 }
 
 describe('lakeRootVariables', () => {
@@ -92,11 +100,11 @@ resources:
 describe('the project bundle, target local', () => {
   const provided = lakeRootVariables('/tmp/lakewatt-test-lake');
 
-  it('when the emulator provides the lake roots, then both jobs take them as parameter defaults and run the wheel entry points', () => {
+  it('when the emulator provides the lake roots, then the tasks of both jobs are deployed with them and run the wheel entry points', () => {
     const bundle = loadBundle(PROJECT_BUNDLE, { target: 'local', env: {}, provided });
     const silver = bundle.jobs.find((job) => job.name === 'lakewatt-silver');
     const gold = bundle.jobs.find((job) => job.name === 'lakewatt-gold');
-    expect(parameterDefaults(silver)).toMatchObject({
+    expect(taskParameters(silver)).toMatchObject({
       catalog: '',
       staging_root: 'file:///tmp/lakewatt-test-lake/staging/',
       silver_root: 'file:///tmp/lakewatt-test-lake/silver/',
@@ -104,20 +112,36 @@ describe('the project bundle, target local', () => {
       audit_root: 'file:///tmp/lakewatt-test-lake/audit/',
       bronze_root: 'file:///tmp/lakewatt-test-lake/bronze/',
       pii_hash_key: '',
+      run_id: '{{job.run_id}}',
     });
-    expect(parameterDefaults(gold)).toMatchObject({
-      silver_root: provided.silver_root,
-      default_timezone: 'Europe/London',
-    });
+    expect(taskParameters(gold)).toMatchObject({ silver_root: provided.silver_root });
+    expect(parameterDefaults(gold)).toMatchObject({ default_timezone: 'Europe/London' });
     expect(silver?.tasks[0]?.kind).toMatchObject({
       type: 'python_wheel_task',
       packageName: 'lakewatt',
       entryPoint: 'lakewatt-silver',
-      namedParameters: { staging_root: '{{job.parameters.staging_root}}', run_id: '{{job.run_id}}' },
     });
     expect(gold?.tasks[0]?.kind).toMatchObject({ type: 'python_wheel_task', entryPoint: 'lakewatt-gold' });
     // Local runs one at a time, as the local target says.
     expect([silver?.maxConcurrentRuns, gold?.maxConcurrentRuns]).toEqual([1, 1]);
+  });
+
+  it('when a run is started, then lake roots, catalog and secret names are not job parameters it could override', () => {
+    const bundle = loadBundle(PROJECT_BUNDLE, { target: 'local', env: {}, provided });
+    const fixed = ['catalog', 'staging_root', 'silver_root', 'gold_root', 'audit_root', 'bronze_root'];
+    const secrets = ['pii_secret_scope', 'pii_secret_key', 'pii_hash_key'];
+
+    for (const job of bundle.jobs) {
+      const declared = job.parameters.map((p) => p.name);
+      expect([job.name, declared.filter((name) => [...fixed, ...secrets].includes(name))]).toEqual([
+        job.name,
+        [],
+      ]);
+      const fromRun = Object.entries(taskParameters(job)).filter(
+        ([name, value]) => [...fixed, ...secrets].includes(name) && value.includes('{{'),
+      );
+      expect([job.name, fromRun]).toEqual([job.name, []]);
+    }
   });
 
   it('when nothing provides the lake roots, then loading fails naming the missing variable instead of guessing a folder', () => {
@@ -133,9 +157,33 @@ describe('the project bundle, target local', () => {
       provided,
     });
     const gold = bundle.jobs.find((job) => job.name === 'lakewatt-gold');
-    expect(parameterDefaults(gold)).toMatchObject({
+    expect(taskParameters(gold)).toMatchObject({
       gold_root: 'file:///elsewhere/gold/',
       silver_root: provided.silver_root,
     });
+  });
+});
+
+describe('the project bundle, production targets', () => {
+  const doc = parseYaml(readFileSync(path.join(PROJECT_BUNDLE, 'databricks.yml'), 'utf8')) as {
+    targets: Record<string, { mode?: string; run_as?: Record<string, unknown> }>;
+    variables: Record<string, unknown>;
+  };
+
+  it.each(['prod', 'prod_classic'])(
+    'when target %s is deployed, then the jobs run as the dedicated service principal, never a user',
+    (target) => {
+      expect(doc.targets[target]?.run_as).toEqual({
+        service_principal_name: '${var.jobs_service_principal}',
+      });
+      expect(doc.variables).toHaveProperty('jobs_service_principal');
+    },
+  );
+
+  it('when the deploy hook deploys the bundle, then it passes the jobs identity as jobs_service_principal', () => {
+    const hook = readFileSync(path.join(PROJECT_BUNDLE, '..', 'scripts', 'azd-databricks.sh'), 'utf8');
+
+    expect(hook).toContain('"jobs_service_principal=$jobs_app_id"');
+    expect(hook).toContain('jobs_app_id=$AZURE_DATABRICKS_JOBS_IDENTITY_CLIENT_ID');
   });
 });

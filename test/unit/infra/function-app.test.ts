@@ -152,3 +152,42 @@ describe('the Function App runs on Flex Consumption with identity-based connecti
     );
   });
 });
+
+describe('the operator API is behind Entra ID', () => {
+  function authSettings(): Value | undefined {
+    return app.resources.find(
+      (r) =>
+        r.type === 'Microsoft.Web/sites/config' &&
+        literalString(app, prop(r.body, 'name')) === 'authsettingsV2',
+    )?.body;
+  }
+
+  test('when the app is deployed, then App Service authentication requires an Entra ID sign-in and answers 401 otherwise', () => {
+    const auth = authSettings();
+
+    expect(prop(auth, 'properties.platform.enabled')?.text).toBe('true');
+    expect(prop(auth, 'properties.globalValidation.requireAuthentication')?.text).toBe('true');
+    expect(literalString(app, prop(auth, 'properties.globalValidation.unauthenticatedClientAction'))).toBe(
+      'Return401',
+    );
+    expect(prop(auth, 'properties.identityProviders.azureActiveDirectory.enabled')?.text).toBe('true');
+    expect(prop(auth, 'properties.identityProviders.azureActiveDirectory.registration.clientId')?.text).toBe(
+      'apiAuthClientId',
+    );
+  });
+
+  test('when Event Grid delivers events, then only its webhook path is left to the system key', () => {
+    const excluded = prop(authSettings(), 'properties.globalValidation.excludedPaths');
+
+    expect(excluded?.kind === 'array' ? excluded.items.map((i) => literalString(app, i)) : excluded).toEqual([
+      '/runtime/webhooks/eventgrid',
+    ]);
+  });
+
+  test('when the app registration is needed, then its client id is a required parameter passed from main.bicep', () => {
+    const module = main.modules.find((m) => m.source === 'modules/function-app.bicep');
+
+    expect(main.params.get('apiAuthClientId')?.defaultValue).toBeUndefined();
+    expect(prop(module?.body, 'params.apiAuthClientId')?.text).toBe('apiAuthClientId');
+  });
+});

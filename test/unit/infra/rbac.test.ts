@@ -53,6 +53,7 @@ describe('role assignments follow least privilege', () => {
     expect(lakeGrid()).toEqual(
       [
         'bronze functionPrincipalId storageBlobDataReader',
+        'bronze functionPrincipalId storageBlobDataContributor',
         'staging functionPrincipalId storageBlobDataContributor',
         'quarantine functionPrincipalId storageBlobDataContributor',
         'audit functionPrincipalId storageBlobDataContributor',
@@ -62,13 +63,13 @@ describe('role assignments follow least privilege', () => {
         'gold connectorPrincipalId storageBlobDataContributor',
         'audit connectorPrincipalId storageBlobDataContributor',
         'gold analystsGroupObjectId storageBlobDataReader',
-        'bronze sourceWritersGroupObjectId storageBlobDataContributor',
+        'bronze writer.principalId storageBlobDataContributor',
         '${deadLetterContainerName} eventGridPrincipalId storageBlobDataContributor',
       ].sort(),
     );
   });
 
-  test('when bronze is read, then only the Function and the Databricks connector can read it', () => {
+  test('when bronze is read, then only the Function and the Databricks connector can read it (source writers cannot)', () => {
     const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
     const onBronze = assignments.filter((a) => a.scopeName.endsWith('/default/bronze'));
     const readers = onBronze.filter(
@@ -80,30 +81,56 @@ describe('role assignments follow least privilege', () => {
 
     expect(readers.map((a) => `${a.principal} ${a.role}`).sort()).toEqual([
       'connectorPrincipalId storageBlobDataReader',
+      'functionPrincipalId storageBlobDataContributor',
       'functionPrincipalId storageBlobDataReader',
     ]);
     expect(onBronze.map((a) => a.principal).sort()).toEqual([
       'connectorPrincipalId',
       'functionPrincipalId',
-      'sourceWritersGroupObjectId',
+      'functionPrincipalId',
+      'writer.principalId',
     ]);
   });
 
-  test('when source systems drop files, then they may write only under landing/ and never read or delete', () => {
+  test('when source systems drop files, then each identity may write only its own landing/<dataset>/<source>/ and never read, delete or rename', () => {
     const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
-    const grant = assignments.find((a) => a.principal === 'sourceWritersGroupObjectId');
-    const condition = expandString(lakeAccess, grant?.condition) ?? '';
+    const grants = assignments.filter((a) => a.principal === 'writer.principalId');
+    const condition = expandString(lakeAccess, grants[0]?.condition) ?? '';
+    const resource = lakeAccess.resources.find((r) => r.symbol === grants[0]?.symbol);
 
-    expect(grant?.scopeName).toBe('${bronzeAccountName}/default/bronze');
+    expect([grants.length, resource?.loop, grants[0]?.scopeName]).toEqual([
+      1,
+      true,
+      '${bronzeAccountName}/default/bronze',
+    ]);
+    for (const action of ['read', 'delete', 'move/action']) {
+      expect(condition).toContain(
+        `(!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/${action}'}))`,
+      );
+    }
     expect(condition).toContain(
-      "(!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'}))",
+      "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'landing/${writer.dataset}/${writer.source}/'",
     );
-    expect(condition).toContain(
-      "(!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'}))",
+  });
+
+  test('when any principal may write bronze, then only under a folder of one dataset and one source, never all of landing/', () => {
+    const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
+    const writers = assignments.filter(
+      (a) => a.scopeName.endsWith('/default/bronze') && a.role === 'storageBlobDataContributor',
     );
-    expect(condition).toContain(
-      "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'landing/'",
-    );
+
+    expect(writers.length).toBeGreaterThan(0);
+    for (const grant of writers) {
+      const prefixes = [
+        ...(expandString(lakeAccess, grant.condition) ?? '').matchAll(/StringStartsWith '([^']*)'/g),
+      ].map((m) => m[1]!);
+      expect([grant.symbol, prefixes.length > 0]).toEqual([grant.symbol, true]);
+      for (const prefix of prefixes)
+        expect([grant.symbol, prefix]).toEqual([
+          grant.symbol,
+          expect.stringMatching(/^landing\/[^/]+\/[^/]+\/$/),
+        ]);
+    }
   });
 
   test('when a blob data role is granted on the lake, then it is scoped to one container, never the account', () => {
@@ -124,7 +151,7 @@ describe('role assignments follow least privilege', () => {
     ]);
   });
 
-  test('when the Function writes audit records, then a condition forbids deleting or renaming them', () => {
+  test('when the Function writes audit records, then a condition forbids deleting or renaming them and writing outside runs/', () => {
     const lakeAccess = fileAt(files, 'infra/modules/lake-access.bicep');
     const grant = assignments.find((a) => a.symbol === 'functionWritesAudit');
     const condition = expandString(lakeAccess, grant?.condition) ?? '';
@@ -134,6 +161,9 @@ describe('role assignments follow least privilege', () => {
     );
     expect(condition).toContain(
       "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})",
+    );
+    expect(condition).toContain(
+      "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'runs/'",
     );
   });
 

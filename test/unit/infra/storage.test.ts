@@ -155,3 +155,33 @@ describe('storage accounts are secure by default', () => {
     );
   });
 });
+
+describe('audit records cannot be overwritten', () => {
+  test('when the audit container exists, then a time-based retention policy without append writes covers it', () => {
+    const policies = lakeAccount.resources.filter(
+      (r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies',
+    );
+
+    expect(policies.map((p) => prop(p.body, 'name')?.text)).toEqual(["'${name}/default/audit/default'"]);
+    const policy = policies[0]!;
+    expect(policy.conditional).toBe(true);
+    expect(literalBoolean(lakeAccount, prop(policy.body, 'properties.allowProtectedAppendWrites'))).toBe(
+      false,
+    );
+    expect(literalBoolean(lakeAccount, prop(policy.body, 'properties.allowProtectedAppendWritesAll'))).toBe(
+      false,
+    );
+    expect(prop(policy.body, 'properties.immutabilityPeriodSinceCreationInDays')?.text).toBe(
+      'auditRetentionDays',
+    );
+  });
+
+  test('when the platform is deployed, then the audit retention is a parameter of at least a year by default', () => {
+    const days = main.params.get('auditRetentionDays')?.defaultValue;
+
+    expect(days?.kind).toBe('number');
+    expect(Number(days?.text)).toBeGreaterThanOrEqual(365);
+    const bronze = main.modules.find((m) => m.symbol === 'lake');
+    expect(prop(bronze?.body, 'params.auditRetentionDays')?.text).toBe('auditRetentionDays');
+  });
+});

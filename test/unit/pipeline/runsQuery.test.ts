@@ -1,4 +1,6 @@
+import { ingestInstanceId } from '../../../lib/events/blobCreated';
 import type { IngestInput } from '../../../lib/pipeline/ingest';
+import { priceInstanceId } from '../../../lib/pipeline/prices';
 import {
   bulkReplayCandidates,
   dryRunReplay,
@@ -18,6 +20,7 @@ import {
   RunsApiError,
   selectRuns,
   sinceTime,
+  startedReply,
   summarizeRun,
 } from '../../../lib/pipeline/runsQuery';
 
@@ -135,6 +138,7 @@ describe('parseListRunsQuery', () => {
     ['top=501', 'top: must be at most 500'],
     ['top=ten', 'top: expected a whole number'],
     ['limit=5', 'limit: unknown parameter'],
+    ['kind=weather', "kind: 'weather' is not a run kind (one of ingest, pricePull)"],
   ])('when the query is %s, then it is refused naming the field', (text, message) => {
     expect(messageOf(() => parseListRunsQuery(query(text)))).toBe(message);
   });
@@ -152,6 +156,7 @@ describe('parseBulkReplayRequest', () => {
       runtimeStatus: ['Failed'],
       max: 10,
       dryRun: false,
+      includeCompleted: false,
     });
   });
 
@@ -168,7 +173,30 @@ describe('parseBulkReplayRequest', () => {
       verdict: ['accepted', 'rejected'],
       max: 1000,
       dryRun: true,
+      includeCompleted: false,
     });
+  });
+
+  it('when the filter selects Completed runs without includeCompleted, then it is refused with COMPLETED_REPLAY_NOT_CONFIRMED', () => {
+    for (const runtimeStatus of ['Completed', 'failed,completed', ['Failed', 'Completed']]) {
+      let refused: unknown;
+      try {
+        parseBulkReplayRequest({ max: 5, runtimeStatus, dryRun: true });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toBeInstanceOf(RunsApiError);
+      expect([(refused as RunsApiError).status, (refused as RunsApiError).code]).toEqual([
+        400,
+        'COMPLETED_REPLAY_NOT_CONFIRMED',
+      ]);
+    }
+  });
+
+  it('when Completed runs are selected with includeCompleted true, then the request parses', () => {
+    expect(
+      parseBulkReplayRequest({ max: 5, runtimeStatus: 'Completed', includeCompleted: true }),
+    ).toMatchObject({ runtimeStatus: ['Completed'], includeCompleted: true });
   });
 
   it.each([
@@ -178,6 +206,7 @@ describe('parseBulkReplayRequest', () => {
     [{ max: 0 }, 'max: must be at least 1'],
     [{ max: 1001 }, 'max: must be at most 1000'],
     [{ max: 1, dryRun: 'true' }, 'dryRun: expected true or false'],
+    [{ max: 1, includeCompleted: 'yes' }, 'includeCompleted: expected true or false'],
     [{ max: 1, runtimeStatus: 5 }, 'runtimeStatus: expected a string or an array of strings'],
     [{ max: 1, to: 'soon' }, "to: 'soon' is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z"],
     [{ max: 1, top: 5 }, 'top: unknown field'],
@@ -202,11 +231,62 @@ describe('request bodies and ids', () => {
     expect(messageOf(() => parseJsonBody('{max:1}'))).toBe('body: not valid JSON');
   });
 
-  it('when an id holds a slash or a control character, then it is refused', () => {
-    expect(parseInstanceId('ingest-meter_readings-abc')).toBe('ingest-meter_readings-abc');
-    expect(messageOf(() => parseInstanceId('a/b'))).toBe('id: expected an orchestration instance id');
-    expect(messageOf(() => parseInstanceId('a\nb'))).toBe('id: expected an orchestration instance id');
-    expect(messageOf(() => parseInstanceId(undefined))).toBe('id: expected an orchestration instance id');
+  const HEX32 = '0123456789abcdef0123456789abcdef';
+
+  it.each([
+    `ingest-meter_readings-${HEX32}`,
+    `ingest-customers-${HEX32}`,
+    'prices-energy-charts-DE-LU-2026-01-02',
+    'prices-entsoe-IT-NORTH-2025-12-31',
+  ])('when the id is %s (a shape Lakewatt creates), then it is accepted as is', (id) => {
+    expect(parseInstanceId(id)).toBe(id);
+  });
+
+  it('when the ids the starters generate are parsed, then they are accepted', () => {
+    const file = { container: 'bronze', path: 'landing/prices/entsoe/2026/01/02/x.xml', etag: '0x1' };
+    expect(parseInstanceId(ingestInstanceId({ ...file, dataset: 'prices' }))).toMatch(/^ingest-prices-/);
+    expect(parseInstanceId(priceInstanceId('energy-charts', 'NL', '2026-01-02'))).toBe(
+      'prices-energy-charts-NL-2026-01-02',
+    );
+  });
+
+  it.each([
+    ['a/b'],
+    ['a\nb'],
+    ['ingest-meter_readings-abc'],
+    [`ingest-meter_readings-${HEX32.toUpperCase()}`],
+    [`ingest-weather-${HEX32}`],
+    [`ingest-meter_readings-${HEX32}\n`],
+    [`ingest-meter_readings-${HEX32}0`],
+    ['prices-nordpool-DE-LU-2026-01-02'],
+    ['prices-entsoe-XX-2026-01-02'],
+    ['prices-entsoe-NL-2026-1-2'],
+    ['prices-entsoe-NL-2026-13-01'],
+    ['..'],
+    ['x'.repeat(300)],
+    [''],
+  ])('when the id is %j, then it is refused with 400 INVALID_INSTANCE_ID', (id) => {
+    let refused: unknown;
+    try {
+      parseInstanceId(id);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(RunsApiError);
+    expect([(refused as RunsApiError).status, (refused as RunsApiError).code]).toEqual([
+      400,
+      'INVALID_INSTANCE_ID',
+    ]);
+  });
+
+  it('when the route has no id, then it is refused with 400 INVALID_INSTANCE_ID', () => {
+    let refused: unknown;
+    try {
+      parseInstanceId(undefined);
+    } catch (error) {
+      refused = error;
+    }
+    expect((refused as RunsApiError).code).toBe('INVALID_INSTANCE_ID');
   });
 });
 
@@ -245,6 +325,7 @@ describe('errorReply and refusalError', () => {
 describe('summarizeRun', () => {
   it('when the instance is an ingestion, then the summary takes file fields from the input and stage from the custom status', () => {
     expect(summarizeRun(instance('i1', 0))).toEqual({
+      kind: 'ingest',
       instanceId: 'i1',
       runtimeStatus: 'Failed',
       stage: 'failed',
@@ -282,8 +363,91 @@ describe('summarizeRun', () => {
     });
   });
 
-  it('when the orchestration is not ingestFile, then it is not a run', () => {
-    expect(summarizeRun(instance('p1', 0, { name: 'pullPrices' }))).toBeUndefined();
+  it('when the orchestration is neither ingestFile nor pullPrices, then it is not a run', () => {
+    expect(summarizeRun(instance('o1', 0, { name: 'someOtherOrchestration' }))).toBeUndefined();
+  });
+
+  const pull = (overrides: Partial<InstanceLike> = {}): InstanceLike => ({
+    name: 'pullPrices',
+    instanceId: 'prices-energy-charts-NL-2026-01-02',
+    runtimeStatus: 'Completed',
+    input: {
+      provider: 'energy-charts',
+      zone: 'NL',
+      deliveryDay: '2026-01-02',
+      requestedAt: '2026-01-01T13:15:00.000Z',
+      retryMinutes: 15,
+      giveUpAt: '2026-01-01T23:15:00.000Z',
+    },
+    output: {
+      path: 'bronze/landing/prices/energy-charts/2026/01/02/NL_2026-01-02.json',
+      etag: '0xP1',
+      ingestInstanceId: 'ingest-prices-0123456789abcdef0123456789abcdef',
+      asks: 2,
+    },
+    customStatus: { stage: 'landed', asks: 2 },
+    createdTime: new Date(T0),
+    lastUpdatedTime: new Date(T0 + 1000),
+    ...overrides,
+  });
+
+  it('when the instance is a price pull, then it is a run of kind pricePull with the landed file', () => {
+    expect(summarizeRun(pull())).toEqual({
+      kind: 'pricePull',
+      instanceId: 'prices-energy-charts-NL-2026-01-02',
+      runtimeStatus: 'Completed',
+      stage: 'landed',
+      verdict: null,
+      generation: null,
+      dataset: 'prices',
+      source: 'energy-charts',
+      path: 'landing/prices/energy-charts/2026/01/02/NL_2026-01-02.json',
+      etag: '0xP1',
+      createdTime: '2026-01-01T00:00:00.000Z',
+      lastUpdatedTime: '2026-01-01T00:00:01.000Z',
+      auditPath: null,
+    });
+  });
+
+  it('when a price pull is detailed, then it names its request and the ingestion its file started', () => {
+    const inst = pull();
+    expect(runDetail(inst, summarizeRun(inst)!)).toMatchObject({
+      trigger: 'timer',
+      requestedAt: '2026-01-01T13:15:00.000Z',
+      requestedBy: null,
+      pull: {
+        provider: 'energy-charts',
+        zone: 'NL',
+        deliveryDay: '2026-01-02',
+        ingestInstanceId: 'ingest-prices-0123456789abcdef0123456789abcdef',
+      },
+    });
+  });
+
+  it('when a price pull failed before landing, then it is listed with no file', () => {
+    const failed = pull({
+      runtimeStatus: 'Failed',
+      output: 'Orchestrator function failed: [PRICES_NOT_PUBLISHED] x',
+    });
+    expect(summarizeRun(failed)).toMatchObject({ kind: 'pricePull', runtimeStatus: 'Failed', path: null });
+  });
+
+  it('when runs are filtered by kind, then only that kind is selected', () => {
+    const both = [instance('i5', 0), pull()];
+    expect(selectRuns(both, { kind: 'pricePull' }).map((r) => r.instanceId)).toEqual([
+      'prices-energy-charts-NL-2026-01-02',
+    ]);
+    expect(selectRuns(both, { kind: 'ingest' }).map((r) => r.instanceId)).toEqual(['i5']);
+  });
+
+  it('when a replay recorded its requester, then the detail names them', () => {
+    const requestedBy = {
+      kind: 'entra' as const,
+      id: '00000000-0000-0000-0000-000000000001',
+      name: 'ops@example.com',
+    };
+    const inst = instance('i6', 0, { input: { ...input(), trigger: 'replay', requestedBy } });
+    expect(runDetail(inst, summarizeRun(inst)!).requestedBy).toEqual(requestedBy);
   });
 
   it('when a failed run is detailed, then the first line of its failure is the error', () => {
@@ -306,7 +470,7 @@ describe('filters and paging', () => {
     instance('c', 2, { input: input({ dataset: 'customers', source: 'crm', fileName: 'c.csv' }) }),
     instance('d', 3, { runtimeStatus: 'Running', customStatus: { stage: 'silver', verdict: 'accepted' } }),
     instance('e', 3),
-    instance('x', 4, { name: 'pullPrices' }),
+    instance('x', 4, { name: 'someOtherOrchestration' }),
   ];
 
   it('when runs are selected, then other orchestrations are left out and the order is newest first, then by id', () => {
@@ -396,6 +560,38 @@ describe('bulk replay planning', () => {
       ['broken', 'RUN_INPUT_UNREADABLE'],
     ]);
     expect(result).toMatchObject({ matched: 4, dryRun: true });
+  });
+
+  it('when failed price pulls match the filter, then a bulk replay leaves them out', () => {
+    const failedPull: InstanceLike = {
+      name: 'pullPrices',
+      instanceId: 'prices-entsoe-NL-2026-01-02',
+      runtimeStatus: 'Failed',
+      input: null,
+      createdTime: new Date(T0),
+      lastUpdatedTime: new Date(T0),
+    };
+    const request = parseBulkReplayRequest({ max: 10 });
+
+    const { matched, candidates } = bulkReplayCandidates([instance('old', 0), failedPull], request);
+
+    expect([matched, candidates.map((c) => c.run.instanceId)]).toEqual([1, ['old']]);
+  });
+});
+
+describe('startedReply', () => {
+  it('when a run was started, then the reply links only to this API, never to task hub URLs or keys', () => {
+    const reply = startedReply('ingest-prices-0123456789abcdef0123456789abcdef', 2, 'replay');
+
+    expect(reply).toEqual({
+      instanceId: 'ingest-prices-0123456789abcdef0123456789abcdef',
+      generation: 2,
+      trigger: 'replay',
+      links: {
+        run: '/api/runs/ingest-prices-0123456789abcdef0123456789abcdef',
+        replay: '/api/runs/ingest-prices-0123456789abcdef0123456789abcdef/replay',
+      },
+    });
   });
 });
 
