@@ -116,11 +116,17 @@ const SETTING_DEFINITIONS = {
   },
   BATCH_MAX_ROWS: {
     schema: positiveInt.default(20_000_000),
-    meta: { doc: 'Most staged rows one batched run takes (a single larger file still runs alone).', azure: 'optional' },
+    meta: {
+      doc: 'Most staged rows one batched run takes (a single larger file still runs alone).',
+      azure: 'optional',
+    },
   },
   BATCH_MAX_BYTES: {
     schema: positiveInt.default(10 * 2 ** 30),
-    meta: { doc: 'Most bronze bytes one batched run takes (a single larger file still runs alone).', azure: 'optional' },
+    meta: {
+      doc: 'Most bronze bytes one batched run takes (a single larger file still runs alone).',
+      azure: 'optional',
+    },
   },
   BATCH_WAIT_MINUTES: {
     schema: positiveInt.default(360),
