@@ -21,7 +21,7 @@ import {
   splitMembers,
 } from '../lib/pipeline/batching';
 import { JOB_RESUBMITS, jobPolicySchema } from '../lib/pipeline/ingest';
-import { activityRetry, runJobToEnd, StepFailure } from './jobRuns';
+import { activityRetry, codedFailure, runJobToEnd, StepFailure } from './jobRuns';
 
 /**
  * Group commit (docs/decisions/0014-group-commit.md). `batchQueue` is the durable queue of one step
@@ -221,11 +221,10 @@ export const runBatch = df.app.orchestration(BATCH_ORCHESTRATION, function* (con
     yield* runGroup(context, input, spec.members, runs, results, { next: 0 });
   } catch (error) {
     // Anything unexpected still answers every file, so none waits for its wait limit.
-    const message = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 500) : String(error);
+    const failure = codedFailure(error, 'BATCH_FAILED');
     for (const member of spec.members) {
-      if (!results.has(member.instanceId)) {
-        results.set(member.instanceId, { outcome: 'failed', error: { code: 'BATCH_FAILED', message } });
-      }
+      if (!results.has(member.instanceId))
+        results.set(member.instanceId, { outcome: 'failed', error: failure });
     }
   }
   // The next batch starts first: its Spark run begins while these files write their audit records.

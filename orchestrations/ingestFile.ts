@@ -21,7 +21,7 @@ import {
 import type { StageOutcome } from '../lib/pipeline/steps';
 import { validateAndStageActivity, writeAuditActivity } from './activities';
 import { batchQueueEntity, startBatchActivity } from './batches';
-import { activityRetry } from './jobRuns';
+import { activityRetry, codedFailure } from './jobRuns';
 
 /**
  * ingestFile: validate and stage one bronze file version, then silver, then gold for the days it
@@ -41,16 +41,13 @@ class StageFailure extends Error {
   }
 }
 
-/** The `[CODE]` an activity put in front of its message, and the message's first line without it. */
+/** The stage and code of a failure: a StageFailure's own, or the `[CODE]` an activity put in its message. */
 export function failureOf(
   error: unknown,
   stage: PipelineStep,
 ): { stage: PipelineStep; code: string; message: string } {
   if (error instanceof StageFailure) return { stage: error.stage, code: error.code, message: error.message };
-  const text = error instanceof Error ? error.message : String(error);
-  const match = /\[([A-Z][A-Z0-9_]*)\]\s*([^\n]*)/.exec(text);
-  if (match) return { stage, code: match[1]!, message: match[2]!.trim() };
-  return { stage, code: 'ACTIVITY_FAILED', message: text.split('\n')[0]!.trim().slice(0, 500) };
+  return { stage, ...codedFailure(error, 'ACTIVITY_FAILED') };
 }
 
 type Context = df.OrchestrationContext;

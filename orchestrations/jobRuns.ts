@@ -39,6 +39,16 @@ export class StepFailure extends Error {
 
 const iso = (date: Date): string => date.toISOString();
 
+/** The `[CODE]` an activity put in front of its message (or `fallback`), and the message's first line without it. */
+export function codedFailure(error: unknown, fallback: string): { code: string; message: string } {
+  if (error instanceof StepFailure)
+    return { code: error.code, message: error.message.replace(/^\[[A-Z0-9_]+\]\s*/, '') };
+  const text = error instanceof Error ? error.message : String(error);
+  const match = /\[([A-Z][A-Z0-9_]*)\]\s*([^\n]*)/.exec(text);
+  if (match) return { code: match[1]!, message: match[2]!.trim() };
+  return { code: fallback, message: text.split('\n')[0]!.trim().slice(0, 500) };
+}
+
 export interface RunRequest {
   step: BatchStep;
   job: string;
