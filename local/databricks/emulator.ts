@@ -740,7 +740,15 @@ export class JobsEmulator {
       this.store.terminate(row.run_id, end, Date.now());
       return { result: end.result, lifeCycle: end.lifeCycle, message: end.message };
     };
-    const fault = this.faults.takeTask(job.name, task.taskKey);
+    const given = JSON.parse(this.store.run(runId)?.job_parameters ?? '[]') as Array<{
+      name: string;
+      value: string;
+    }>;
+    const fault = this.faults.takeTask(
+      job.name,
+      task.taskKey,
+      Object.fromEntries(given.map((p) => [p.name, p.value])),
+    );
     if (fault) {
       const message =
         fault.message ?? `Injected ${fault.outcome} for task ${task.taskKey} (emulator fault injection)`;

@@ -6,8 +6,9 @@ import { LakewattError } from '../../lib/errors';
  * Faults the emulator injects, so retry and failure paths are tested against real HTTP:
  * - `http`: answer the next `count` requests (optionally only those whose route ends with `route`) with
  *   `status` (429, 503, 500...) and, for 429/503, a `Retry-After` of `retryAfterSeconds`.
- * - `tasks`: the next `count` runs of a task (by `task` key, optionally only in job `job`, by name) end
- *   `INTERNAL_ERROR` or `FAILED` with `message`, without running.
+ * - `tasks`: the next `count` runs of a task (by `task` key, optionally only in job `job`, by name, and only in
+ *   runs whose job parameter `parameter.name` contains `parameter.contains`: a "poison" file among a batch's
+ *   `instance_ids`) end `INTERNAL_ERROR` or `FAILED` with `message`, without running.
  */
 export const FaultConfigSchema = z.strictObject({
   http: z
@@ -29,6 +30,7 @@ export const FaultConfigSchema = z.strictObject({
         outcome: z.enum(['INTERNAL_ERROR', 'FAILED']),
         count: z.number().int().positive().default(1),
         message: z.string().optional(),
+        parameter: z.strictObject({ name: z.string(), contains: z.string().min(1) }).optional(),
       }),
     )
     .default([]),
@@ -84,9 +86,13 @@ export class FaultInjector {
     return fault;
   }
 
-  takeTask(jobName: string, taskKey: string): TaskFault | undefined {
+  takeTask(jobName: string, taskKey: string, parameters: Record<string, string> = {}): TaskFault | undefined {
     const fault = this.tasks.find(
-      (f) => f.count > 0 && f.task === taskKey && (f.job === undefined || f.job === jobName),
+      (f) =>
+        f.count > 0 &&
+        f.task === taskKey &&
+        (f.job === undefined || f.job === jobName) &&
+        (f.parameter === undefined || (parameters[f.parameter.name] ?? '').includes(f.parameter.contains)),
     );
     if (!fault) return undefined;
     fault.count--;

@@ -19,6 +19,7 @@ export const APP_MODULES = [
   'functions/pricingPull.ts',
   'functions/runsApi.ts',
   'orchestrations/activities.ts',
+  'orchestrations/batches.ts',
   'orchestrations/ingestFile.ts',
   'orchestrations/pullPrices.ts',
 ].map((file) => path.join(REPO_ROOT, file));
@@ -54,6 +55,7 @@ export const SETTINGS_KEYS = [
   'SOURCE_CONTRACTS_DIR',
   'LOCAL_JOBS_BUNDLE_DIR',
   'LOCAL_JOBS_FAULTS',
+  'BATCH_MAX_FILES',
   'ENERGY_CHARTS_BASE_URL',
   'ENTSOE_BASE_URL',
   'PRICES_PROVIDERS',

@@ -1,0 +1,143 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import type { AuditRecord } from '../../lib/audit';
+import { auditRecords, deltaRows, type Pipeline, startPipeline } from './support';
+
+/*
+ * Group commit on the whole embedded pipeline: many small files share few Databricks runs, a lone file
+ * starts its run at once, and a poison file fails alone. Files are canonical CSVs written here, one meter-day
+ * each, so the expected silver rows are known without the code under test.
+ */
+
+jest.setTimeout(1_800_000);
+
+const CAP = 100;
+const BURST = 200;
+const DAY = '2025-03-04';
+
+let pipeline: Pipeline;
+let dir: string;
+
+/** One meter-day of half-hourly import readings: 48 rows whose kWh encode the meter and period. */
+async function meterDay(meter: string, day = DAY): Promise<{ file: string; rows: number }> {
+  const lines = ['meter_id,interval_start,interval_minutes,channel,kwh,quality'];
+  for (let period = 0; period < 48; period++) {
+    const start = new Date(Date.parse(`${day}T00:00:00Z`) + period * 1_800_000).toISOString();
+    lines.push(
+      `${meter},${start.replace('.000Z', 'Z')},30,import,${(period / 100 + 0.01).toFixed(3)},actual`,
+    );
+  }
+  const file = path.join(dir, `${meter}-${day}.csv`);
+  await fs.writeFile(file, `${lines.join('\n')}\n`);
+  return { file, rows: 48 };
+}
+
+async function dropMeterDay(meter: string): Promise<string> {
+  const { file } = await meterDay(meter);
+  const dropped = await pipeline.drop(file, {
+    dataset: 'meter_readings',
+    source: 'canonical',
+    date: DAY,
+    name: path.basename(file),
+  });
+  return dropped.instanceId;
+}
+
+function runIdsOf(records: readonly AuditRecord[]): Set<number> {
+  return new Set(
+    records.flatMap((r) => r.databricksRuns.flatMap((run) => (run.runId === null ? [] : [run.runId]))),
+  );
+}
+
+beforeAll(async () => {
+  pipeline = await startPipeline({ env: { BATCH_MAX_FILES: String(CAP) } });
+  dir = path.join(pipeline.root, 'files');
+  await fs.mkdir(dir, { recursive: true });
+}, 600_000);
+
+afterAll(async () => {
+  await pipeline?.close();
+});
+
+describe('group commit', () => {
+  let lone: AuditRecord;
+
+  it('when a lone file arrives with nothing in flight, then it starts its silver run without waiting for others', async () => {
+    const id = await dropMeterDay('LONE-0001');
+    expect(await pipeline.wait(id)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'completed' },
+    });
+    lone = (await auditRecords(pipeline.lake)).find((r) => r.instanceId === id)!;
+    const silver = lone.databricksRuns.filter((r) => r.step === 'silver');
+    expect(silver).toHaveLength(1);
+    expect(silver[0]!.batch).toMatchObject({ size: 1, members: [id] });
+    // Its run was submitted as soon as validation ended: nothing else was queued to wait for.
+    const validated = lone.stages.find((s) => s.stage === 'validate')!;
+    expect(Date.parse(silver[0]!.submittedAt) - Date.parse(validated.endedAt)).toBeLessThan(2_000);
+  });
+
+  it(`when ${BURST} small files arrive at once, then each one's rows are in silver once and they share few runs`, async () => {
+    const meters = Array.from({ length: BURST }, (_, i) => `BURST-${String(i).padStart(4, '0')}`);
+    const ids: string[] = [];
+    for (const meter of meters) ids.push(await dropMeterDay(meter));
+    const statuses = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
+    expect(statuses.filter((s) => s.runtimeStatus !== 'Completed')).toEqual([]);
+
+    const records = (await auditRecords(pipeline.lake)).filter((r) => ids.includes(r.instanceId));
+    expect(records).toHaveLength(BURST);
+    const runs = runIdsOf(records);
+    expect(runs.size).toBeLessThanOrEqual(2 + 2 * Math.ceil(BURST / CAP));
+    for (const record of records) {
+      for (const run of record.databricksRuns) expect(run.batch?.members).toContain(record.instanceId);
+    }
+
+    const silver = await deltaRows(
+      path.join(pipeline.lakeRoot, 'silver', 'meter_readings'),
+      'meter_id, channel, interval_start, count(*) OVER (PARTITION BY meter_id, channel, interval_start) AS copies',
+      'meter_id, interval_start',
+    );
+    const burstRows = silver.filter((row) => String(row.meter_id).startsWith('BURST-'));
+    expect(burstRows).toHaveLength(BURST * 48);
+    expect(burstRows.filter((row) => Number(row.copies) > 1)).toEqual([]);
+    expect(new Set(burstRows.map((row) => row.meter_id))).toEqual(new Set(meters));
+  });
+
+  it('when one file of a batch of 20 makes the silver job fail, then it alone ends Failed and the others complete', async () => {
+    // Hold the queue with a running batch so that the 20 files form the next batch together.
+    const blocker = await dropMeterDay('HOLD-0001');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await dropMeterDay(`POISON-${String(i).padStart(3, '0')}`));
+    const poison = ids[13]!;
+    const emulator = pipeline.runtime.emulator!;
+    emulator.faults.set({
+      tasks: [
+        {
+          task: 'silver',
+          job: 'lakewatt-silver',
+          outcome: 'FAILED',
+          count: 1000,
+          message: 'ValueError: unreadable staged file (injected)',
+          parameter: { name: 'instance_ids', contains: poison },
+        },
+      ],
+    });
+    try {
+      expect(await pipeline.wait(blocker)).toMatchObject({ runtimeStatus: 'Completed' });
+      const statuses = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
+      const failed = statuses.filter((s) => s.runtimeStatus !== 'Completed').map((s) => s.instanceId);
+      expect(failed).toEqual([poison]);
+    } finally {
+      emulator.faults.set({});
+    }
+    const records = await auditRecords(pipeline.lake);
+    const poisoned = records.find((r) => r.instanceId === poison)!;
+    expect(poisoned).toMatchObject({ status: 'failed', error: { stage: 'silver', code: 'JOB_FAILED' } });
+    const lastRun = poisoned.databricksRuns.at(-1)!;
+    expect(lastRun.batch?.members).toEqual([poison]);
+    for (const id of ids.filter((i) => i !== poison)) {
+      expect(records.find((r) => r.instanceId === id)).toMatchObject({ status: 'completed' });
+    }
+  });
+});
