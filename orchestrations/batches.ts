@@ -6,6 +6,7 @@ import { randomToken } from '../lib/pipeline/batchIds';
 import {
   BATCH_ORCHESTRATION,
   BATCH_QUEUE_ENTITY,
+  batchCaps,
   batchCapsSchema,
   batchEventName,
   type BatchMember,
@@ -187,6 +188,14 @@ function* runGroup(
           },
         },
         runs,
+        (runId) =>
+          context.df.setCustomStatus({
+            step: spec.step,
+            queue: spec.queue,
+            size: spec.members.length,
+            running: members.length,
+            runId,
+          }),
       );
     } catch (error) {
       if (!(error instanceof StepFailure)) throw error;
@@ -228,7 +237,7 @@ export const runBatch = df.app.orchestration(BATCH_ORCHESTRATION, function* (con
     }
   }
   // The next batch starts first: its Spark run begins while these files write their audit records.
-  const caps = { files: policy.batch.maxFiles, rows: policy.batch.maxRows, bytes: policy.batch.maxBytes };
+  const caps = batchCaps(spec.step, policy.batch);
   const next = (yield context.df.callEntity(batchQueueEntity(spec.queue), 'finish', {
     batchId: spec.batchId,
     caps,

@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import type { AuditRecord, DatabricksRunRecord, StageTiming } from '../lib/audit';
 import { auditRecordPath } from '../lib/audit/store';
 import {
+  batchCaps,
   batchEventName,
   type BatchMember,
   type BatchResult,
@@ -68,7 +69,7 @@ function* inBatch(
 ): Generator<df.Task, BatchResult, unknown> {
   const { policy } = input;
   const queue = queueKey(step, input.file.dataset);
-  const caps = { files: policy.batch.maxFiles, rows: policy.batch.maxRows, bytes: policy.batch.maxBytes };
+  const caps = batchCaps(step, policy.batch);
   const answer = (yield context.df.callEntity(batchQueueEntity(queue), 'join', { member, caps })) as
     JoinAnswer | { kind: 'error'; message: string };
   if (answer.kind === 'error') throw new StageFailure(step, 'BATCH_QUEUE_REFUSED', answer.message);

@@ -68,6 +68,7 @@ export function* runJobToEnd(
   policy: JobPolicy,
   request: RunRequest,
   runs: DatabricksRunRecord[],
+  onStarted: (runId: number) => void = () => undefined,
 ): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState }, unknown> {
   const token = idempotencyToken(request.owner, request.runNumber, request.step);
   const submitted = context.df.currentUtcDateTime;
@@ -98,6 +99,7 @@ export function* runJobToEnd(
     idempotencyToken: token,
   }).withRetry(activityRetry())) as StartedJobRun;
   record.runId = started.runId;
+  onStarted(started.runId);
   let state: JobRunState | undefined;
   for (let poll = 0; !state?.terminal; poll++) {
     const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;

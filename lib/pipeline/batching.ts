@@ -38,6 +38,21 @@ export const batchCapsSchema = z.object({
 });
 export type BatchCaps = z.infer<typeof batchCapsSchema>;
 
+/**
+ * The caps of a step's batches. Silver's cost grows with the rows it merges, so the settings cap it; a gold
+ * run's cost grows with the days it recomputes, not with the files that touched them, so a gold batch takes
+ * every file that waits.
+ */
+export function batchCaps(
+  step: BatchStep,
+  settings: { maxFiles: number; maxRows: number; maxBytes: number },
+): BatchCaps {
+  if (step === 'gold') {
+    return { files: 100_000, rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
+  }
+  return { files: settings.maxFiles, rows: settings.maxRows, bytes: settings.maxBytes };
+}
+
 export const batchSpecSchema = z.object({
   queue: z.string().min(1),
   step: z.enum(BATCH_STEPS),
@@ -128,12 +143,15 @@ export function joinQueue(
 ): { state: QueueState; answer: JoinAnswer } {
   const active = state.active;
   const inActive = active?.members.find((m) => sameFile(m, member) && m.generation === member.generation);
-  if (active && inActive) return { state, answer: { kind: 'running', batchId: active.batchId } };
+  // Asked again (a repeated call): answer as at first; starting a batch that runs already is a no-op.
+  if (active && inActive) return { state, answer: { kind: 'start', batch: active } };
   const behind = active?.batchId ?? '';
   const queuedAt = state.waiting.findIndex((m) => sameFile(m, member) && m.generation >= member.generation);
   if (queuedAt >= 0) return { state, answer: { kind: 'waiting', position: queuedAt, behind } };
-  const waiting = state.waiting.filter((m) => !sameFile(m, member));
-  const queued: QueueState = { ...state, waiting: [...waiting, member] };
+  const older = state.waiting.findIndex((m) => sameFile(m, member));
+  const waiting =
+    older >= 0 ? state.waiting.map((m, i) => (i === older ? member : m)) : [...state.waiting, member];
+  const queued: QueueState = { ...state, waiting };
   if (!active) {
     const next = startNext(queued, queue, caps);
     const batch = next.active!;
@@ -144,7 +162,7 @@ export function joinQueue(
       answer: { kind: 'waiting', position: next.waiting.length - 1, behind: batch.batchId },
     };
   }
-  return { state: queued, answer: { kind: 'waiting', position: queued.waiting.length - 1, behind } };
+  return { state: queued, answer: { kind: 'waiting', position: waiting.indexOf(member), behind } };
 }
 
 /**

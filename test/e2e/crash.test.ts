@@ -168,10 +168,13 @@ beforeAll(async () => {
     async () => {
       const status = (await instance(second.baseUrl, readings.instanceId)).customStatus as {
         stage?: string;
-        runId?: number;
+        batch?: string;
       } | null;
-      if (status?.stage !== 'silver' || status.runId === undefined) return undefined;
-      return (await lifeCycleState(second.jobsUrl, status.runId)) === 'RUNNING' ? status.runId : undefined;
+      if (status?.stage !== 'silver' || status.batch === undefined) return undefined;
+      // The file waits for its batch; the batch orchestration names the run it polls.
+      const batch = (await instance(second.baseUrl, status.batch)).customStatus as { runId?: number } | null;
+      if (batch?.runId === undefined) return undefined;
+      return (await lifeCycleState(second.jobsUrl, batch.runId)) === 'RUNNING' ? batch.runId : undefined;
     },
     TIMEOUT_MS,
   );
