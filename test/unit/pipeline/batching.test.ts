@@ -1,0 +1,429 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import fc from 'fast-check';
+
+import {
+  type BatchCaps,
+  batchInstanceId,
+  type BatchMember,
+  type BatchSpec,
+  emptyQueue,
+  finishBatch,
+  GOLD_TABLE_NAMES,
+  GOLD_TABLES_FED_BY,
+  goldRunScope,
+  joinQueue,
+  type QueueState,
+  splitMembers,
+} from '../../../lib/pipeline/batching';
+
+const QUEUE = 'silver.meter_readings';
+const EPOCH = 'e0e0e0e0';
+const WIDE: BatchCaps = { files: 100, rows: 1_000_000, bytes: 1_000_000 };
+const SPARK_SRC = path.resolve(__dirname, '..', '..', '..', 'databricks', 'src', 'lakewatt');
+
+function file(name: string, extra: Partial<BatchMember> = {}): BatchMember {
+  return {
+    instanceId: `ingest-${name}`,
+    generation: 1,
+    dataset: 'meter_readings',
+    rows: 10,
+    bytes: 100,
+    dates: ['2025-10-26'],
+    ...extra,
+  };
+}
+
+const ids = (members: readonly BatchMember[]): string[] => members.map((m) => m.instanceId);
+
+/** Joins each file in turn, returning the final state and every answer. */
+function joinAll(state: QueueState, files: readonly BatchMember[], caps: BatchCaps = WIDE) {
+  const answers = [];
+  for (const f of files) {
+    const joined = joinQueue(state, QUEUE, f, caps);
+    state = joined.state;
+    answers.push(joined.answer);
+  }
+  return { state, answers };
+}
+
+/** A queue whose running batch is `running`'s lone file, with `waiting` joined behind it. */
+function busyQueue(waiting: readonly BatchMember[], caps: BatchCaps = WIDE) {
+  const { state, answers } = joinAll(emptyQueue(EPOCH), [file('running'), ...waiting], caps);
+  const first = answers[0];
+  if (first?.kind !== 'start') throw new Error('the first file should have started a batch');
+  return { state, running: first.batch, answers: answers.slice(1) };
+}
+
+/** Finishes running batches one after the other, returning each next batch's files. */
+function drain(state: QueueState, running: BatchSpec, caps: BatchCaps): string[][] {
+  const batches: string[][] = [];
+  let current: BatchSpec | null = running;
+  while (current) {
+    const { state: after, next }: { state: QueueState; next: BatchSpec | null } = finishBatch(
+      state,
+      QUEUE,
+      current.batchId,
+      caps,
+    );
+    if (next) batches.push(ids(next.members));
+    state = after;
+    current = next;
+  }
+  return batches;
+}
+
+describe('joinQueue', () => {
+  it('when a file joins an idle queue, then it starts a batch of itself at once', () => {
+    const lone = file('a');
+    const { state, answer } = joinQueue(emptyQueue(EPOCH), QUEUE, lone, WIDE);
+
+    expect(answer).toEqual({
+      kind: 'start',
+      batch: {
+        queue: QUEUE,
+        step: 'silver',
+        seq: 1,
+        batchId: `batch-${QUEUE}-${EPOCH}-000001`,
+        members: [lone],
+      },
+    });
+    expect(state.waiting).toEqual([]);
+    expect(state.active?.members).toEqual([lone]);
+  });
+
+  it('when files join while a batch runs, then each waits behind it in arrival order', () => {
+    const { state, running } = busyQueue([file('b'), file('c')]);
+
+    expect(ids(state.waiting)).toEqual(['ingest-b', 'ingest-c']);
+    expect(state.active?.batchId).toBe(running.batchId);
+    const { answers } = joinAll(state, [file('d')]);
+    expect(answers).toEqual([{ kind: 'waiting', position: 2, behind: running.batchId }]);
+  });
+
+  it('when a waiting file joins again with the same generation, then it gets the same answer and is not queued twice', () => {
+    const { state, answers } = busyQueue([file('b'), file('c')]);
+    const again = joinQueue(state, QUEUE, file('b'), WIDE);
+
+    expect(again.answer).toEqual(answers[0]);
+    expect(ids(again.state.waiting)).toEqual(['ingest-b', 'ingest-c']);
+  });
+
+  it('when a newer generation of a waiting file joins, then it replaces the older one', () => {
+    const { state } = busyQueue([file('b'), file('c')]);
+    const { state: after } = joinQueue(state, QUEUE, file('b', { generation: 2 }), WIDE);
+
+    const versions = after.waiting.map((m) => `${m.instanceId}@${m.generation}`);
+    expect(versions.sort()).toEqual(['ingest-b@2', 'ingest-c@1']);
+  });
+
+  it('when an older generation of a waiting file joins, then the newer one keeps its place', () => {
+    const { state } = busyQueue([file('b', { generation: 3 })]);
+    const { state: after, answer } = joinQueue(state, QUEUE, file('b', { generation: 2 }), WIDE);
+
+    expect(answer.kind).toBe('waiting');
+    expect(after.waiting.map((m) => m.generation)).toEqual([3]);
+  });
+
+  it('when a file of the running batch joins again, then it is told that batch is running', () => {
+    const { state, running } = busyQueue([file('b')]);
+    const { state: after, answer } = joinQueue(state, QUEUE, file('running'), WIDE);
+
+    expect(answer).toEqual({ kind: 'running', batchId: running.batchId });
+    expect(after).toEqual(state);
+  });
+
+  it('when a lone file is bigger than every cap, then it still starts a batch of itself', () => {
+    const huge = file('huge', { rows: 5_000, bytes: 50_000 });
+    const { answer } = joinQueue(emptyQueue(EPOCH), QUEUE, huge, { files: 1, rows: 10, bytes: 10 });
+
+    expect(answer.kind === 'start' && ids(answer.batch.members)).toEqual(['ingest-huge']);
+  });
+});
+
+describe('finishBatch', () => {
+  it('when the running batch finishes, then the next batch takes every waiting file in arrival order', () => {
+    const { state, running } = busyQueue([file('b'), file('c'), file('d')]);
+    const { state: after, next } = finishBatch(state, QUEUE, running.batchId, WIDE);
+
+    expect(ids(next?.members ?? [])).toEqual(['ingest-b', 'ingest-c', 'ingest-d']);
+    expect(after.active).toEqual(next);
+    expect(after.waiting).toEqual([]);
+  });
+
+  it('when the last batch finishes with nobody waiting, then the queue becomes idle and the next file starts at once', () => {
+    const { state, running } = busyQueue([]);
+    const { state: idle, next } = finishBatch(state, QUEUE, running.batchId, WIDE);
+
+    expect(next).toBeNull();
+    expect(idle.active).toBeNull();
+    expect(joinQueue(idle, QUEUE, file('late'), WIDE).answer.kind).toBe('start');
+  });
+
+  it('when more files wait than the files cap, then each batch takes at most that many, oldest first', () => {
+    const caps = { ...WIDE, files: 2 };
+    const { state, running } = busyQueue(
+      ['b', 'c', 'd', 'e', 'f'].map((n) => file(n)),
+      caps,
+    );
+
+    expect(drain(state, running, caps)).toEqual([
+      ['ingest-b', 'ingest-c'],
+      ['ingest-d', 'ingest-e'],
+      ['ingest-f'],
+    ]);
+  });
+
+  it('when waiting files exceed the rows cap, then a batch takes files while their rows stay within it', () => {
+    const caps = { ...WIDE, rows: 100 };
+    const rows = [40, 60, 30, 50, 21];
+    const waiting = rows.map((r, i) => file(`r${i}`, { rows: r }));
+    const { state, running } = busyQueue(waiting, caps);
+
+    // 40+60 = 100 fits exactly; 30+50 = 80 and +21 would be 101.
+    expect(drain(state, running, caps)).toEqual([
+      ['ingest-r0', 'ingest-r1'],
+      ['ingest-r2', 'ingest-r3'],
+      ['ingest-r4'],
+    ]);
+  });
+
+  it('when waiting files exceed the bytes cap, then a batch takes files while their bytes stay within it', () => {
+    const caps = { ...WIDE, bytes: 1_000 };
+    const waiting = [700, 300, 1, 999].map((b, i) => file(`b${i}`, { bytes: b }));
+    const { state, running } = busyQueue(waiting, caps);
+
+    expect(drain(state, running, caps)).toEqual([
+      ['ingest-b0', 'ingest-b1'],
+      ['ingest-b2', 'ingest-b3'],
+    ]);
+  });
+
+  it('when a waiting file alone exceeds a cap, then it runs in a batch of its own and order is kept', () => {
+    const caps = { ...WIDE, rows: 100, bytes: 1_000 };
+    const waiting = [file('small1'), file('big', { rows: 500, bytes: 9_000 }), file('small2')];
+    const { state, running } = busyQueue(waiting, caps);
+
+    expect(drain(state, running, caps)).toEqual([['ingest-small1'], ['ingest-big'], ['ingest-small2']]);
+  });
+
+  it('when a batch that is not the running one finishes, then nothing changes and nothing starts', () => {
+    const { state, running } = busyQueue([file('b')]);
+    const { state: moved, next } = finishBatch(state, QUEUE, running.batchId, WIDE);
+
+    const repeated = finishBatch(moved, QUEUE, running.batchId, WIDE);
+    const unknown = finishBatch(moved, QUEUE, 'batch-somewhere-else', WIDE);
+    expect(repeated).toEqual({ state: moved, next: null });
+    expect(unknown).toEqual({ state: moved, next: null });
+    expect(next).not.toBeNull();
+  });
+});
+
+describe('batch ids', () => {
+  it('when batches follow one another on a queue, then their ids are all different', () => {
+    const caps = { ...WIDE, files: 1 };
+    const { state, running } = busyQueue(
+      ['b', 'c', 'd'].map((n) => file(n)),
+      caps,
+    );
+    const seen = [running.batchId];
+    let current: BatchSpec | null = running;
+    let s = state;
+    while (current) {
+      ({ state: s, next: current } = finishBatch(s, QUEUE, current.batchId, caps));
+      if (current) seen.push(current.batchId);
+    }
+
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen).size).toBe(4);
+  });
+
+  it('when the queue, epoch or sequence number differ, then the batch ids differ', () => {
+    const queue = fc.constantFrom('gold', 'silver.meter_readings', 'silver.customers', 'silver.prices');
+    const epoch = fc.stringMatching(/^[0-9a-f]{8}$/);
+    const key = fc.tuple(queue, epoch, fc.integer({ min: 1, max: 10_000_000 }));
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        fc.pre(a.join('|') !== b.join('|'));
+        expect(batchInstanceId(...a)).not.toBe(batchInstanceId(...b));
+      }),
+    );
+  });
+
+  it('when a queue state is recreated with a new epoch, then its first batch id differs from the old one', () => {
+    const old = joinQueue(emptyQueue('aaaaaaaa'), QUEUE, file('a'), WIDE).answer;
+    const fresh = joinQueue(emptyQueue('bbbbbbbb'), QUEUE, file('a'), WIDE).answer;
+
+    expect(old.kind === 'start' && fresh.kind === 'start').toBe(true);
+    if (old.kind === 'start' && fresh.kind === 'start')
+      expect(old.batch.batchId).not.toBe(fresh.batch.batchId);
+  });
+});
+
+describe('splitMembers', () => {
+  it('when a batch of five splits, then the first half takes three and the second two, in order', () => {
+    expect(splitMembers([1, 2, 3, 4, 5])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+  });
+
+  it('when a batch of four splits, then each half takes two', () => {
+    expect(splitMembers(['a', 'b', 'c', 'd'])).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+  });
+
+  it('when any batch of two or more splits, then the halves are non-empty, differ by at most one and keep every member in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 2, maxLength: 300 }), (members) => {
+        const [first, second] = splitMembers(members);
+        expect(first.length).toBeGreaterThan(0);
+        expect(second.length).toBeGreaterThan(0);
+        expect(Math.abs(first.length - second.length)).toBeLessThanOrEqual(1);
+        expect([...first, ...second]).toEqual(members);
+      }),
+    );
+  });
+
+  it('when a batch of N keeps splitting towards one failing member, then that member is alone within ceil(log2 N) splits, and the worst member takes exactly that many', () => {
+    const levelsNeeded = (n: number): number => {
+      let levels = 0;
+      while (2 ** levels < n) levels++;
+      return levels;
+    };
+    const isolate = (n: number, failing: number): { alone: number[]; levels: number } => {
+      let group = Array.from({ length: n }, (_, i) => i);
+      let levels = 0;
+      while (group.length > 1) {
+        const [first, second] = splitMembers(group);
+        group = first.includes(failing) ? first : second;
+        levels++;
+      }
+      return { alone: group, levels };
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 256 }), (n) => {
+        const levels = Array.from({ length: n }, (_, failing) => {
+          const { alone, levels: taken } = isolate(n, failing);
+          expect(alone).toEqual([failing]);
+          return taken;
+        });
+        expect(Math.max(...levels)).toBe(levelsNeeded(n));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('goldRunScope', () => {
+  const ALL_SIX = [
+    'daily_consumption',
+    'customer_daily_cost',
+    'load_profile_hourly',
+    'consumption_anomalies',
+    'data_quality_daily',
+    'forecast_features',
+  ];
+
+  it('when files touch different days, then the run covers the earliest to the latest of them', () => {
+    const scope = goldRunScope([
+      { dataset: 'meter_readings', dates: ['2025-10-27', '2025-10-25'] },
+      { dataset: 'meter_readings', dates: ['2025-11-02'] },
+      { dataset: 'meter_readings', dates: ['2025-10-26'] },
+    ]);
+
+    expect(scope).toMatchObject({ dateFrom: '2025-10-25', dateTo: '2025-11-02' });
+  });
+
+  it('when only prices files are in the batch, then only the cost, quality and features tables are recomputed', () => {
+    const scope = goldRunScope([{ dataset: 'prices', dates: ['2025-10-26'] }]);
+
+    expect(scope?.tables).toEqual(['customer_daily_cost', 'data_quality_daily', 'forecast_features']);
+    expect(scope?.datasets).toEqual(['prices']);
+  });
+
+  it('when only customers files are in the batch, then only the profile, anomalies and quality tables are recomputed', () => {
+    const scope = goldRunScope([{ dataset: 'customers', dates: ['2025-10-26'] }]);
+
+    expect(scope?.tables).toEqual(['load_profile_hourly', 'consumption_anomalies', 'data_quality_daily']);
+  });
+
+  it('when a readings file is in the batch, then all six tables are recomputed in canonical order', () => {
+    const scope = goldRunScope([
+      { dataset: 'prices', dates: ['2025-10-26'] },
+      { dataset: 'meter_readings', dates: ['2025-10-26'] },
+    ]);
+
+    expect(scope?.tables).toEqual(ALL_SIX);
+    expect(scope?.datasets).toEqual(['meter_readings', 'prices']);
+  });
+
+  it('when prices and customers files share a batch, then the tables are the union of both in canonical order', () => {
+    const scope = goldRunScope([
+      { dataset: 'customers', dates: ['2025-10-26'] },
+      { dataset: 'prices', dates: ['2025-10-27'] },
+    ]);
+
+    expect(scope?.tables).toEqual([
+      'customer_daily_cost',
+      'load_profile_hourly',
+      'consumption_anomalies',
+      'data_quality_daily',
+      'forecast_features',
+    ]);
+  });
+
+  it('when no file touches any day, then there is no gold run', () => {
+    expect(goldRunScope([{ dataset: 'prices', dates: [] }])).toBeNull();
+    expect(goldRunScope([])).toBeNull();
+  });
+});
+
+/** The keys of a Python dict literal `<name> = {` (top-level string keys at the given indent). */
+function pythonDictKeys(
+  source: string,
+  opening: RegExp,
+  indent: number,
+): { keys: string[]; bodies: string[] } {
+  const start = source.search(opening);
+  if (start < 0) throw new Error(`no ${String(opening)} in the Python source`);
+  const closing = new RegExp(`^ {${indent - 4}}}`, 'm');
+  const rest = source.slice(start);
+  const block = rest.slice(0, rest.slice(1).search(closing) + 1);
+  const keyLine = new RegExp(`^ {${indent}}"([a-z_]+)":`, 'gm');
+  const starts = [...block.matchAll(keyLine)];
+  return {
+    keys: starts.map((m) => m[1]!),
+    bodies: starts.map((m, i) => block.slice(m.index, starts[i + 1]?.index ?? block.length)),
+  };
+}
+
+describe('gold tables parity with the Spark side', () => {
+  const tablesPy = readFileSync(path.join(SPARK_SRC, 'tables.py'), 'utf8');
+  const goldJobPy = readFileSync(path.join(SPARK_SRC, 'jobs', 'gold.py'), 'utf8');
+  const sparkTables = pythonDictKeys(tablesPy, /^GOLD_TABLES = \{/m, 4).keys;
+  const builders = pythonDictKeys(goldJobPy, /^ {4}builders = \{/m, 8);
+
+  it('when the Spark gold tables are read from tables.py, then GOLD_TABLE_NAMES lists the same tables in the same order', () => {
+    expect(sparkTables.length).toBeGreaterThan(0);
+    expect([...GOLD_TABLE_NAMES]).toEqual(sparkTables);
+  });
+
+  it("when the gold job's builders are read from gold.py, then every table it can build is a known gold table", () => {
+    expect(builders.keys.length).toBeGreaterThan(0);
+    expect([...builders.keys].sort()).toEqual([...GOLD_TABLE_NAMES].sort());
+  });
+
+  it('when a builder reads prices or customers (or every bronze table), then that dataset is said to feed its table', () => {
+    const readBy = (frame: RegExp): string[] =>
+      builders.keys.filter(
+        (_, i) => frame.test(builders.bodies[i]!) || /BRONZE_TABLES/.test(builders.bodies[i]!),
+      );
+
+    expect([...GOLD_TABLES_FED_BY.prices].sort()).toEqual(readBy(/\bprices\b/).sort());
+    expect([...GOLD_TABLES_FED_BY.customers].sort()).toEqual(readBy(/\bcustomers\b/).sort());
+  });
+});
