@@ -126,11 +126,11 @@ describe('joinQueue', () => {
     expect(after.waiting.map((m) => m.generation)).toEqual([3]);
   });
 
-  it('when a file of the running batch joins again, then it is told that batch is running', () => {
+  it('when a file of the running batch joins again, then it is told to start that same batch (a no-op)', () => {
     const { state, running } = busyQueue([file('b')]);
     const { state: after, answer } = joinQueue(state, QUEUE, file('running'), WIDE);
 
-    expect(answer).toEqual({ kind: 'running', batchId: running.batchId });
+    expect(answer).toEqual({ kind: 'start', batch: running });
     expect(after).toEqual(state);
   });
 
