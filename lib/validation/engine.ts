@@ -137,6 +137,8 @@ class FileValidator implements LineSink {
   private readonly meterIds = new Map<string, string>();
   private readonly errors: RowError[] = [];
   private readonly columnIndex: Record<string, number> = {};
+  /** Columns the dataset contract marks as PII: reasons name them but never quote their values. */
+  private readonly piiColumns: ReadonlySet<string>;
   private readonly nowMs: number;
   private readonly ingestedAt: number;
   private headerFields: string[] | undefined;
@@ -158,6 +160,7 @@ class FileValidator implements LineSink {
     }));
     this.batch = new ColumnBatch(specs, input.batchSize ?? DEFAULT_BATCH_ROWS);
     this.columns.forEach((c, i) => (this.columnIndex[c.name] = i));
+    this.piiColumns = new Set(this.columns.filter((c) => c.pii).map((c) => c.name));
     this.zone = new ZoneResolver(contract.timestamp.timezone);
     this.parser = new TimestampParser(contract.timestamp.format, this.zone);
     this.dateParser =
@@ -245,9 +248,12 @@ class FileValidator implements LineSink {
       /^\s*(?:[-+]?\d+(?:\.\d+)?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\S*)\s*$/.test(field),
     ).length;
     if (missing.length === wanted.length && numeric * 2 >= header.length) {
+      // The first line of a PII dataset is a person's record: say what it looks like, not what it holds.
       throw new FileRejection(
         'HEADER_MISSING',
-        `the first line looks like data: ${describe(header.slice(0, 3).join(','))}`,
+        this.piiColumns.size > 0
+          ? 'the first line looks like data (not quoted: the dataset holds PII)'
+          : `the first line looks like data: ${describe(header.slice(0, 3).join(','))}`,
       );
     }
     if (missing.length > 0) {
@@ -409,6 +415,11 @@ class FileValidator implements LineSink {
 
   private field(index: number): string | undefined {
     return index < this.fieldCount ? this.fields[index] : undefined;
+  }
+
+  /** A raw value as a reason quotes it; withheld for PII, since reasons reach reports, quarantine and audit. */
+  private quoted(column: string, value: RawValue): string {
+    return this.piiColumns.has(column) ? '(value withheld: PII)' : `'${describe(value)}'`;
   }
 
   private sourceName(column: string): string {
@@ -610,7 +621,7 @@ class FileValidator implements LineSink {
           if (index < 0) {
             return this.fail(
               'INVALID_VALUE',
-              `${name} '${describe(value)}' is not one of ${column.allowed.join(', ')}`,
+              `${name} ${this.quoted(name, value)} is not one of ${column.allowed.join(', ')}`,
               name,
             );
           }
@@ -618,8 +629,12 @@ class FileValidator implements LineSink {
         } else if (name === 'meter_id') {
           value = this.internMeter(value);
         }
-        if (name === 'email' && !EMAIL.test(value))
-          return this.fail('INVALID_EMAIL', `'${describe(value)}' is not an e-mail address`, name);
+        if (name === 'email' && !EMAIL.test(value)) {
+          const message = this.piiColumns.has(name)
+            ? `${this.sourceName(name)} is not a valid e-mail address (value withheld: PII)`
+            : `'${describe(value)}' is not an e-mail address`;
+          return this.fail('INVALID_EMAIL', message, name);
+        }
         this.batch.strings[c]![row] = value;
         return true;
       }
@@ -628,7 +643,7 @@ class FileValidator implements LineSink {
         if (value === undefined)
           return this.fail(
             'INVALID_NUMBER',
-            `${this.sourceName(name)} '${describe(raw)}' is not a number`,
+            `${this.sourceName(name)} ${this.quoted(name, raw)} is not a number`,
             name,
           );
         const scaled = name === 'kwh' || name === 'price_eur_per_mwh' ? value * this.unitFactor : value;
@@ -641,7 +656,7 @@ class FileValidator implements LineSink {
         if (!INTEGER.test(text))
           return this.fail(
             'INVALID_INTEGER',
-            `${this.sourceName(name)} '${describe(raw)}' is not an integer`,
+            `${this.sourceName(name)} ${this.quoted(name, raw)} is not an integer`,
             name,
           );
         const value = Number(text);
@@ -650,7 +665,8 @@ class FileValidator implements LineSink {
             name === 'interval_minutes' || name === 'resolution_minutes'
               ? 'INVALID_INTERVAL'
               : 'INVALID_VALUE';
-          return this.fail(code, `${name} ${value} is not one of ${column.allowed.join(', ')}`, name);
+          const shown = this.piiColumns.has(name) ? this.quoted(name, value) : String(value);
+          return this.fail(code, `${name} ${shown} is not one of ${column.allowed.join(', ')}`, name);
         }
         this.batch.numbers[c]![row] = value;
         return true;
@@ -661,12 +677,12 @@ class FileValidator implements LineSink {
           return this.parser.failure === 'NONEXISTENT'
             ? this.fail(
                 'TIMESTAMP_NONEXISTENT',
-                `local time '${describe(raw)}' does not exist in ${this.zone.zone}`,
+                `local time ${this.quoted(name, raw)} does not exist in ${this.zone.zone}`,
                 name,
               )
             : this.fail(
                 'INVALID_TIMESTAMP',
-                `'${describe(raw)}' does not match ${contract.timestamp.format}`,
+                `${this.quoted(name, raw)} does not match ${contract.timestamp.format}`,
                 name,
               );
         }
