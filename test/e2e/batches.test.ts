@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import type { AuditRecord } from '../../lib/audit';
-import { auditRecords, deltaRows, type Pipeline, startPipeline } from './support';
+import { auditRecords, type Pipeline, silverReadings, startPipeline, writeMeterDay } from './support';
 
 /*
  * Group commit on the whole embedded pipeline: many small files share few Databricks runs, a lone file
@@ -19,22 +19,8 @@ const DAY = '2025-03-04';
 let pipeline: Pipeline;
 let dir: string;
 
-/** One meter-day of half-hourly import readings: 48 rows whose kWh encode the meter and period. */
-async function meterDay(meter: string, day = DAY): Promise<{ file: string; rows: number }> {
-  const lines = ['meter_id,interval_start,interval_minutes,channel,kwh,quality'];
-  for (let period = 0; period < 48; period++) {
-    const start = new Date(Date.parse(`${day}T00:00:00Z`) + period * 1_800_000).toISOString();
-    lines.push(
-      `${meter},${start.replace('.000Z', 'Z')},30,import,${(period / 100 + 0.01).toFixed(3)},actual`,
-    );
-  }
-  const file = path.join(dir, `${meter}-${day}.csv`);
-  await fs.writeFile(file, `${lines.join('\n')}\n`);
-  return { file, rows: 48 };
-}
-
 async function dropMeterDay(meter: string): Promise<string> {
-  const { file } = await meterDay(meter);
+  const { file } = await writeMeterDay(dir, meter, DAY);
   const dropped = await pipeline.drop(file, {
     dataset: 'meter_readings',
     source: 'canonical',
@@ -93,14 +79,9 @@ describe('group commit', () => {
       for (const run of record.databricksRuns) expect(run.batch?.members).toContain(record.instanceId);
     }
 
-    const silver = await deltaRows(
-      path.join(pipeline.lakeRoot, 'silver', 'meter_readings'),
-      'meter_id, channel, interval_start, count(*) OVER (PARTITION BY meter_id, channel, interval_start) AS copies',
-      'meter_id, interval_start',
-    );
-    const burstRows = silver.filter((row) => String(row.meter_id).startsWith('BURST-'));
+    const burstRows = await silverReadings(pipeline.lakeRoot, 'BURST-');
     expect(burstRows).toHaveLength(BURST * 48);
-    expect(burstRows.filter((row) => Number(row.copies) > 1)).toEqual([]);
+    expect(burstRows.filter((row) => row.copies > 1)).toEqual([]);
     expect(new Set(burstRows.map((row) => row.meter_id))).toEqual(new Set(meters));
   });
 

@@ -173,3 +173,39 @@ export async function deltaRows(
   const files = [...live].map((file) => path.join(tableDir, decodeURIComponent(file)));
   return duckdb(`SELECT ${columns} FROM read_parquet(${parquetList(files)}) ORDER BY ${order}`);
 }
+
+/**
+ * A canonical meter-readings CSV of one meter-day in `dir`: 48 half-hourly import readings whose kWh encode
+ * the period. Returns the file and its row count, known without the code under test.
+ */
+export async function writeMeterDay(
+  dir: string,
+  meter: string,
+  day: string,
+): Promise<{ file: string; rows: number }> {
+  const lines = ['meter_id,interval_start,interval_minutes,channel,kwh,quality'];
+  for (let period = 0; period < 48; period++) {
+    const start = new Date(Date.parse(`${day}T00:00:00Z`) + period * 1_800_000).toISOString();
+    lines.push(
+      `${meter},${start.replace('.000Z', 'Z')},30,import,${(period / 100 + 0.01).toFixed(3)},actual`,
+    );
+  }
+  const file = path.join(dir, `${meter}-${day}.csv`);
+  await fs.writeFile(file, `${lines.join('\n')}\n`);
+  return { file, rows: 48 };
+}
+
+/** Silver `meter_readings` rows of the meters whose id starts with `prefix`, each with its count of copies. */
+export async function silverReadings(
+  lakeRoot: string,
+  prefix: string,
+): Promise<Array<{ meter_id: string; copies: number }>> {
+  const rows = await deltaRows(
+    path.join(lakeRoot, 'silver', 'meter_readings'),
+    'meter_id, count(*) OVER (PARTITION BY meter_id, channel, interval_start) AS copies',
+    'meter_id, interval_start',
+  );
+  return rows
+    .filter((row) => String(row.meter_id).startsWith(prefix))
+    .map((row) => ({ meter_id: String(row.meter_id), copies: Number(row.copies) }));
+}
