@@ -12,6 +12,7 @@ import type {
   RunSummary,
 } from '../../lib/pipeline/runsQuery';
 import { MAX_BULK_REPLAY, MAX_PAGE_SIZE, sinceTime } from '../../lib/pipeline/runsQuery';
+import { hostKeyHeaders } from '../host/endpoint';
 import { type Runtime, withRuntime } from './dev';
 
 /**
@@ -44,7 +45,7 @@ async function request<T>(
   try {
     response = await fetch(`${runtime.baseUrl}${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: hostKeyHeaders(runtime, body === undefined ? {} : { 'content-type': 'application/json' }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(120_000),
     });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   databricks = await refusingDatabricks();
   world = await startPipelineWorld({
     modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
-    env: { DATABRICKS_HOST: databricks.url },
+    env: { DATABRICKS_HOST: databricks.url, DATABRICKS_TOKEN: 'any-token-the-workspace-refuses' },
   });
   // Four runs one minute apart (virtual time): rejected, failed, rejected (customers), failed.
   paths.rejected = landingPath('meter_readings', 'headend_utc', DAY, 'bad-header.csv');
