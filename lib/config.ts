@@ -85,7 +85,7 @@ const SETTING_DEFINITIONS = {
   DATABRICKS_TOKEN: {
     schema: z.string().min(1).optional(),
     meta: {
-      doc: "Personal access token or emulator token; needed when DATABRICKS_AUTH is 'pat' or 'static'.",
+      doc: "Personal access token ('pat'); with 'static', the local Jobs emulator's token, read from $LAKEWATT_HOME/secrets/jobs-token when unset.",
       secret: true,
       azure: 'local-only',
     },
@@ -264,6 +264,11 @@ export interface LakewattConfig {
     host: string | undefined;
     auth: 'managed-identity' | 'pat' | 'static';
     token: string | undefined;
+    /**
+     * With 'static' auth and no DATABRICKS_TOKEN: the file the local Jobs emulator writes its per-start token
+     * to (`$LAKEWATT_HOME/secrets/jobs-token`), read by the client.
+     */
+    tokenFile: string | undefined;
     silverJob: string;
     goldJob: string;
     pollMinSeconds: number;
@@ -327,6 +332,14 @@ function crossKeyIssues(env: Env): string[] {
   return issues;
 }
 
+/** The secrets the local servers issue at each start: the Jobs emulator's token, the Functions host's key. */
+export type LocalSecretName = 'jobs-token' | 'host-key';
+
+/** Where a local server keeps its per-start secret: `$LAKEWATT_HOME/secrets/<name>` (mode 0600). */
+export function localSecretFile(home: string, name: LocalSecretName): string {
+  return path.join(path.resolve(home), 'secrets', name);
+}
+
 /**
  * Parses and validates every setting at once. Throws a ConfigError whose message names each bad key and
  * what it expects. Empty strings count as unset, as they do in app settings.
@@ -380,6 +393,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       host: env.DATABRICKS_HOST,
       auth: env.DATABRICKS_AUTH ?? (env.LAKEWATT_MODE === 'azure' ? 'managed-identity' : 'static'),
       token: env.DATABRICKS_TOKEN,
+      tokenFile:
+        (env.DATABRICKS_AUTH ?? (env.LAKEWATT_MODE === 'azure' ? 'managed-identity' : 'static')) ===
+          'static' && env.DATABRICKS_TOKEN === undefined
+          ? localSecretFile(home, 'jobs-token')
+          : undefined,
       silverJob: env.DATABRICKS_SILVER_JOB,
       goldJob: env.DATABRICKS_GOLD_JOB,
       pollMinSeconds: env.JOB_POLL_MIN_SECONDS,

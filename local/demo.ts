@@ -121,7 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const drop = (file: ManifestFile): Promise<Dropped> =>
       dropFile(runtime, path.join(simDir, file.path), target(file), lake);
     const wait = (dropped: Dropped): Promise<unknown> =>
-      waitForInstance(runtime.baseUrl, dropped.instanceId, 900_000);
+      waitForInstance(runtime, dropped.instanceId, 900_000);
     // Reference data first (contracts before the customers they belong to), in delivery order, as the
     // source systems send it; then prices and readings all at once.
     const byDelivery = [...manifest.files].sort((a, b) => a.delivery_date.localeCompare(b.delivery_date));

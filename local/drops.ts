@@ -7,6 +7,7 @@ import { ingestInstanceId, landingPlace } from '../lib/events/blobCreated';
 import { createLakeStore, type LakeStore } from '../lib/lake';
 import type { Runtime } from './cli/dev';
 import { LandingWatcher, landingWatcherStateFile } from './events/landingWatcher';
+import { type HostEndpoint, hostKeyHeaders } from './host/endpoint';
 import { deliverBlobCreated } from './runtime';
 
 /**
@@ -36,7 +37,7 @@ export function landingPath(dataset: string, source: string, date: string, fileN
  * file of that name: a source re-sending a file gives a new version) and delivers its BlobCreated event.
  */
 export async function dropFile(
-  runtime: Pick<Runtime, 'baseUrl' | 'config'>,
+  runtime: Pick<Runtime, 'baseUrl' | 'key' | 'config'>,
   file: string,
   target: { dataset: string; source: string; date: string; name?: string },
   lake: LakeStore = createLakeStore(runtime.config.lake),
@@ -55,7 +56,7 @@ export async function dropFile(
 
 /** Delivers the BlobCreated event of the current version of a bronze landing file, once per version. */
 export async function announce(
-  runtime: Pick<Runtime, 'baseUrl' | 'config'>,
+  runtime: Pick<Runtime, 'baseUrl' | 'key' | 'config'>,
   objectPath: string,
   lake: LakeStore = createLakeStore(runtime.config.lake),
 ): Promise<Dropped> {
@@ -65,7 +66,7 @@ export async function announce(
     lake,
     stateFile: landingWatcherStateFile(runtime.config.home),
     onEvents: async (events) => {
-      const result = await deliverBlobCreated(runtime.baseUrl, events);
+      const result = await deliverBlobCreated(runtime, events);
       if (!result.ok) {
         throw new Error(`the Event Grid trigger answered HTTP ${result.status ?? 'nothing'}: ${result.body}`);
       }
@@ -100,7 +101,7 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 /** Polls the durable management API until the instance ends (or `timeoutMs` passes: the last status). */
 export async function waitForInstance(
-  baseUrl: string,
+  host: HostEndpoint,
   instanceId: string,
   timeoutMs: number,
   pollMs = 250,
@@ -108,8 +109,11 @@ export async function waitForInstance(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(
-      `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`,
+      `${host.baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`,
+      { headers: hostKeyHeaders(host) },
     );
+    if (response.status === 401 || response.status === 403 || response.status === 421)
+      throw new Error(`the host at ${host.baseUrl} refused the status query: HTTP ${response.status}`);
     const body = (await response.json().catch(() => undefined)) as Partial<InstanceStatus> | undefined;
     const status: InstanceStatus = {
       instanceId,

@@ -8,6 +8,7 @@ import { type LocalEmulatorOverrides, startLocalJobsEmulator } from './databrick
 import { deliverEventGridEvents, type DeliveryResult, isRetriedStatus } from './events/deliver';
 import { LandingWatcher, landingWatcherStateFile } from './events/landingWatcher';
 import type { Clock } from './host/clock';
+import type { HostEndpoint } from './host/endpoint';
 import { defaultRegistrationModules, LocalHost } from './host/host';
 import type { LogSink } from './host/log';
 
@@ -50,6 +51,11 @@ export class LocalRuntime {
     return this.host.baseUrl;
   }
 
+  /** The host's key of this start (protected HTTP functions, webhooks, durable management API). */
+  get key(): string {
+    return this.host.key;
+  }
+
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const { config } = options;
     if (config.lake.kind === 'local') {
@@ -65,9 +71,10 @@ export class LocalRuntime {
         log: (line) => log(`jobs-emulator: ${line}`),
         ...overrides,
       });
-      // The app reads its settings on first use: point it at this emulator.
+      // The app reads its settings on first use: point it at this emulator, with this start's token.
       process.env.DATABRICKS_HOST = emulator.url;
       process.env.DATABRICKS_AUTH = 'static';
+      process.env.DATABRICKS_TOKEN = emulator.token;
     }
     let host: LocalHost;
     try {
@@ -90,14 +97,14 @@ export class LocalRuntime {
     let watcher: LandingWatcher | undefined;
     if (options.watch !== false && config.lake.kind === 'local') {
       const timing = typeof options.watch === 'object' ? options.watch : {};
-      const baseUrl = host.baseUrl;
+      const endpoint: HostEndpoint = { baseUrl: host.baseUrl, key: host.key };
       watcher = new LandingWatcher({
         lake: createLakeStore(config.lake),
         stateFile: landingWatcherStateFile(config.home),
         onEvents: async (events) => {
           // One event per request, as Event Grid delivers by default: one bad event fails only itself.
           for (const event of events) {
-            const result = await deliverBlobCreated(baseUrl, [event]);
+            const result = await deliverBlobCreated(endpoint, [event]);
             if (result.ok) continue;
             // A final refusal (4xx) would fail again on every poll: dropped, as Event Grid drops it.
             if (!isRetriedStatus(result.status)) {
@@ -117,7 +124,7 @@ export class LocalRuntime {
 
   /** Delivers events to the Event Grid trigger, as Event Grid would. */
   deliver(events: readonly EventGridEvent[]): Promise<DeliveryResult> {
-    return deliverBlobCreated(this.baseUrl, events);
+    return deliverBlobCreated(this, events);
   }
 
   async stop(): Promise<void> {
@@ -128,8 +135,8 @@ export class LocalRuntime {
 }
 
 export function deliverBlobCreated(
-  baseUrl: string,
+  host: HostEndpoint,
   events: readonly EventGridEvent[],
 ): Promise<DeliveryResult> {
-  return deliverEventGridEvents(baseUrl, BLOB_CREATED_FUNCTION, events);
+  return deliverEventGridEvents(host.baseUrl, BLOB_CREATED_FUNCTION, events, { key: host.key });
 }

@@ -119,7 +119,7 @@ async function drop(
 ): Promise<Dropped> {
   const dropMs = Date.now();
   const dropped = await dropFile(
-    { baseUrl: ctx.runtime.baseUrl, config: ctx.runtime.config },
+    { baseUrl: ctx.runtime.baseUrl, key: ctx.runtime.key, config: ctx.runtime.config },
     file,
     target,
     ctx.lake,
@@ -434,15 +434,19 @@ async function main(): Promise<void> {
   };
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'lakewatt-bench-e2e-'));
-  const token = `bench-${randomUUID()}`;
   Object.assign(process.env, {
     LAKEWATT_HOME: path.join(root, 'home'),
     PII_HASH_KEY: `bench-key-${randomUUID()}`,
-    DATABRICKS_TOKEN: token,
     SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
     LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
   });
-  for (const key of ['LAKE_ROOT', 'DATABRICKS_HOST', 'DATABRICKS_AUTH', 'LOCAL_JOBS_FAULTS'])
+  for (const key of [
+    'LAKE_ROOT',
+    'DATABRICKS_HOST',
+    'DATABRICKS_AUTH',
+    'DATABRICKS_TOKEN',
+    'LOCAL_JOBS_FAULTS',
+  ])
     delete process.env[key];
   setPoll('1/2');
   const config = loadConfig();
@@ -461,6 +465,8 @@ async function main(): Promise<void> {
   result.runtimeStartMs = Date.now() - startedRuntime;
   log(`runtime up in ${String(result.runtimeStartMs)} ms (host, emulator, warm Spark worker)`);
   const lakeRoot = config.lake.kind === 'local' ? config.lake.root : path.join(root, 'home', 'lake');
+  // The emulator's token of this start (the runtime hands it to the app the same way).
+  const token = runtime.emulator!.token;
   const ctx: Context = {
     runtime,
     lake: new LocalLakeStore({ root: lakeRoot }),

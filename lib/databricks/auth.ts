@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+
 import { type AccessToken, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 
 import { ensureError } from '../errors';
@@ -23,6 +25,35 @@ export class StaticTokenProvider implements TokenProvider {
   }
 
   invalidate(): void {}
+}
+
+/**
+ * The local Jobs emulator's token, read from the file it writes at each start. Read once, then again after
+ * a 401 (`invalidate`), so a client outlives an emulator restart.
+ */
+export class FileTokenProvider implements TokenProvider {
+  private cached: string | undefined;
+
+  constructor(private readonly file: string) {}
+
+  async getToken(): Promise<string> {
+    if (this.cached !== undefined) return this.cached;
+    let text: string;
+    try {
+      text = (await readFile(this.file, 'utf8')).trim();
+    } catch (thrown) {
+      throw new DatabricksAuthError(
+        `cannot read the local Jobs emulator's token from ${this.file} (${ensureError(thrown).message}); start the emulator (lakewatt dev or lakewatt jobs serve) on this LAKEWATT_HOME, or set DATABRICKS_TOKEN`,
+      );
+    }
+    if (text === '') throw new DatabricksAuthError(`the token file ${this.file} is empty`);
+    this.cached = text;
+    return text;
+  }
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
 }
 
 export interface EntraTokenOptions {
@@ -92,6 +123,8 @@ export class EntraTokenProvider implements TokenProvider {
 export interface AuthSettings {
   auth: 'managed-identity' | 'pat' | 'static';
   token?: string | undefined;
+  /** With 'static' and no token: the file the local Jobs emulator writes its token to. */
+  tokenFile?: string | undefined;
   /** Client id of the user-assigned managed identity; the system-assigned one when absent. */
   managedIdentityClientId?: string | undefined;
 }
@@ -107,8 +140,11 @@ export function createTokenProvider(settings: AuthSettings, credential?: TokenCr
             : new ManagedIdentityCredential()),
       );
     case 'static':
-      // The emulator without a configured token does not check it; any bearer value will do.
-      return new StaticTokenProvider(settings.token ?? 'lakewatt-local-emulator');
+      if (settings.token) return new StaticTokenProvider(settings.token);
+      if (settings.tokenFile) return new FileTokenProvider(settings.tokenFile);
+      throw new DatabricksAuthError(
+        "DATABRICKS_TOKEN (or the emulator's token file) is required when DATABRICKS_AUTH is 'static'",
+      );
     case 'pat':
       if (!settings.token) {
         throw new DatabricksAuthError(

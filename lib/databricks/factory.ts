@@ -11,12 +11,12 @@ export function createJobsClient(
   config: Pick<LakewattConfig, 'databricks' | 'lake'>,
   options: Omit<JobsClientOptions, 'host' | 'tokens'> = {},
 ): JobsClient {
-  const { host, auth, token } = config.databricks;
+  const { host, auth, token, tokenFile } = config.databricks;
   if (!host) throw new ConfigError(['DATABRICKS_HOST: required to call the Jobs API']);
   const clientId = config.lake.kind === 'azure' ? config.lake.clientId : undefined;
   return new JobsClient({
     ...options,
     host,
-    tokens: createTokenProvider({ auth, token, managedIdentityClientId: clientId }),
+    tokens: createTokenProvider({ auth, token, tokenFile, managedIdentityClientId: clientId }),
   });
 }

@@ -349,12 +349,12 @@ export function createSqlClient(
   config: Pick<LakewattConfig, 'databricks' | 'lake'>,
   options: Omit<SqlClientOptions, 'host' | 'tokens'> = {},
 ): SqlClient {
-  const { host, auth, token } = config.databricks;
+  const { host, auth, token, tokenFile } = config.databricks;
   if (!host) throw new ConfigError(['DATABRICKS_HOST: required to call the SQL Statement Execution API']);
   const clientId = config.lake.kind === 'azure' ? config.lake.clientId : undefined;
   return new SqlClient({
     ...options,
     host,
-    tokens: createTokenProvider({ auth, token, managedIdentityClientId: clientId }),
+    tokens: createTokenProvider({ auth, token, tokenFile, managedIdentityClientId: clientId }),
   });
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import { type LakewattConfig, loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
+import { hostKeyHeaders, readHostKey } from '../host/endpoint';
 import { defaultRegistrationModules, type LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
 import { LocalRuntime } from '../runtime';
@@ -21,6 +22,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'information', 'warni
 /** A runtime to talk to: its base URL, and the embedded runtime when this command started one. */
 export interface Runtime {
   baseUrl: string;
+  /** The host's key of its start (`$LAKEWATT_HOME/secrets/host-key`). */
+  key: string;
   /** The embedded host, when this process runs it (undefined when a `lakewatt dev` serves the folder). */
   host: LocalHost | undefined;
   /** The embedded runtime (host, Jobs API emulator, landing watcher), when this process runs it. */
@@ -42,12 +45,16 @@ export async function withRuntime<T>(
   const config = options.home ? loadConfig({ ...process.env, LAKEWATT_HOME: options.home }) : loadConfig();
   const home = path.resolve(config.home);
   const lock = readHostLock(home);
-  if (lock) {
+  const key = readHostKey(home);
+  if (lock && key !== undefined) {
     const baseUrl = `http://127.0.0.1:${lock.port}`;
-    const alive = await fetch(`${baseUrl}/admin/host/status`, { signal: AbortSignal.timeout(2000) })
+    const alive = await fetch(`${baseUrl}/admin/host/status`, {
+      headers: hostKeyHeaders({ key }),
+      signal: AbortSignal.timeout(2000),
+    })
       .then((r) => r.ok)
       .catch(() => false);
-    if (alive) return fn({ baseUrl, host: undefined, local: undefined, config });
+    if (alive) return fn({ baseUrl, key, host: undefined, local: undefined, config });
   }
   const local = await LocalRuntime.start({
     config: { ...config, home },
@@ -60,7 +67,7 @@ export async function withRuntime<T>(
     log: () => undefined,
   });
   try {
-    return await fn({ baseUrl: local.baseUrl, host: local.host, local, config });
+    return await fn({ baseUrl: local.baseUrl, key: local.key, host: local.host, local, config });
   } finally {
     await local.stop();
   }

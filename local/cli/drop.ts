@@ -55,7 +55,7 @@ export function registerDrop(program: Command): void {
         });
         let result: DropReport = { ...dropped };
         if (options.wait) {
-          const status = await waitForInstance(runtime.baseUrl, dropped.instanceId, timeoutSeconds * 1000);
+          const status = await waitForInstance(runtime, dropped.instanceId, timeoutSeconds * 1000);
           const output = (typeof status.output === 'object' ? status.output : null) as IngestResult | null;
           result = {
             ...result,

@@ -13,6 +13,7 @@ import { decideEventStart } from '../../lib/pipeline/start';
 import { PULL_PROVIDERS } from '../../lib/prices';
 import type { PullResult } from '../../orchestrations/pullPrices';
 import { waitForInstance } from '../drops';
+import { hostKeyHeaders } from '../host/endpoint';
 import { withRuntime } from './dev';
 
 interface PullReport extends Partial<PullResult> {
@@ -84,6 +85,7 @@ export function registerPullPrices(program: Command): void {
             const instanceId = priceInstanceId(provider, zone, deliveryDay);
             const existing = await fetch(
               `${durable(runtime.baseUrl)}/instances/${instanceId}?showInput=true`,
+              { headers: hostKeyHeaders(runtime) },
             );
             const body = existing.ok
               ? ((await existing.json()) as { runtimeStatus: string; input: unknown })
@@ -102,7 +104,7 @@ export function registerPullPrices(program: Command): void {
               `${durable(runtime.baseUrl)}/orchestrators/${PULL_ORCHESTRATION}/${instanceId}`,
               {
                 method: 'POST',
-                headers: { 'content-type': 'application/json' },
+                headers: hostKeyHeaders(runtime, { 'content-type': 'application/json' }),
                 body: JSON.stringify(input),
               },
             );
@@ -114,11 +116,7 @@ export function registerPullPrices(program: Command): void {
         }
         if (!options.wait) return;
         for (const result of results) {
-          const status = await waitForInstance(
-            runtime.baseUrl,
-            result.instanceId,
-            (giveUpHours * 3600 + 60) * 1000,
-          );
+          const status = await waitForInstance(runtime, result.instanceId, (giveUpHours * 3600 + 60) * 1000);
           result.runtimeStatus = status.runtimeStatus;
           const output = status.runtimeStatus === 'Completed' ? (status.output as PullResult) : undefined;
           if (!output) {
@@ -128,7 +126,7 @@ export function registerPullPrices(program: Command): void {
           }
           Object.assign(result, output);
           // The landed file's event starts its ingestion (the landing watcher here, Event Grid in Azure).
-          const ingestion = await waitForInstance(runtime.baseUrl, output.ingestInstanceId, 900_000);
+          const ingestion = await waitForInstance(runtime, output.ingestInstanceId, 900_000);
           result.ingestion = { runtimeStatus: ingestion.runtimeStatus, output: ingestion.output };
           if (ingestion.runtimeStatus !== 'Completed') process.exitCode = 1;
         }

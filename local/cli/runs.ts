@@ -15,6 +15,7 @@ import type {
   RunSummary,
 } from '../../lib/pipeline/runsQuery';
 import { MAX_BULK_REPLAY, MAX_PAGE_SIZE, sinceTime } from '../../lib/pipeline/runsQuery';
+import { hostKeyHeaders } from '../host/endpoint';
 import { type Runtime, withRuntime } from './dev';
 
 /**
@@ -58,10 +59,10 @@ async function request<T>(
   try {
     response = await fetch(`${runtime.baseUrl}${route}`, {
       method,
-      headers: {
+      headers: hostKeyHeaders(runtime, {
         [LOCAL_CALLER_HEADER]: cliCaller(),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
+      }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(120_000),
     });

@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 
 import { type LakewattConfig, loadConfig } from '../../lib/config';
-import { createTokenProvider, SqlClient, type StatementResult, toRecords } from '../../lib/databricks';
+import { SqlClient, type StatementResult, StaticTokenProvider, toRecords } from '../../lib/databricks';
 import { UsageError } from '../../lib/errors';
 import { readJobsLock } from '../databricks/emulator';
 import { startLocalJobsEmulator } from '../databricks/start';
+import { readLocalSecret } from '../security/secrets';
 
 interface SqlOptions {
   json?: boolean;
@@ -30,9 +31,10 @@ function positiveInteger(text: string | undefined, flag: string, fallback: numbe
 
 /** Whether an emulator answers on `url` for this state folder (its health route names its home). */
 async function servesHome(url: string, token: string | undefined, home: string): Promise<boolean> {
+  if (token === undefined) return false;
   try {
     const response = await fetch(`${url}/lakewatt/health`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(2000),
     });
     if (!response.ok) return false;
@@ -44,21 +46,22 @@ async function servesHome(url: string, token: string | undefined, home: string):
 }
 
 /**
- * Runs `fn` against the Jobs emulator of the state folder: a running one (`lakewatt dev`, `lakewatt jobs
- * serve`) found through its lock file, or on the configured port; otherwise an emulator started for the
- * duration of `fn` (on a free port) and stopped afterwards.
+ * Runs `fn` against the Jobs emulator of the state folder, with its token: a running one (`lakewatt dev`,
+ * `lakewatt jobs serve`) found through its lock file, or on the configured port, with the token it wrote
+ * to `$LAKEWATT_HOME/secrets/jobs-token`; otherwise an emulator started for the duration of `fn` (on a free
+ * port) and stopped afterwards.
  */
 export async function withJobsEmulator<T>(
   config: LakewattConfig,
-  fn: (url: string) => Promise<T>,
+  fn: (url: string, token: string) => Promise<T>,
 ): Promise<T> {
   const home = path.resolve(config.home);
-  const token = config.databricks.token;
+  const token = readLocalSecret(home, 'jobs-token');
   const lock = readJobsLock(home);
   for (const port of [lock?.port, config.local.jobsPort]) {
     if (port === undefined || port === 0) continue;
     const url = `http://127.0.0.1:${port}`;
-    if (await servesHome(url, token, home)) return fn(url);
+    if (token !== undefined && (await servesHome(url, token, home))) return fn(url, token);
   }
   process.stderr.write(
     `lakewatt sql: no Jobs emulator runs for ${home}; starting one for this command (a cold Spark start takes ~15 s)\n`,
@@ -68,7 +71,7 @@ export async function withJobsEmulator<T>(
     log: (line) => process.stderr.write(`jobs-emulator: ${line}\n`),
   });
   try {
-    return await fn(emulator.url);
+    return await fn(emulator.url, emulator.token);
   } finally {
     await emulator.close();
   }
@@ -114,11 +117,8 @@ export function registerSql(program: Command): void {
       const rowLimit = positiveInteger(options.rowLimit, '--row-limit', 10_000);
       const timeoutMs = positiveInteger(options.timeout, '--timeout', 300) * 1000;
       const config = loadConfig();
-      const result = await withJobsEmulator(config, (url) =>
-        new SqlClient({
-          host: url,
-          tokens: createTokenProvider({ auth: 'static', token: config.databricks.token }),
-        }).executeStatement(statement, {
+      const result = await withJobsEmulator(config, (url, token) =>
+        new SqlClient({ host: url, tokens: new StaticTokenProvider(token) }).executeStatement(statement, {
           warehouseId: options.warehouse ?? LOCAL_WAREHOUSE_ID,
           waitTimeoutSeconds: 30,
           rowLimit,

@@ -13,8 +13,9 @@ session catalog the way ``lakewatt.tables.ensure_table`` registers an existing f
 lakewatt package itself is not imported: a task's project modules are dropped after each task so edited job
 code is seen on the next run, and a module a statement imported would stay loaded.
 
-Only read-only statements run (SELECT, WITH, VALUES, TABLE, SHOW, DESCRIBE, EXPLAIN): analysts read; the
-jobs write.
+Only read-only statements run: an allow-list over Spark's parsed plan (queries over catalog tables, SHOW,
+DESCRIBE, EXPLAIN of a query), then a check of the analysed plan; the statements' session runs with
+``spark.sql.runSQLOnFiles=false`` (docs/security/local-runtime.md). Analysts read; the jobs write.
 """
 
 from __future__ import annotations
@@ -33,24 +34,80 @@ from typing import Any
 from urllib.parse import urlparse
 
 LAYERS = ("bronze", "silver", "gold")
-READ_ONLY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"})
-# Parsed-plan nodes that write or change state; refused wherever they appear (a WITH can wrap an INSERT).
-WRITE_NODES = frozenset(
+# The statement kinds the local warehouse runs: queries, and the catalog commands that only read.
+READ_ONLY_COMMANDS = frozenset(
     {
-        "InsertIntoStatement",
-        "MergeIntoTable",
-        "UpdateTable",
-        "DeleteFromTable",
-        "OverwriteByExpression",
-        "AppendData",
-        "ReplaceData",
-        "CreateTableAsSelect",
-        "ReplaceTableAsSelect",
-        "CacheTableAsSelect",
+        "ShowTables",
+        "ShowTablesExtended",
+        "ShowNamespaces",
+        "ShowNamespacesCommand",
+        "ShowColumns",
+        "ShowViews",
+        "ShowFunctions",
+        "ShowTableProperties",
+        "ShowCreateTable",
+        "ShowPartitions",
+        "DescribeRelation",
+        "DescribeColumn",
+        "DescribeNamespace",
+        "DescribeFunction",
     }
 )
+# Parsed query operators (an allow-list: any other node, a command, DDL or DML above all, is refused).
+QUERY_NODES = frozenset(
+    {
+        "Project",
+        "Filter",
+        "Aggregate",
+        "Join",
+        "LateralJoin",
+        "AsOfJoin",
+        "Sort",
+        "GlobalLimit",
+        "LocalLimit",
+        "Offset",
+        "Tail",
+        "Distinct",
+        "Deduplicate",
+        "Union",
+        "Intersect",
+        "Except",
+        "SubqueryAlias",
+        "UnresolvedRelation",
+        "RelationTimeTravel",
+        "UnresolvedInlineTable",
+        "OneRowRelation",
+        "LocalRelation",
+        "UnresolvedWith",
+        "WithCTE",
+        "CTERelationDef",
+        "CTERelationRef",
+        "WithWindowDefinition",
+        "Window",
+        "Generate",
+        "Pivot",
+        "Unpivot",
+        "Sample",
+        "Range",
+        "Repartition",
+        "RepartitionByExpression",
+        "UnresolvedHint",
+        "UnresolvedTableValuedFunction",
+        "UnresolvedTVFAliases",
+        "UnresolvedSubqueryColumnAliases",
+        "PipeOperator",
+    }
+)
+# Table-valued functions that compute rows; any other (one could read files or the catalog) is refused.
+TABLE_FUNCTIONS = frozenset(
+    {"range", "explode", "explode_outer", "inline", "inline_outer", "posexplode", "posexplode_outer", "stack"}
+    | {"json_tuple"}
+)
 # Functions that call arbitrary JVM methods: not something a read-only warehouse runs.
-DENIED_FUNCTIONS = re.compile(r"'(?:java_method|reflect|try_reflect)\(", re.IGNORECASE)
+CODE_FUNCTIONS = frozenset({"java_method", "reflect", "try_reflect"})
+# The same, after analysis (a view's text is only seen there): script transforms and JVM reflection.
+CODE_NODES = frozenset({"ScriptTransformation", "HiveScriptTransformationExec"})
+CODE_EXPRESSIONS = frozenset({"CallMethodViaReflection", "TryReflect"})
 # INLINE results above this fail, as the service's INLINE disposition does (25 MiB).
 INLINE_BYTE_LIMIT = 25 * 1024 * 1024
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -82,19 +139,6 @@ def _skip_space_and_comments(text: str, at: int) -> int:
         else:
             break
     return at
-
-
-def first_keyword(statement: str) -> str:
-    """The statement's first keyword (upper case), past comments and opening parentheses."""
-    at = 0
-    while True:
-        at = _skip_space_and_comments(statement, at)
-        if at < len(statement) and statement[at] == "(":
-            at += 1
-            continue
-        break
-    match = IDENTIFIER.match(statement, at)
-    return match.group(0).upper() if match else ""
 
 
 def _sql_string(value: str) -> str:
@@ -337,28 +381,138 @@ class LakeCatalog:
 # -- one statement ----------------------------------------------------------------------------------------
 
 
+REFUSAL = "[INSUFFICIENT_PERMISSIONS{sub}] The local SQL warehouse runs read-only queries only: {why}."
+
+
+def _refuse(sub: str, why: str) -> StatementFailed:
+    return StatementFailed("BAD_REQUEST", REFUSAL.format(sub=f".{sub}" if sub else "", why=why))
+
+
+def _seq(values: Any) -> list[Any]:
+    """A Scala Seq (or Option) over py4j as a Python list."""
+    out: list[Any] = []
+    iterator = values.iterator()
+    while iterator.hasNext():
+        out.append(iterator.next())
+    return out
+
+
+def _kinds(node: Any) -> set[str]:
+    """Simple names of a JVM object's class, its superclasses and their interfaces."""
+    names: set[str] = set()
+    cls = node.getClass()
+    while cls is not None:
+        names.add(str(cls.getSimpleName()))
+        names.update(str(i.getSimpleName()) for i in cls.getInterfaces())
+        cls = cls.getSuperclass()
+    return names
+
+
+def _name(node: Any) -> str:
+    return str(node.getClass().getSimpleName())
+
+
+class PlanCheck:
+    """Walks a parsed plan (subqueries, CTEs and expressions included) against the read-only allow-list."""
+
+    def __init__(self, session: Any) -> None:
+        self._catalog = session.catalog
+        self._namespaces: dict[str, bool] = {}
+
+    def statement(self, plan: Any) -> None:
+        kind = _name(plan)
+        if kind == "ExplainCommand":
+            self.query(plan.logicalPlan())
+        elif kind in READ_ONLY_COMMANDS:
+            return
+        else:
+            self.query(plan)
+
+    def query(self, plan: Any) -> None:
+        pending = [plan]
+        while pending:
+            node = pending.pop()
+            kind = _name(node)
+            if kind == "ScriptTransformation":
+                raise _refuse("SCRIPT_TRANSFORMATION", "TRANSFORM ... USING runs a command on the worker")
+            if kind not in QUERY_NODES:
+                raise _refuse("", f"{kind} is not a query; analysts read the lake, the jobs write it")
+            if kind == "UnresolvedRelation":
+                self._relation(_seq(node.multipartIdentifier()))
+            elif kind == "UnresolvedTableValuedFunction":
+                self._table_function(_seq(node.name()))
+            pending.extend(_seq(node.children()))
+            pending.extend(_seq(node.innerChildren()))
+            for expression in _seq(node.expressions()):
+                pending.extend(self._expression(expression))
+
+    def _expression(self, root: Any) -> list[Any]:
+        """Checks the functions an expression calls; returns the plans of its subqueries."""
+        plans: list[Any] = []
+        pending = [root]
+        while pending:
+            expression = pending.pop()
+            kinds = _kinds(expression)
+            if "UnresolvedFunction" in kinds:
+                name = str(_seq(expression.nameParts())[-1]).lower()
+                if name in CODE_FUNCTIONS:
+                    raise _refuse("CODE_EXECUTION", f"{name} calls JVM methods")
+            if "SubqueryExpression" in kinds:
+                plans.append(expression.plan())
+            pending.extend(_seq(expression.children()))
+        return plans
+
+    def _relation(self, parts: list[str]) -> None:
+        # One part: a CTE or a table of the current schema. More: the first names a schema of the
+        # session catalog (or is spark_catalog); anything else is `<format>.`<path>`, a file read by path.
+        schema = parts[1] if len(parts) == 3 and parts[0].lower() == "spark_catalog" else parts[0]
+        if len(parts) == 1 or (len(parts) <= 3 and self._is_namespace(schema)):
+            return
+        shown = ".".join(f"`{p}`" if i else p for i, p in enumerate(parts))
+        raise _refuse("PATH_BASED_RELATION", f"{shown} reads files by path; name a table (<layer>.<table>)")
+
+    def _is_namespace(self, name: str) -> bool:
+        if name not in self._namespaces:
+            self._namespaces[name] = bool(IDENTIFIER.fullmatch(name)) and self._catalog.databaseExists(name)
+        return self._namespaces[name]
+
+    @staticmethod
+    def _table_function(parts: list[str]) -> None:
+        name = str(parts[-1]).lower()
+        if len(parts) != 1 or name not in TABLE_FUNCTIONS:
+            allowed = ", ".join(sorted(TABLE_FUNCTIONS))
+            raise _refuse("TABLE_FUNCTION", f"the table function {name} is not one of {allowed}")
+
+
 def check_read_only(session: Any, statement: str) -> None:
     """Refuses anything but a read-only query, with the service's INSUFFICIENT_PERMISSIONS error class.
 
-    The statement is parsed first, so a syntax error fails with Spark's own PARSE_SYNTAX_ERROR.
+    An allow-list over the parsed plan (so a syntax error fails first with Spark's own PARSE_SYNTAX_ERROR):
+    query operators over catalog tables, a few catalog commands that only read (SHOW, DESCRIBE) and EXPLAIN
+    of a query. Script transforms, relations named by path (``text.`/etc/passwd```), table functions other
+    than the generators and reflection are refused wherever they appear.
     """
     plan = session._jsparkSession.sessionState().sqlParser().parsePlan(statement)
-    keyword = first_keyword(statement)
-    refusal = (
-        "[INSUFFICIENT_PERMISSIONS] The local SQL warehouse runs read-only statements only "
-        "(SELECT, WITH, VALUES, TABLE, SHOW, DESCRIBE, EXPLAIN): analysts read the lake, the jobs write it"
-    )
-    if keyword not in READ_ONLY_KEYWORDS:
-        raise StatementFailed("BAD_REQUEST", f"{refusal}; refused: {keyword or 'an empty statement'}.")
-    tree = str(plan.treeString())
-    for line in tree.splitlines():
-        node = re.sub(r"^[\s:+\-!|]*'?", "", line).split(" ", 1)[0]
-        if node in WRITE_NODES:
-            raise StatementFailed("BAD_REQUEST", f"{refusal}; refused: {node}.")
-    if DENIED_FUNCTIONS.search(tree):
-        raise StatementFailed(
-            "BAD_REQUEST", "[INSUFFICIENT_PERMISSIONS] reflect and java_method are not available here."
-        )
+    PlanCheck(session).statement(plan)
+
+
+def check_analysed(frame: Any) -> None:
+    """After analysis (views expanded): no script transform and no JVM reflection anywhere in the plan."""
+    pending = [frame._jdf.queryExecution().analyzed()]
+    while pending:
+        node = pending.pop()
+        if _name(node) in CODE_NODES:
+            raise _refuse("SCRIPT_TRANSFORMATION", "TRANSFORM ... USING runs a command on the worker")
+        expressions = _seq(node.expressions())
+        while expressions:
+            expression = expressions.pop()
+            if _name(expression) in CODE_EXPRESSIONS:
+                raise _refuse("CODE_EXECUTION", "reflection calls JVM methods")
+            if "SubqueryExpression" in _kinds(expression):
+                pending.append(expression.plan())
+            expressions.extend(_seq(expression.children()))
+        pending.extend(_seq(node.children()))
+        pending.extend(_seq(node.innerChildren()))
 
 
 def error_of(exc: BaseException) -> StatementFailed:
@@ -388,10 +542,11 @@ def execute(
     """Runs one read-only statement; returns ``{columns, rows, truncated}`` (rows in JSON_ARRAY form)."""
     from pyspark.sql import types as t
 
-    check_read_only(session, statement)
     text = bind_parameters(statement, parameters)
+    check_read_only(session, text)
     on_started()
     frame = session.sql(text)
+    check_analysed(frame)
     fields = frame.schema.fields
     columns = [column_info(f, i) for i, f in enumerate(fields)]
     ntz = [isinstance(f.dataType, t.TimestampNTZType) for f in fields]

@@ -16,7 +16,8 @@ export interface LocalEmulatorOverrides {
 
 /**
  * Starts the Jobs API emulator the way every local command does (`lakewatt jobs serve`, `lakewatt dev`):
- * settings from the configuration, command-line overrides on top.
+ * settings from the configuration, command-line overrides on top. Its token is a new random one (in
+ * `$LAKEWATT_HOME/secrets/jobs-token`), whatever DATABRICKS_TOKEN says.
  */
 export async function startLocalJobsEmulator(
   config: LakewattConfig,
@@ -31,7 +32,6 @@ export async function startLocalJobsEmulator(
     target: overrides.target ?? settings.target,
     home: config.home,
     port: overrides.port ?? config.local.jobsPort,
-    token: config.databricks.token,
     execution,
     workers: settings.workers,
     faults: settings.faults,

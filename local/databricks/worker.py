@@ -183,7 +183,10 @@ class Worker:
         spark = self.ensure_spark()
         with self.lock:
             if self.sql_session is None:
-                self.sql_session = spark.newSession()
+                session = spark.newSession()
+                # No `<format>.`<path>`` relations in statements: they read any file the worker can read.
+                session.conf.set("spark.sql.runSQLOnFiles", "false")
+                self.sql_session = session
             return self.sql_session
 
     # -- commands ------------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ export interface DeliveryOptions {
   maxBackoffMs?: number;
   /** How long one attempt may take (default 30 s, as Event Grid waits). */
   timeoutMs?: number;
+  /**
+   * The host's system key, sent as the `code` query parameter (the key an Event Grid subscription's
+   * endpoint URL carries for a Functions host).
+   */
+  key?: string;
   /** Sent as `aeg-subscription-name` (default LAKEWATT-LOCAL). */
   subscriptionName?: string;
   /** Abandons the delivery (the promise rejects with the abort reason). */
@@ -71,6 +76,7 @@ export async function deliverEventGridEvents(
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
   const url = new URL('/runtime/webhooks/eventgrid', baseUrl);
   url.searchParams.set('functionName', functionName);
+  if (options.key !== undefined) url.searchParams.set('code', options.key);
   if (events.length === 0) return { ok: true, status: undefined, attempts: 0, body: '', error: undefined };
   const { body, contentType } = encode(events);
   let result: DeliveryResult = { ok: false, status: undefined, attempts: 0, body: '', error: undefined };

@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
+import { issueLocalSecret } from '../security/secrets';
 import { type Clock, SystemClock } from './clock';
 import { DurableEngine, type FaultPoint } from './durable/engine';
 import { type Durability, DurableStore } from './durable/store';
@@ -110,6 +111,8 @@ export class LocalHost {
   readonly logger: HostLogger;
   readonly timers: TimerTriggers;
   readonly home: string;
+  /** The key of this start (function and system key; also in `$LAKEWATT_HOME/secrets/host-key`). */
+  readonly key: string;
   private readonly server: HostServer;
   private readonly functions: ReadonlyMap<string, CapturedFunction>;
   private previousHostname: string | undefined;
@@ -119,6 +122,7 @@ export class LocalHost {
   private constructor(options: LocalHostOptions, functions: ReadonlyMap<string, CapturedFunction>) {
     this.home = path.resolve(options.home);
     this.functions = functions;
+    this.key = issueLocalSecret(this.home, 'host-key');
     this.clock = options.clock ?? new SystemClock();
     this.logger = new HostLogger(options.logSink ?? streamSink(process.stderr), () => this.clock.now());
     this.store = new DurableStore(path.join(this.home, DATABASE_FILE), { durability: options.durability });
@@ -144,6 +148,7 @@ export class LocalHost {
       functions: () => this.functions,
       invokeTrigger,
       taskHub: options.taskHub ?? 'lakewatt',
+      key: this.key,
       status: () => ({
         state: 'Running',
         pid: process.pid,

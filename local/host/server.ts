@@ -5,6 +5,13 @@ import { z } from 'zod';
 
 import { ensureError } from '../../lib/errors';
 import {
+  checkCaller,
+  checkJsonBody,
+  type GuardRefusal,
+  secretMatches,
+  unauthenticated,
+} from '../security/guard';
+import {
   type DurableEngine,
   InstanceConflictError,
   type InstanceStatus,
@@ -26,6 +33,12 @@ export interface ServerContext {
   invokeTrigger(fn: CapturedFunction, trigger: RpcTypedData): Promise<RpcTypedData | null | undefined>;
   status(): Record<string, unknown>;
   taskHub: string;
+  /**
+   * The key of this start (`$LAKEWATT_HOME/secrets/host-key`): the function key of every HTTP function whose
+   * authLevel is not 'anonymous', and the system key of the webhooks, the admin routes and the durable
+   * client's rpcBaseUrl (where it is a path segment, as the client drops a base URL's query).
+   */
+  key: string;
 }
 
 interface Reply {
@@ -42,6 +55,14 @@ const jsonReply = (status: number, value: unknown, headers: Record<string, strin
 
 const messageReply = (status: number, message: string): Reply => jsonReply(status, { message });
 
+/** A refused caller, in the project's `{code, message}` error shape. */
+const refusalReply = (refusal: GuardRefusal): Reply =>
+  jsonReply(refusal.status, { code: refusal.code, message: refusal.message });
+
+const KEY_REQUIRED = unauthenticated(
+  'A valid key is required: the code query parameter or the x-functions-key header (LAKEWATT_HOME/secrets/host-key).',
+);
+
 /** Event Grid delivery body: an array of events (Event Grid schema) or one event (CloudEvents). */
 const eventGridBody = z.union([
   z.array(z.record(z.string(), z.unknown())),
@@ -55,7 +76,12 @@ const validationEvent = z.object({
 
 export class HostServer {
   private readonly server: http.Server;
-  private routes: Array<{ fn: CapturedFunction; route: RouteTemplate; methods: string[] | undefined }> = [];
+  private routes: Array<{
+    fn: CapturedFunction;
+    route: RouteTemplate;
+    methods: string[] | undefined;
+    anonymous: boolean;
+  }> = [];
   private port = 0;
 
   constructor(private readonly ctx: ServerContext) {
@@ -93,12 +119,13 @@ export class HostServer {
   /** The durable client input binding a real host would inject (`OrchestrationClientInputData`). */
   clientBindingData(): Record<string, unknown> {
     const base = `${this.origin}/runtime/webhooks/durabletask`;
-    const qs = `taskHub=${this.ctx.taskHub}&connection=Storage&code=local`;
+    const code = `code=${encodeURIComponent(this.ctx.key)}`;
+    const qs = `taskHub=${this.ctx.taskHub}&connection=Storage&${code}`;
     return {
       taskHubName: this.ctx.taskHub,
       creationUrls: {
-        createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?code=local`,
-        createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=local`,
+        createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?${code}`,
+        createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${code}`,
       },
       managementUrls: {
         id: 'INSTANCEID',
@@ -112,8 +139,8 @@ export class HostServer {
         resumePostUri: `${base}/instances/INSTANCEID/resume?reason={text}&${qs}`,
       },
       baseUrl: base,
-      requiredQueryStringParameters: 'code=local',
-      rpcBaseUrl: `${this.origin}/durabletask/`,
+      requiredQueryStringParameters: code,
+      rpcBaseUrl: `${this.origin}/durabletask/${encodeURIComponent(this.ctx.key)}/`,
     };
   }
 
@@ -129,7 +156,10 @@ export class HostServer {
       const methods = Array.isArray(binding.methods)
         ? binding.methods.filter((m): m is string => typeof m === 'string').map((m) => m.toUpperCase())
         : undefined;
-      this.routes.push({ fn, route: parseRoute(route), methods });
+      // As a real host: 'anonymous' routes take no key; 'function', 'admin' and 'system' ones do.
+      const level = typeof binding.authLevel === 'string' ? binding.authLevel : 'anonymous';
+      const anonymous = level.toLowerCase() === 'anonymous';
+      this.routes.push({ fn, route: parseRoute(route), methods, anonymous });
     }
   }
 
@@ -147,18 +177,36 @@ export class HostServer {
     res.end(reply.body);
   }
 
+  /** The key the request presents: the `code` query parameter or the `x-functions-key` header. */
+  private presentsKey(req: http.IncomingMessage, url: URL): boolean {
+    const header = req.headers['x-functions-key'];
+    const presented = url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
+    return secretMatches(presented, this.ctx.key);
+  }
+
   private async route(req: http.IncomingMessage, body: Buffer): Promise<Reply> {
+    const caller = checkCaller(req, this.port);
+    if (caller) return refusalReply(caller);
     const url = new URL(req.url ?? '/', this.origin);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
+    if (path.startsWith('/api/') || path === '/api') return this.httpFunction(req, method, url, body);
+    const rpc = /^\/durabletask\/([^/]*)\/(.*)$/i.exec(path);
+    if (rpc) {
+      // The durable client's rpcBaseUrl: the key is its first path segment.
+      if (!secretMatches(decodeURIComponent(rpc[1]!), this.ctx.key)) return refusalReply(KEY_REQUIRED);
+      const json = checkJsonBody(req, body);
+      return json ? refusalReply(json) : this.durable(method, rpc[2] ?? '', url, body, true);
+    }
+    if (!this.presentsKey(req, url)) return refusalReply(KEY_REQUIRED);
     if (path === '/admin/host/status' || path === '/admin/host/ping') {
       return jsonReply(200, this.ctx.status());
     }
+    const json = checkJsonBody(req, body);
+    if (json) return refusalReply(json);
     if (path.toLowerCase() === '/runtime/webhooks/eventgrid') return this.eventGrid(req, method, url, body);
-    const durable = /^\/(runtime\/webhooks\/durabletask|durabletask)\/(.*)$/i.exec(path);
-    if (durable)
-      return this.durable(method, durable[2] ?? '', url, body, durable[1]!.toLowerCase() === 'durabletask');
-    if (path === '/api' || path.startsWith('/api/')) return this.httpFunction(req, method, url, body);
+    const durable = /^\/runtime\/webhooks\/durabletask\/(.*)$/i.exec(path);
+    if (durable) return this.durable(method, durable[1] ?? '', url, body, false);
     return messageReply(404, `No route for ${method} ${path}.`);
   }
 
@@ -172,11 +220,12 @@ export class HostServer {
   ): Promise<Reply> {
     const rest = url.pathname.slice('/api'.length);
     let pathMatched = false;
-    for (const { fn, route, methods } of this.routes) {
+    for (const { fn, route, methods, anonymous } of this.routes) {
       const params = route.match(rest);
       if (!params) continue;
       pathMatched = true;
       if (methods && !methods.includes(method)) continue;
+      if (!anonymous && !this.presentsKey(req, url)) return refusalReply(KEY_REQUIRED);
       const headers: Record<string, string> = {};
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;

@@ -8,6 +8,7 @@ import { loadConfig } from '../../lib/config';
 import { LocalLakeStore } from '../../lib/lake';
 import { type Manifest, simulate } from '../../lib/simulator';
 import { dropFile, type Dropped, type InstanceStatus, waitForInstance } from '../../local/drops';
+import { readLocalSecret } from '../../local/security/secrets';
 import { deltaSnapshot } from '../integration/databricks/lakeSupport';
 import { APP_MODULES, auditRecords, pipelineSettings, REPO_ROOT, SETTINGS_KEYS } from './support';
 
@@ -27,6 +28,9 @@ const TIMEOUT_MS = 600_000;
 interface Runtime {
   process: ChildProcess;
   baseUrl: string;
+  /** The keys the child's host and emulator issued at this start (in the state folder's secrets). */
+  key: string;
+  jobsToken: string;
   jobsUrl: string;
   exited: Promise<unknown>;
 }
@@ -65,7 +69,10 @@ async function startRuntime(): Promise<Runtime> {
       if (message.type === 'ready') resolve({ baseUrl: message.baseUrl!, jobsUrl: message.jobsUrl! });
     });
   });
-  return { process: child, exited, ...urls };
+  const key = readLocalSecret(home, 'host-key');
+  const jobsToken = readLocalSecret(home, 'jobs-token');
+  if (key === undefined || jobsToken === undefined) throw new Error(`no local secrets under ${home}`);
+  return { process: child, exited, key, jobsToken, ...urls };
 }
 
 async function stopRuntime(runtime: Runtime): Promise<void> {
@@ -117,14 +124,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function instance(baseUrl: string, id: string): Promise<InstanceStatus & { customStatus: unknown }> {
-  const response = await fetch(`${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`);
+async function instance(runtime: Runtime, id: string): Promise<InstanceStatus & { customStatus: unknown }> {
+  const response = await fetch(
+    `${runtime.baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
+    { headers: { 'x-functions-key': runtime.key } },
+  );
   return (await response.json()) as InstanceStatus;
 }
 
-async function lifeCycleState(jobsUrl: string, runId: number): Promise<string | undefined> {
-  const response = await fetch(`${jobsUrl}/api/2.2/jobs/runs/get?run_id=${runId}`, {
-    headers: { authorization: `Bearer ${settings.DATABRICKS_TOKEN}` },
+async function lifeCycleState(runtime: Runtime, runId: number): Promise<string | undefined> {
+  const response = await fetch(`${runtime.jobsUrl}/api/2.2/jobs/runs/get?run_id=${runId}`, {
+    headers: { authorization: `Bearer ${runtime.jobsToken}` },
   });
   const body = (await response.json()) as { state?: { life_cycle_state?: string } };
   return body.state?.life_cycle_state;
@@ -136,7 +146,7 @@ async function dropSimulated(runtime: Runtime, dataset: string, source: string):
   const [, , , , yyyy, mm, dd, fileName] = file.path.split('/');
   const config = loadConfig({ ...childEnv() });
   return dropFile(
-    { baseUrl: runtime.baseUrl, config },
+    { baseUrl: runtime.baseUrl, key: runtime.key, config },
     path.join(root, 'sim', file.path),
     { dataset, source, date: `${yyyy}-${mm}-${dd}`, name: fileName },
     lake,
@@ -153,7 +163,7 @@ beforeAll(async () => {
   // The contracts the readings refer to, ingested by a runtime that then stops cleanly.
   const first = await startRuntime();
   const contracts = await dropSimulated(first, 'contracts', 'billing');
-  expect(await waitForInstance(first.baseUrl, contracts.instanceId, TIMEOUT_MS)).toMatchObject({
+  expect(await waitForInstance(first, contracts.instanceId, TIMEOUT_MS)).toMatchObject({
     runtimeStatus: 'Completed',
     output: { status: 'completed' },
   });
@@ -166,15 +176,15 @@ beforeAll(async () => {
   const runId = await until(
     'the silver run to be running',
     async () => {
-      const status = (await instance(second.baseUrl, readings.instanceId)).customStatus as {
+      const status = (await instance(second, readings.instanceId)).customStatus as {
         stage?: string;
         batch?: string;
       } | null;
       if (status?.stage !== 'silver' || status.batch === undefined) return undefined;
       // The file waits for its batch; the batch orchestration names the run it polls.
-      const batch = (await instance(second.baseUrl, status.batch)).customStatus as { runId?: number } | null;
+      const batch = (await instance(second, status.batch)).customStatus as { runId?: number } | null;
       if (batch?.runId === undefined) return undefined;
-      return (await lifeCycleState(second.jobsUrl, batch.runId)) === 'RUNNING' ? batch.runId : undefined;
+      return (await lifeCycleState(second, batch.runId)) === 'RUNNING' ? batch.runId : undefined;
     },
     TIMEOUT_MS,
   );
@@ -184,7 +194,7 @@ beforeAll(async () => {
   for (const pid of killedGroups) groups.add(pid);
 
   const third = await startRuntime();
-  final = await waitForInstance(third.baseUrl, readings.instanceId, TIMEOUT_MS);
+  final = await waitForInstance(third, readings.instanceId, TIMEOUT_MS);
   await stopRuntime(third);
 }, 1_400_000);
 

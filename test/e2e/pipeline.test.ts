@@ -142,7 +142,7 @@ describe('the pipeline end to end', () => {
 
     const replay = await fetch(
       `${pipeline.runtime.baseUrl}/api/runs/${encodeURIComponent(dropped.instanceId)}/replay`,
-      { method: 'POST' },
+      { method: 'POST', headers: { 'x-functions-key': pipeline.runtime.key } },
     );
     expect(replay.status).toBe(202);
     expect(await replay.json()).toMatchObject({ instanceId: dropped.instanceId, generation: 1 });

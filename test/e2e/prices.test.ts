@@ -117,7 +117,11 @@ async function startPull(input: PullInput): Promise<string> {
   const instanceId = priceInstanceId(input.provider, input.zone, input.deliveryDay);
   const response = await fetch(
     `${pipeline.runtime.baseUrl}/runtime/webhooks/durabletask/orchestrators/${PULL_ORCHESTRATION}/${instanceId}`,
-    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': pipeline.runtime.key },
+      body: JSON.stringify(input),
+    },
   );
   expect(response.status).toBe(202);
   return instanceId;

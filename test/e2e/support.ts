@@ -116,9 +116,10 @@ export async function startPipeline(
     runtime,
     lake,
     logs,
-    drop: (file, target) => dropFile({ baseUrl: runtime.baseUrl, config }, file, target, lake),
+    drop: (file, target) =>
+      dropFile({ baseUrl: runtime.baseUrl, key: runtime.key, config }, file, target, lake),
     // Generous: on a busy 2-core machine a file waits behind every queued Spark run.
-    wait: (instanceId, timeoutMs = 1_200_000) => waitForInstance(runtime.baseUrl, instanceId, timeoutMs),
+    wait: (instanceId, timeoutMs = 1_200_000) => waitForInstance(runtime, instanceId, timeoutMs),
     idle: () => runtime.host.whenIdle(),
     close: async () => {
       await runtime.stop();

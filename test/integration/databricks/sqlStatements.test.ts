@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -102,6 +102,72 @@ describe('SQL Statement Execution API', () => {
       warehouseId: WAREHOUSE,
     });
     expect(count.rows).toEqual([['2']]);
+  });
+
+  describe('read-only allow-list', () => {
+    const refusal = (statement: string): Promise<unknown> =>
+      sql.executeStatement(statement, { warehouseId: WAREHOUSE }).then(
+        () => 'the statement ran',
+        (thrown: unknown) => thrown,
+      );
+
+    it('when a SELECT pipes rows through a script (TRANSFORM ... USING), then it is refused and the command never runs', async () => {
+      const marker = path.join(lakeRoot, 'transform-ran');
+      const error = await refusal(
+        `SELECT TRANSFORM(greeting) USING 'touch ${marker}; cat' AS (g) FROM gold.greetings`,
+      );
+      expect(error).toMatchObject({
+        code: 'DATABRICKS_STATEMENT_FAILED',
+        errorCode: 'BAD_REQUEST',
+        errorClass: 'INSUFFICIENT_PERMISSIONS.SCRIPT_TRANSFORMATION',
+      });
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('when a SELECT reads a file by path (text.`<path>`), then it is refused before the file is read', async () => {
+      const secret = path.join(lakeRoot, 'not-a-table.txt');
+      await fs.writeFile(secret, 'a line nobody should read over SQL\n');
+      const error = await refusal(`SELECT * FROM text.\`${secret}\``);
+      expect(error).toMatchObject({
+        errorCode: 'BAD_REQUEST',
+        errorClass: 'INSUFFICIENT_PERMISSIONS.PATH_BASED_RELATION',
+      });
+      expect((error as Error).message).not.toContain('nobody should read');
+    });
+
+    it('when a SELECT reads a Delta folder by path (delta.`<path>`), then it is refused', async () => {
+      const error = await refusal(`SELECT * FROM delta.\`${lakeRoot}/gold/greetings\``);
+      expect(error).toMatchObject({ errorClass: 'INSUFFICIENT_PERMISSIONS.PATH_BASED_RELATION' });
+    });
+
+    it('when a WITH clause leads into a write (INSERT OVERWRITE DIRECTORY), then it is refused and nothing is written', async () => {
+      const target = path.join(lakeRoot, 'exported');
+      const error = await refusal(
+        `WITH g AS (SELECT * FROM gold.greetings) INSERT OVERWRITE LOCAL DIRECTORY '${target}' USING csv SELECT * FROM g`,
+      );
+      expect(error).toMatchObject({ errorCode: 'BAD_REQUEST', errorClass: 'INSUFFICIENT_PERMISSIONS' });
+      expect(existsSync(target)).toBe(false);
+    });
+
+    it('when a SELECT calls a JVM method (reflect), then it is refused', async () => {
+      const error = await refusal("SELECT reflect('java.lang.System', 'getProperty', 'user.home') AS h");
+      expect(error).toMatchObject({ errorClass: 'INSUFFICIENT_PERMISSIONS.CODE_EXECUTION' });
+    });
+
+    it('when a query joins, aggregates, uses a CTE, a subquery and range(), then it still runs', async () => {
+      const result = await sql.executeStatement(
+        `WITH g AS (SELECT id, greeting FROM gold.greetings)
+         SELECT g.id, count(*) AS n, max(r.id) AS top
+         FROM g JOIN range(0, 5) r ON r.id >= g.id
+         WHERE g.id IN (SELECT id FROM gold.greetings WHERE greeting LIKE 'hello%')
+         GROUP BY g.id ORDER BY g.id`,
+        { warehouseId: WAREHOUSE },
+      );
+      expect(result.rows).toEqual([
+        ['1', '4', '4'],
+        ['2', '3', '4'],
+      ]);
+    });
   });
 
   it('when the bearer token is wrong, then the statement route answers 401 UNAUTHENTICATED', async () => {

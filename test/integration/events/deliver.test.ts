@@ -155,7 +155,10 @@ describe('deliverEventGridEvents against the local Functions host', () => {
   it('when a built BlobCreated event is delivered, then the host answers 202 and the Event Grid function ran', async () => {
     const event = landingEvent();
 
-    const result = await deliverEventGridEvents(t.host.baseUrl, 'onBlobCreated', [event], FAST);
+    const result = await deliverEventGridEvents(t.host.baseUrl, 'onBlobCreated', [event], {
+      ...FAST,
+      key: t.host.key,
+    });
     await t.run();
 
     expect(result).toMatchObject({ ok: true, status: 202, attempts: 1 });

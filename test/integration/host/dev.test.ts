@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { withRuntime } from '../../../local/cli/dev';
 import { LOCK_FILE } from '../../../local/host/host';
+import { readLocalSecret } from '../../../local/security/secrets';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let home: string;
@@ -70,7 +71,9 @@ async function waitForStatus(url: string): Promise<{ runtimeStatus: string; outp
 
 describe('lakewatt dev', () => {
   it('when dev runs, then the Jobs API emulator answers beside the host with the bundle jobs', async () => {
-    const response = await fetch(`${jobsUrl}/api/2.2/jobs/list`);
+    const response = await fetch(`${jobsUrl}/api/2.2/jobs/list`, {
+      headers: { authorization: `Bearer ${readLocalSecret(home, 'jobs-token')}` },
+    });
     const body = (await response.json()) as { jobs?: Array<{ settings?: { name?: string } }> };
     expect(response.status).toBe(200);
     expect(body.jobs?.map((job) => job.settings?.name).sort()).toEqual(['lakewatt-gold', 'lakewatt-silver']);

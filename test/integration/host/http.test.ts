@@ -110,6 +110,7 @@ describe('the real DurableClient', () => {
     for (let i = 0; i < 3; i++) await settle(client.startNew('chain', { instanceId: `page-${i}`, input: 1 }));
     const response = await fetch(
       `${t.host.baseUrl}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`,
+      { headers: { 'x-functions-key': t.host.key } },
     );
     expect(response.headers.get('x-ms-continuation-token')).toBeTruthy();
     const all = await client.getStatusBy({ createdTimeFrom: from });
@@ -118,7 +119,8 @@ describe('the real DurableClient', () => {
 });
 
 describe('Event Grid webhook', () => {
-  const url = (): string => `${t.host.baseUrl}/runtime/webhooks/eventgrid?functionName=onBlobCreated`;
+  const url = (): string =>
+    `${t.host.baseUrl}/runtime/webhooks/eventgrid?functionName=onBlobCreated&code=${t.host.key}`;
 
   it('when a SubscriptionValidation event arrives, then the host answers the validation code', async () => {
     const response = await fetch(url(), {
@@ -137,14 +139,22 @@ describe('Event Grid webhook', () => {
   });
 
   it('when the aeg-event-type header is missing, then the host answers 400', async () => {
-    const response = await fetch(url(), { method: 'POST', body: '[]' });
+    const response = await fetch(url(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[]',
+    });
     expect(response.status).toBe(400);
   });
 
   it('when the function name is unknown, then the host answers 404', async () => {
     const response = await fetch(`${t.host.baseUrl}/runtime/webhooks/eventgrid?functionName=nope`, {
       method: 'POST',
-      headers: { 'aeg-event-type': 'Notification' },
+      headers: {
+        'aeg-event-type': 'Notification',
+        'content-type': 'application/json',
+        'x-functions-key': t.host.key,
+      },
       body: '[]',
     });
     expect(response.status).toBe(404);

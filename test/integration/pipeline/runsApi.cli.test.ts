@@ -35,7 +35,7 @@ beforeAll(async () => {
   databricks = await refusingDatabricks();
   world = await startPipelineWorld({
     modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
-    env: { DATABRICKS_HOST: databricks.url },
+    env: { DATABRICKS_HOST: databricks.url, DATABRICKS_TOKEN: 'any-token-the-workspace-refuses' },
   });
   rejected = await dropAndFinish(
     landingPath('meter_readings', 'headend_utc', DAY, 'bad.csv'),

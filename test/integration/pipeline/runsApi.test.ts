@@ -62,7 +62,11 @@ beforeAll(async () => {
       moduleFile('orchestrations/pullPrices.ts'),
     ],
     // Nothing listens on the discard port: a price pull's ask fails at once.
-    env: { DATABRICKS_HOST: databricks.url, ENERGY_CHARTS_BASE_URL: 'http://127.0.0.1:9' },
+    env: {
+      DATABRICKS_HOST: databricks.url,
+      DATABRICKS_TOKEN: 'any-token-the-workspace-refuses',
+      ENERGY_CHARTS_BASE_URL: 'http://127.0.0.1:9',
+    },
   });
   // Four runs one minute apart (virtual time): rejected, failed, rejected (customers), failed.
   paths.rejected = landingPath('meter_readings', 'headend_utc', DAY, 'bad-header.csv');

@@ -56,6 +56,8 @@ export interface PipelineWorld {
   lake: LocalLakeStore;
   logs: LogRecord[];
   baseUrl: string;
+  /** The host key of this start (function key of /api routes, system key of the webhooks). */
+  key: string;
   /** Runs until idle, advancing the clock to each due timer until `untilMs` of virtual time passed. */
   run(untilMs?: number): Promise<void>;
   /** Writes a file into the bronze container; returns its eTag and size. */
@@ -135,7 +137,11 @@ export async function startPipelineWorld(options: PipelineWorldOptions = {}): Pr
       `${host.baseUrl}/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(functionName)}`,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' },
+        headers: {
+          'content-type': 'application/json',
+          'aeg-event-type': 'Notification',
+          'x-functions-key': host.key,
+        },
         body: JSON.stringify([event]),
       },
     );
@@ -146,7 +152,10 @@ export async function startPipelineWorld(options: PipelineWorldOptions = {}): Pr
   const api = async <T>(method: string, route: string, body?: unknown): Promise<ApiResponse<T>> => {
     const response = await fetch(`${host.baseUrl}${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        'x-functions-key': host.key,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
@@ -165,6 +174,7 @@ export async function startPipelineWorld(options: PipelineWorldOptions = {}): Pr
     lake,
     logs,
     baseUrl: host.baseUrl,
+    key: host.key,
     run,
     land,
     announce,

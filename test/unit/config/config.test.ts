@@ -36,6 +36,12 @@ describe('loadConfig', () => {
     expect(config.prices.zones).toEqual(['DE-LU', 'NL']);
   });
 
+  it("when the local mode has no DATABRICKS_TOKEN, then the client reads the emulator's token file under LAKEWATT_HOME", () => {
+    const config = loadConfig({ LAKEWATT_HOME: '/tmp/lw-home' });
+    expect(config.databricks.tokenFile).toBe(path.join('/tmp/lw-home', 'secrets', 'jobs-token'));
+    expect(loadConfig({ DATABRICKS_TOKEN: 'given' }).databricks.tokenFile).toBeUndefined();
+  });
+
   it('when numbers and lists come as strings, then they are parsed into typed values', () => {
     const config = loadConfig({
       JOB_POLL_MIN_SECONDS: '3',

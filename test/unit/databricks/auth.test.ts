@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import type { AccessToken, TokenCredential } from '@azure/identity';
 
 import {
@@ -92,6 +96,36 @@ describe('createTokenProvider', () => {
     const provider = createTokenProvider({ auth: 'static', token: 'emulator-token' });
     expect(provider).toBeInstanceOf(StaticTokenProvider);
     expect(await provider.getToken()).toBe('emulator-token');
+  });
+
+  it("when auth is 'static' without a token or token file, then it fails naming DATABRICKS_TOKEN", () => {
+    expect(() => createTokenProvider({ auth: 'static' })).toThrow(/DATABRICKS_TOKEN/);
+  });
+
+  describe("when auth is 'static' with the emulator's token file", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'lakewatt-token-file-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('then the token is read from the file, and read again after a 401 (an emulator restart)', async () => {
+      const file = path.join(dir, 'jobs-token');
+      writeFileSync(file, 'first-start\n');
+      const provider = createTokenProvider({ auth: 'static', tokenFile: file });
+      expect(await provider.getToken()).toBe('first-start');
+      writeFileSync(file, 'second-start\n');
+      expect(await provider.getToken()).toBe('first-start');
+      provider.invalidate();
+      expect(await provider.getToken()).toBe('second-start');
+    });
+
+    it('then a missing file fails with DATABRICKS_AUTH naming the file', async () => {
+      const file = path.join(dir, 'missing');
+      const provider = createTokenProvider({ auth: 'static', tokenFile: file });
+      await expect(provider.getToken()).rejects.toMatchObject({ code: 'DATABRICKS_AUTH' });
+      await expect(provider.getToken()).rejects.toThrow(file);
+    });
   });
 
   it("when auth is 'managed-identity', then tokens come from an Entra provider", () => {
