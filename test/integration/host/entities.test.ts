@@ -43,14 +43,14 @@ describe('durable entities on the local host', () => {
   it('when a client signals an entity over HTTP, then the state changes and GET reads it back', async () => {
     const key = unique();
     const base = `${t.host.baseUrl}/runtime/webhooks/durabletask/entities/tally/${key}`;
-    const posted = await fetch(`${base}?op=add&code=local`, {
+    const posted = await fetch(`${base}?op=add`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-functions-key': t.host.key },
       body: '5',
     });
     expect(posted.status).toBe(202);
     await t.run();
-    const read = await fetch(`${base}?code=local`);
+    const read = await fetch(base, { headers: { 'x-functions-key': t.host.key } });
     expect(read.status).toBe(200);
     expect(await read.json()).toBe(5);
   });
