@@ -1,23 +1,30 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { AuditRecord } from '../../lib/audit';
 import { loadConfig } from '../../lib/config';
 import { LocalLakeStore } from '../../lib/lake';
-import { type Manifest, simulate } from '../../lib/simulator';
 import { dropFile, type Dropped, type InstanceStatus, waitForInstance } from '../../local/drops';
 import { readLocalSecret } from '../../local/security/secrets';
-import { deltaSnapshot } from '../integration/databricks/lakeSupport';
-import { APP_MODULES, auditRecords, pipelineSettings, REPO_ROOT, SETTINGS_KEYS } from './support';
+import {
+  APP_MODULES,
+  auditRecords,
+  pipelineSettings,
+  REPO_ROOT,
+  SETTINGS_KEYS,
+  silverReadings,
+  writeMeterDay,
+} from './support';
 
 /*
  * Crash safety of the whole embedded runtime: the Functions/Durable host and the Jobs API emulator run in a
  * real child process (test/fixtures/runtime/child.js, the app's TypeScript registrations), which is killed
- * with SIGKILL while `ingestFile` waits on its silver run, and started again on the same state folder. The
- * emulator's Spark worker lived in that process tree, so the silver run dies with it: the restarted emulator
- * ends it INTERNAL_ERROR, and the restarted orchestration has to get silver done anyway.
+ * with SIGKILL while a batch of files waits on its silver run, started again on the same state folder, and
+ * killed again while the batch's gold run runs. The emulator's Spark worker lived in that process tree, so
+ * each run dies with it: the restarted emulator ends it INTERNAL_ERROR, and the restarted batch orchestration
+ * has to get the step done anyway, once for every file.
  */
 
 jest.setTimeout(1_500_000);
@@ -39,14 +46,16 @@ let root: string;
 let home: string;
 let settings: Record<string, string>;
 let lake: LocalLakeStore;
-let manifest: Manifest;
 /** Every process group this file started (runtimes and their Spark workers): killed at the end. */
 const groups = new Set<number>();
 
-let readings: Dropped;
-let final: InstanceStatus;
-/** Process groups of the killed runtime and of its Spark workers. */
-let killedGroups: number[];
+const FILES = 50;
+const DAY = '2025-05-06';
+const METERS = Array.from({ length: FILES }, (_, i) => `CRASH-${String(i).padStart(3, '0')}`);
+const files: Dropped[] = [];
+let finals: InstanceStatus[] = [];
+/** Process groups of the killed runtimes and of their Spark workers. */
+const killedGroups: number[] = [];
 
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -124,14 +133,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function instance(runtime: Runtime, id: string): Promise<InstanceStatus & { customStatus: unknown }> {
-  const response = await fetch(
-    `${runtime.baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}`,
-    { headers: { 'x-functions-key': runtime.key } },
-  );
-  return (await response.json()) as InstanceStatus;
-}
-
 async function lifeCycleState(runtime: Runtime, runId: number): Promise<string | undefined> {
   const response = await fetch(`${runtime.jobsUrl}/api/2.2/jobs/runs/get?run_id=${runId}`, {
     headers: { authorization: `Bearer ${runtime.jobsToken}` },
@@ -140,17 +141,46 @@ async function lifeCycleState(runtime: Runtime, runId: number): Promise<string |
   return body.state?.life_cycle_state;
 }
 
-async function dropSimulated(runtime: Runtime, dataset: string, source: string): Promise<Dropped> {
-  const file = manifest.files.find((f) => f.dataset === dataset && f.source === source);
-  if (!file) throw new Error(`the simulation has no ${dataset}/${source} file`);
-  const [, , , , yyyy, mm, dd, fileName] = file.path.split('/');
+/** Drops a canonical meter-day file (written here) into landing through the given runtime. */
+async function dropMeterDay(runtime: Runtime, meter: string): Promise<Dropped> {
+  const { file } = await writeMeterDay(path.join(root, 'files'), meter, DAY);
   const config = loadConfig({ ...childEnv() });
   return dropFile(
     { baseUrl: runtime.baseUrl, key: runtime.key, config },
-    path.join(root, 'sim', file.path),
-    { dataset, source, date: `${yyyy}-${mm}-${dd}`, name: fileName },
+    file,
+    { dataset: 'meter_readings', source: 'canonical', date: DAY, name: path.basename(file) },
     lake,
   );
+}
+
+/** The id and run of a batch of `step` with more than one file whose run is RUNNING, once there is one. */
+async function runningBatch(runtime: Runtime, step: 'silver' | 'gold'): Promise<number | undefined> {
+  const response = await fetch(
+    `${runtime.baseUrl}/runtime/webhooks/durabletask/instances?instanceIdPrefix=batch-${step}&runtimeStatus=Running`,
+    { headers: { 'x-functions-key': runtime.key } },
+  );
+  const batches = (await response.json()) as Array<{
+    customStatus: { size?: number; runId?: number } | null;
+  }>;
+  for (const batch of batches) {
+    const { size, runId } = batch.customStatus ?? {};
+    if (size === undefined || size < 2 || runId === undefined) continue;
+    if ((await lifeCycleState(runtime, runId)) === 'RUNNING') return runId;
+  }
+  return undefined;
+}
+
+/** SIGKILL of the runtime once a multi-file batch of `step` runs; returns the killed process groups. */
+async function killDuring(
+  runtime: Runtime,
+  step: 'silver' | 'gold',
+  workersBefore: Set<number>,
+): Promise<number[]> {
+  await until(`a ${step} batch run to be running`, () => runningBatch(runtime, step), TIMEOUT_MS);
+  await killRuntime(runtime);
+  const killed = [runtime.process.pid!, ...workerPids().filter((pid) => !workersBefore.has(pid))];
+  for (const pid of killed) groups.add(pid);
+  return killed;
 }
 
 beforeAll(async () => {
@@ -158,43 +188,21 @@ beforeAll(async () => {
   home = path.join(root, 'home');
   settings = pipelineSettings(home);
   lake = new LocalLakeStore({ root: path.join(home, 'lake') });
-  manifest = await simulate(path.join(root, 'sim'), { meters: 3, days: 1, defects: 0, seed: 'e2e-crash' });
+  mkdirSync(path.join(root, 'files'));
 
-  // The contracts the readings refer to, ingested by a runtime that then stops cleanly.
+  // A burst of files: the first starts a batch alone, the others form the next batch behind it.
+  let workersBefore = new Set(workerPids());
   const first = await startRuntime();
-  const contracts = await dropSimulated(first, 'contracts', 'billing');
-  expect(await waitForInstance(first, contracts.instanceId, TIMEOUT_MS)).toMatchObject({
-    runtimeStatus: 'Completed',
-    output: { status: 'completed' },
-  });
-  await stopRuntime(first);
+  for (const meter of METERS) files.push(await dropMeterDay(first, meter));
+  killedGroups.push(...(await killDuring(first, 'silver', workersBefore)));
 
-  // A fresh runtime: its Spark worker starts with the silver run, which leaves time to kill it there.
-  const workersBefore = new Set(workerPids());
+  // Restarted on the same state: the lost silver run ends INTERNAL_ERROR and the batch is resubmitted.
+  workersBefore = new Set(workerPids());
   const second = await startRuntime();
-  readings = await dropSimulated(second, 'meter_readings', 'headend_utc');
-  const runId = await until(
-    'the silver run to be running',
-    async () => {
-      const status = (await instance(second, readings.instanceId)).customStatus as {
-        stage?: string;
-        batch?: string;
-      } | null;
-      if (status?.stage !== 'silver' || status.batch === undefined) return undefined;
-      // The file waits for its batch; the batch orchestration names the run it polls.
-      const batch = (await instance(second, status.batch)).customStatus as { runId?: number } | null;
-      if (batch?.runId === undefined) return undefined;
-      return (await lifeCycleState(second, batch.runId)) === 'RUNNING' ? batch.runId : undefined;
-    },
-    TIMEOUT_MS,
-  );
-  expect(runId).toBeGreaterThan(0);
-  await killRuntime(second);
-  killedGroups = [second.process.pid!, ...workerPids().filter((pid) => !workersBefore.has(pid))];
-  for (const pid of killedGroups) groups.add(pid);
+  killedGroups.push(...(await killDuring(second, 'gold', workersBefore)));
 
   const third = await startRuntime();
-  final = await waitForInstance(third, readings.instanceId, TIMEOUT_MS);
+  finals = await Promise.all(files.map((f) => waitForInstance(third, f.instanceId, TIMEOUT_MS)));
   await stopRuntime(third);
 }, 1_400_000);
 
@@ -209,38 +217,47 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe('a host killed while ingestFile waits on its silver run, then restarted on the same state', () => {
-  it('when the new host resumes the instance, then the ingestion completes', () => {
-    expect(final).toMatchObject({ runtimeStatus: 'Completed', output: { status: 'completed' } });
+describe(`a host killed during a ${FILES}-file batch's silver run and again during its gold run`, () => {
+  it('when the host restarts each time, then every file completes', () => {
+    expect(finals.filter((f) => f.runtimeStatus !== 'Completed').map((f) => f.instanceId)).toEqual([]);
+    expect(finals).toHaveLength(FILES);
   });
 
-  it('when it has completed, then exactly one audit record exists for it, a completed one', async () => {
-    const records = (await auditRecords(lake)).filter((r) => r.file.path === readings.path);
-    expect(records.map((r: AuditRecord) => [r.instanceId, r.status])).toEqual([
-      [readings.instanceId, 'completed'],
-    ]);
+  it('when they have completed, then each file has exactly one audit record, a completed one', async () => {
+    const records = await auditRecords(lake);
+    const byFile = new Map<string, AuditRecord[]>();
+    for (const record of records)
+      byFile.set(record.file.path, [...(byFile.get(record.file.path) ?? []), record]);
+    for (const file of files) {
+      expect(byFile.get(file.path)?.map((r) => [r.instanceId, r.generation, r.status])).toEqual([
+        [file.instanceId, 0, 'completed'],
+      ]);
+    }
   });
 
-  it('when it has completed, then its audit record cites the lost silver run and the run that replaced it', async () => {
-    const [record] = (await auditRecords(lake)).filter((r) => r.instanceId === readings.instanceId);
-    const silver = record!.databricksRuns.filter((run) => run.step === 'silver');
-    expect(silver.map((run) => [run.outcome, run.lifeCycleState])).toEqual([
-      ['Failed', 'INTERNAL_ERROR'],
-      ['Succeeded', 'TERMINATED'],
-    ]);
-    expect(new Set(silver.map((run) => run.runId)).size).toBe(2);
+  it('when they have completed, then the lost runs and the runs that replaced them are in the audit records', async () => {
+    const runs = (await auditRecords(lake)).flatMap((r) => r.databricksRuns);
+    for (const step of ['silver', 'gold'] as const) {
+      const lost = runs.filter((run) => run.step === step && run.lifeCycleState === 'INTERNAL_ERROR');
+      expect(lost.length).toBeGreaterThan(0);
+      // Every file of a lost batch run names the run that replaced it, in the same batch.
+      for (const run of lost) {
+        const again = runs.filter(
+          (r) => r.batch?.id === run.batch?.id && r.outcome === 'Succeeded' && r.runId !== run.runId,
+        );
+        expect(again.length).toBeGreaterThan(0);
+      }
+    }
   });
 
-  it('when it has completed, then silver holds each valid row of the file once', async () => {
-    const [record] = (await auditRecords(lake)).filter((r) => r.instanceId === readings.instanceId);
-    const valid = record!.validation!.counts.rowsValid;
-    expect(valid).toBeGreaterThan(0);
-    const silver = await deltaSnapshot(path.join(home, 'lake', 'silver', 'meter_readings'));
-    expect(silver.rows).toBe(valid);
+  it('when they have completed, then silver holds each row of every file exactly once', async () => {
+    const rows = await silverReadings(path.join(home, 'lake'), 'CRASH-');
+    expect(rows).toHaveLength(FILES * 48);
+    expect(rows.filter((row) => row.copies > 1)).toEqual([]);
   });
 
   it('when the host was killed, then none of its processes outlive it (Spark worker and JVM included)', async () => {
-    expect(killedGroups.length).toBeGreaterThan(1); // the host and at least one Spark worker
+    expect(killedGroups.length).toBeGreaterThan(2); // two hosts and at least one Spark worker
     const left = await until(
       'the killed runtime\u2019s processes to exit',
       () => {
