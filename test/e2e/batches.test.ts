@@ -15,6 +15,7 @@ jest.setTimeout(1_800_000);
 const CAP = 100;
 const BURST = 200;
 const DAY = '2025-03-04';
+const BULK = 100;
 
 let pipeline: Pipeline;
 let dir: string;
@@ -28,6 +29,15 @@ async function dropMeterDay(meter: string): Promise<string> {
     name: path.basename(file),
   });
   return dropped.instanceId;
+}
+
+/** A call to the runs API as the CLI makes it (JSON body, loopback host). */
+async function runsApi(route: string, body: unknown): Promise<Response> {
+  return fetch(`${pipeline.runtime.baseUrl}/api/${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 function runIdsOf(records: readonly AuditRecord[]): Set<number> {
@@ -48,6 +58,7 @@ afterAll(async () => {
 
 describe('group commit', () => {
   let lone: AuditRecord;
+  let poisoned = '';
 
   it('when a lone file arrives with nothing in flight, then it starts its silver run without waiting for others', async () => {
     const id = await dropMeterDay('LONE-0001');
@@ -91,6 +102,7 @@ describe('group commit', () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(await dropMeterDay(`POISON-${String(i).padStart(3, '0')}`));
     const poison = ids[13]!;
+    poisoned = poison;
     const emulator = pipeline.runtime.emulator!;
     emulator.faults.set({
       tasks: [
@@ -113,12 +125,56 @@ describe('group commit', () => {
       emulator.faults.set({});
     }
     const records = await auditRecords(pipeline.lake);
-    const poisoned = records.find((r) => r.instanceId === poison)!;
-    expect(poisoned).toMatchObject({ status: 'failed', error: { stage: 'silver', code: 'JOB_FAILED' } });
-    const lastRun = poisoned.databricksRuns.at(-1)!;
+    const poisonRecord = records.find((r) => r.instanceId === poison)!;
+    expect(poisonRecord).toMatchObject({ status: 'failed', error: { stage: 'silver', code: 'JOB_FAILED' } });
+    const lastRun = poisonRecord.databricksRuns.at(-1)!;
     expect(lastRun.batch?.members).toEqual([poison]);
     for (const id of ids.filter((i) => i !== poison)) {
       expect(records.find((r) => r.instanceId === id)).toMatchObject({ status: 'completed' });
     }
+  });
+
+  it('when the failed file is replayed, then its new generation runs alone and completes', async () => {
+    const reply = await runsApi(`runs/${poisoned}/replay`, {});
+    expect(reply.status).toBe(202);
+    expect(await pipeline.wait(poisoned)).toMatchObject({ runtimeStatus: 'Completed' });
+    const record = (await auditRecords(pipeline.lake)).find(
+      (r) => r.instanceId === poisoned && r.generation === 1,
+    )!;
+    expect(record.status).toBe('completed');
+    for (const run of record.databricksRuns) expect(run.batch?.members).toEqual([poisoned]);
+  });
+
+  it('when a batch of files is lost by the platform, then a bulk replay of the failed files uses a handful of runs', async () => {
+    const blocker = await dropMeterDay('HOLD-0002');
+    const ids: string[] = [];
+    for (let i = 0; i < BULK; i++) ids.push(await dropMeterDay(`LOST-${String(i).padStart(3, '0')}`));
+    // The batch holding the first file ends INTERNAL_ERROR on its run and on both resubmits.
+    pipeline.runtime.emulator!.faults.set({
+      tasks: [
+        {
+          task: 'silver',
+          job: 'lakewatt-silver',
+          outcome: 'INTERNAL_ERROR',
+          count: 3,
+          parameter: { name: 'instance_ids', contains: ids[0]! },
+        },
+      ],
+    });
+    expect(await pipeline.wait(blocker)).toMatchObject({ runtimeStatus: 'Completed' });
+    const first = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
+    const failed = first.filter((s) => s.runtimeStatus === 'Failed').map((s) => s.instanceId);
+    expect(failed).toContain(ids[0]);
+
+    const reply = await runsApi('runs/replay', { runtimeStatus: ['Failed'], max: 500 });
+    expect(reply.status).toBe(202);
+    const again = await Promise.all(failed.map((id) => pipeline.wait(id, 1_500_000)));
+    expect(again.filter((s) => s.runtimeStatus !== 'Completed')).toEqual([]);
+    const replayed = (await auditRecords(pipeline.lake)).filter(
+      (r) => failed.includes(r.instanceId) && r.generation === 1,
+    );
+    expect(replayed).toHaveLength(failed.length);
+    // A silver and a gold batch for all of them, and at most one lone-file batch of each ahead of those.
+    expect(runIdsOf(replayed).size).toBeLessThanOrEqual(4);
   });
 });
