@@ -37,6 +37,11 @@ export interface RunSummary {
    * rejected, failed. Price pull: asking, waiting, landed.
    */
   stage: string | null;
+  /**
+   * Group commit, while the file waits in silver or gold: the batch orchestration running its step
+   * (`in`), or the one it waits behind for the next batch (`behind`).
+   */
+  batch: { in: string } | { behind: string } | null;
   verdict: Verdict | null;
   generation: number | null;
   dataset: string | null;
@@ -56,6 +61,8 @@ const customStatusSchema = z.looseObject({
   dataset: z.string().optional(),
   source: z.string().optional(),
   verdict: z.enum(VERDICTS).optional(),
+  batch: z.string().optional(),
+  waitingBehind: z.string().optional(),
 });
 
 const outputSchema = z.looseObject({
@@ -105,6 +112,7 @@ function summarizePull(instance: InstanceLike): RunSummary {
     instanceId: instance.instanceId,
     runtimeStatus: String(instance.runtimeStatus),
     stage: (custom.success ? custom.data.stage : undefined) ?? null,
+    batch: null,
     verdict: null,
     generation: null,
     dataset: 'prices',
@@ -129,6 +137,11 @@ function summarizeIngestion(instance: InstanceLike): RunSummary {
     instanceId: instance.instanceId,
     runtimeStatus: String(instance.runtimeStatus),
     stage: status.stage ?? null,
+    batch: status.batch
+      ? { in: status.batch }
+      : status.waitingBehind !== undefined
+        ? { behind: status.waitingBehind }
+        : null,
     verdict: status.verdict ?? result.verdict ?? null,
     generation,
     dataset: input?.file.dataset ?? status.dataset ?? null,

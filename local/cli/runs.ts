@@ -167,6 +167,13 @@ export function runSummaryText(run: RunDetail & { audit: AuditRecord | null }): 
   const lines = [
     `${run.instanceId}`,
     `  status      ${run.runtimeStatus}${run.stage ? ` (stage ${run.stage})` : ''}, generation ${run.generation ?? '-'}, trigger ${run.trigger ?? '-'}`,
+    ...(run.batch
+      ? [
+          'in' in run.batch
+            ? `  batch       in ${run.batch.in}`
+            : `  batch       waiting behind ${run.batch.behind || '-'}`,
+        ]
+      : []),
     `  file        bronze/${run.path ?? '-'}  eTag ${run.etag ?? '-'}`,
     `  dataset     ${run.dataset ?? '-'} from ${run.source ?? '-'}`,
     `  verdict     ${run.verdict ?? '-'}`,
@@ -197,11 +204,13 @@ export function runSummaryText(run: RunDetail & { audit: AuditRecord | null }): 
     lines.push(
       indent(
         table(
-          ['STEP', 'JOB', 'RUN', 'OUTCOME', 'STATE', 'DURATION', 'URL'],
+          ['STEP', 'JOB', 'RUN', 'BATCH', 'FILES', 'OUTCOME', 'STATE', 'DURATION', 'URL'],
           audit.databricksRuns.map((r) => [
             r.step,
             r.job,
             r.runId === null ? '-' : String(r.runId),
+            r.batch?.id ?? '-',
+            r.batch ? String(r.batch.size) : '-',
             r.outcome ?? '-',
             [r.lifeCycleState, r.resultState].filter((s) => s !== null).join('/') || '-',
             duration(r.durationMs),

@@ -95,6 +95,7 @@ describe('GET /api/runs', () => {
       instanceId: ids.failedNew,
       runtimeStatus: 'Failed',
       stage: 'failed',
+      batch: null,
       verdict: 'accepted',
       generation: 0,
       dataset: 'meter_readings',
@@ -515,7 +516,11 @@ describe('price pulls', () => {
     );
     const started = await fetch(
       `${world.baseUrl}/runtime/webhooks/durabletask/orchestrators/${PULL_ORCHESTRATION}/${instanceId}`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': world.key },
+        body: JSON.stringify(input),
+      },
     );
     expect(started.status).toBe(202);
     await world.run(HOUR);

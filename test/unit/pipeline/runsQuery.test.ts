@@ -329,6 +329,7 @@ describe('summarizeRun', () => {
       instanceId: 'i1',
       runtimeStatus: 'Failed',
       stage: 'failed',
+      batch: null,
       verdict: 'accepted',
       generation: 0,
       dataset: 'meter_readings',
@@ -397,6 +398,7 @@ describe('summarizeRun', () => {
       instanceId: 'prices-energy-charts-NL-2026-01-02',
       runtimeStatus: 'Completed',
       stage: 'landed',
+      batch: null,
       verdict: null,
       generation: null,
       dataset: 'prices',
@@ -629,5 +631,27 @@ describe('reprocessFile and sinceTime', () => {
     expect(sinceTime('2025-12-31T00:00:00Z', now)).toEqual(new Date('2025-12-31T00:00:00Z'));
     expect(sinceTime('yesterday', now)).toBeUndefined();
     expect(sinceTime('2h ago', now)).toBeUndefined();
+  });
+});
+
+describe('a file waiting in a batch', () => {
+  it('when its custom status names the batch it is in, then the summary says so', () => {
+    const run = summarizeRun(
+      instance('w', 1, {
+        runtimeStatus: 'Running',
+        customStatus: { stage: 'silver', batch: 'batch-silver.meter_readings-abc-000004' },
+      }),
+    );
+    expect(run?.batch).toEqual({ in: 'batch-silver.meter_readings-abc-000004' });
+  });
+
+  it('when its custom status names the batch it waits behind, then the summary says so', () => {
+    const run = summarizeRun(
+      instance('w', 1, {
+        runtimeStatus: 'Running',
+        customStatus: { stage: 'gold', waitingBehind: 'batch-gold-abc-000002' },
+      }),
+    );
+    expect(run?.batch).toEqual({ behind: 'batch-gold-abc-000002' });
   });
 });
