@@ -147,6 +147,7 @@ function parametersFor(
     generation: String(runNumber),
     date_from: scope.dateFrom,
     date_to: scope.dateTo,
+    dates: scope.dates.join(','),
     tables: scope.tables.join(','),
     dataset: scope.datasets.join(','),
   };

@@ -204,3 +204,19 @@ def test_manifest_versions_match_history_and_rerun_replaces_only_affected_days(s
     assert (got[(DAY, "ML1")].import_kwh, got[(DAY, "ML1")].computed_by) == (5.0, "g-1")
     assert got[(dt.date(2025, 10, 27), "ML1")].computed_by == "g-2"
     assert got[(dt.date(2025, 10, 27), "ML1")].import_kwh == pytest.approx(48 * 0.1 + 29.9 + 2 * 0.9 + 0.4)
+
+
+def test_when_a_stray_old_day_comes_with_todays_days_then_gold_recomputes_those_days_only(
+    spark: SparkSession, world
+):
+    # Rows on 2025-10-27 and one stray reading from a year before: their range would be 366 days.
+    stray = dt.date(2024, 10, 27)
+    run = gold.run(spark, ctx(world["root"], "gold", "g-stray"), stray, dt.date(2025, 10, 27),
+                   dates=[stray, dt.date(2025, 10, 27)], tables=["daily_consumption"])  # fmt: skip
+
+    # Each UTC day covers its own local day and, east of UTC (Berlin), the next one.
+    assert run["parameters"]["local_dates"] == ["2024-10-27", "2024-10-28", "2025-10-27", "2025-10-28"]
+    # A day inside the range but not in the set keeps the rows an earlier run computed.
+    kept = rows(spark, "daily_consumption", f"date = DATE'{DAY.isoformat()}'")
+    assert kept
+    assert {r.computed_by for r in kept} == {"g-1"}

@@ -29,6 +29,12 @@ def test_replace_predicate_spans_the_days():
     assert date_predicate(days) == "date >= DATE'2025-01-01' AND date <= DATE'2025-01-02'"
 
 
+def test_when_the_days_have_a_gap_then_the_replace_predicate_names_each_day_and_none_between():
+    days = [dt.date(2024, 1, 5), dt.date(2025, 3, 4), dt.date(2025, 3, 5)]
+
+    assert date_predicate(days) == "date IN (DATE'2024-01-05', DATE'2025-03-04', DATE'2025-03-05')"
+
+
 def test_names_locations_and_commit_metadata(tmp_path):
     local = RunContext("gold", "orch-9", 2, lake(tmp_path))
     uc = RunContext("gold", "orch-9", 2, lake(tmp_path), catalog="lakewatt", databricks_run_id="77")

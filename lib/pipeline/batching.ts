@@ -210,9 +210,13 @@ export const GOLD_TABLES_FED_BY: Record<DatasetName, readonly GoldTableName[]> =
 };
 
 /** The job parameters of one gold run for these files: the union of their days and of their tables. */
-export function goldRunScope(
-  members: readonly Pick<BatchMember, 'dataset' | 'dates'>[],
-): { dateFrom: string; dateTo: string; tables: GoldTableName[]; datasets: DatasetName[] } | null {
+export function goldRunScope(members: readonly Pick<BatchMember, 'dataset' | 'dates'>[]): {
+  dateFrom: string;
+  dateTo: string;
+  dates: string[];
+  tables: GoldTableName[];
+  datasets: DatasetName[];
+} | null {
   const dates = [...new Set(members.flatMap((m) => m.dates))].sort();
   if (dates.length === 0) return null;
   const datasets = [...new Set(members.map((m) => m.dataset))].sort();
@@ -220,6 +224,7 @@ export function goldRunScope(
   return {
     dateFrom: dates[0]!,
     dateTo: dates[dates.length - 1]!,
+    dates,
     tables: GOLD_TABLE_NAMES.filter((t) => fed.has(t)),
     datasets,
   };

@@ -1,11 +1,12 @@
 """Masking personal data with a keyed hash (HMAC-SHA256) whose key never appears in a query plan.
 
 The hash is Python's ``hmac.new(key, value, "sha256").hexdigest()`` (lower-case hex), computed by a
-vectorised Arrow UDF (``arrow_udf``, Spark 4.1) that closes over the key. Spark prints a Python UDF as its name and arguments;
-the closure travels to the Python workers pickled inside the UDF's command and is never rendered, so
-``EXPLAIN``, the Spark UI's SQL tab and Databricks query profiles show ``pii_hmac_sha256(email#12)`` and
-nothing derived from the key. Spark has no HMAC function, and building one from ``sha2`` (as this module did
-before) needs the padded keys as literals, which every plan prints in hex and which XOR gives back the key.
+vectorised Arrow UDF (``arrow_udf``, Spark 4.1) that closes over the key. Spark prints a Python UDF as its
+name and arguments; the closure travels to the Python workers pickled inside the UDF's command and is never
+rendered, so ``EXPLAIN``, the Spark UI's SQL tab and Databricks query profiles show
+``pii_hmac_sha256(email#12)`` and nothing derived from the key. Spark has no HMAC function, and building one
+from ``sha2`` (as this module did before) needs the padded keys as literals, which every plan prints in hex
+and which XOR gives back the key.
 A test checks the plan texts and that the hash equals Python's ``hmac`` computed independently.
 
 Values are normalised before hashing so that one person hashes to one value across sources: surrounding

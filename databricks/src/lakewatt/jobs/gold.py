@@ -54,7 +54,16 @@ def local_dates(date_from: dt.date, date_to: dt.date, timezones: Iterable[str]) 
 
 
 def date_predicate(dates: Sequence[dt.date]) -> str:
-    return f"date >= DATE'{min(dates).isoformat()}' AND date <= DATE'{max(dates).isoformat()}'"
+    """The replaceWhere predicate of a set of days: a range when they are contiguous, else an IN list."""
+    days = sorted(set(dates))
+    if (days[-1] - days[0]).days + 1 == len(days):
+        return f"date >= DATE'{days[0].isoformat()}' AND date <= DATE'{days[-1].isoformat()}'"
+    return "date IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in days) + ")"
+
+
+def around(days: Iterable[dt.date], before: int, after: int) -> list[dt.date]:
+    """Every day from ``before`` days before to ``after`` days after any of ``days``."""
+    return sorted({d + dt.timedelta(days=k) for d in days for k in range(-before, after + 1)})
 
 
 def _is_spark_connect(spark: SparkSession) -> bool:
@@ -96,13 +105,20 @@ def run(
     date_to: dt.date,
     *,
     tables: Sequence[str] = ALL_GOLD,
+    dates: Sequence[dt.date] = (),
     default_timezone: str = "UTC",
     rules: g.AnomalyRules = g.DEFAULT_RULES,
     parameters: dict | None = None,
 ) -> dict:
-    """The gold job on an existing session; returns the manifest it wrote."""
+    """The gold job on an existing session; returns the manifest it wrote.
+
+    ``dates``, when given, is the exact set of UTC days to recompute (within ``date_from``..``date_to``): one
+    stray old reading then recomputes its own day, not every day since.
+    """
     if date_to < date_from:
         raise JobParameterError("date_to is before date_from")
+    if any(d < date_from or d > date_to for d in dates):
+        raise JobParameterError("dates must lie within date_from..date_to")
     unknown = sorted(set(tables) - set(GOLD_TABLES))
     if unknown:
         raise JobParameterError(f"unknown gold tables {unknown}; expected some of {sorted(GOLD_TABLES)}")
@@ -118,17 +134,15 @@ def run(
     contracts = spark.table(names["silver.contracts"])
     customers = spark.table(names["silver.customers"])
     zones = [r.tariff_timezone for r in contracts.select("tariff_timezone").distinct().collect()]
-    days = local_dates(date_from, date_to, [default_timezone, *zones])
-    utc_days = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    utc_days = sorted(set(dates)) or [
+        date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)
+    ]
+    timezones = [default_timezone, *zones]
+    days = sorted({local for d in utc_days for local in local_dates(d, d, timezones)})
     # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
-    lo = min(days) - dt.timedelta(days=rules.baseline_days + 1)
-    hi = max(days) + dt.timedelta(days=1)
-    readings = spark.table(names["silver.meter_readings"]).where(
-        F.col("reading_date").between(F.lit(lo), F.lit(hi))
-    )
-    prices = spark.table(names["silver.prices"]).where(
-        F.to_date("interval_start").between(F.lit(lo - dt.timedelta(days=1)), F.lit(hi))
-    )
+    needed = around(days, rules.baseline_days + 1, 1)
+    readings = spark.table(names["silver.meter_readings"]).where(F.col("reading_date").isin(needed))
+    prices = spark.table(names["silver.prices"]).where(F.to_date("interval_start").isin(around(needed, 1, 0)))
     keep = Materialized(spark)
     enriched = keep(g.enrich_readings(readings, contracts, default_timezone))
     hourly = (
@@ -179,6 +193,7 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--date_from", required=True, help="first UTC day (YYYY-MM-DD)")
     parser.add_argument("--date_to", default="", help="last UTC day (default: date_from)")
     parser.add_argument("--tables", default="", help="comma-separated gold tables (default: all)")
+    parser.add_argument("--dates", default="", help="comma-separated UTC days (default: all in the range)")
     parser.add_argument("--default_timezone", default="UTC", help="time zone of meters without a contract")
     parser.add_argument("--dataset", default="", help="dataset whose file triggered the run (informational)")
     args = parse(parser, argv)
@@ -186,6 +201,7 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     date_from = parse_date(args.date_from, "date_from")
     date_to = parse_date(args.date_to, "date_to") if args.date_to else date_from
     tables = split_list(args.tables) or list(ALL_GOLD)
+    dates = [parse_date(d, "dates") for d in split_list(args.dates)]
     from lakewatt.spark import get_spark
 
     spark = get_spark("lakewatt-gold")
@@ -195,6 +211,7 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
         date_from,
         date_to,
         tables=tables,
+        dates=dates,
         default_timezone=args.default_timezone or "UTC",
         parameters=public_parameters(args),
     )
