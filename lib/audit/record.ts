@@ -30,7 +30,7 @@ export const databricksRunRecordSchema = z.object({
   runId: z.number().int().nullable(),
   runPageUrl: z.string().nullable(),
   idempotencyToken: z.string(),
-  /** The orchestration whose queued run this one joined (gold), or null for its own run. */
+  /** Records from before group commit: the orchestration whose queued gold run this one joined. Now null. */
   sharedWith: z.string().nullable(),
   /** The batch this run was for (group commit): its orchestration id, queue, and member files. */
   batch: z

@@ -111,55 +111,22 @@ export interface JobRunRequest {
   job: string;
   parameters: Record<string, string>;
   idempotencyToken: string;
-  /**
-   * Gold only: join a run of the same job that has not started yet and recomputes at least these days
-   * (all tables). It reads silver when it starts, after this orchestration's silver commit, so its result
-   * includes this file: one Spark run instead of two when files for the same days arrive together.
-   */
-  shareQueuedRunFor?: { dateFrom: string; dateTo: string };
 }
 
 export interface StartedJobRun {
   runId: number;
-  /** Set when the run was started by another orchestration (its id and generation own the manifest). */
-  sharedWith: { orchestrationId: string; generation: number } | null;
 }
 
-/** Run states in which no task has started: the run has not read anything yet. */
-const NOT_STARTED = new Set(['QUEUED', 'PENDING', 'BLOCKED', 'WAITING_FOR_RETRY']);
-
-function coversDays(parameters: Record<string, string>, dateFrom: string, dateTo: string): boolean {
-  const from = parameters.date_from ?? '';
-  const to = parameters.date_to ?? '';
-  return from !== '' && to !== '' && from <= dateFrom && to >= dateTo && (parameters.tables ?? '') === '';
-}
-
-/** Starts (or, for a token already used, finds) the run of a job; gold may join a queued run instead. */
+/** Starts (or, for a token already used, finds) the run of a job. */
 export async function startJobRun(jobs: JobsApi, request: JobRunRequest): Promise<StartedJobRun> {
   const jobId = await jobs.resolveJobId(request.job);
-  const share = request.shareQueuedRunFor;
-  if (share) {
-    const queued = (await jobs.listActiveRuns(jobId)).find(
-      (run) =>
-        NOT_STARTED.has(run.outcome.raw.statusState ?? run.outcome.raw.lifeCycleState ?? '') &&
-        run.tasks.every((task) =>
-          NOT_STARTED.has(task.outcome.raw.statusState ?? task.outcome.raw.lifeCycleState ?? 'QUEUED'),
-        ) &&
-        coversDays(run.jobParameters, share.dateFrom, share.dateTo),
-    );
-    const owner = queued?.jobParameters.orchestration_id;
-    const generation = Number(queued?.jobParameters.generation);
-    if (queued && owner && Number.isInteger(generation)) {
-      return { runId: queued.runId, sharedWith: { orchestrationId: owner, generation } };
-    }
-  }
   const started = await jobs.runNow({
     jobId,
     jobParameters: request.parameters,
     idempotencyToken: request.idempotencyToken,
     queue: true,
   });
-  return { runId: started.runId, sharedWith: null };
+  return { runId: started.runId };
 }
 
 /** A run's state as the orchestration records it: plain JSON, small enough for the history. */
