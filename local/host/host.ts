@@ -151,6 +151,7 @@ export class LocalHost {
       key: this.key,
       status: () => ({
         state: 'Running',
+        durable: this.engine.health(),
         pid: process.pid,
         port: this.port,
         home: this.home,

@@ -91,6 +91,13 @@ export interface InstanceStatus {
   historyEvents?: Array<Record<string, unknown>>;
 }
 
+export interface EngineHealth {
+  status: 'ok' | 'degraded';
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
 export class InstanceConflictError extends Error {
   constructor(instanceId: string, status: RuntimeStatus) {
     super(`An orchestration with instance id '${instanceId}' already exists and is ${status}.`);
@@ -151,6 +158,9 @@ export class DurableEngine {
   private idleWaiters: Array<() => void> = [];
   private unsubscribeClock: (() => void) | undefined;
   private readonly entities: EntityRunner;
+  private healthState: EngineHealth = { status: 'ok', consecutiveFailures: 0, lastError: null, lastErrorAt: null };
+  /** Work items whose result could not be stored, and when they may run again (wall clock). */
+  private readonly workBackoff = new Map<number, number>();
   /** Count of episodes and activity completions committed, for benchmarks and tests. */
   readonly stats = {
     episodes: 0,
@@ -229,21 +239,71 @@ export class DurableEngine {
   private async pump(): Promise<void> {
     let streak = 0;
     while (!this.stopping) {
-      this.dispatchActivities();
-      const message = this.store.nextMessage(this.clock.now());
-      if (message) {
-        if (isEntityInstance(message.instanceId)) await this.entities.runBatch(message.instanceId);
-        else await this.runEpisode(message);
-        // Let activity completions and HTTP requests in every few episodes.
-        if (++streak % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      let message: InboxMessage | undefined;
+      try {
+        this.dispatchActivities();
+        message = this.store.nextMessage(this.clock.now());
+        if (message) {
+          if (isEntityInstance(message.instanceId)) await this.entities.runBatch(message.instanceId);
+          else await this.runEpisode(message);
+          this.healthy();
+          // Let activity completions and HTTP requests in every few episodes.
+          if (++streak % 8 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        if (this.inflight.size === 0 && this.store.counts(this.clock.now()).work === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          waiters.forEach((resolve) => resolve());
+        }
+      } catch (thrown) {
+        // A storage error (disk full, a locked or read-only file) fails this episode, not the engine: the
+        // message stays queued (its transaction rolled back), later, and everything is tried again.
+        const delay = this.unhealthy(
+          thrown,
+          message ? `message ${message.id} for ${message.instanceId}` : 'dispatch',
+        );
+        if (message) this.tryDefer([message.id], delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
-      if (this.inflight.size === 0 && this.store.counts(this.clock.now()).work === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        waiters.forEach((resolve) => resolve());
-      }
       await this.sleep();
+    }
+  }
+
+  /** The engine's health: `degraded` while storage or dispatch errors repeat; the last error and its time. */
+  health(): EngineHealth {
+    return { ...this.healthState };
+  }
+
+  private healthy(): void {
+    if (this.healthState.consecutiveFailures === 0) return;
+    this.logger.info(`durable engine recovered after ${this.healthState.consecutiveFailures} failed attempts`);
+    this.healthState = { ...this.healthState, status: 'ok', consecutiveFailures: 0 };
+  }
+
+  /** Records a failure and returns the back-off before the next attempt: 100 ms doubling to 30 s. */
+  private unhealthy(thrown: unknown, what: string): number {
+    const error = ensureError(thrown);
+    const failures = this.healthState.consecutiveFailures + 1;
+    this.healthState = {
+      status: 'degraded',
+      consecutiveFailures: failures,
+      lastError: error.message.split('\n')[0]!.slice(0, 500),
+      lastErrorAt: new Date(this.clock.now()).toISOString(),
+    };
+    const delay = Math.min(30_000, 100 * 2 ** Math.min(failures - 1, 12));
+    this.logger.error(
+      `durable engine: ${what} failed (attempt ${failures}), retrying in ${delay} ms: ${error.message}`,
+    );
+    return delay;
+  }
+
+  private tryDefer(ids: number[], delay: number): void {
+    try {
+      this.store.transaction(() => this.store.deferMessages(ids, this.clock.now() + delay));
+    } catch {
+      // The store refuses writes too: the message stays where it is and the back-off paces the retries.
     }
   }
 
@@ -264,11 +324,21 @@ export class DurableEngine {
     if (this.stopping) return;
     const free = this.maxActivities - this.inflight.size;
     if (free <= 0) return;
-    for (const item of this.store.pendingWork(free, [...this.inflight.keys()])) {
-      const run = this.runActivity(item).finally(() => {
-        this.inflight.delete(item.id);
-        this.kick();
-      });
+    const now = Date.now();
+    for (const [id, until] of this.workBackoff) if (until <= now) this.workBackoff.delete(id);
+    const skip = [...this.inflight.keys(), ...this.workBackoff.keys()];
+    for (const item of this.store.pendingWork(free, skip)) {
+      const run = this.runActivity(item)
+        .catch((thrown: unknown) => {
+          // Its result could not be stored: the work item stays and runs again after the back-off.
+          const delay = this.unhealthy(thrown, `activity ${item.name} of ${item.instanceId}`);
+          this.workBackoff.set(item.id, Date.now() + delay);
+          setTimeout(() => this.kick(), delay).unref();
+        })
+        .finally(() => {
+          this.inflight.delete(item.id);
+          this.kick();
+        });
       this.inflight.set(item.id, run);
     }
   }

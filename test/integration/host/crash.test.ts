@@ -119,6 +119,8 @@ async function crashAndResume(
   return { status, history };
 }
 
+jest.setTimeout(60_000);
+
 // pipeline: slow(1)=2, double=4, timer, double=8, double=16, echo=16
 describe('crash safety (SIGKILL of a real host process)', () => {
   it('when the process dies inside an activity, then a restart runs it again and the instance finishes', async () => {
