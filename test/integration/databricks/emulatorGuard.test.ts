@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
 import { JobsEmulator } from '../../../local/databricks/emulator';
+import { rawRequest } from '../../helpers/rawHttp';
 import { FIXTURE_BUNDLE, REPO_ROOT } from './support';
 
 // Emulators started the way `lakewatt dev` and `lakewatt jobs serve` start them: no token given. No Spark
@@ -47,23 +47,7 @@ function request(
   headers: Record<string, string>,
   body?: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: emulator.port, method, path: route, headers },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => {
-          const json = res.headers['content-type']?.startsWith('application/json')
-            ? (JSON.parse(text) as unknown)
-            : {};
-          resolve({ status: res.statusCode ?? 0, json: json as Record<string, unknown> });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawRequest(emulator.port, method, route, headers, body);
 }
 
 const authorized = (): Record<string, string> => ({

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
 import { keyedCalls } from '../../fixtures/keyed-http';
+import { rawRequest } from '../../helpers/rawHttp';
 import { moduleFile, PIPELINE_MODULES, type PipelineWorld, startPipelineWorld } from '../pipeline/support';
 import { startTestHost } from './harness';
 
@@ -33,29 +33,7 @@ function request(
   headers: Record<string, string> = {},
   body?: string,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: world.port,
-        method,
-        path: route,
-        headers: { host: `127.0.0.1:${world.port}`, ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => {
-          const json = res.headers['content-type']?.startsWith('application/json')
-            ? (JSON.parse(text) as unknown)
-            : {};
-          resolve({ status: res.statusCode ?? 0, json: json as Record<string, unknown> });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return rawRequest(world.port, method, route, { host: `127.0.0.1:${world.port}`, ...headers }, body);
 }
 
 const REPLAY = '/api/keyed';
