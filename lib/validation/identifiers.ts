@@ -27,7 +27,8 @@ export function isIdentifierColumn(name: string): name is IdentifierColumn {
 const FORMULA_PREFIX = /^[=+\-@\t\r]/;
 const BIDI_CONTROL = /[\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/;
-const NON_ASCII = /[^\x00-\x7F]/;
+// Anything but printable ASCII (an ASCII control only takes the slower path).
+const NON_ASCII = /[^\x20-\x7E]/;
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7E]/g;
 
 /** The value for a message: at most 40 characters, anything outside printable ASCII as `\u{...}`. */
@@ -46,7 +47,7 @@ export type IdentifierCheck =
  * reason it is refused. `pattern` is the contract's compiled `id_patterns` entry, anchored at both ends.
  */
 export function checkIdentifier(column: string, raw: string, pattern?: RegExp): IdentifierCheck {
-  // ASCII is always NFC, and nearly every id is ASCII: skip the normalisation cost for those.
+  // Printable ASCII is always NFC, and nearly every id is: skip the normalisation cost for those.
   const value = NON_ASCII.test(raw) ? raw.normalize('NFC') : raw;
   if (FORMULA_PREFIX.test(value)) {
     return {
