@@ -366,7 +366,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '(root)');
-        const got = raw[key] === undefined ? 'missing' : `got ${JSON.stringify(raw[key])}`;
+        const value = raw[key];
+        // A secret's value is never quoted: configuration errors end up in logs and on consoles.
+        const got =
+          value === undefined
+            ? 'missing'
+            : SETTINGS[key as SettingKey]?.meta.secret
+              ? `got a value of ${value.length} characters, not shown: the setting is secret`
+              : `got ${JSON.stringify(value)}`;
         return `${key}: ${issue.message} (${got})`;
       }),
     );

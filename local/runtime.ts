@@ -11,6 +11,7 @@ import type { Clock } from './host/clock';
 import type { HostEndpoint } from './host/endpoint';
 import { defaultRegistrationModules, LocalHost } from './host/host';
 import type { LogSink } from './host/log';
+import { checkPipelineSettings } from './startupCheck';
 
 /**
  * The embedded default in one object: the Jobs API emulator (Databricks), the Functions host with the
@@ -78,6 +79,7 @@ export class LocalRuntime {
     }
     let host: LocalHost;
     try {
+      await checkPipelineSettings(config);
       const appRoot = path.resolve(options.appRoot ?? process.cwd());
       host = await LocalHost.start({
         home: config.home,

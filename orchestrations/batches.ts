@@ -22,6 +22,7 @@ import {
   splitMembers,
 } from '../lib/pipeline/batching';
 import { JOB_RESUBMITS, jobPolicySchema } from '../lib/pipeline/ingest';
+import { stagedEntry } from '../lib/validation/stage';
 import { activityRetry, codedFailure, runJobToEnd, StepFailure } from './jobRuns';
 
 /**
@@ -136,7 +137,8 @@ function parametersFor(
     return {
       dataset: members[0]!.dataset,
       orchestration_id: spec.batchId,
-      instance_ids: members.map((m) => m.instanceId).join(','),
+      // Each file's staged folder is that of the generation that joined the batch (lib/validation/stage.ts).
+      instance_ids: members.map((m) => stagedEntry(m.instanceId, m.generation)).join(','),
       generation: String(runNumber),
     };
   }

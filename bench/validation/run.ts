@@ -77,6 +77,7 @@ async function childOurs(csv: string, outDir: string): Promise<void> {
   const report = await validateAndStage(lake, {
     contract,
     instanceId,
+    generation: 0,
     now: new Date(),
     limits: config.validation,
     file: { path: path.resolve(csv), etag: `bench-${inputBytes}`, name: path.basename(csv) },
@@ -87,7 +88,12 @@ async function childOurs(csv: string, outDir: string): Promise<void> {
   });
   const durationMs = performance.now() - started;
   const memory = process.memoryUsage();
-  const outputPath = path.join(outDir, 'staging', stagingPrefix(contract.dataset, instanceId), STAGED_PART);
+  const outputPath = path.join(
+    outDir,
+    'staging',
+    stagingPrefix(contract.dataset, instanceId, 0),
+    STAGED_PART,
+  );
   const measurement: Omit<Measurement, 'peakRssBytes'> = {
     side: 'ours',
     rows: report.counts.rowsRead,

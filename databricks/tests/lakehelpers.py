@@ -78,9 +78,13 @@ def stage(
     rule_failures: dict[str, int] | None = None,
     source: str = "sim",
     started_at: str = "2026-01-01T00:00:00Z",
+    generation: int | None = None,
 ) -> None:
-    """``staging/{dataset}/{instance}/part-*.parquet`` plus ``_report.json`` as the engine writes them."""
+    """``staging/{dataset}/{instance}/g{generation}/part-*.parquet`` plus ``_report.json``, as the engine
+    writes them (without ``generation``: ``staging/{dataset}/{instance}/``, the layout before generations)."""
     folder = root / "staging" / dataset / instance
+    if generation is not None:
+        folder = folder / f"g{generation}"
     spark.createDataFrame(list(rows), SCHEMAS[dataset]).coalesce(1).write.mode("overwrite").parquet(
         folder.as_uri()
     )

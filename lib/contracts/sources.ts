@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { ContractError, LakewattError } from '../errors';
+import { compileIdPattern, IDENTIFIER_COLUMNS } from '../validation/identifiers';
 import {
   CHANNELS,
   DATASET_NAMES,
@@ -49,6 +50,25 @@ const timestampFormat = z
     {
       message:
         "expected 'iso8601', 'epoch_seconds', 'epoch_millis' or a pattern of yyyy, yy, MM, MMM, dd, HH, hh, mm, ss, SSS, XXX, a and punctuation",
+    },
+  );
+
+const idPattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (source) => {
+      try {
+        compileIdPattern(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    {
+      message:
+        'expected a regular expression (JavaScript syntax, Unicode mode), matched against the whole id',
     },
   );
 
@@ -184,9 +204,20 @@ export const sourceContractSchema = z
     channel_map: z.record(z.string(), z.enum(CHANNELS)).optional(),
     max_kwh_per_interval: z.number().positive().optional(),
     max_rejected_share: z.number().min(0).max(1).default(0.05),
+    /** Per identifier column, a regular expression each value must match whole (lib/validation/identifiers.ts). */
+    id_patterns: z.partialRecord(z.enum(IDENTIFIER_COLUMNS), idPattern).optional(),
   })
   .superRefine((contract, ctx) => {
     const columns = new Map(datasetColumns(contract.dataset).map((c) => [c.name, c]));
+    for (const name of Object.keys(contract.id_patterns ?? {})) {
+      if (!columns.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['id_patterns', name],
+          message: `${contract.dataset} has no column ${name}`,
+        });
+      }
+    }
     const provided = new Set([...Object.keys(contract.layout.columns), ...Object.keys(contract.constants)]);
     for (const name of provided) {
       const column = columns.get(name);

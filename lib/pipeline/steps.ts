@@ -33,7 +33,7 @@ export async function stageFile(
   params: { instanceId: string; input: IngestInput; now: Date },
 ): Promise<StageOutcome> {
   const { file } = params.input;
-  const prefix = stagingPrefix(file.dataset, params.instanceId);
+  const prefix = stagingPrefix(file.dataset, params.instanceId, params.input.generation);
   let contract;
   try {
     contract = deps.contracts.resolve(file.dataset, file.source);
@@ -55,6 +55,7 @@ export async function stageFile(
       bronzeStageRequest(deps.lake, {
         contract,
         instanceId: params.instanceId,
+        generation: params.input.generation,
         now: params.now,
         limits: deps.limits,
         path: file.path,

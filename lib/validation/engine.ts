@@ -6,6 +6,7 @@ import { type LineSink, LineSplitter, type LineStats } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
 import { type DocumentRecord, parseDocument } from './documents';
 import { fingerprint, KeyDuplicates, ReadingDuplicates, readingFingerprint } from './duplicates';
+import { checkIdentifier, compileIdPattern, isIdentifierColumn } from './identifiers';
 import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS, type RowReasonCode } from './reasons';
 import { RAW_LINE_LIMIT, type RejectedRow, VALIDATION_REPORT_VERSION, type ValidationReport } from './report';
 import { TimestampParser, ZoneResolver } from './timestamps';
@@ -135,6 +136,8 @@ class FileValidator implements LineSink {
   /** Fields of the current CSV row; entries past it in `fields` are left over from longer rows. */
   private fieldCount = 0;
   private readonly meterIds = new Map<string, string>();
+  /** The contract's `id_patterns`, compiled once (lib/validation/identifiers.ts). */
+  private readonly idPatterns: ReadonlyMap<string, RegExp>;
   private readonly errors: RowError[] = [];
   private readonly columnIndex: Record<string, number> = {};
   /** Columns the dataset contract marks as PII: reasons name them but never quote their values. */
@@ -161,6 +164,9 @@ class FileValidator implements LineSink {
     this.batch = new ColumnBatch(specs, input.batchSize ?? DEFAULT_BATCH_ROWS);
     this.columns.forEach((c, i) => (this.columnIndex[c.name] = i));
     this.piiColumns = new Set(this.columns.filter((c) => c.pii).map((c) => c.name));
+    this.idPatterns = new Map(
+      Object.entries(contract.id_patterns ?? {}).map(([name, source]) => [name, compileIdPattern(source)]),
+    );
     this.zone = new ZoneResolver(contract.timestamp.timezone);
     this.parser = new TimestampParser(contract.timestamp.format, this.zone);
     this.dateParser =
@@ -626,8 +632,10 @@ class FileValidator implements LineSink {
             );
           }
           value = column.allowed[index] as string;
-        } else if (name === 'meter_id') {
-          value = this.internMeter(value);
+        } else if (isIdentifierColumn(name)) {
+          const checked = checkIdentifier(this.sourceName(name), value, this.idPatterns.get(name));
+          if (!checked.ok) return this.fail(checked.code, checked.message, name);
+          value = name === 'meter_id' ? this.internMeter(checked.value) : checked.value;
         }
         if (name === 'email' && !EMAIL.test(value)) {
           const message = this.piiColumns.has(name)

@@ -57,6 +57,10 @@ export const ROW_REASONS = {
   INVALID_TIMEZONE: 'a time zone is not an IANA zone',
   UNKNOWN_BIDDING_ZONE: 'the bidding zone (EIC code or area) is not in the zone map',
   POSITION_OUT_OF_RANGE: "a price point's position lies outside its period",
+  ID_FORMULA_PREFIX: 'an identifier starts with =, +, -, @, a tab or a carriage return (spreadsheet formula)',
+  ID_BIDI_CONTROL: 'an identifier contains a bidirectional control character',
+  ID_INVISIBLE_CHARACTER: 'an identifier contains a zero-width character',
+  ID_PATTERN_MISMATCH: "an identifier does not match the source contract's id_patterns entry",
 } as const;
 
 export type FileReasonCode = keyof typeof FILE_REASONS;

@@ -12,23 +12,28 @@ import { validationReportSchema } from './report';
 /**
  * validateAndStage: runs one file through the engine and writes its outputs to the lake.
  *
+ * Outputs go under one folder per instance and generation, `{dataset}/{instanceId}/g{generation}/`:
  *   accepted / accepted_with_rejections:
- *     staging/{dataset}/{instanceId}/part-00000.parquet   canonical rows, typed, with lineage
- *     staging/{dataset}/{instanceId}/_report.json         the validation report, written last (commit marker)
- *     quarantine/{dataset}/{instanceId}/rejected.ndjson   rejected rows with reasons (if any)
+ *     staging/{prefix}part-00000.parquet     canonical rows, typed, with lineage
+ *     staging/{prefix}_report.json           the validation report, written last (commit marker)
+ *     quarantine/{prefix}rejected.ndjson     rejected rows with reasons (if any)
  *   rejected:
- *     quarantine/{dataset}/{instanceId}/{file name}       the whole original file
- *     quarantine/{dataset}/{instanceId}/rejected.ndjson   rejected rows seen before the verdict (if any)
- *     quarantine/{dataset}/{instanceId}/_report.json      the report with its reasons (commit marker)
+ *     quarantine/{prefix}{file name}         the whole original file
+ *     quarantine/{prefix}rejected.ndjson     rejected rows seen before the verdict (if any)
+ *     quarantine/{prefix}_report.json        the report with its reasons (commit marker)
  *
- * Idempotent: a retry with the same instance id returns the committed report without redoing work, and a
- * retry after a crash first removes the half-finished outputs of the earlier attempt. Readers trust a
- * folder only once its `_report.json` exists.
+ * Idempotent: a retry of the same instance and generation (an activity retry) returns the committed report
+ * without redoing work, and a retry after a crash first removes the half-finished outputs of the earlier
+ * attempt. A new generation (replay, reprocess) has a folder of its own, so it validates again against the
+ * current contract, and a silver run still reading an older generation's folder is never disturbed.
+ * Readers trust a folder only once its `_report.json` exists.
  */
 
 export interface StageRequest {
   contract: SourceContract;
   instanceId: string;
+  /** Replay generation of the orchestration: each one stages into a folder of its own. */
+  generation: number;
   now: Date;
   limits: ValidationLimits;
   file: { path: string; etag: string; name: string };
@@ -44,8 +49,17 @@ export const REJECTED_FILE = 'rejected.ndjson';
 /** Name the original gets in quarantine when its own name is unsafe. */
 export const QUARANTINED_UNSAFE_NAME = 'original.bin';
 
-export function stagingPrefix(dataset: string, instanceId: string): string {
-  return `${dataset}/${instanceId}/`;
+/** `{dataset}/{instanceId}/g{generation}/`: the staging and quarantine folder of one generation of a file. */
+export function stagingPrefix(dataset: string, instanceId: string, generation: number): string {
+  return `${dataset}/${stagedEntry(instanceId, generation)}/`;
+}
+
+/**
+ * `{instanceId}/g{generation}`: how the silver job's `instance_ids` parameter names the staged folder of one
+ * generation (the job takes the part before `/` as the instance id, its lineage and idempotency key).
+ */
+export function stagedEntry(instanceId: string, generation: number): string {
+  return `${instanceId}/g${generation}`;
 }
 
 /** A create-only upload fed chunk by chunk, with backpressure, that can be abandoned without a trace. */
@@ -125,7 +139,7 @@ async function writeReport(
 
 export async function validateAndStage(lake: LakeStore, request: StageRequest): Promise<ValidationReport> {
   const { contract, instanceId } = request;
-  const prefix = stagingPrefix(contract.dataset, instanceId);
+  const prefix = stagingPrefix(contract.dataset, instanceId, request.generation);
   const committed =
     (await readReport(lake, 'staging', `${prefix}${REPORT_FILE}`)) ??
     (await readReport(lake, 'quarantine', `${prefix}${REPORT_FILE}`));

@@ -63,6 +63,7 @@ export function registerValidate(program: Command): void {
       const report = await validateAndStage(lake, {
         contract,
         instanceId,
+        generation: 0,
         now: new Date(),
         limits: config.validation,
         file: {
@@ -78,7 +79,7 @@ export function registerValidate(program: Command): void {
       const where = path.join(
         out,
         report.verdict === 'rejected' ? 'quarantine' : 'staging',
-        stagingPrefix(contract.dataset, instanceId),
+        stagingPrefix(contract.dataset, instanceId, 0),
       );
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report, where));
       process.exitCode = report.verdict === 'rejected' ? 1 : 0;

@@ -2,6 +2,7 @@ import path from 'node:path';
 
 import type { LakewattConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
+import { localPiiKey } from '../security/piiKey';
 import { JobsEmulator } from './emulator';
 import { emulatorSettings } from './settings';
 
@@ -17,7 +18,9 @@ export interface LocalEmulatorOverrides {
 /**
  * Starts the Jobs API emulator the way every local command does (`lakewatt jobs serve`, `lakewatt dev`):
  * settings from the configuration, command-line overrides on top. Its token is a new random one (in
- * `$LAKEWATT_HOME/secrets/jobs-token`), whatever DATABRICKS_TOKEN says.
+ * `$LAKEWATT_HOME/secrets/jobs-token`), whatever DATABRICKS_TOKEN says. Its tasks get PII_HASH_KEY, or in
+ * local mode without one the state folder's development key (local/security/piiKey.ts), so customers files
+ * do not fail in silver for want of a key.
  */
 export async function startLocalJobsEmulator(
   config: LakewattConfig,
@@ -27,6 +30,7 @@ export async function startLocalJobsEmulator(
   const execution = overrides.execution ?? settings.execution;
   if (execution !== 'warm' && execution !== 'fresh')
     throw new UsageError("--execution must be 'warm' or 'fresh'");
+  const log = overrides.log ?? ((line: string) => process.stderr.write(`jobs-emulator: ${line}\n`));
   return JobsEmulator.start({
     bundleDir: overrides.bundleDir ? path.resolve(overrides.bundleDir) : settings.bundleDir,
     target: overrides.target ?? settings.target,
@@ -36,6 +40,7 @@ export async function startLocalJobsEmulator(
     workers: settings.workers,
     faults: settings.faults,
     prewarm: overrides.prewarm ?? false,
-    log: overrides.log ?? ((line) => process.stderr.write(`jobs-emulator: ${line}\n`)),
+    piiHashKey: localPiiKey(config, log),
+    log,
   });
 }

@@ -162,7 +162,7 @@ describe('the truth helper against silver and gold on the emulator', () => {
       await runToEnd('lakewatt-silver', {
         dataset,
         orchestration_id: inputs[0]!.instanceId,
-        instance_ids: inputs.map((s) => s.instanceId).join(','),
+        instance_ids: inputs.map((s) => s.entry).join(','),
         generation: '0',
       });
     }

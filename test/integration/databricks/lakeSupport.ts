@@ -8,7 +8,13 @@ import type { JobsClient, RunInfo } from '../../../lib/databricks';
 import { LocalLakeStore } from '../../../lib/lake';
 import { type Manifest, simulate, type SimulationOptions } from '../../../lib/simulator';
 import type { ValidationReport } from '../../../lib/validation/report';
-import { bronzeStageRequest, STAGED_PART, validateAndStage } from '../../../lib/validation/stage';
+import {
+  bronzeStageRequest,
+  STAGED_PART,
+  stagedEntry,
+  stagingPrefix,
+  validateAndStage,
+} from '../../../lib/validation/stage';
 import { REPO_ROOT } from './support';
 
 /** Validation limits generous enough for any simulated file. */
@@ -23,7 +29,9 @@ export interface StagedInput {
   instanceId: string;
   dataset: string;
   source: string;
-  /** staging/{dataset}/{instanceId}/part-00000.parquet */
+  /** `{instanceId}/g0`: the silver job's `instance_ids` entry of this staged folder. */
+  entry: string;
+  /** staging/{dataset}/{instanceId}/g0/part-00000.parquet */
   parquet: string;
   report: ValidationReport;
 }
@@ -53,6 +61,7 @@ export async function simulateAndStage(
       bronzeStageRequest(lake, {
         contract: contracts.resolve(file.dataset, file.source),
         instanceId,
+        generation: 0,
         now: new Date('2026-01-15T00:00:00Z'),
         limits: LIMITS,
         path: bronzePath,
@@ -61,9 +70,10 @@ export async function simulateAndStage(
     );
     staged.push({
       instanceId,
+      entry: stagedEntry(instanceId, 0),
       dataset: file.dataset,
       source: file.source,
-      parquet: path.join(lakeRoot, 'staging', file.dataset, instanceId, STAGED_PART),
+      parquet: path.join(lakeRoot, 'staging', stagingPrefix(file.dataset, instanceId, 0), STAGED_PART),
       report,
     });
   }

@@ -54,7 +54,7 @@ function silverParameters(orchestrationId: string, inputs: StagedInput[]): Recor
   return {
     dataset: inputs[0]!.dataset,
     orchestration_id: orchestrationId,
-    instance_ids: inputs.map((s) => s.instanceId).join(','),
+    instance_ids: inputs.map((s) => s.entry).join(','),
     generation: '0',
   };
 }

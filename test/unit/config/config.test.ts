@@ -146,4 +146,15 @@ describe('loadConfig', () => {
       expect({ key, parsed: setting.schema.safeParse(undefined).data }).toEqual({ key, parsed: undefined });
     }
   });
+
+  it('when a secret setting is invalid, then the error names the key and its length but never quotes the value', () => {
+    const value = 'short-secret';
+    const error = configErrorOf({ PII_HASH_KEY: value, LOCAL_HOST_PORT: 'eighty' });
+
+    expect(error.issues).toEqual([
+      `PII_HASH_KEY: at least 16 characters (got a value of ${value.length} characters, not shown: the setting is secret)`,
+      expect.stringContaining('(got "eighty")') as string,
+    ]);
+    expect(error.message).not.toContain(value);
+  });
 });

@@ -53,6 +53,7 @@ describe('validateAndStage with price documents', () => {
       bronzeStageRequest(lake, {
         contract,
         instanceId: 'prices-1',
+        generation: 0,
         now: TEST_NOW,
         limits: TEST_LIMITS,
         path: bronzePath,
@@ -79,7 +80,7 @@ describe('validateAndStage with price documents', () => {
       xml,
     );
     expect(report.verdict).toBe('accepted');
-    expect(await parquetRows(path.join(root, 'staging', 'prices/prices-1', STAGED_PART))).toEqual([
+    expect(await parquetRows(path.join(root, 'staging', 'prices/prices-1/g0', STAGED_PART))).toEqual([
       {
         bidding_zone: 'DE-LU',
         start: '2025-09-30T22:00',
@@ -116,7 +117,7 @@ describe('validateAndStage with price documents', () => {
     const bronzePath = 'landing/prices/entsoe/2025/10/01/DE-LU_2025-10-01.xml';
     const report = await stage(await priceContract('entsoe'), bronzePath, xml);
     expect(report.reasons.map((reason) => reason.code)).toEqual(['XML_DTD_FORBIDDEN']);
-    const quarantined = path.join(root, 'quarantine', 'prices/prices-1');
+    const quarantined = path.join(root, 'quarantine', 'prices/prices-1/g0');
     expect(readFileSync(path.join(quarantined, 'DE-LU_2025-10-01.xml'), 'utf8')).toBe(xml);
     expect(JSON.parse(readFileSync(path.join(quarantined, REPORT_FILE), 'utf8'))).toEqual(report);
   });

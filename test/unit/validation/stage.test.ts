@@ -53,15 +53,20 @@ describe('validateAndStage', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  async function stage(content: string, instanceId = 'ingest-1'): Promise<ValidationReport> {
+  async function stage(
+    content: string,
+    instanceId = 'ingest-1',
+    options: { generation?: number; contract?: typeof contract } = {},
+  ): Promise<ValidationReport> {
     const { etag } = await lake
       .createOnly('bronze', BRONZE, content)
       .catch(async () => lake.properties('bronze', BRONZE));
     return validateAndStage(
       lake,
       bronzeStageRequest(lake, {
-        contract,
+        contract: options.contract ?? contract,
         instanceId,
+        generation: options.generation ?? 0,
         now: TEST_NOW,
         limits: TEST_LIMITS,
         path: BRONZE,
@@ -80,10 +85,10 @@ describe('validateAndStage', () => {
     const report = await stage(GOOD);
     expect(report.verdict).toBe('accepted');
     expect(await listAll('staging')).toEqual([
-      `meter_readings/ingest-1/${REPORT_FILE}`,
-      `meter_readings/ingest-1/${STAGED_PART}`,
+      `meter_readings/ingest-1/g0/${REPORT_FILE}`,
+      `meter_readings/ingest-1/g0/${STAGED_PART}`,
     ]);
-    expect(await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1', STAGED_PART))).toEqual({
+    expect(await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1/g0', STAGED_PART))).toEqual({
       rows: '2',
       kwh: 0.75,
       instance: 'ingest-1',
@@ -94,18 +99,18 @@ describe('validateAndStage', () => {
   it('when some rows are rejected, then they are quarantined with reasons and the rest are staged', async () => {
     const report = await stage(ONE_BAD);
     expect(report.verdict).toBe('accepted_with_rejections');
-    const rejected = (await lake.read('quarantine', 'meter_readings/ingest-1/rejected.ndjson')).data.toString(
-      'utf8',
-    );
+    const rejected = (
+      await lake.read('quarantine', 'meter_readings/ingest-1/g0/rejected.ndjson')
+    ).data.toString('utf8');
     expect(
       rejected
         .trim()
         .split('\n')
         .map((line) => (JSON.parse(line) as { line: number }).line),
     ).toEqual([3]);
-    expect((await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1', STAGED_PART))).rows).toBe(
-      '2',
-    );
+    expect(
+      (await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1/g0', STAGED_PART))).rows,
+    ).toBe('2');
   });
 
   it('when a file is rejected, then the original is quarantined whole with the report and nothing is staged', async () => {
@@ -114,11 +119,11 @@ describe('validateAndStage', () => {
     expect(report.reasons.map((r) => r.code)).toEqual(['HTML_CONTENT']);
     expect(await listAll('staging')).toEqual([]);
     expect(
-      (await lake.read('quarantine', 'meter_readings/ingest-1/readings.csv')).data.toString('utf8'),
+      (await lake.read('quarantine', 'meter_readings/ingest-1/g0/readings.csv')).data.toString('utf8'),
     ).toBe(html);
     expect(
       JSON.parse(
-        (await lake.read('quarantine', `meter_readings/ingest-1/${REPORT_FILE}`)).data.toString('utf8'),
+        (await lake.read('quarantine', `meter_readings/ingest-1/g0/${REPORT_FILE}`)).data.toString('utf8'),
       ),
     ).toEqual(report);
   });
@@ -134,30 +139,47 @@ describe('validateAndStage', () => {
     expect(report.reasons.map((r) => r.code)).toEqual(['REJECTED_SHARE_EXCEEDED']);
     expect(await listAll('staging')).toEqual([]);
     expect(await listAll('quarantine')).toEqual([
-      'meter_readings/ingest-1/_report.json',
-      'meter_readings/ingest-1/readings.csv',
-      'meter_readings/ingest-1/rejected.ndjson',
+      'meter_readings/ingest-1/g0/_report.json',
+      'meter_readings/ingest-1/g0/readings.csv',
+      'meter_readings/ingest-1/g0/rejected.ndjson',
     ]);
   });
 
-  it('when the same instance runs again, then it returns the committed report without redoing the work', async () => {
+  it('when the same instance and generation run again (an activity retry), then the committed report is returned without redoing the work', async () => {
     const first = await stage(GOOD);
-    const before = await lake.properties('staging', `meter_readings/ingest-1/${STAGED_PART}`);
+    const before = await lake.properties('staging', `meter_readings/ingest-1/g0/${STAGED_PART}`);
     const second = await stage(GOOD);
     expect(second).toEqual(first);
-    expect((await lake.properties('staging', `meter_readings/ingest-1/${STAGED_PART}`)).etag).toBe(
+    expect((await lake.properties('staging', `meter_readings/ingest-1/g0/${STAGED_PART}`)).etag).toBe(
       before.etag,
     );
   });
 
+  it('when a new generation of the instance runs after a contract fix, then the file is validated again with the current contract', async () => {
+    const strict = contractOf({ max_rejected_share: 0.1 });
+    const first = await stage(ONE_BAD, 'ingest-1', { contract: strict });
+    const second = await stage(ONE_BAD, 'ingest-1', { generation: 1 });
+
+    expect([first.verdict, second.verdict]).toEqual(['rejected', 'accepted_with_rejections']);
+    expect(await listAll('staging')).toEqual([
+      `meter_readings/ingest-1/g1/${REPORT_FILE}`,
+      `meter_readings/ingest-1/g1/${STAGED_PART}`,
+    ]);
+    expect(await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1/g1', STAGED_PART))).toEqual({
+      rows: '2',
+      kwh: 1.5,
+      instance: 'ingest-1',
+    });
+  });
+
   it('when an earlier attempt crashed half-way, then its leftovers are removed and the file is staged again', async () => {
-    await lake.createOnly('staging', `meter_readings/ingest-1/${STAGED_PART}`, 'half a parquet file');
-    await lake.createOnly('quarantine', 'meter_readings/ingest-1/rejected.ndjson', '{"line": 99}\n');
+    await lake.createOnly('staging', `meter_readings/ingest-1/g0/${STAGED_PART}`, 'half a parquet file');
+    await lake.createOnly('quarantine', 'meter_readings/ingest-1/g0/rejected.ndjson', '{"line": 99}\n');
     const report = await stage(GOOD);
     expect(report.verdict).toBe('accepted');
-    expect((await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1', STAGED_PART))).rows).toBe(
-      '2',
-    );
+    expect(
+      (await parquetSummary(path.join(root, 'staging/meter_readings/ingest-1/g0', STAGED_PART))).rows,
+    ).toBe('2');
     expect(await listAll('quarantine')).toEqual([]);
   });
 
@@ -170,6 +192,7 @@ describe('validateAndStage', () => {
         bronzeStageRequest(lake, {
           contract,
           instanceId: 'ingest-2',
+          generation: 0,
           now: TEST_NOW,
           limits: TEST_LIMITS,
           path: BRONZE,
@@ -185,6 +208,7 @@ describe('validateAndStage', () => {
     const request = bronzeStageRequest(lake, {
       contract,
       instanceId: 'ingest-3',
+      generation: 0,
       now: TEST_NOW,
       limits: TEST_LIMITS,
       path: BRONZE,
@@ -196,7 +220,7 @@ describe('validateAndStage', () => {
     });
     expect(report.reasons.map((r) => r.code)).toEqual(['UNSAFE_NAME']);
     expect(
-      (await lake.read('quarantine', 'meter_readings/ingest-3/original.bin')).data.toString('utf8'),
+      (await lake.read('quarantine', 'meter_readings/ingest-3/g0/original.bin')).data.toString('utf8'),
     ).toBe(GOOD);
   });
 });

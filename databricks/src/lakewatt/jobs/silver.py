@@ -1,17 +1,23 @@
 """Silver job: staged files of one or more orchestrations -> bronze raw records -> silver.
 
-    lakewatt-silver --dataset=meter_readings --orchestration_id=<id> [--instance_ids=<id>,<id>] \
+    lakewatt-silver --dataset=meter_readings --orchestration_id=<id> [--instance_ids=<id>/g<n>,<id>/g<n>] \
         --generation=0 --staging_root=... --silver_root=... --gold_root=... --audit_root=...
 
 Steps (each idempotent, see docs/spark-jobs.md): append the staged rows to ``bronze.<dataset>`` unless that
 instance is already there; MERGE them into ``silver.<dataset>`` (readings and prices by key with precedence,
 customers and contracts as SCD type 2); MERGE the validation reports into ``silver.validation_reports``;
 write the run manifest.
+
+Each ``instance_ids`` entry is ``<instanceId>/g<generation>``: the staged folder of that generation
+(``staging/<dataset>/<instanceId>/g<generation>/``; a replay validates again into a folder of its own). A bare
+``<instanceId>`` names the folder ``staging/<dataset>/<instanceId>/`` of the layout before generations.
+The instance id alone is the lineage (``ingest_instance_id``) and the idempotency key.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
@@ -38,8 +44,20 @@ from lakewatt.transforms import silver as t
 log = logging.getLogger("lakewatt.silver")
 
 
+_ENTRY = re.compile(r"^(?P<id>[A-Za-z0-9][A-Za-z0-9_.:-]*)(?:/g(?P<generation>\d+))?$")
+
+
+def instance_of(entry: str) -> str:
+    """The instance id of an ``instance_ids`` entry (``<instanceId>/g<generation>`` or ``<instanceId>``)."""
+    match = _ENTRY.fullmatch(entry)
+    if match is None:
+        raise JobParameterError(f"instance_ids entries are <instanceId>/g<generation>, got {entry!r}")
+    return match["id"]
+
+
 def read_staged(spark: SparkSession, ctx: RunContext, dataset: str, instance_ids: Sequence[str]) -> DataFrame:
-    paths = [join_uri(ctx.roots.staging, dataset, i) for i in instance_ids]
+    """The staged rows of each ``instance_ids`` entry (its folder: ``<instanceId>/g<generation>``)."""
+    paths = [join_uri(ctx.roots.staging, dataset, *entry.split("/")) for entry in instance_ids]
     # Files starting with "_" (the report) are not data files for Spark's Parquet reader.
     return spark.read.schema(SCHEMAS[dataset]).parquet(*paths)
 
@@ -52,7 +70,10 @@ def read_reports(
     Spark's file sources skip names starting with ``_`` even when named explicitly, so the small report
     files are read as text by the driver and parsed with ``from_json`` against the explicit schema.
     """
-    texts = [read_small_text(join_uri(ctx.roots.staging, dataset, i, "_report.json")) for i in instance_ids]
+    texts = [
+        read_small_text(join_uri(ctx.roots.staging, dataset, *entry.split("/"), "_report.json"))
+        for entry in instance_ids
+    ]
     rows = [(text,) for text in texts if text is not None]
     raw = spark.createDataFrame(rows, "value string")
     return raw.select(F.from_json("value", VALIDATION_REPORT).alias("r")).select("r.*")
@@ -138,6 +159,7 @@ def run(
     """The silver job on an existing session; returns the manifest it wrote."""
     if dataset not in SCHEMAS:
         raise JobParameterError(f"unknown dataset {dataset!r}; expected one of {sorted(SCHEMAS)}")
+    ids = [instance_of(entry) for entry in instance_ids]
     manifest = RunManifest(ctx, parameters or {"dataset": dataset, "instance_ids": list(instance_ids)})
     bronze = ensure_table(spark, ctx, BRONZE_TABLES[dataset])
     silver = ensure_table(spark, ctx, SILVER_TABLES[dataset])
@@ -147,9 +169,7 @@ def run(
     staged = read_staged(spark, ctx, dataset, instance_ids)
     records = t.bronze_records(staged, dataset, pii_key if PII_COLUMNS[dataset] else None)
     manifest.add(
-        delta_io.append_once(
-            spark, bronze, records, instance_ids=list(instance_ids), user_metadata=ctx.user_metadata
-        )
+        delta_io.append_once(spark, bronze, records, instance_ids=ids, user_metadata=ctx.user_metadata)
     )
     manifest.step("bronze")
 
