@@ -114,6 +114,9 @@ def build_local_spark(
     conf.update(extra_conf or {})
     # Spark would otherwise pick the first non-loopback interface for its driver's services.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # PySpark starts its Python workers (the PII Arrow UDF) with PYSPARK_PYTHON, not with the conf above, and
+    # falls back to `python3`, which lacks this environment's pyarrow.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

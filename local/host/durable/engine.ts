@@ -158,7 +158,12 @@ export class DurableEngine {
   private idleWaiters: Array<() => void> = [];
   private unsubscribeClock: (() => void) | undefined;
   private readonly entities: EntityRunner;
-  private healthState: EngineHealth = { status: 'ok', consecutiveFailures: 0, lastError: null, lastErrorAt: null };
+  private healthState: EngineHealth = {
+    status: 'ok',
+    consecutiveFailures: 0,
+    lastError: null,
+    lastErrorAt: null,
+  };
   /** Work items whose result could not be stored, and when they may run again (wall clock). */
   private readonly workBackoff = new Map<number, number>();
   /** Count of episodes and activity completions committed, for benchmarks and tests. */
@@ -278,7 +283,9 @@ export class DurableEngine {
 
   private healthy(): void {
     if (this.healthState.consecutiveFailures === 0) return;
-    this.logger.info(`durable engine recovered after ${this.healthState.consecutiveFailures} failed attempts`);
+    this.logger.info(
+      `durable engine recovered after ${this.healthState.consecutiveFailures} failed attempts`,
+    );
     this.healthState = { ...this.healthState, status: 'ok', consecutiveFailures: 0 };
   }
 
