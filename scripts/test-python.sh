@@ -18,10 +18,9 @@ export LAKEWATT_DELTA_JARS="${LAKEWATT_DELTA_JARS:-$ROOT/.tools/jars}"
 ls "$LAKEWATT_DELTA_JARS"/delta-spark_*.jar >/dev/null 2>&1 ||
   fail "no Delta jars in $LAKEWATT_DELTA_JARS; run make setup (or scripts/setup-python.sh)"
 export TZ=UTC
-export PYSPARK_PYTHON="$VENV/bin/python"
-export PYSPARK_DRIVER_PYTHON="$VENV/bin/python"
+# No PYSPARK_PYTHON from here: lakewatt.spark sets it for Spark's Python workers, as in the Jobs emulator.
 # A session must take Delta from the local jars only: nothing may ask Spark to resolve packages.
-unset PYSPARK_SUBMIT_ARGS SPARK_HOME
+unset PYSPARK_PYTHON PYSPARK_DRIVER_PYTHON PYSPARK_SUBMIT_ARGS SPARK_HOME
 
 echo "test-python: ruff check databricks"
 "$VENV/bin/ruff" check databricks || fail "ruff check found problems (fix them or run .venv/bin/ruff check --fix databricks)"
