@@ -170,6 +170,19 @@ describe('SQL Statement Execution API', () => {
     });
   });
 
+  it('when a query filters its groups (HAVING) and rolls them up (GROUPING SETS), then it still runs', async () => {
+    const result = await sql.executeStatement(
+      `SELECT greeting, count(*) AS n FROM gold.greetings
+       GROUP BY GROUPING SETS ((greeting), ()) HAVING count(*) >= 1 ORDER BY n, greeting`,
+      { warehouseId: WAREHOUSE },
+    );
+    // Both rows greet alike: one group of two, and the grand total (greeting null) of two.
+    expect(result.rows).toEqual([
+      [null, '2'],
+      ['hello-local', '2'],
+    ]);
+  });
+
   it('when the bearer token is wrong, then the statement route answers 401 UNAUTHENTICATED', async () => {
     const response = await post({ statement: 'SELECT 1' }, 'not-the-token');
     expect(response.status).toBe(401);
