@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import type Database from 'better-sqlite3';
+
 import type { AuditRecord } from '../../lib/audit';
 import { auditRecordSchema } from '../../lib/audit';
 import type { LocalLakeStore } from '../../lib/lake';
@@ -161,4 +163,36 @@ export async function splitByMeter(
     out.push({ file: target, rows: rows.length });
   }
   return out;
+}
+
+/** Rows of the local durable store's `history` table, in all and per orchestration name (entities included). */
+export function historyRows(db: Database.Database): { total: number; byName: Record<string, number> } {
+  const total = (db.prepare('SELECT count(*) AS n FROM history').get() as { n: number }).n;
+  const rows = db
+    .prepare(
+      `SELECT i.name AS name, count(*) AS n FROM history h JOIN instances i ON i.instance_id = h.instance_id
+       GROUP BY i.name ORDER BY i.name`,
+    )
+    .all() as Array<{ name: string; n: number }>;
+  return { total, byName: Object.fromEntries(rows.map((r) => [r.name, r.n])) };
+}
+
+/** The history rows written between two counts, in all and per orchestration name. */
+export function historyDelta(
+  before: ReturnType<typeof historyRows>,
+  after: ReturnType<typeof historyRows>,
+): { total: number; byName: Record<string, number> } {
+  const names = new Set([...Object.keys(before.byName), ...Object.keys(after.byName)]);
+  return {
+    total: after.total - before.total,
+    byName: Object.fromEntries(
+      [...names].map((name) => [name, (after.byName[name] ?? 0) - (before.byName[name] ?? 0)]),
+    ),
+  };
+}
+
+/** How many distinct meters a long readings CSV (meter id first on each line) has. */
+export async function metersIn(file: string): Promise<number> {
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').slice(1);
+  return new Set(lines.filter((l) => l.length > 0).map((l) => l.slice(0, l.indexOf(',')))).size;
 }

@@ -18,11 +18,14 @@ import { dropFile } from '../../local/drops';
 import { LocalRuntime } from '../../local/runtime';
 import {
   auditRecords,
+  historyDelta,
+  historyRows,
   type InstanceTimes,
   type ListedRun,
   listRuns,
   loadAverage,
   median,
+  metersIn,
   p95,
   round,
   splitByMeter,
@@ -31,7 +34,7 @@ import {
 } from './measure';
 
 /**
- * End to end (issue 7): drop -> gold through the whole embedded pipeline (Event Grid trigger, ingestFile on
+ * End to end (issues 7 and 12): drop -> gold through the whole embedded pipeline (Event Grid trigger, ingestFile on
  * the local durable host, validation, the project's silver and gold jobs on the Jobs API emulator's warm
  * Spark worker, audit record), against the same work without the orchestration, in the same run.
  *
@@ -45,9 +48,14 @@ import {
  *              engine (stageFile, what the activity runs) + silver + gold through the Jobs client, polled
  *              every 100 ms, no orchestration; and DuckDB's daily totals of that file (no Spark floor)
  *   defaults   the same orchestrated latency with JOB_POLL_MIN/MAX_SECONDS at their defaults 5/60
- *   burst      one day's headend_utc file split by meter into `--burst` files, dropped back to back
+ *   burst      one day's headend_utc file split by meter into `--burst` files, dropped back to back; the
+ *              pipeline batches them (group commit, issue 12). Its runs are the ones the files' audit records
+ *              list; the durable store's history rows are counted before and after. When the day's file has
+ *              fewer meters than `--burst`, the simulation gets more meters (one meter-day per file at most).
  *   batched    the same burst work done directly as one batch: validate every file, one silver run over
- *              all of them, one gold run (what batching in the pipeline would cost)
+ *              all of them, one gold run (the floor for the pipeline's batches)
+ *
+ * `--reps 0 --default-reps 0` runs only the burst and batched phases.
  */
 
 const REPO_ROOT = findRepoRoot(__dirname);
@@ -56,6 +64,7 @@ const APP_MODULES = [
   'functions/bronzeBlobCreated.js',
   'functions/pricingPull.js',
   'orchestrations/activities.js',
+  'orchestrations/batches.js',
   'orchestrations/ingestFile.js',
   'orchestrations/pullPrices.js',
 ].map((file) => path.join(BUILD_ROOT, file));
@@ -144,9 +153,12 @@ async function orchestrate(ctx: Context, file: ManifestFile, label: string): Pro
 
 interface StepBreakdown {
   runId: number;
+  /** The batch the file's run was for (group commit) and how many files it had. */
+  batchId: string | null;
+  batchSize: number;
   /** The step's share of the orchestration: its stage start to its stage end. */
   stageMs: number;
-  /** Stage start -> the emulator created the run (startJobRun activity). */
+  /** Stage start -> the emulator created the run (joining the queue, waiting for the running batch, startJobRun). */
   submitMs: number;
   /** Run created -> run ended (emulator clock): queue + waiting for the worker + execution. */
   runMs: number;
@@ -156,7 +168,7 @@ interface StepBreakdown {
   /** Run ended -> the orchestration's poll saw it (the polling overhead). */
   noticeMs: number;
   polls: number;
-  /** The poll that saw it -> stage end (readJobCommits activity). */
+  /** The poll that saw it -> stage end (readJobCommits, the batch's finish and notify, the file's event). */
   afterNoticeMs: number;
 }
 
@@ -184,11 +196,14 @@ interface Breakdown {
 
 function step(record: AuditRecord, name: 'silver' | 'gold', runs: Map<number, ListedRun>): StepBreakdown {
   const stage = record.stages.find((s) => s.stage === name);
-  const run = record.databricksRuns.find((r) => r.step === name);
+  // A batch split on a data failure lists several runs of the step; the file's outcome is its last one.
+  const run = record.databricksRuns.filter((r) => r.step === name).at(-1);
   const listed = typeof run?.runId === 'number' ? runs.get(run.runId) : undefined;
   if (!stage || !run?.endedAt || !listed) throw new Error(`${record.instanceId}: no ${name} stage or run`);
   return {
     runId: listed.runId,
+    batchId: run.batch?.id ?? null,
+    batchSize: run.batch?.size ?? 1,
     stageMs: stage.durationMs,
     submitMs: listed.createdMs - Date.parse(stage.startedAt),
     runMs: listed.endMs - listed.createdMs,
@@ -439,6 +454,8 @@ async function main(): Promise<void> {
     PII_HASH_KEY: `bench-key-${randomUUID()}`,
     SOURCE_CONTRACTS_DIR: path.join(REPO_ROOT, 'contracts', 'sources'),
     LOCAL_JOBS_BUNDLE_DIR: path.join(REPO_ROOT, 'databricks'),
+    // Spark's Python workers (the PII Arrow UDF) need the venv's pyarrow; otherwise they start `python3`.
+    PYSPARK_PYTHON: process.env.PYSPARK_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python'),
   });
   for (const key of [
     'LAKE_ROOT',
@@ -478,15 +495,34 @@ async function main(): Promise<void> {
   try {
     // One simulation: a warm-up day, `reps` orchestrated + `reps` direct days, `defaultReps` days, 2 burst days.
     const days = 1 + 2 * reps + defaultReps + (burst > 0 ? 2 : 0);
-    const simulated = Date.now();
-    const manifest = await simulate(ctx.simDir, { meters, days, defects: 0, seed: 'bench-e2e' });
-    const readings = manifest.files
-      .filter((f) => f.dataset === 'meter_readings' && f.source === 'headend_utc')
-      .sort((a, b) => a.data_date.localeCompare(b.data_date));
-    if (readings.length < days) throw new Error(`expected ${days} headend_utc files, got ${readings.length}`);
-    log(
-      `simulated ${meters} meters x ${days} days in ${Date.now() - simulated} ms; headend_utc ~${readings[0]!.rows} rows/day`,
-    );
+    const simulateDays = async (count: number): Promise<{ manifest: Manifest; readings: ManifestFile[] }> => {
+      const simulated = Date.now();
+      rmSync(ctx.simDir, { recursive: true, force: true });
+      const manifest = await simulate(ctx.simDir, { meters: count, days, defects: 0, seed: 'bench-e2e' });
+      const readings = manifest.files
+        .filter((f) => f.dataset === 'meter_readings' && f.source === 'headend_utc')
+        .sort((a, b) => a.data_date.localeCompare(b.data_date));
+      if (readings.length < days)
+        throw new Error(`expected ${days} headend_utc files, got ${readings.length}`);
+      log(
+        `simulated ${count} meters x ${days} days in ${Date.now() - simulated} ms; headend_utc ~${readings[0]!.rows} rows/day`,
+      );
+      return { manifest, readings };
+    };
+    let { manifest, readings } = await simulateDays(meters);
+    if (burst > 0) {
+      // One meter-day per burst file at most: headend_utc serves only part of the meters, so a burst of more
+      // files than that day's meters simulates more meters (then the latency files grow with them too).
+      const have = await metersIn(path.join(ctx.simDir, readings[days - 2]!.path));
+      if (have < burst) {
+        const raised = Math.ceil(((meters * burst) / have) * 1.05);
+        log(
+          `the burst day's headend_utc file has ${have} meters, fewer than ${burst} files: ${raised} meters`,
+        );
+        ({ manifest, readings } = await simulateDays(raised));
+        result.options = { ...(result.options as object), simulatedMeters: raised };
+      }
+    }
     const queue = [...readings];
     const next = (): ManifestFile => queue.shift()!;
 
@@ -552,6 +588,7 @@ async function main(): Promise<void> {
       result.loadAverage = { ...(result.loadAverage as object), burst: loadAverage() };
       const loadSamples: number[][] = [];
       const sampler = setInterval(() => loadSamples.push(loadAverage()), 30_000);
+      const historyBefore = historyRows(runtime.host.store.db);
       const firstDrop = Date.now();
       for (const [i, part] of parts.entries()) {
         burstDropped.push(
@@ -562,13 +599,34 @@ async function main(): Promise<void> {
       log(
         `burst: ${parts.length} files (${sum(parts.map((p) => p.rows))} rows) dropped in ${dropsDone - firstDrop} ms`,
       );
+      const every = Math.max(10, Math.ceil(burstDropped.length / 20));
       for (const [i, d] of burstDropped.entries()) {
         await settle(ctx, d);
-        if ((i + 1) % 10 === 0)
-          log(`burst: ${i + 1}/${burstDropped.length} completed; load ${loadAverage().join(' ')}`);
+        if ((i + 1) % every === 0)
+          log(
+            `burst: ${i + 1}/${burstDropped.length} completed after ${round((Date.now() - firstDrop) / 1000)} s; load ${loadAverage().join(' ')}`,
+          );
       }
       clearInterval(sampler);
-      burstResult = { poll, firstDrop, dropSpanMs: dropsDone - firstDrop, files: parts.length, loadSamples };
+      // The batches' own orchestrations end just after they notify their files: count their history too.
+      const burstIds = new Set(burstDropped.map((d) => d.instanceId));
+      const batchIds = new Set<string>();
+      for (const record of (await auditRecords(ctx.lake)).values()) {
+        if (!burstIds.has(record.instanceId)) continue;
+        record.databricksRuns.forEach((r) => r.batch && batchIds.add(r.batch.id));
+      }
+      for (const id of batchIds) await waitInstance(ctx.runtime.baseUrl, id, WAIT_MS);
+      const history = historyDelta(historyBefore, historyRows(runtime.host.store.db));
+      burstResult = {
+        poll,
+        firstDrop,
+        dropSpanMs: dropsDone - firstDrop,
+        files: parts.length,
+        historyRowsWritten: history.total,
+        historyRowsPerFile: round(history.total / parts.length, 1),
+        historyRowsByName: history.byName,
+        loadSamples,
+      };
     }
     if (burst > 0 && batched) {
       const file = next();
@@ -639,13 +697,15 @@ async function main(): Promise<void> {
       });
     const latencyRows = analyse(latency);
     const defaultRows = analyse(defaults);
-    result.latency = {
-      poll: { min: 1, max: 2 },
-      file: { meters, rowsPerFile: summarise(latencyRows.map((b) => b.rows)) },
-      summary: latencySummary(latencyRows),
-      warmupMs: warmup.times!.lastUpdatedMs - warmup.dropMs,
-      reps: latencyRows,
-    };
+    result.warmupMs = warmup.times!.lastUpdatedMs - warmup.dropMs;
+    if (latencyRows.length > 0) {
+      result.latency = {
+        poll: { min: 1, max: 2 },
+        file: { meters, rowsPerFile: summarise(latencyRows.map((b) => b.rows)) },
+        summary: latencySummary(latencyRows),
+        reps: latencyRows,
+      };
+    }
     if (defaultRows.length > 0) {
       result.defaults = {
         poll: { min: 5, max: 60 },
@@ -653,17 +713,19 @@ async function main(): Promise<void> {
         reps: defaultRows,
       };
     }
-    result.direct = {
-      pollMs: DIRECT_POLL_MS,
-      summary: {
-        totalMs: summarise(directs.map((d) => d.totalMs)),
-        validateMs: summarise(directs.map((d) => d.validateMs)),
-        silverMs: summarise(directs.map((d) => d.silverMs)),
-        goldMs: summarise(directs.map((d) => d.goldMs)),
-      },
-      reps: directs,
-    };
-    result.duckdb = { summary: summarise(floors.map((f) => f.ms)), reps: floors };
+    if (directs.length > 0) {
+      result.direct = {
+        pollMs: DIRECT_POLL_MS,
+        summary: {
+          totalMs: summarise(directs.map((d) => d.totalMs)),
+          validateMs: summarise(directs.map((d) => d.validateMs)),
+          silverMs: summarise(directs.map((d) => d.silverMs)),
+          goldMs: summarise(directs.map((d) => d.goldMs)),
+        },
+        reps: directs,
+      };
+      result.duckdb = { summary: summarise(floors.map((f) => f.ms)), reps: floors };
+    }
     if (latencyRows.length > 0) printLatency('Orchestrated, JOB_POLL 1/2', latencyRows);
     if (defaultRows.length > 0) printLatency('Orchestrated, JOB_POLL 5/60 (defaults)', defaultRows);
     if (directs.length > 0) {
@@ -675,6 +737,13 @@ async function main(): Promise<void> {
       process.stdout.write(
         `DuckDB daily totals of the same files (in memory): median ${round(median(floors.map((f) => f.ms)))} ms\n`,
       );
+      if (latencyRows.length > 0) {
+        const gap = median(latencyRows.map((b) => b.totalMs)) - median(directs.map((d) => d.totalMs));
+        const overhead = latencyRows.map((b) => b.orchestrationMs);
+        process.stdout.write(
+          `Lone file, orchestrated - direct: ${round(gap / 1000, 2)} s (medians of different days' files); orchestration's own share ${round(median(overhead) / 1000, 2)} / ${round(p95(overhead) / 1000, 2)} s (median / p95)\n`,
+        );
+      }
     }
 
     if (burstResult) {
@@ -682,8 +751,26 @@ async function main(): Promise<void> {
       const firstDrop = burstResult.firstDrop as number;
       const lastDone = Math.max(...burstDropped.map((d) => d.times!.lastUpdatedMs));
       const wallMs = lastDone - firstDrop;
+      // The burst's runs are those its files' audit records list (a run's orchestration_id is its batch's id).
       const ids = new Set(burstDropped.map((d) => d.instanceId));
-      const burstRuns = runs.filter((r) => ids.has(r.parameters.orchestration_id ?? ''));
+      const runRecords = new Map<number, AuditRecord['databricksRuns'][number]>();
+      for (const d of burstDropped) {
+        for (const r of records.get(d.instanceId)!.databricksRuns) {
+          if (r.runId !== null) runRecords.set(r.runId, r);
+        }
+      }
+      const burstRuns = runs.filter((r) => runRecords.has(r.runId));
+      const batches = new Map<string, { step: string; size: number; members: string[]; runs: number }>();
+      for (const r of runRecords.values()) {
+        if (!r.batch) continue;
+        const batch = batches.get(r.batch.id) ?? { step: r.step, size: r.batch.size, members: [], runs: 0 };
+        batch.members = [...new Set([...batch.members, ...r.batch.members])];
+        batch.runs += 1;
+        batches.set(r.batch.id, batch);
+      }
+      const foreignMembers = [...batches.values()].flatMap((b) => b.members.filter((m) => !ids.has(m)));
+      const batchSizes = (stepName: string): number[] =>
+        [...batches.values()].filter((b) => b.step === stepName).map((b) => b.size);
       const byJob = (name: string): ListedRun[] => burstRuns.filter((r) => r.runName === name);
       const jobStats = (list: ListedRun[]): Record<string, unknown> => ({
         runs: list.length,
@@ -694,17 +781,24 @@ async function main(): Promise<void> {
       });
       const completions = burstDropped.map((d) => d.times!.lastUpdatedMs - firstDrop).sort((a, b) => a - b);
       const totalRows = sum(rows.map((b) => b.rows));
-      const polls = rows.map((b) => b.silver.polls + b.gold.polls);
+      const polls = [...runRecords.values()].map((r) => r.polls);
       const executionTotal = sum(burstRuns.map((r) => r.executionMs));
+      const filesPerMin = round((burstDropped.length / wallMs) * 60_000, 2);
+      const baselineFilesPerMin = batchedResult?.filesPerMin as number | undefined;
       burstResult = {
         ...burstResult,
         rows: totalRows,
         wallMs,
-        filesPerMin: round((burstDropped.length / wallMs) * 60_000, 2),
+        filesPerMin,
         rowsPerSecond: round(totalRows / (wallMs / 1000), 1),
+        ofBatchedFilesPerMin: baselineFilesPerMin ? round(filesPerMin / baselineFilesPerMin, 2) : null,
         databricksRuns: burstRuns.length,
-        databricksRunsInAuditRecords: sum(rows.map((b) => (b.silver.runId ? 1 : 0) + (b.gold.runId ? 1 : 0))),
         runsPerThousandFiles: round((burstRuns.length / burstDropped.length) * 1000),
+        batches: {
+          silver: { count: batchSizes('silver').length, sizes: batchSizes('silver') },
+          gold: { count: batchSizes('gold').length, sizes: batchSizes('gold') },
+          foreignMembers: foreignMembers.length,
+        },
         silver: jobStats(byJob('lakewatt-silver')),
         gold: jobStats(byJob('lakewatt-gold')),
         workerBusyShare: round(executionTotal / wallMs, 3),
@@ -712,7 +806,7 @@ async function main(): Promise<void> {
         halfCompletedMs: completions[Math.floor(completions.length / 2)],
         lastCompletedMs: completions.at(-1),
         latencyMs: summarise(rows.map((b) => b.totalMs)),
-        pollsPerFile: summarise(polls),
+        pollsPerRun: summarise(polls),
         pollsTotal: sum(polls),
         noticeMs: summarise(rows.flatMap((b) => [b.silver.noticeMs, b.gold.noticeMs])),
         validateMs: summarise(rows.map((b) => b.validateMs)),
