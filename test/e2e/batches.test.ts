@@ -149,21 +149,28 @@ describe('group commit', () => {
     const blocker = await dropMeterDay('HOLD-0002');
     const ids: string[] = [];
     for (let i = 0; i < BULK; i++) ids.push(await dropMeterDay(`LOST-${String(i).padStart(3, '0')}`));
-    // The batch holding the first file ends INTERNAL_ERROR on its run and on both resubmits.
-    pipeline.runtime.emulator!.faults.set({
+    // Every run of the batch holding the first file ends INTERNAL_ERROR: its run and both resubmits, each with
+    // its task's retries. Lifted before the replay.
+    const emulator = pipeline.runtime.emulator!;
+    emulator.faults.set({
       tasks: [
         {
           task: 'silver',
           job: 'lakewatt-silver',
           outcome: 'INTERNAL_ERROR',
-          count: 3,
+          count: 1000,
           parameter: { name: 'instance_ids', contains: ids[0]! },
         },
       ],
     });
-    expect(await pipeline.wait(blocker)).toMatchObject({ runtimeStatus: 'Completed' });
-    const first = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
-    const failed = first.filter((s) => s.runtimeStatus === 'Failed').map((s) => s.instanceId);
+    let failed: string[];
+    try {
+      expect(await pipeline.wait(blocker)).toMatchObject({ runtimeStatus: 'Completed' });
+      const first = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
+      failed = first.filter((s) => s.runtimeStatus === 'Failed').map((s) => s.instanceId);
+    } finally {
+      emulator.faults.set({});
+    }
     expect(failed).toContain(ids[0]);
 
     const reply = await runsApi('runs/replay', { runtimeStatus: ['Failed'], max: 500 });

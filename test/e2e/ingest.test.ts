@@ -122,7 +122,7 @@ describe('ingestFile end to end', () => {
     expect(record).toMatchObject({ status: 'rejected', databricksRuns: [] });
     expect(record!.reasons.length).toBeGreaterThan(0);
     expect(
-      await pipeline.lake.exists('quarantine', `meter_readings/${dropped.instanceId}/not-readings.csv`),
+      await pipeline.lake.exists('quarantine', `meter_readings/${dropped.instanceId}/g0/not-readings.csv`),
     ).toBe(true);
     expect((await databricksRuns()).length).toBe(before);
   });
