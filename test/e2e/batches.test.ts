@@ -174,7 +174,9 @@ describe('group commit', () => {
     expect(failed).toContain(ids[0]);
 
     const reply = await runsApi('runs/replay', { runtimeStatus: ['Failed'], max: 500 });
-    expect(reply.status).toBe(202);
+    expect(reply.status).toBe(200);
+    const started = (await reply.json()) as { replayed: Array<{ instanceId: string }> };
+    expect(started.replayed.map((r) => r.instanceId).sort()).toEqual([...failed].sort());
     const again = await Promise.all(failed.map((id) => pipeline.wait(id, 1_500_000)));
     expect(again.filter((s) => s.runtimeStatus !== 'Completed')).toEqual([]);
     const replayed = (await auditRecords(pipeline.lake)).filter(
