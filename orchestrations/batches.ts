@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
+
 import * as df from 'durable-functions';
 import { z } from 'zod';
 
 import type { DatabricksRunRecord } from '../lib/audit';
-import { randomToken } from '../lib/pipeline/batchIds';
 import {
   BATCH_ORCHESTRATION,
   BATCH_QUEUE_ENTITY,
@@ -42,10 +43,13 @@ export function batchQueueEntity(queue: string): df.EntityId {
   return new df.EntityId(BATCH_QUEUE_ENTITY, queue);
 }
 
-/** Operations never throw (a JS entity's error reaches the caller as "{}"): a bad request answers an error. */
+/**
+ * Operations never throw (a JS entity's error reaches the caller as "{}"): a bad request answers an error. A new
+ * queue state gets a random epoch (entity operations are not replayed), so its batch ids differ from a lost one's.
+ */
 df.app.entity(BATCH_QUEUE_ENTITY, (context) => {
   const queue = context.df.entityKey;
-  const state = queueStateSchema.parse(context.df.getState(() => emptyQueue(randomToken())));
+  const state = queueStateSchema.parse(context.df.getState(() => emptyQueue(randomBytes(4).toString('hex'))));
   const operation: string = context.df.operationName ?? '';
   if (operation === 'join') {
     const request = joinRequestSchema.safeParse(context.df.getInput());

@@ -75,16 +75,7 @@ export class TaskRunner {
       const message =
         fault.message ?? `Injected ${fault.outcome} for task ${task.taskKey} (emulator fault injection)`;
       return fault.outcome === 'INTERNAL_ERROR'
-        ? finish(
-            {
-              lifeCycle: 'INTERNAL_ERROR',
-              result: 'FAILED',
-              code: 'INTERNAL_ERROR',
-              type: 'INTERNAL_ERROR',
-              message,
-            },
-            { error: message },
-          )
+        ? finish(lostTermination(message), { error: message })
         : finish(
             {
               lifeCycle: 'TERMINATED',
@@ -239,16 +230,7 @@ export class TaskRunner {
       }
       case 'lost': {
         const message = result.error ?? 'the local Spark worker stopped while the task was running';
-        return finish(
-          {
-            lifeCycle: 'INTERNAL_ERROR',
-            result: 'FAILED',
-            code: 'INTERNAL_ERROR',
-            type: 'INTERNAL_ERROR',
-            message,
-          },
-          { error: message },
-        );
+        return finish(lostTermination(message), { error: message });
       }
     }
   }
@@ -304,4 +286,15 @@ export class TaskRunner {
         );
     }
   }
+}
+
+/** How a run the platform lost ends (an injected fault or a dead worker): INTERNAL_ERROR, retryable. */
+function lostTermination(message: string): Termination {
+  return {
+    lifeCycle: 'INTERNAL_ERROR',
+    result: 'FAILED',
+    code: 'INTERNAL_ERROR',
+    type: 'INTERNAL_ERROR',
+    message,
+  };
 }
