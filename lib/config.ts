@@ -2,7 +2,9 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
+import { DATASET_NAMES, type DatasetName } from './contracts/datasets';
 import { ConfigError } from './errors';
+import { type DatasetCaps, datasetCapsSchema } from './pipeline/batching';
 import { SUPPORTED_ZONES } from './prices/zones';
 
 /**
@@ -22,6 +24,14 @@ export interface SettingMeta {
 const positiveInt = z.coerce.number().int().positive();
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z.url({ protocol: /^https?$/ });
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+    return z.NEVER;
+  }
+});
 const csvList = z
   .string()
   .transform((s) => s.split(',').map((item) => item.trim()))
@@ -132,6 +142,20 @@ const SETTING_DEFINITIONS = {
     schema: positiveInt.default(360),
     meta: {
       doc: 'How long a file waits for its batch to report before its step fails with BATCH_WAIT_EXCEEDED.',
+      azure: 'optional',
+    },
+  },
+  BATCH_LINGER_SECONDS: {
+    schema: z.coerce.number().int().min(0).max(600).default(0),
+    meta: {
+      doc: 'How long a batch started on an idle queue waits for more files before its run (0: starts at once).',
+      azure: 'optional',
+    },
+  },
+  BATCH_CAPS_BY_DATASET: {
+    schema: jsonText.pipe(z.partialRecord(z.enum(DATASET_NAMES), datasetCapsSchema)).optional(),
+    meta: {
+      doc: 'Silver batch caps per dataset as JSON, e.g. {"meter_readings":{"maxFiles":1000}} (others: BATCH_MAX_*).',
       azure: 'optional',
     },
   },
@@ -276,7 +300,14 @@ export interface LakewattConfig {
     deadlineMinutes: number;
   };
   /** Group commit: caps per batched run, and how long a file waits for its batch. */
-  batch: { maxFiles: number; maxRows: number; maxBytes: number; waitMinutes: number };
+  batch: {
+    maxFiles: number;
+    maxRows: number;
+    maxBytes: number;
+    waitMinutes: number;
+    lingerSeconds: number;
+    byDataset: Partial<Record<DatasetName, DatasetCaps>>;
+  };
   sourceContractsDir: string;
   validation: {
     maxFileBytes: number;
@@ -416,6 +447,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRows: env.BATCH_MAX_ROWS,
       maxBytes: env.BATCH_MAX_BYTES,
       waitMinutes: env.BATCH_WAIT_MINUTES,
+      lingerSeconds: env.BATCH_LINGER_SECONDS,
+      byDataset: env.BATCH_CAPS_BY_DATASET ?? {},
     },
     sourceContractsDir: env.SOURCE_CONTRACTS_DIR,
     validation: {

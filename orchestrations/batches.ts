@@ -20,6 +20,7 @@ import {
   goldRunScope,
   joinQueue,
   queueStateSchema,
+  sealBatch,
   splitMembers,
 } from '../lib/pipeline/batching';
 import { JOB_RESUBMITS, jobPolicySchema } from '../lib/pipeline/ingest';
@@ -33,7 +34,11 @@ import { activityRetry, codedFailure, runJobToEnd, StepFailure } from './jobRuns
  * step ended. Files wait for that event without polling.
  */
 
-export const joinRequestSchema = z.object({ member: batchMemberSchema, caps: batchCapsSchema });
+export const joinRequestSchema = z.object({
+  member: batchMemberSchema,
+  caps: batchCapsSchema,
+  linger: z.boolean().default(false),
+});
 const finishRequestSchema = z.object({ batchId: z.string(), caps: batchCapsSchema });
 
 export const batchRunInputSchema = z.object({ spec: batchSpecSchema, policy: jobPolicySchema });
@@ -54,7 +59,8 @@ df.app.entity(BATCH_QUEUE_ENTITY, (context) => {
   if (operation === 'join') {
     const request = joinRequestSchema.safeParse(context.df.getInput());
     if (!request.success) return context.df.return({ kind: 'error', message: request.error.message });
-    const { state: next, answer } = joinQueue(state, queue, request.data.member, request.data.caps);
+    const { member, caps, linger } = request.data;
+    const { state: next, answer } = joinQueue(state, queue, member, caps, linger);
     context.df.setState(next);
     return context.df.return(answer);
   }
@@ -62,6 +68,13 @@ df.app.entity(BATCH_QUEUE_ENTITY, (context) => {
     const request = finishRequestSchema.safeParse(context.df.getInput());
     if (!request.success) return context.df.return({ kind: 'error', message: request.error.message });
     const { state: next, next: batch } = finishBatch(state, queue, request.data.batchId, request.data.caps);
+    context.df.setState(next);
+    return context.df.return(batch);
+  }
+  if (operation === 'seal') {
+    const batchId = z.string().safeParse(context.df.getInput());
+    if (!batchId.success) return context.df.return({ kind: 'error', message: batchId.error.message });
+    const { state: next, batch } = sealBatch(state, batchId.data);
     context.df.setState(next);
     return context.df.return(batch);
   }
@@ -227,8 +240,22 @@ function* runGroup(
   }
 }
 
+/** A lingering batch waits for company, then seals its members (those that joined meanwhile included). */
+function* sealedSpec(context: Context, input: BatchRunInput): Generator<df.Task, BatchSpec, unknown> {
+  const { spec, policy } = input;
+  if (!spec.open) return spec;
+  context.df.setCustomStatus({ step: spec.step, queue: spec.queue, lingering: policy.batch.lingerSeconds });
+  const until = new Date(context.df.currentUtcDateTime.getTime() + policy.batch.lingerSeconds * 1000);
+  yield context.df.createTimer(until);
+  const sealed = (yield context.df.callEntity(batchQueueEntity(spec.queue), 'seal', spec.batchId)) as
+    BatchSpec | { kind: 'error' } | null;
+  // Not the running batch any more (its queue state was lost): run the members it started with.
+  return sealed && 'members' in sealed ? sealed : { ...spec, open: false };
+}
+
 export const runBatch = df.app.orchestration(BATCH_ORCHESTRATION, function* (context: Context) {
-  const input = batchRunInputSchema.parse(context.df.getInput());
+  const started = batchRunInputSchema.parse(context.df.getInput());
+  const input = { ...started, spec: yield* sealedSpec(context, started) };
   const { spec, policy } = input;
   const runs: DatabricksRunRecord[] = [];
   const results = new Map<string, MemberResult>();
@@ -244,7 +271,7 @@ export const runBatch = df.app.orchestration(BATCH_ORCHESTRATION, function* (con
     }
   }
   // The next batch starts first: its Spark run begins while these files write their audit records.
-  const caps = batchCaps(spec.step, policy.batch);
+  const caps = batchCaps(spec.step, policy.batch, spec.members[0]!.dataset);
   const next = (yield context.df.callEntity(batchQueueEntity(spec.queue), 'finish', {
     batchId: spec.batchId,
     caps,

@@ -69,8 +69,9 @@ function* inBatch(
 ): Generator<df.Task, BatchResult, unknown> {
   const { policy } = input;
   const queue = queueKey(step, input.file.dataset);
-  const caps = batchCaps(step, policy.batch);
-  const answer = (yield context.df.callEntity(batchQueueEntity(queue), 'join', { member, caps })) as
+  const caps = batchCaps(step, policy.batch, input.file.dataset);
+  const linger = policy.batch.lingerSeconds > 0;
+  const answer = (yield context.df.callEntity(batchQueueEntity(queue), 'join', { member, caps, linger })) as
     JoinAnswer | { kind: 'error'; message: string };
   if (answer.kind === 'error') throw new StageFailure(step, 'BATCH_QUEUE_REFUSED', answer.message);
   if (answer.kind === 'start') {

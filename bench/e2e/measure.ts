@@ -103,7 +103,7 @@ export interface InstanceTimes {
 
 /** Polls the durable management API until the instance ends; its own created and last-updated times. */
 export async function waitInstance(
-  baseUrl: string,
+  host: { baseUrl: string; key: string },
   instanceId: string,
   timeoutMs: number,
   pollMs = 200,
@@ -111,7 +111,8 @@ export async function waitInstance(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(
-      `${baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`,
+      `${host.baseUrl}/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}`,
+      { headers: { 'x-functions-key': host.key } },
     );
     const body = (await response.json().catch(() => ({}))) as {
       runtimeStatus?: string;
@@ -119,6 +120,8 @@ export async function waitInstance(
       lastUpdatedTime?: string;
       output?: unknown;
     };
+    if (response.status === 401 || response.status === 403)
+      throw new Error(`the host refused the status query of ${instanceId}: ${response.status}`);
     const status = body.runtimeStatus ?? (response.status === 404 ? 'NotFound' : 'Unknown');
     if (['Completed', 'Failed', 'Terminated', 'Canceled'].includes(status)) {
       return {

@@ -42,7 +42,8 @@ import {
  *   node bench/out/build/bench/e2e/run.js [--meters 1000] [--reps 5] [--default-reps 2] [--burst 10]
  *        [--burst-poll 1/2] [--no-batched] [--keep] [--out e2e-latest.json]
  *
- * Phases, on one pipeline and one Spark worker (all inputs from one simulation, 1 day of data per file):
+ * Phases, on one pipeline and `LOCAL_JOBS_WORKERS` Spark workers (2 unless set; all inputs from one simulation,
+ * 1 day of data per file):
  *   latency    one headend_utc readings file (1 day of `--meters` meters) at a time, polling 1/2 s; each
  *              followed by a `direct` repetition of the same work on the next day's file: the validation
  *              engine (stageFile, what the activity runs) + silver + gold through the Jobs client, polled
@@ -138,7 +139,7 @@ async function drop(
 }
 
 async function settle(ctx: Context, dropped: Dropped): Promise<Dropped> {
-  dropped.times = await waitInstance(ctx.runtime.baseUrl, dropped.instanceId, WAIT_MS);
+  dropped.times = await waitInstance(ctx.runtime, dropped.instanceId, WAIT_MS);
   const output = dropped.times.output as { status?: string } | null;
   if (dropped.times.runtimeStatus !== 'Completed' || output?.status !== 'completed') {
     throw new Error(`${dropped.label}: ${dropped.times.runtimeStatus} ${JSON.stringify(output)}`);
@@ -440,11 +441,22 @@ async function main(): Promise<void> {
   const batched = !process.argv.includes('--no-batched');
   const keep = process.argv.includes('--keep');
   const began = Date.now();
+  // One Spark worker per job, as silver and gold have compute of their own on Databricks (as `lakewatt demo`).
+  process.env.LOCAL_JOBS_WORKERS ??= '2';
   const result: Record<string, unknown> = {
     at: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
-    options: { meters, reps, defaultReps, burst, burstPoll, batched },
+    options: {
+      meters,
+      reps,
+      defaultReps,
+      burst,
+      burstPoll,
+      batched,
+      workers: process.env.LOCAL_JOBS_WORKERS,
+      batchMaxFiles: process.env.BATCH_MAX_FILES ?? 'default',
+    },
     loadAverage: { start: loadAverage() },
   };
 
@@ -615,7 +627,7 @@ async function main(): Promise<void> {
         if (!burstIds.has(record.instanceId)) continue;
         record.databricksRuns.forEach((r) => r.batch && batchIds.add(r.batch.id));
       }
-      for (const id of batchIds) await waitInstance(ctx.runtime.baseUrl, id, WAIT_MS);
+      for (const id of batchIds) await waitInstance(ctx.runtime, id, WAIT_MS);
       const history = historyDelta(historyBefore, historyRows(runtime.host.store.db));
       burstResult = {
         poll,

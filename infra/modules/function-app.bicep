@@ -90,6 +90,14 @@ param batchMaxBytes int = 10737418240
 @description('How long a file waits for its batch before the step fails with BATCH_WAIT_EXCEEDED.')
 param batchWaitMinutes int = 360
 
+@description('Seconds a batch started on an idle queue waits for more files before its run (0: at once).')
+@minValue(0)
+@maxValue(600)
+param batchLingerSeconds int = 0
+
+@description('Silver batch caps per dataset, e.g. {"meter_readings": {"maxFiles": 1000}}; empty: the general caps.')
+param batchCapsByDataset object = {}
+
 @description('Largest bronze file accepted, in bytes.')
 param validationMaxFileBytes int
 
@@ -251,6 +259,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     BATCH_MAX_ROWS: string(batchMaxRows)
     BATCH_MAX_BYTES: string(batchMaxBytes)
     BATCH_WAIT_MINUTES: string(batchWaitMinutes)
+    BATCH_LINGER_SECONDS: string(batchLingerSeconds)
+    BATCH_CAPS_BY_DATASET: string(batchCapsByDataset)
     SOURCE_CONTRACTS_DIR: 'contracts/sources'
     VALIDATION_MAX_FILE_BYTES: string(validationMaxFileBytes)
     VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)

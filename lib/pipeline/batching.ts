@@ -38,19 +38,39 @@ export const batchCapsSchema = z.object({
 });
 export type BatchCaps = z.infer<typeof batchCapsSchema>;
 
+/** Caps a dataset's silver batches use instead of the general ones (setting BATCH_CAPS_BY_DATASET). */
+export const datasetCapsSchema = z
+  .object({
+    maxFiles: z.number().int().positive(),
+    maxRows: z.number().int().positive(),
+    maxBytes: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+export type DatasetCaps = z.infer<typeof datasetCapsSchema>;
+
+export interface BatchSettings {
+  maxFiles: number;
+  maxRows: number;
+  maxBytes: number;
+  byDataset?: Partial<Record<DatasetName, DatasetCaps>>;
+}
+
 /**
- * The caps of a step's batches. Silver's cost grows with the rows it merges, so the settings cap it; a gold
- * run's cost grows with the days it recomputes, not with the files that touched them, so a gold batch takes
- * every file that waits.
+ * The caps of a step's batches. Silver's cost grows with the rows it merges, so the settings cap it (a
+ * dataset may have caps of its own); a gold run's cost grows with the days it recomputes, not with the files
+ * that touched them, so a gold batch takes every file that waits.
  */
-export function batchCaps(
-  step: BatchStep,
-  settings: { maxFiles: number; maxRows: number; maxBytes: number },
-): BatchCaps {
+export function batchCaps(step: BatchStep, settings: BatchSettings, dataset?: DatasetName): BatchCaps {
   if (step === 'gold') {
     return { files: 100_000, rows: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
   }
-  return { files: settings.maxFiles, rows: settings.maxRows, bytes: settings.maxBytes };
+  const own = dataset ? (settings.byDataset?.[dataset] ?? {}) : {};
+  return {
+    files: own.maxFiles ?? settings.maxFiles,
+    rows: own.maxRows ?? settings.maxRows,
+    bytes: own.maxBytes ?? settings.maxBytes,
+  };
 }
 
 export const batchSpecSchema = z.object({
@@ -60,6 +80,11 @@ export const batchSpecSchema = z.object({
   /** The batch orchestration's instance id: unique, also the `orchestration_id` of its job runs. */
   batchId: z.string().min(1),
   members: z.array(batchMemberSchema).min(1),
+  /**
+   * Lingering (BATCH_LINGER_SECONDS): the batch started on an idle queue and still takes files that join,
+   * up to its caps, until its orchestration seals it. Batches that follow a finished one start sealed.
+   */
+  open: z.boolean().default(false),
 });
 export type BatchSpec = z.infer<typeof batchSpecSchema>;
 
@@ -113,7 +138,7 @@ function takeBatch(waiting: BatchMember[], caps: BatchCaps): { taken: BatchMembe
   return { taken, left: waiting.slice(taken.length) };
 }
 
-function startNext(state: QueueState, queue: string, caps: BatchCaps): QueueState {
+function startNext(state: QueueState, queue: string, caps: BatchCaps, open = false): QueueState {
   if (state.waiting.length === 0) return { ...state, active: null };
   const { taken, left } = takeBatch(state.waiting, caps);
   const seq = state.seq + 1;
@@ -127,19 +152,30 @@ function startNext(state: QueueState, queue: string, caps: BatchCaps): QueueStat
       seq,
       batchId: batchInstanceId(queue, state.epoch, seq),
       members: taken,
+      open,
     },
   };
 }
 
+function fitsIn(batch: BatchSpec, member: BatchMember, caps: BatchCaps): boolean {
+  const rows = batch.members.reduce((sum, m) => sum + m.rows, 0);
+  const bytes = batch.members.reduce((sum, m) => sum + m.bytes, 0);
+  return (
+    batch.members.length < caps.files && rows + member.rows <= caps.rows && bytes + member.bytes <= caps.bytes
+  );
+}
+
 /**
  * A file asks for a place in the queue. Idempotent per file version: asking again answers where it is. A
- * newer generation of a waiting file (a replay) takes its place.
+ * newer generation of a waiting file (a replay) takes its place. With `linger`, a batch started on an idle
+ * queue stays open: files that join it while it lingers run in it (up to the caps) instead of waiting.
  */
 export function joinQueue(
   state: QueueState,
   queue: string,
   member: BatchMember,
   caps: BatchCaps,
+  linger = false,
 ): { state: QueueState; answer: JoinAnswer } {
   const active = state.active;
   const inActive = active?.members.find((m) => sameFile(m, member) && m.generation === member.generation);
@@ -149,11 +185,20 @@ export function joinQueue(
   const queuedAt = state.waiting.findIndex((m) => sameFile(m, member) && m.generation >= member.generation);
   if (queuedAt >= 0) return { state, answer: { kind: 'waiting', position: queuedAt, behind } };
   const older = state.waiting.findIndex((m) => sameFile(m, member));
+  if (
+    active?.open &&
+    older < 0 &&
+    !active.members.some((m) => sameFile(m, member)) &&
+    fitsIn(active, member, caps)
+  ) {
+    const joined = { ...active, members: [...active.members, member] };
+    return { state: { ...state, active: joined }, answer: { kind: 'running', batchId: active.batchId } };
+  }
   const waiting =
     older >= 0 ? state.waiting.map((m, i) => (i === older ? member : m)) : [...state.waiting, member];
   const queued: QueueState = { ...state, waiting };
   if (!active) {
-    const next = startNext(queued, queue, caps);
+    const next = startNext(queued, queue, caps, linger);
     const batch = next.active!;
     if (batch.members.some((m) => sameFile(m, member)))
       return { state: next, answer: { kind: 'start', batch } };
@@ -179,6 +224,21 @@ export function finishBatch(
   if (state.active?.batchId !== batchId) return { state, next: null };
   const next = startNext({ ...state, active: null }, queue, caps);
   return { state: next, next: next.active };
+}
+
+/**
+ * A lingering batch's orchestration closes it after the linger: its members are final from then on, and
+ * files that join later wait for the next batch. Sealing a sealed or finished batch changes nothing; the
+ * answer is the batch as it runs (null when it is not the running one).
+ */
+export function sealBatch(
+  state: QueueState,
+  batchId: string,
+): { state: QueueState; batch: BatchSpec | null } {
+  if (state.active?.batchId !== batchId) return { state, batch: null };
+  if (!state.active.open) return { state, batch: state.active };
+  const sealed = { ...state.active, open: false };
+  return { state: { ...state, active: sealed }, batch: sealed };
 }
 
 /** Where a batch that failed on its data splits: halves, until the failing file is alone. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { DATASET_NAMES } from '../contracts/datasets';
 import type { LandedFile } from '../events/blobCreated';
+import { datasetCapsSchema } from './batching';
 import { callerSchema } from './caller';
 
 /**
@@ -30,8 +31,17 @@ export const jobPolicySchema = z.object({
       maxRows: z.number().int().positive(),
       maxBytes: z.number().int().positive(),
       waitMinutes: z.number().int().positive(),
+      lingerSeconds: z.number().int().nonnegative().default(0),
+      byDataset: z.partialRecord(z.enum(DATASET_NAMES), datasetCapsSchema).default({}),
     })
-    .default({ maxFiles: 100, maxRows: 20_000_000, maxBytes: 10 * 2 ** 30, waitMinutes: 360 }),
+    .default({
+      maxFiles: 100,
+      maxRows: 20_000_000,
+      maxBytes: 10 * 2 ** 30,
+      waitMinutes: 360,
+      lingerSeconds: 0,
+      byDataset: {},
+    }),
 });
 export type JobPolicy = z.infer<typeof jobPolicySchema>;
 

@@ -116,6 +116,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('when a dataset has batch caps of its own, then they are parsed next to the general caps', () => {
+    const config = loadConfig({
+      BATCH_MAX_FILES: '50',
+      BATCH_CAPS_BY_DATASET: '{"meter_readings":{"maxFiles":1000},"prices":{"maxRows":10}}',
+    });
+    expect(config.batch.maxFiles).toBe(50);
+    expect(config.batch.byDataset).toEqual({ meter_readings: { maxFiles: 1000 }, prices: { maxRows: 10 } });
+  });
+
+  it.each([
+    ['not JSON', '{meter_readings: 1}', 'expected JSON'],
+    ['an unknown dataset', '{"meters":{"maxFiles":10}}', 'meters'],
+    ['an unknown cap', '{"prices":{"maxFile":10}}', 'maxFile'],
+    ['a cap of zero', '{"prices":{"maxFiles":0}}', 'maxFiles'],
+  ])('when BATCH_CAPS_BY_DATASET is %s, then the key and the fault are named', (_, value, fault) => {
+    const message = configErrorOf({ BATCH_CAPS_BY_DATASET: value }).message;
+    expect(message).toContain('BATCH_CAPS_BY_DATASET');
+    expect(message).toContain(fault);
+  });
+
+  it('when the linger is over ten minutes, then BATCH_LINGER_SECONDS is named', () => {
+    expect(configErrorOf({ BATCH_LINGER_SECONDS: '601' }).message).toContain('BATCH_LINGER_SECONDS');
+  });
+
   it('when the schedule is not a six-field NCRONTAB expression, then PRICES_SCHEDULE is named', () => {
     expect(configErrorOf({ PRICES_SCHEDULE: '15 13 * * *' }).message).toContain('PRICES_SCHEDULE');
   });

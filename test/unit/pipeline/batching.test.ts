@@ -5,6 +5,7 @@ import fc from 'fast-check';
 
 import {
   type BatchCaps,
+  batchCaps,
   batchInstanceId,
   type BatchMember,
   type BatchSpec,
@@ -15,6 +16,7 @@ import {
   goldRunScope,
   joinQueue,
   type QueueState,
+  sealBatch,
   splitMembers,
 } from '../../../lib/pipeline/batching';
 
@@ -87,6 +89,7 @@ describe('joinQueue', () => {
         seq: 1,
         batchId: `batch-${QUEUE}-${EPOCH}-000001`,
         members: [lone],
+        open: false,
       },
     });
     expect(state.waiting).toEqual([]);
@@ -217,6 +220,120 @@ describe('finishBatch', () => {
     expect(repeated).toEqual({ state: moved, next: null });
     expect(unknown).toEqual({ state: moved, next: null });
     expect(next).not.toBeNull();
+  });
+});
+
+describe('lingering batches', () => {
+  /** A queue whose first file started a lingering batch, then `others` joined in turn. */
+  function lingering(others: readonly BatchMember[], caps: BatchCaps = WIDE) {
+    const started = joinQueue(emptyQueue(EPOCH), QUEUE, file('first'), caps, true);
+    const answer = started.answer;
+    let state = started.state;
+    if (answer.kind !== 'start') throw new Error('the first file should have started a batch');
+    const batchId = answer.batch.batchId;
+    const answers = [];
+    for (const other of others) {
+      const joined = joinQueue(state, QUEUE, other, caps, true);
+      state = joined.state;
+      answers.push(joined.answer);
+    }
+    return { state, batchId, answers };
+  }
+
+  it('when a file starts a batch with linger on, then the batch is open and starts with that file alone', () => {
+    const { state } = lingering([]);
+
+    expect(state.active?.open).toBe(true);
+    expect(ids(state.active!.members)).toEqual(['ingest-first']);
+  });
+
+  it('when files join a lingering batch, then they run in it instead of waiting', () => {
+    const { state, batchId, answers } = lingering([file('b'), file('c')]);
+
+    expect(answers).toEqual([
+      { kind: 'running', batchId },
+      { kind: 'running', batchId },
+    ]);
+    expect(ids(state.active!.members)).toEqual(['ingest-first', 'ingest-b', 'ingest-c']);
+    expect(state.waiting).toEqual([]);
+  });
+
+  it('when a lingering batch is full, then the next file waits behind it', () => {
+    const { state, batchId, answers } = lingering([file('b'), file('c')], { ...WIDE, files: 2 });
+
+    expect(answers[0]).toEqual({ kind: 'running', batchId });
+    expect(answers[1]).toEqual({ kind: 'waiting', position: 0, behind: batchId });
+    expect(ids(state.waiting)).toEqual(['ingest-c']);
+  });
+
+  it('when a file would push a lingering batch over its rows cap, then it waits and a smaller later file still joins', () => {
+    const caps = { ...WIDE, rows: 25 };
+    const { state } = lingering([file('big', { rows: 20 }), file('small', { rows: 5 })], caps);
+
+    expect(ids(state.active!.members)).toEqual(['ingest-first', 'ingest-small']);
+    expect(ids(state.waiting)).toEqual(['ingest-big']);
+  });
+
+  it('when the lingering batch is sealed, then its members are final and later files wait for the next batch', () => {
+    const { state, batchId } = lingering([file('b')]);
+    const { state: sealed, batch } = sealBatch(state, batchId);
+    const late = joinQueue(sealed, QUEUE, file('late'), WIDE, true);
+
+    expect(batch && ids(batch.members)).toEqual(['ingest-first', 'ingest-b']);
+    expect(batch?.open).toBe(false);
+    expect(late.answer).toEqual({ kind: 'waiting', position: 0, behind: batchId });
+  });
+
+  it('when a batch is sealed twice, then the second seal answers the same members and changes nothing', () => {
+    const { state, batchId } = lingering([file('b')]);
+    const once = sealBatch(state, batchId);
+    const twice = sealBatch(once.state, batchId);
+
+    expect(twice.state).toEqual(once.state);
+    expect(twice.batch).toEqual(once.batch);
+  });
+
+  it('when a batch that is not the running one is sealed, then the answer is null and nothing changes', () => {
+    const { state } = lingering([file('b')]);
+    const { state: after, batch } = sealBatch(state, 'batch-other');
+
+    expect(batch).toBeNull();
+    expect(after).toEqual(state);
+  });
+
+  it('when the next batch follows a finished one, then it starts sealed (only idle queues linger)', () => {
+    const { state, batchId } = lingering([]);
+    const sealed = sealBatch(state, batchId).state;
+    const queued = joinQueue(sealed, QUEUE, file('next'), WIDE, true).state;
+    const { next } = finishBatch(queued, QUEUE, batchId, WIDE);
+
+    expect(next?.open).toBe(false);
+    expect(next && ids(next.members)).toEqual(['ingest-next']);
+  });
+});
+
+describe('batchCaps', () => {
+  const settings = {
+    maxFiles: 100,
+    maxRows: 5_000,
+    maxBytes: 9_000,
+    byDataset: { prices: { maxFiles: 7 } },
+  };
+
+  it('when a dataset has caps of its own, then its silver batches use them and the general caps fill the rest', () => {
+    expect(batchCaps('silver', settings, 'prices')).toEqual({ files: 7, rows: 5_000, bytes: 9_000 });
+  });
+
+  it('when a dataset has no caps of its own, then its silver batches use the general caps', () => {
+    expect(batchCaps('silver', settings, 'meter_readings')).toEqual({
+      files: 100,
+      rows: 5_000,
+      bytes: 9_000,
+    });
+  });
+
+  it("when the step is gold, then a dataset's caps do not limit it", () => {
+    expect(batchCaps('gold', settings, 'prices').files).toBeGreaterThan(10_000);
   });
 });
 

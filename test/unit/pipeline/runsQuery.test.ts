@@ -50,7 +50,14 @@ function input(overrides: Partial<IngestInput['file']> = {}, generation = 0): In
       deadlineMinutes: 120,
       silverJob: 's',
       goldJob: 'g',
-      batch: { maxFiles: 100, maxRows: 1000, maxBytes: 1000, waitMinutes: 60 },
+      batch: {
+        maxFiles: 100,
+        maxRows: 1000,
+        maxBytes: 1000,
+        waitMinutes: 60,
+        lingerSeconds: 0,
+        byDataset: {},
+      },
     },
   };
 }
