@@ -118,7 +118,10 @@ const SETTING_DEFINITIONS = {
   },
   JOB_DEADLINE_MINUTES: {
     schema: positiveInt.default(120),
-    meta: { doc: 'After this long a Databricks run is cancelled and the step fails.', azure: 'optional' },
+    meta: {
+      doc: 'After this long running (time in the Jobs queue not counted) a Databricks run is cancelled and the step fails.',
+      azure: 'optional',
+    },
   },
   BATCH_MAX_FILES: {
     schema: positiveInt.default(100),

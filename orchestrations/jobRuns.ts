@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 
 import type { DatabricksRunRecord, DeltaCommit } from '../lib/audit';
 import type { BatchStep } from '../lib/pipeline/batching';
-import { idempotencyToken, type JobPolicy, pollDelaySeconds } from '../lib/pipeline/ingest';
+import { idempotencyToken, type JobPolicy, pollDelaySeconds, runDeadline } from '../lib/pipeline/ingest';
 import type { JobRunState, StartedJobRun } from '../lib/pipeline/steps';
 import {
   cancelJobRunActivity,
@@ -60,8 +60,8 @@ export interface RunRequest {
 }
 
 /**
- * Submits one run and polls it until it ends; at the deadline (counted from the submit) it cancels the run
- * and throws JOB_DEADLINE_EXCEEDED. The record is pushed to `runs` at once, so a failure still shows it.
+ * Submits one run and polls it until it ends; at its deadline (`runDeadline`: queue time does not count) it
+ * cancels the run and throws JOB_DEADLINE_EXCEEDED (or JOB_QUEUED_TOO_LONG). The record is pushed to `runs` at once, so a failure still shows it.
  */
 export function* runJobToEnd(
   context: Context,
@@ -72,7 +72,8 @@ export function* runJobToEnd(
 ): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState }, unknown> {
   const token = idempotencyToken(request.owner, request.runNumber, request.step);
   const submitted = context.df.currentUtcDateTime;
-  const deadline = submitted.getTime() + policy.deadlineMinutes * 60_000;
+  const clock = { submittedMs: submitted.getTime(), runningSinceMs: null as number | null };
+  let everQueued = false;
   const record: DatabricksRunRecord = {
     step: request.step,
     job: request.job,
@@ -103,17 +104,22 @@ export function* runJobToEnd(
   let state: JobRunState | undefined;
   for (let poll = 0; !state?.terminal; poll++) {
     const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
-    if (wakeAt > deadline) {
+    const deadline = runDeadline(clock, policy);
+    if (wakeAt > deadline.atMs) {
       yield cancelJobRunActivity({ runId: started.runId }).withRetry(activityRetry());
       record.outcome = 'Canceled';
       record.endedAt = iso(context.df.currentUtcDateTime);
+      const what = deadline.code === 'JOB_QUEUED_TOO_LONG' ? 'left the queue' : 'end';
       throw new StepFailure(
-        'JOB_DEADLINE_EXCEEDED',
-        `${request.job} run ${started.runId} did not end within ${policy.deadlineMinutes} min; it was cancelled`,
+        deadline.code,
+        `${request.job} run ${started.runId} did not ${what} within ${deadline.minutes} min; it was cancelled`,
       );
     }
     yield context.df.createTimer(new Date(wakeAt));
     state = (yield getJobRunActivity({ runId: started.runId }).withRetry(activityRetry())) as JobRunState;
+    if (state.lifeCycleState === 'QUEUED') everQueued = true;
+    else if (clock.runningSinceMs === null)
+      clock.runningSinceMs = everQueued ? context.df.currentUtcDateTime.getTime() : clock.submittedMs;
     record.polls += 1;
     record.outcome = state.outcome;
     record.lifeCycleState = state.lifeCycleState;

@@ -129,6 +129,24 @@ export function pollDelaySeconds(
   return Math.min(policy.pollMaxSeconds, policy.pollMinSeconds * 2 ** exponent);
 }
 
+/**
+ * When a run is given up (epoch ms). JOB_DEADLINE_MINUTES counts the run's own time, from when it was first
+ * seen out of the Jobs queue (a run seen running at its first poll counts from its submit); a run still
+ * QUEUED behind others (the job's concurrency) is bounded by BATCH_WAIT_MINUTES from its submit instead, the
+ * longest its files wait anyway.
+ */
+export function runDeadline(
+  run: { submittedMs: number; runningSinceMs: number | null },
+  policy: Pick<JobPolicy, 'deadlineMinutes' | 'batch'>,
+): { atMs: number; code: 'JOB_DEADLINE_EXCEEDED' | 'JOB_QUEUED_TOO_LONG'; minutes: number } {
+  if (run.runningSinceMs === null) {
+    const minutes = policy.batch.waitMinutes;
+    return { atMs: run.submittedMs + minutes * 60_000, code: 'JOB_QUEUED_TOO_LONG', minutes };
+  }
+  const minutes = policy.deadlineMinutes;
+  return { atMs: run.runningSinceMs + minutes * 60_000, code: 'JOB_DEADLINE_EXCEEDED', minutes };
+}
+
 /** The UTC days a gold run recomputes: the span of the validation report's affected dates. */
 export function goldDateRange(affectedDates: readonly string[]): { from: string; to: string } | undefined {
   if (affectedDates.length === 0) return undefined;

@@ -83,3 +83,36 @@ it('when a Databricks run outlives the deadline, then it is cancelled and the ru
   }
   expect(run.outcome.kind).toBe('Canceled');
 });
+
+it('when a run waits in the Jobs queue longer than the deadline, then the wait does not count: it is cancelled only a deadline after it started', async () => {
+  const client = clientFor(emulator.url, token);
+  const blocker = await client.runJob('fixture-slow-silver', { queue: true });
+  const path = landingPath('meter_readings', 'headend_utc', '2025-10-27', 'queued.csv');
+  const { etag } = await world.drop(path, headendCsv('M-QUEUED', '2025-10-27'));
+  const instanceId = ingestInstanceId({ container: 'bronze', path, etag, dataset: 'meter_readings' });
+  // Three deadlines of virtual time while the file's run waits behind the blocker.
+  await world.run(3 * 60_000);
+
+  const queued = await world.api<{ runtimeStatus: string }>('GET', `/api/runs/${instanceId}`);
+  expect(queued.body.runtimeStatus).toBe('Running');
+  const active = await client.listActiveRuns(await client.resolveJobId('fixture-slow-silver'));
+  const waiting = active.find((run) => run.runId !== blocker.runId);
+  expect(waiting?.outcome.raw.lifeCycleState ?? waiting?.outcome.raw.statusState).toBe('QUEUED');
+
+  await client.cancelRun(blocker.runId);
+  let started = await client.getRun(waiting!.runId);
+  const isQueued = (run: typeof started): boolean =>
+    (run.outcome.raw.lifeCycleState ?? run.outcome.raw.statusState) === 'QUEUED';
+  for (let i = 0; i < 100 && isQueued(started); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    started = await client.getRun(waiting!.runId);
+  }
+  await world.run(5 * 60_000);
+
+  const status = await world.api<{ runtimeStatus: string; audit: AuditRecord | null }>(
+    'GET',
+    `/api/runs/${instanceId}`,
+  );
+  expect(status.body.runtimeStatus).toBe('Failed');
+  expect(status.body.audit!.error).toMatchObject({ stage: 'silver', code: 'JOB_DEADLINE_EXCEEDED' });
+});

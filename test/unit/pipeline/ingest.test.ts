@@ -1,4 +1,4 @@
-import { goldDateRange, idempotencyToken, pollDelaySeconds } from '../../../lib/pipeline/ingest';
+import { goldDateRange, idempotencyToken, pollDelaySeconds, runDeadline } from '../../../lib/pipeline/ingest';
 import { decideEventStart, decideReplay } from '../../../lib/pipeline/start';
 
 const input = (generation: number): unknown => ({
@@ -51,6 +51,28 @@ describe('poll backoff', () => {
   it('when polls repeat, then the wait doubles from the minimum up to the cap', () => {
     const policy = { pollMinSeconds: 5, pollMaxSeconds: 60 };
     expect([0, 1, 2, 3, 4, 50].map((n) => pollDelaySeconds(n, policy))).toEqual([5, 10, 20, 40, 60, 60]);
+  });
+});
+
+describe('run deadline', () => {
+  const policy = { deadlineMinutes: 10, batch: { waitMinutes: 60 } } as Parameters<typeof runDeadline>[1];
+  const submittedMs = Date.UTC(2026, 0, 1);
+
+  it('when the run has not left the Jobs queue, then it is bounded by the batch wait from its submit', () => {
+    expect(runDeadline({ submittedMs, runningSinceMs: null }, policy)).toEqual({
+      atMs: submittedMs + 60 * 60_000,
+      code: 'JOB_QUEUED_TOO_LONG',
+      minutes: 60,
+    });
+  });
+
+  it('when the run left the queue 30 min after its submit, then its deadline counts from then', () => {
+    const runningSinceMs = submittedMs + 30 * 60_000;
+    expect(runDeadline({ submittedMs, runningSinceMs }, policy)).toEqual({
+      atMs: runningSinceMs + 10 * 60_000,
+      code: 'JOB_DEADLINE_EXCEEDED',
+      minutes: 10,
+    });
   });
 });
 
