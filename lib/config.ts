@@ -124,7 +124,7 @@ const SETTING_DEFINITIONS = {
     },
   },
   BATCH_MAX_FILES: {
-    schema: positiveInt.default(100),
+    schema: positiveInt.default(500),
     meta: { doc: 'Most files one batched silver or gold run takes (group commit).', azure: 'optional' },
   },
   BATCH_MAX_ROWS: {

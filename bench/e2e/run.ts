@@ -40,11 +40,11 @@ import {
  *
  *   npx tsc -p bench/e2e/tsconfig.json
  *   node bench/out/build/bench/e2e/run.js [--meters 1000] [--reps 5] [--default-reps 2] [--burst 10]
- *        [--burst-poll 1/2] [--no-batched] [--keep] [--out e2e-latest.json]
+ *        [--poll 1/2] [--burst-poll 1/2] [--no-batched] [--keep] [--out e2e-latest.json]
  *
  * Phases, on one pipeline and `LOCAL_JOBS_WORKERS` Spark workers (2 unless set; all inputs from one simulation,
  * 1 day of data per file):
- *   latency    one headend_utc readings file (1 day of `--meters` meters) at a time, polling 1/2 s; each
+ *   latency    one headend_utc readings file (1 day of `--meters` meters) at a time, polling `--poll`; each
  *              followed by a `direct` repetition of the same work on the next day's file: the validation
  *              engine (stageFile, what the activity runs) + silver + gold through the Jobs client, polled
  *              every 100 ms, no orchestration; and DuckDB's daily totals of that file (no Spark floor)
@@ -437,6 +437,7 @@ async function main(): Promise<void> {
   const reps = arg('reps', 5);
   const defaultReps = arg('default-reps', 2);
   const burst = arg('burst', 10);
+  const latencyPoll = textArg('poll', '1/2');
   const burstPoll = textArg('burst-poll', '1/2');
   const batched = !process.argv.includes('--no-batched');
   const keep = process.argv.includes('--keep');
@@ -450,6 +451,7 @@ async function main(): Promise<void> {
     options: {
       meters,
       reps,
+      latencyPoll,
       defaultReps,
       burst,
       burstPoll,
@@ -477,7 +479,7 @@ async function main(): Promise<void> {
     'LOCAL_JOBS_FAULTS',
   ])
     delete process.env[key];
-  setPoll('1/2');
+  setPoll(latencyPoll);
   const config = loadConfig();
   const startedRuntime = Date.now();
   const runtime = await LocalRuntime.start({
@@ -738,7 +740,7 @@ async function main(): Promise<void> {
       };
       result.duckdb = { summary: summarise(floors.map((f) => f.ms)), reps: floors };
     }
-    if (latencyRows.length > 0) printLatency('Orchestrated, JOB_POLL 1/2', latencyRows);
+    if (latencyRows.length > 0) printLatency(`Orchestrated, JOB_POLL ${latencyPoll}`, latencyRows);
     if (defaultRows.length > 0) printLatency('Orchestrated, JOB_POLL 5/60 (defaults)', defaultRows);
     if (directs.length > 0) {
       const ds = (pick: (d: Direct) => number): string =>

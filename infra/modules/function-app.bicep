@@ -83,7 +83,7 @@ param jobPollMaxSeconds int
 param jobDeadlineMinutes int
 
 @description('Group commit: most files, staged rows and bronze bytes one batched Databricks run takes.')
-param batchMaxFiles int = 100
+param batchMaxFiles int = 500
 param batchMaxRows int = 20000000
 param batchMaxBytes int = 10737418240
 

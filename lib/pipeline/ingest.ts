@@ -35,7 +35,7 @@ export const jobPolicySchema = z.object({
       byDataset: z.partialRecord(z.enum(DATASET_NAMES), datasetCapsSchema).default({}),
     })
     .default({
-      maxFiles: 100,
+      maxFiles: 500,
       maxRows: 20_000_000,
       maxBytes: 10 * 2 ** 30,
       waitMinutes: 360,

@@ -182,15 +182,29 @@ def append_once(
     instance_ids: list[str],
     user_metadata: str,
 ) -> TableWrite:
-    """Appends ``rows`` unless the table already holds rows of any of ``instance_ids``.
+    """Adds the rows of ``instance_ids`` that the table does not hold yet, keyed by (instance, source line).
 
     Staging is per orchestration instance and immutable, so "this instance is already in the table" means
-    "this exact data is already in the table": a retried or replayed run appends nothing twice. The check is
-    a filter on ``ingest_instance_id``, which the table is clustered by, so it reads little. A blind append
-    never conflicts with other instances' appends.
+    "this exact data is already in the table": a retried or replayed run adds nothing twice. A cheap check
+    (a filter on ``ingest_instance_id``, which the table is clustered by) skips instances already present;
+    the rest go in through an insert-only MERGE on (``ingest_instance_id``, ``source_line``), so two runs of
+    one instance that both passed the check (an earlier run outliving its orchestration, and the replay)
+    still leave each line once: the later MERGE conflicts with the earlier commit, is retried, and finds
+    its lines there.
     """
     started = time.monotonic()
     before = current_version(spark, table)
+    done = sorted(present_instances(spark, table, instance_ids))
+    todo = [i for i in instance_ids if i not in set(done)]
+    note = f"already present: {', '.join(done)}" if done else None
+    if not todo:
+        return _record(spark, table, "skipped", user_metadata, before, started, note=note)
+    insert_new_lines(spark, table, rows, instance_ids=todo, user_metadata=user_metadata)
+    return _record(spark, table, "append", user_metadata, before, started, note=note)
+
+
+def present_instances(spark: SparkSession, table: str, instance_ids: list[str]) -> set[str]:
+    """The ``instance_ids`` that have rows in ``table``."""
     present = (
         spark.table(table)
         .where(F.col("ingest_instance_id").isin(instance_ids))
@@ -198,14 +212,33 @@ def append_once(
         .distinct()
         .collect()
     )
-    done = sorted(r.ingest_instance_id for r in present)
-    todo = [i for i in instance_ids if i not in set(done)]
-    note = f"already present: {', '.join(done)}" if done else None
-    if not todo:
-        return _record(spark, table, "skipped", user_metadata, before, started, note=note)
-    new_rows = rows.where(F.col("ingest_instance_id").isin(todo)).select(*spark.table(table).columns)
-    new_rows.write.format("delta").mode("append").option("userMetadata", user_metadata).saveAsTable(table)
-    return _record(spark, table, "append", user_metadata, before, started, note=note)
+    return {r.ingest_instance_id for r in present}
+
+
+def insert_new_lines(
+    spark: SparkSession, table: str, rows: DataFrame, *, instance_ids: list[str], user_metadata: str
+) -> None:
+    """Inserts the rows of ``instance_ids`` whose (instance, source line) the table does not hold."""
+    view = f"lakewatt_append_source_{abs(hash((table, user_metadata))) % 10**8}"
+    rows.where(F.col("ingest_instance_id").isin(instance_ids)).select(
+        *spark.table(table).columns
+    ).createOrReplaceTempView(view)
+    listed = ", ".join("'" + i.replace("'", "''") + "'" for i in instance_ids)
+    statement = (
+        f"MERGE INTO {table} AS t USING {view} AS s "
+        f"ON t.ingest_instance_id IN ({listed}) "
+        "AND t.ingest_instance_id = s.ingest_instance_id AND t.source_line = s.source_line "
+        "WHEN NOT MATCHED THEN INSERT *"
+    )
+
+    def go() -> None:
+        with commit_metadata(spark, user_metadata):
+            spark.sql(statement)
+
+    try:
+        with_conflict_retry(go)
+    finally:
+        spark.catalog.dropTempView(view)
 
 
 def merge(
