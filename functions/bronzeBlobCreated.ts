@@ -4,6 +4,7 @@ import * as df from 'durable-functions';
 import { decideBlobCreated } from '../lib/events/blobCreated';
 import { checkCurrentVersion } from '../lib/pipeline/currentVersion';
 import { ingestFileOf } from '../lib/pipeline/ingest';
+import { isMisplacedReason, recordMisplaced } from '../lib/pipeline/reconcile';
 import { services } from '../orchestrations/services';
 import { startIngestionForEvent } from '../orchestrations/starters';
 
@@ -17,6 +18,16 @@ df.app.client.eventGrid('bronzeBlobCreated', {
     const decision = decideBlobCreated(event);
     if (decision.kind === 'ignore') {
       context.log(`bronzeBlobCreated: ignored ${decision.reason}: ${decision.detail}`);
+      if (decision.blob && isMisplacedReason(decision.reason)) {
+        const written = await recordMisplaced(services().lake, {
+          ...decision.blob,
+          reason: decision.reason,
+          detail: decision.detail,
+          seenBy: 'event',
+          seenAt: new Date(),
+        });
+        context.log(`bronzeBlobCreated: misplaced file recorded at ${written.auditPath}`);
+      }
       return;
     }
     const { file } = decision;

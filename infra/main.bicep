@@ -162,6 +162,9 @@ param lakewattCatalog string = 'lakewatt'
 @description('Object id of the AzureDatabricks enterprise application in this tenant (for the Key Vault-backed secret scope); empty to skip.')
 param azureDatabricksAppObjectId string = ''
 
+@description('Email addresses told when BlobCreated events are dead-lettered or dropped (empty: portal only).')
+param alertEmails array = []
+
 // ---- Names
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -398,6 +401,7 @@ module eventGridTopic 'modules/event-grid-topic.bicep' = {
     location: location
     tags: tags
     storageAccountId: lake.outputs.id
+    alertEmails: alertEmails
   }
 }
 

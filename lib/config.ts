@@ -200,6 +200,30 @@ const SETTING_DEFINITIONS = {
       .default('0 15 13 * * *'),
     meta: { doc: 'NCRONTAB schedule of the day-ahead price pull (UTC).', azure: 'optional' },
   },
+  RECONCILE_SCHEDULE: {
+    schema: z
+      .string()
+      .regex(/^(\S+\s+){5}\S+$/, 'a six-field NCRONTAB expression')
+      .default('0 7,37 * * * *'),
+    meta: {
+      doc: 'NCRONTAB schedule of the landing reconciliation (files with no run, misplaced files).',
+      azure: 'optional',
+    },
+  },
+  RECONCILE_GRACE_MINUTES: {
+    schema: z.coerce.number().int().min(0).default(30),
+    meta: {
+      doc: 'How old a landing file must be before the reconciliation starts it (its event may still come).',
+      azure: 'optional',
+    },
+  },
+  RECONCILE_LOOKBACK_HOURS: {
+    schema: positiveInt.max(24 * 31).default(48),
+    meta: {
+      doc: 'How far back the reconciliation looks at landing files (by last write).',
+      azure: 'optional',
+    },
+  },
   PRICES_ZONES: {
     schema: csvList.default(['DE-LU', 'NL']),
     meta: {
@@ -303,6 +327,7 @@ export interface LakewattConfig {
     deadlineMinutes: number;
   };
   /** Group commit: caps per batched run, and how long a file waits for its batch. */
+  reconcile: { schedule: string; graceMinutes: number; lookbackHours: number };
   batch: {
     maxFiles: number;
     maxRows: number;
@@ -468,6 +493,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       entsoeBaseUrl: env.ENTSOE_BASE_URL,
       entsoeToken: env.ENTSOE_SECURITY_TOKEN,
       energyChartsBaseUrl: env.ENERGY_CHARTS_BASE_URL,
+    },
+    reconcile: {
+      schedule: env.RECONCILE_SCHEDULE,
+      graceMinutes: env.RECONCILE_GRACE_MINUTES,
+      lookbackHours: env.RECONCILE_LOOKBACK_HOURS,
     },
     local: { hostPort: env.LOCAL_HOST_PORT, jobsPort: env.LOCAL_JOBS_PORT },
   };

@@ -92,6 +92,30 @@ export async function startIngestionForEvent(
 }
 
 /**
+ * The landing reconciliation found a file version: start generation 0 only when it has no ingestion at all
+ * (a failed one waits for an operator, as after its event).
+ */
+export async function startIngestionIfUnknown(
+  client: df.DurableClient,
+  file: IngestFile,
+  config: LakewattConfig,
+  now: Date,
+): Promise<StartResult> {
+  const instanceId = ingestInstanceId(file);
+  const found = await findInstance(client, instanceId);
+  if (found) {
+    return { action: 'skipped', instanceId, reason: 'KNOWN', detail: String(found.runtimeStatus) };
+  }
+  return startOrReportConflict(client, instanceId, {
+    file,
+    generation: 0,
+    requestedAt: now.toISOString(),
+    trigger: 'reconcile',
+    policy: jobPolicy(config),
+  });
+}
+
+/**
  * An operator's replay (or reprocess) of an ingestion: the same id and file, the next generation, the
  * current settings, and who asked (recorded in the input and, from there, in the audit record). Refused
  * while the run is active.

@@ -26,5 +26,53 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
+@description('Email addresses told when events are dead-lettered or dropped (empty: the alert shows in the portal only).')
+param alertEmails array = []
+
+resource alertGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmails)) {
+  name: 'ag-${name}'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'lw-events'
+    enabled: true
+    emailReceivers: [for (email, i) in alertEmails: { name: 'email-${i}', emailAddress: email, useCommonAlertSchema: true }]
+  }
+}
+
+// An event Event Grid gave up on (dead-lettered after its retries, or dropped) is a landing file that no run
+// will pick up until the reconciliation's next pass: tell someone at once. One alert per metric (the criteria
+// of one alert must all hold to fire).
+var lostEventMetrics = ['DeadLetteredCount', 'DroppedEventCount']
+
+resource lostEventsAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [for metric in lostEventMetrics: {
+  name: 'alert-${name}-${toLower(metric)}'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'BlobCreated events were lost (${metric} > 0): see docs/operations.md "Missed files".'
+    severity: 2
+    enabled: true
+    scopes: [systemTopic.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: metric
+          metricNamespace: 'Microsoft.EventGrid/systemTopics'
+          metricName: metric
+          operator: 'GreaterThan'
+          threshold: 0
+          timeAggregation: 'Total'
+        }
+      ]
+    }
+    actions: empty(alertEmails) ? [] : [{ actionGroupId: alertGroup.id }]
+  }
+}]
+
 output name string = systemTopic.name
 output principalId string = systemTopic.identity.principalId

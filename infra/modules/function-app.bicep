@@ -98,6 +98,15 @@ param batchLingerSeconds int = 0
 @description('Silver batch caps per dataset, e.g. {"meter_readings": {"maxFiles": 1000}}; empty: the general caps.')
 param batchCapsByDataset object = {}
 
+@description('NCRONTAB schedule of the landing reconciliation (files with no run, misplaced files).')
+param reconcileSchedule string = '0 7,37 * * * *'
+
+@description('Minutes a landing file may wait for its event before the reconciliation starts it.')
+param reconcileGraceMinutes int = 30
+
+@description('Hours of landing files (by last write) the reconciliation looks at.')
+param reconcileLookbackHours int = 48
+
 @description('Largest bronze file accepted, in bytes.')
 param validationMaxFileBytes int
 
@@ -261,6 +270,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     BATCH_WAIT_MINUTES: string(batchWaitMinutes)
     BATCH_LINGER_SECONDS: string(batchLingerSeconds)
     BATCH_CAPS_BY_DATASET: string(batchCapsByDataset)
+    RECONCILE_SCHEDULE: reconcileSchedule
+    RECONCILE_GRACE_MINUTES: string(reconcileGraceMinutes)
+    RECONCILE_LOOKBACK_HOURS: string(reconcileLookbackHours)
     SOURCE_CONTRACTS_DIR: 'contracts/sources'
     VALIDATION_MAX_FILE_BYTES: string(validationMaxFileBytes)
     VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)

@@ -78,7 +78,14 @@ export type IgnoreReason =
   | 'BAD_LANDING_PATH';
 
 export type BlobCreatedDecision =
-  { kind: 'ingest'; file: LandedFile } | { kind: 'ignore'; reason: IgnoreReason; detail: string };
+  | { kind: 'ingest'; file: LandedFile }
+  | {
+      kind: 'ignore';
+      reason: IgnoreReason;
+      detail: string;
+      /** The blob version, when the event was a completed write of a blob (a misplaced file is recorded). */
+      blob?: { container: string; path: string; etag: string; size: number | null };
+    };
 
 const SUBJECT = /^\/?blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/;
 const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -134,7 +141,10 @@ export function decideBlobCreated(event: unknown, bronzeContainer = 'bronze'): B
   if (path.endsWith('/') || data.data.contentType === 'application/x-directory')
     return ignore('DIRECTORY', path);
   const place = landingPlace(container, path, bronzeContainer);
-  if (place.kind === 'ignore') return place;
+  if (place.kind === 'ignore') {
+    const size = data.data.contentLength ?? null;
+    return { ...place, blob: { container, path, etag: normalizeEtag(data.data.eTag), size } };
+  }
   const { dataset, source, landingDate: date, fileName } = place;
   return {
     kind: 'ingest',

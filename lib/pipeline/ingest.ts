@@ -15,7 +15,8 @@ import { callerSchema } from './caller';
 
 export const INGEST_ORCHESTRATION = 'ingestFile';
 
-export const INGEST_TRIGGERS = ['event', 'replay', 'reprocess'] as const;
+/** `reconcile`: the landing reconciliation found the file version with no run (its event was lost). */
+export const INGEST_TRIGGERS = ['event', 'replay', 'reprocess', 'reconcile'] as const;
 export type IngestTrigger = (typeof INGEST_TRIGGERS)[number];
 
 export const jobPolicySchema = z.object({

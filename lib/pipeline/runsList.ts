@@ -268,7 +268,7 @@ export function pageRuns(runs: readonly RunSummary[], query: ListRunsQuery): Run
 // ---- one run -----------------------------------------------------------------------------------------
 
 export interface RunDetail extends RunSummary {
-  /** event, replay or reprocess (ingestion); timer (price pull). */
+  /** event, replay, reprocess or reconcile (ingestion); timer (price pull). */
   trigger: string | null;
   requestedAt: string | null;
   /** The operator who asked for this generation (replay, reprocess); null for events and timers. */

@@ -39,6 +39,8 @@ export interface PipelineWorldOptions {
   env?: Record<string, string>;
   /** Start of virtual time (default 2026-01-01T00:00:00Z). */
   start?: number;
+  /** Fire timer triggers as the virtual clock passes their schedule (default false). */
+  timers?: boolean;
 }
 
 export interface ApiResponse<T = unknown> {
@@ -94,7 +96,7 @@ export async function startPipelineWorld(options: PipelineWorldOptions = {}): Pr
       modules: options.modules ?? PIPELINE_MODULES,
       clock,
       logSink: (record) => logs.push(record),
-      timers: false,
+      timers: options.timers ?? false,
     });
   } catch (error) {
     restore(saved);

@@ -106,3 +106,24 @@ describe('Event Grid delivers completed bronze landing writes to the Function', 
     expect(main.modules.map((m) => m.source)).not.toContain('eventgrid-subscription.bicep');
   });
 });
+
+describe('lost events are alerted on', () => {
+  test('when Event Grid dead-letters or drops an event, then a metric alert on the system topic fires for each metric, above zero', () => {
+    const topicFile = fileAt(files, 'infra/modules/event-grid-topic.bicep');
+    const alerts = resourcesOfType([topicFile], 'Microsoft.Insights/metricAlerts');
+
+    expect(alerts).toHaveLength(1);
+    const { resource } = alerts[0]!;
+    expect(resource.loop).toBe(true);
+    expect(literalStrings(topicFile, topicFile.vars.get('lostEventMetrics'))).toEqual([
+      'DeadLetteredCount',
+      'DroppedEventCount',
+    ]);
+    expect(prop(resource.body, 'properties.scopes')?.text).toBe('[systemTopic.id]');
+    expect(prop(resource.body, 'properties.enabled')?.text).toBe('true');
+    const criterion = prop(resource.body, 'properties.criteria.allOf');
+    expect(criterion?.text).toContain('metricName: metric');
+    expect(criterion?.text).toContain("operator: 'GreaterThan'");
+    expect(criterion?.text).toContain('threshold: 0');
+  });
+});

@@ -49,6 +49,22 @@ const WRITE_SITES: readonly WriteSite[] = [
     })),
   },
   {
+    file: 'lib/pipeline/reconcile.ts',
+    method: 'copy',
+    calls: 1,
+    principal: 'functionPrincipalId',
+    operation: 'write',
+    targets: [{ container: 'quarantine', path: `misplaced/${'a'.repeat(32)}/readings.csv` }],
+  },
+  {
+    file: 'lib/pipeline/reconcile.ts',
+    method: 'createOnly',
+    calls: 1,
+    principal: 'functionPrincipalId',
+    operation: 'write',
+    targets: [{ container: 'audit', path: `misplaced/${'a'.repeat(32)}.json` }],
+  },
+  {
     file: 'lib/pipeline/steps.ts',
     method: 'copy',
     calls: 1,
