@@ -301,8 +301,10 @@ export class HostServer {
       .map(decodeURIComponent);
     const [collection, id, action, eventName] = segments;
     const q = url.searchParams;
+    const parsed = parseJsonBody(body);
     if (collection === 'orchestrators' && method === 'POST' && id) {
-      const input = body.length === 0 ? undefined : (JSON.parse(body.toString('utf8')) as unknown);
+      if (parsed === INVALID_JSON) return messageReply(400, 'The request body is not JSON.');
+      const input = parsed;
       try {
         const instanceId = engine.startNew(id, { instanceId: action, input });
         return this.createdReply(instanceId, rpc);
@@ -318,7 +320,12 @@ export class HostServer {
       const query = instanceQuery(q);
       if (typeof query === 'string') return messageReply(400, query);
       if (method === 'GET') return this.listReply(query, q);
-      if (method === 'DELETE') return jsonReply(200, { instancesDeleted: engine.purge(query) });
+      if (method === 'DELETE') {
+        // As the extension: purging many instances needs at least a creation time window's start.
+        if (!q.get('createdTimeFrom'))
+          return messageReply(400, 'Purging instances requires createdTimeFrom.');
+        return jsonReply(200, { instancesDeleted: engine.purge(query) });
+      }
       return messageReply(405, `${method} is not allowed on instances.`);
     }
     if (!action) {
@@ -343,7 +350,8 @@ export class HostServer {
     switch (action) {
       case 'raiseEvent': {
         if (!eventName) return messageReply(400, 'An event name is required.');
-        const data = body.length === 0 ? null : (JSON.parse(body.toString('utf8')) as unknown);
+        if (parsed === INVALID_JSON) return messageReply(400, 'The event data is not JSON.');
+        const data = parsed ?? null;
         const outcome = engine.raiseEvent(id, eventName, data);
         return outcome === 'accepted'
           ? { status: 202 }
@@ -368,8 +376,13 @@ export class HostServer {
           throw thrown;
         }
       }
+      case 'rewind':
+      case 'suspend':
+      case 'resume':
+        // Real operations of the extension that this host does not have: the request is refused, not failed.
+        return messageReply(400, `'${action}' is not supported by the local host.`);
       default:
-        return messageReply(501, `'${action}' is not supported by the local host.`);
+        return messageReply(404, `No operation '${action}' on instances.`);
     }
   }
 
@@ -443,14 +456,30 @@ export class HostServer {
 
   private listReply(query: InstanceQuery, q: URLSearchParams): Reply {
     const top = q.get('top') ? Number(q.get('top')) : undefined;
+    if (top !== undefined && !(Number.isSafeInteger(top) && top > 0))
+      return messageReply(400, `top '${q.get('top')}' is not a positive whole number.`);
     const token = q.get('continuationToken');
     const skip = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) : 0;
+    if (!(Number.isSafeInteger(skip) && skip >= 0))
+      return messageReply(400, 'The continuation token is not one this host issued.');
     const page = this.ctx.engine.query(query, { top, skip, showInput: q.get('showInput') === 'true' });
     const headers: Record<string, string> = {};
     if (top !== undefined && page.length === top) {
       headers['x-ms-continuation-token'] = Buffer.from(String(skip + top)).toString('base64url');
     }
     return jsonReply(200, page, headers);
+  }
+}
+
+const INVALID_JSON = Symbol('invalid JSON');
+
+/** A request body as JSON: undefined when empty, INVALID_JSON when it does not parse. */
+function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return INVALID_JSON;
   }
 }
 
