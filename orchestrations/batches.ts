@@ -102,6 +102,7 @@ const deliverySchema = z.object({
   generation: z.number().int().nonnegative(),
   outcome: z.enum(['succeeded', 'failed']),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  affectedDates: z.array(z.string()).default([]),
 });
 const notifyInputSchema = z.object({
   batchId: z.string(),
@@ -124,6 +125,7 @@ export const notifyBatchActivity = df.app.activity('notifyBatch', {
         generation: delivery.generation,
         outcome: delivery.outcome,
         error: delivery.error,
+        affectedDates: delivery.affectedDates,
         runs: runs.filter((run) => run.batch?.members.includes(delivery.instanceId)),
       };
       try {
@@ -143,6 +145,8 @@ type Outcome = z.infer<typeof deliverySchema>['outcome'];
 interface MemberResult {
   outcome: Outcome;
   error: { code: string; message: string } | null;
+  /** Gold days the successful run's reference-data changes made stale (its manifest's `affectedDates`). */
+  affectedDates?: string[];
 }
 
 function parametersFor(
@@ -222,7 +226,9 @@ function* runGroup(
       return settle({ outcome: 'failed', error: { code: error.code, message: error.message } });
     }
     const { state } = ended;
-    if (state.outcome === 'Succeeded') return settle({ outcome: 'succeeded', error: null });
+    if (state.outcome === 'Succeeded') {
+      return settle({ outcome: 'succeeded', error: null, affectedDates: ended.record.affectedDates ?? [] });
+    }
     if (state.outcome === 'Failed' && state.retryable === true && attempt < JOB_RESUBMITS) continue;
     if (state.outcome === 'Failed' && state.retryable !== true && members.length > 1) {
       const [first, second] = splitMembers(members);

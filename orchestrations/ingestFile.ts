@@ -8,6 +8,7 @@ import {
   type BatchMember,
   type BatchResult,
   type BatchStep,
+  goldDays,
   type JoinAnswer,
   queueKey,
 } from '../lib/pipeline/batching';
@@ -220,12 +221,14 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
       dates: [...(outcome.report?.affectedDates ?? [])].sort(),
     };
     beginStage('silver', 'silver');
-    yield* inBatch(context, input, 'silver', member, runs);
+    const silver = yield* inBatch(context, input, 'silver', member, runs);
     endStage('silver', 'succeeded');
 
     beginStage('gold', 'gold');
-    if (member.dates.length > 0) {
-      yield* inBatch(context, input, 'gold', member, runs);
+    // A contract or customer change also makes past days' gold stale (their costs, segments, profiles).
+    const goldMember = { ...member, dates: goldDays(member.dates, silver.affectedDates) };
+    if (goldMember.dates.length > 0) {
+      yield* inBatch(context, input, 'gold', goldMember, runs);
       endStage('gold', 'succeeded');
     } else {
       endStage('gold', 'skipped');

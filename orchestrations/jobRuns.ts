@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import type { DatabricksRunRecord, DeltaCommit } from '../lib/audit';
 import type { BatchStep } from '../lib/pipeline/batching';
 import { idempotencyToken, type JobPolicy, pollDelaySeconds, runDeadline } from '../lib/pipeline/ingest';
-import type { JobRunState, StartedJobRun } from '../lib/pipeline/steps';
+import type { JobManifestSummary, JobRunState, StartedJobRun } from '../lib/pipeline/steps';
 import {
   cancelJobRunActivity,
   getJobRunActivity,
@@ -134,11 +134,15 @@ export function* runJobToEnd(
       ? Math.max(0, state.endTime - state.startTime)
       : ended.getTime() - submitted.getTime();
   if (state.outcome === 'Succeeded') {
-    record.commits = ((yield readJobCommitsActivity({
+    const read = (yield readJobCommitsActivity({
       instanceId: request.owner,
       generation: request.runNumber,
       step: request.step,
-    }).withRetry(activityRetry())) ?? []) as DeltaCommit[];
+    }).withRetry(activityRetry())) as JobManifestSummary | DeltaCommit[] | null;
+    // Histories recorded before the summary held only the commits.
+    record.commits = Array.isArray(read) ? read : (read?.commits ?? []);
+    const affected = Array.isArray(read) ? [] : (read?.affectedDates ?? []);
+    if (affected.length > 0) record.affectedDates = affected;
   }
   return { record, state };
 }

@@ -54,6 +54,11 @@ export const databricksRunRecordSchema = z.object({
   polls: z.number().int().nonnegative(),
   /** The Delta commits the job's run manifest lists (empty until the job succeeded). */
   commits: z.array(deltaCommitSchema),
+  /**
+   * A silver run of reference data (contracts, customers): the UTC days with readings whose gold its changes
+   * made stale, which the batch's files then recompute. Absent in records written before it existed.
+   */
+  affectedDates: z.array(z.string()).optional(),
 });
 
 export const stageTimingSchema = z.object({

@@ -290,6 +290,14 @@ export function goldRunScope(members: readonly Pick<BatchMember, 'dataset' | 'da
   };
 }
 
+/**
+ * The UTC days a file's gold step recomputes: its own days and those its silver run's reference-data changes
+ * made stale (`affectedDates` is absent in batch events raised before it existed), sorted and distinct.
+ */
+export function goldDays(own: readonly string[], affected: readonly string[] | undefined): string[] {
+  return [...new Set([...own, ...(affected ?? [])])].sort();
+}
+
 /** What a batch orchestration tells each of its files when its step ended for them. */
 export const batchResultSchema = z.object({
   batchId: z.string(),
@@ -297,6 +305,11 @@ export const batchResultSchema = z.object({
   generation: z.number().int().nonnegative(),
   outcome: z.enum(['succeeded', 'failed']),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /**
+   * Silver of reference data: the gold days its changes made stale (contracts, customers), which the file's
+   * gold step recomputes beside its own days. Absent in events raised before it existed.
+   */
+  affectedDates: z.array(z.string()).default([]),
   /** Every run of the batch this file was part of (failed larger runs before a split included). */
   runs: z.array(z.custom<DatabricksRunRecord>()),
 });

@@ -181,11 +181,17 @@ export function jobManifestPath(instanceId: string, generation: number, step: Pi
   return `job-runs/${instanceId}/${generation}/${step}.json`;
 }
 
-/** The Delta commits a job's run manifest lists, or null when the job wrote no manifest. */
+/** What a job's run manifest says of its run: its Delta commits and the gold days its changes made stale. */
+export interface JobManifestSummary {
+  commits: DeltaCommit[];
+  affectedDates: string[];
+}
+
+/** The summary of a job's run manifest, or null when the job wrote no manifest. */
 export async function readJobCommits(
   lake: LakeStore,
   params: { instanceId: string; generation: number; step: PipelineStep },
-): Promise<DeltaCommit[] | null> {
+): Promise<JobManifestSummary | null> {
   // For a shared run, `instanceId` and `generation` are those of the orchestration that started it.
   let text: string;
   try {
@@ -198,11 +204,16 @@ export async function readJobCommits(
     if (error instanceof NotFoundError) return null;
     throw error;
   }
-  const manifest = JSON.parse(text) as { tables?: unknown };
+  const manifest = JSON.parse(text) as { tables?: unknown; affectedDates?: unknown };
   if (!Array.isArray(manifest.tables)) {
     throw new LakewattError('MANIFEST_INVALID', `the ${params.step} run manifest has no tables list`);
   }
-  return manifest.tables.map((entry: Record<string, unknown>) => ({
+  const affectedDates = Array.isArray(manifest.affectedDates)
+    ? manifest.affectedDates.filter(
+        (d): d is string => typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d),
+      )
+    : [];
+  const commits = manifest.tables.map((entry: Record<string, unknown>) => ({
     table: String(entry.table),
     action: String(entry.action),
     version: typeof entry.version === 'number' ? entry.version : null,
@@ -215,4 +226,5 @@ export async function readJobCommits(
       ]),
     ),
   }));
+  return { commits, affectedDates };
 }

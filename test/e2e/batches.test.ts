@@ -22,6 +22,10 @@ let dir: string;
 
 async function dropMeterDay(meter: string): Promise<string> {
   const { file } = await writeMeterDay(dir, meter, DAY);
+  return dropWritten(file);
+}
+
+async function dropWritten(file: string): Promise<string> {
   const dropped = await pipeline.drop(file, {
     dataset: 'meter_readings',
     source: 'canonical',
@@ -80,8 +84,10 @@ describe('group commit', () => {
 
   it(`when ${BURST} small files arrive at once, then each one's rows are in silver once and they share few runs`, async () => {
     const meters = Array.from({ length: BURST }, (_, i) => `BURST-${String(i).padStart(4, '0')}`);
+    // Written first, then dropped back to back: the burst arrives as fast as the host takes events.
+    const files = await Promise.all(meters.map(async (meter) => (await writeMeterDay(dir, meter, DAY)).file));
     const ids: string[] = [];
-    for (const meter of meters) ids.push(await dropMeterDay(meter));
+    for (const file of files) ids.push(await dropWritten(file));
     const statuses = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
     expect(statuses.filter((s) => s.runtimeStatus !== 'Completed')).toEqual([]);
 
@@ -150,10 +156,10 @@ describe('group commit', () => {
 
   it('when a batch of files is lost by the platform, then a bulk replay of the failed files uses a handful of runs', async () => {
     const blocker = await dropMeterDay('HOLD-0002');
-    const ids: string[] = [];
-    for (let i = 0; i < BULK; i++) ids.push(await dropMeterDay(`LOST-${String(i).padStart(3, '0')}`));
+    const ids = [await dropMeterDay('LOST-000')];
     // Every run of the batch holding the first file ends INTERNAL_ERROR: its run and both resubmits, each with
-    // its task's retries. Lifted before the replay.
+    // its task's retries. Set at once, while that file still waits behind the blocker's batch (a fault set
+    // after all the drops could come after its batch ran). Lifted before the replay.
     const emulator = pipeline.runtime.emulator!;
     emulator.faults.set({
       tasks: [
@@ -168,6 +174,7 @@ describe('group commit', () => {
     });
     let failed: string[];
     try {
+      for (let i = 1; i < BULK; i++) ids.push(await dropMeterDay(`LOST-${String(i).padStart(3, '0')}`));
       expect(await pipeline.wait(blocker)).toMatchObject({ runtimeStatus: 'Completed' });
       const first = await Promise.all(ids.map((id) => pipeline.wait(id, 1_500_000)));
       failed = first.filter((s) => s.runtimeStatus === 'Failed').map((s) => s.instanceId);

@@ -95,6 +95,57 @@ describe('the pipeline end to end', () => {
     expect(actual.export_kwh).toBeCloseTo(expected.export_kwh, 6);
   });
 
+  it('when a contract’s rates are corrected for its whole validity, then its meter’s past days are re-costed at the new rates', async () => {
+    const file = manifest.files.find((f) => f.dataset === 'contracts' && f.path.includes('_full_'))!;
+    const original = await fs.readFile(path.join(simDir, file.path), 'utf8');
+    const [header, ...rows] = original.trimEnd().split('\n') as [string, ...string[]];
+    const columns = header.split(',');
+    const at = (name: string): number => columns.indexOf(name);
+    const rates = ['unit_rate_eur_kwh', 'peak_rate_eur_kwh', 'offpeak_rate_eur_kwh', 'spot_markup_eur_kwh'];
+    expect(rates.map(at).every((i) => i >= 0)).toBe(true);
+    // A version in force on the whole simulated day (2025-10-26, any zone).
+    const index = rows.findIndex((row) => {
+      const cells = row.split(',');
+      const to = cells[at('valid_to')]!;
+      return cells[at('valid_from')]! <= '2025-10-25' && (to === '' || to >= '2025-10-28');
+    });
+    expect(index).toBeGreaterThanOrEqual(0);
+    const chosen = rows[index]!.split(',');
+    expect(chosen).toHaveLength(columns.length);
+    const meter = chosen[at('meter_point')]!;
+    const contractNo = chosen[at('contract_no')]!;
+    const delta = 0.1234;
+    for (const name of rates) {
+      const cell = chosen[at(name)]!;
+      if (cell.trim() !== '') chosen[at(name)] = (Number(cell) + delta).toFixed(6);
+    }
+    const costs = async (): Promise<Array<Record<string, unknown>>> =>
+      query(
+        `SELECT CAST(date AS STRING) AS date, import_kwh, unpriced_kwh, energy_cost_eur
+         FROM gold.customer_daily_cost WHERE meter_id = '${meter}' AND contract_id = '${contractNo}' ORDER BY date`,
+      );
+    const before = await costs();
+    expect(before.length).toBeGreaterThan(0);
+    const corrected = path.join(pipeline.root, 'contracts-corrected.csv');
+    const lines = rows.map((row, i) => (i === index ? chosen.join(',') : row));
+    await fs.writeFile(corrected, [header, ...lines].join('\n') + '\n');
+
+    const dropped = await dropAndWait(corrected, target(file));
+
+    const after = await costs();
+    expect(after.map((r) => r.date)).toEqual(before.map((r) => r.date));
+    after.forEach((row, i) => {
+      const priced = Number(row.import_kwh) - Number(row.unpriced_kwh);
+      expect(Number(row.energy_cost_eur) - Number(before[i]!.energy_cost_eur)).toBeCloseTo(priced * delta, 6);
+    });
+    const [record] = await auditOf(dropped.instanceId);
+    const silverRun = record!.databricksRuns.find((r) => r.step === 'silver')!;
+    const goldRun = record!.databricksRuns.find((r) => r.step === 'gold')!;
+    // UTC days with the meter's readings: they cover its local days (costs are dated by the tariff's zone).
+    expect(silverRun.affectedDates).toEqual(expect.arrayContaining(before.map((r) => r.date)));
+    expect(goldRun.parameters.dates!.split(',')).toEqual(silverRun.affectedDates);
+  });
+
   it('when a source re-sends a file with a corrected value (a new eTag), then it is processed again and the correction wins', async () => {
     const file = manifest.files.find((f) => f.dataset === 'meter_readings' && f.source === 'headend_utc')!;
     const original = await fs.readFile(path.join(simDir, file.path), 'utf8');

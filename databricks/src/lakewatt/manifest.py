@@ -53,6 +53,8 @@ class RunManifest:
     _t0: float = field(default_factory=time.monotonic)
     tables: list[TableWrite] = field(default_factory=list)
     timings_ms: dict[str, int] = field(default_factory=dict)
+    # UTC days (ISO) whose gold the run's changes make stale beyond the files' own days (reference data).
+    affected_dates: list[str] = field(default_factory=list)
     _mark: float = field(default_factory=time.monotonic)
 
     def step(self, name: str) -> None:
@@ -81,6 +83,7 @@ class RunManifest:
             "versions": versions(spark),
             "userMetadata": self.ctx.user_metadata,
             "tables": [t.to_json() for t in self.tables],
+            "affectedDates": self.affected_dates,
         }
 
 

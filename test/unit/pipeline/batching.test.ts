@@ -13,6 +13,7 @@ import {
   finishBatch,
   GOLD_TABLE_NAMES,
   GOLD_TABLES_FED_BY,
+  goldDays,
   goldRunScope,
   joinQueue,
   type QueueState,
@@ -542,5 +543,19 @@ describe('gold tables parity with the Spark side', () => {
 
     expect([...GOLD_TABLES_FED_BY.prices].sort()).toEqual(readBy(/\bprices\b/).sort());
     expect([...GOLD_TABLES_FED_BY.customers].sort()).toEqual(readBy(/\bcustomers\b/).sort());
+  });
+});
+
+describe('goldDays', () => {
+  it('when a contract change made other days stale, then gold recomputes the union of both, sorted, once each', () => {
+    expect(goldDays(['2025-03-02', '2025-03-01'], ['2025-03-01', '2025-01-15'])).toEqual([
+      '2025-01-15',
+      '2025-03-01',
+      '2025-03-02',
+    ]);
+  });
+
+  it('when a batch event predates affected days, then gold recomputes the file’s own days', () => {
+    expect(goldDays(['2025-03-01'], undefined)).toEqual(['2025-03-01']);
   });
 });

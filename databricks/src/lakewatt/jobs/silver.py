@@ -127,7 +127,11 @@ def silver_prices(spark, ctx, staged, table) -> delta_io.TableWrite:
     )
 
 
-def silver_scd2(spark, ctx, records, table, *, key, version, end_column=None) -> delta_io.TableWrite:
+def silver_scd2(
+    spark, ctx, records, table, *, key, version, end_column=None
+) -> tuple[delta_io.TableWrite, list]:
+    """Merges the SCD2 versions of ``records``; also returns the versions that change something, with the
+    window each changes (collected before the merge: those windows are what gold must recompute)."""
     business = [c for c in records.columns if c not in LINEAGE_COLUMNS]
     versions = t.scd2(
         records,
@@ -137,6 +141,8 @@ def silver_scd2(spark, ctx, records, table, *, key, version, end_column=None) ->
         business_columns=business,
         end_column=end_column,
     )
+    content = [c for c in business if c not in (key, version, "valid_from", "valid_to")]
+    changed = t.changed_windows(versions, spark.table(table), key=key, compare=content).collect()
     return delta_io.merge(
         spark,
         table,
@@ -144,7 +150,43 @@ def silver_scd2(spark, ctx, records, table, *, key, version, end_column=None) ->
         on=f"t.{key} = s.{key} AND t.valid_from = s.valid_from",
         matched_condition=t.SCD2_CHANGED,
         user_metadata=ctx.user_metadata,
+    ), changed
+
+
+def reference_affected_dates(spark, ctx, dataset: str, changed: list) -> list[str]:
+    """UTC days with readings whose gold the changed contract or customer versions make stale: each changed
+    version's validity window, on the meters it applies to (a customer's: those of its contracts)."""
+    if not changed:
+        return []
+    if dataset == "contracts":
+        windows = [(r.meter_id, r.w_from, r.w_to) for r in changed]
+    else:
+        customers = {r.customer_id: [] for r in changed}
+        for r in changed:
+            customers[r.customer_id].append((r.w_from, r.w_to))
+        contracts = (
+            spark.table(ensure_table(spark, ctx, SILVER_TABLES["contracts"]))
+            .where(F.col("customer_id").isin(list(customers)))
+            .select("customer_id", "meter_id")
+            .distinct()
+            .collect()
+        )
+        windows = [(c.meter_id, start, end) for c in contracts for start, end in customers[c.customer_id]]
+    if not windows:
+        return []
+    readings = spark.table(ensure_table(spark, ctx, SILVER_TABLES["meter_readings"]))
+    frame = spark.createDataFrame(windows, "w_meter string, w_from timestamp, w_to timestamp")
+    days = (
+        readings.join(F.broadcast(frame), readings.meter_id == frame.w_meter)
+        .where(
+            (F.col("interval_start") >= F.col("w_from"))
+            & (F.col("w_to").isNull() | (F.col("interval_start") < F.col("w_to")))
+        )
+        .select("reading_date")
+        .distinct()
+        .collect()
     )
+    return sorted(d.reading_date.isoformat() for d in days)
 
 
 def run(
@@ -178,11 +220,13 @@ def run(
     elif dataset == "prices":
         write = silver_prices(spark, ctx, staged, silver)
     elif dataset == "customers":
-        write = silver_scd2(spark, ctx, records, silver, key="customer_id", version="updated_at")
+        write, changed = silver_scd2(spark, ctx, records, silver, key="customer_id", version="updated_at")
+        manifest.affected_dates = reference_affected_dates(spark, ctx, dataset, changed)
     else:
-        write = silver_scd2(
+        write, changed = silver_scd2(
             spark, ctx, records, silver, key="contract_id", version="valid_from", end_column="valid_to"
         )
+        manifest.affected_dates = reference_affected_dates(spark, ctx, dataset, changed)
     manifest.add(write)
     manifest.step("silver")
 

@@ -139,6 +139,39 @@ def scd2(
     return out
 
 
+def changed_windows(
+    versions: DataFrame, existing: DataFrame, *, key: str, compare: Sequence[str]
+) -> DataFrame:
+    """The SCD2 ``versions`` that change something, each with the time window it changes (``w_from`` to
+    ``w_to``, null: open-ended).
+
+    A new version changes its whole validity; a stored version whose ``compare`` columns differ changes its
+    validity before and after; one whose content is the same but whose ``valid_to`` moved (a contract's end
+    corrected, or closed by a newer version) changes only the time between the two ends. A re-sent
+    snapshot gives none.
+    """
+    names = [key, "valid_from", "valid_to", *compare]
+    stored = existing.select(*(F.col(c).alias(f"_stored_{c}") for c in names))
+    joined = versions.join(
+        stored,
+        (F.col(key) == F.col(f"_stored_{key}")) & (F.col("valid_from") == F.col("_stored_valid_from")),
+        "left",
+    )
+    new = F.col(f"_stored_{key}").isNull()
+    same_content = F.lit(True)
+    for c in compare:
+        same_content = same_content & F.col(c).eqNullSafe(F.col(f"_stored_{c}"))
+    ends = (F.col("valid_to"), F.col("_stored_valid_to"))
+    later_end = F.when(ends[0].isNull() | ends[1].isNull(), F.lit(None)).otherwise(F.greatest(*ends))
+    moved_end = ~F.col("valid_to").eqNullSafe(F.col("_stored_valid_to"))
+    return (
+        joined.where(new | ~same_content | moved_end)
+        .withColumn("w_from", F.when(new | ~same_content, F.col("valid_from")).otherwise(F.least(*ends)))
+        .withColumn("w_to", F.when(new, F.col("valid_to")).otherwise(later_end))
+        .select(*versions.columns, "w_from", "w_to")
+    )
+
+
 SCD2_CHANGED = (
     "t.record_hash <> s.record_hash OR NOT (t.valid_to <=> s.valid_to) OR t.is_current <> s.is_current"
 )
