@@ -1,26 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { DuckDBInstance } from '@duckdb/node-api';
-
 import type { AuditRecord } from '../../lib/audit';
 import { loadConfig } from '../../lib/config';
-import { loadSourceContracts, type SourceContractRegistry } from '../../lib/contracts/sources';
+import { loadSourceContracts } from '../../lib/contracts/sources';
 import { JobsClient, StaticTokenProvider } from '../../lib/databricks';
 import { LocalLakeStore } from '../../lib/lake';
-import type { IngestInput } from '../../lib/pipeline/ingest';
-import { stageFile, startJobRun } from '../../lib/pipeline/steps';
 import { type Manifest, simulate } from '../../lib/simulator';
 import { findRepoRoot } from '../../local/databricks/emulator';
 import { dropFile } from '../../local/drops';
 import { LocalRuntime } from '../../local/runtime';
 import {
+  type Breakdown,
+  breakdown,
+  type Dropped,
+  latencySummary,
+  printLatency,
+  summarise,
+} from './breakdown';
+import {
+  type Context,
+  type Direct,
+  direct,
+  DIRECT_POLL_MS,
+  duckdbDaily,
+  landingTarget,
+  type ManifestFile,
+  runDirect,
+  stageDirect,
+} from './direct';
+import {
   auditRecords,
   historyDelta,
   historyRows,
-  type InstanceTimes,
   type ListedRun,
   listRuns,
   loadAverage,
@@ -69,7 +83,6 @@ const APP_MODULES = [
   'orchestrations/ingestFile.js',
   'orchestrations/pullPrices.js',
 ].map((file) => path.join(BUILD_ROOT, file));
-const DIRECT_POLL_MS = 100;
 const WAIT_MS = 3_600_000;
 
 function arg(name: string, fallback: number): number {
@@ -86,17 +99,6 @@ const log = (line: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
-type ManifestFile = Manifest['files'][number];
-
-interface Context {
-  runtime: LocalRuntime;
-  lake: LocalLakeStore;
-  simDir: string;
-  token: string;
-  jobs: JobsClient;
-  contracts: SourceContractRegistry;
-}
-
 function setPoll(poll: string): { min: number; max: number } {
   const [min, max] = poll.split('/').map(Number);
   if (!min || !max) throw new Error(`a poll setting is MIN/MAX seconds, not '${poll}'`);
@@ -105,20 +107,7 @@ function setPoll(poll: string): { min: number; max: number } {
   return { min, max };
 }
 
-function landingTarget(file: ManifestFile): { dataset: string; source: string; date: string; name: string } {
-  const [, , dataset, source, yyyy, mm, dd, name] = file.path.split('/');
-  return { dataset: dataset!, source: source!, date: `${yyyy}-${mm}-${dd}`, name: name! };
-}
-
 // ------------------------------------------------------------------------------------------ orchestrated
-
-interface Dropped {
-  label: string;
-  instanceId: string;
-  dropMs: number;
-  rows: number;
-  times?: InstanceTimes;
-}
 
 async function drop(
   ctx: Context,
@@ -150,284 +139,6 @@ async function settle(ctx: Context, dropped: Dropped): Promise<Dropped> {
 async function orchestrate(ctx: Context, file: ManifestFile, label: string): Promise<Dropped> {
   const dropped = await drop(ctx, path.join(ctx.simDir, file.path), landingTarget(file), label, file.rows);
   return settle(ctx, dropped);
-}
-
-interface StepBreakdown {
-  runId: number;
-  /** The batch the file's run was for (group commit) and how many files it had. */
-  batchId: string | null;
-  batchSize: number;
-  /** The step's share of the orchestration: its stage start to its stage end. */
-  stageMs: number;
-  /** Stage start -> the emulator created the run (joining the queue, waiting for the running batch, startJobRun). */
-  submitMs: number;
-  /** Run created -> run ended (emulator clock): queue + waiting for the worker + execution. */
-  runMs: number;
-  queueMs: number;
-  workerWaitMs: number;
-  executionMs: number;
-  /** Run ended -> the orchestration's poll saw it (the polling overhead). */
-  noticeMs: number;
-  polls: number;
-  /** The poll that saw it -> stage end (readJobCommits, the batch's finish and notify, the file's event). */
-  afterNoticeMs: number;
-}
-
-interface Breakdown {
-  label: string;
-  instanceId: string;
-  rows: number;
-  /** Drop -> the orchestration completed (its last update: after the audit record was written). */
-  totalMs: number;
-  /** Drop -> the audit record's endedAt. */
-  auditEndedMs: number;
-  /** Drop -> the instance was created (blob write, event delivery, starter). */
-  startMs: number;
-  /** Instance created -> first episode ran (the validate stage starts). */
-  firstEpisodeMs: number;
-  validateMs: number;
-  silver: StepBreakdown;
-  gold: StepBreakdown;
-  /** Gold stage end -> completed: audit stage, writeAudit activity, last episode. */
-  auditMs: number;
-  pollingMs: number;
-  /** Everything that is neither validation nor a Databricks run: total - validate - silver run - gold run. */
-  orchestrationMs: number;
-}
-
-function step(record: AuditRecord, name: 'silver' | 'gold', runs: Map<number, ListedRun>): StepBreakdown {
-  const stage = record.stages.find((s) => s.stage === name);
-  // A batch split on a data failure lists several runs of the step; the file's outcome is its last one.
-  const run = record.databricksRuns.filter((r) => r.step === name).at(-1);
-  const listed = typeof run?.runId === 'number' ? runs.get(run.runId) : undefined;
-  if (!stage || !run?.endedAt || !listed) throw new Error(`${record.instanceId}: no ${name} stage or run`);
-  return {
-    runId: listed.runId,
-    batchId: run.batch?.id ?? null,
-    batchSize: run.batch?.size ?? 1,
-    stageMs: stage.durationMs,
-    submitMs: listed.createdMs - Date.parse(stage.startedAt),
-    runMs: listed.endMs - listed.createdMs,
-    queueMs: listed.queueMs,
-    workerWaitMs: listed.setupMs,
-    executionMs: listed.executionMs,
-    noticeMs: Date.parse(run.endedAt) - listed.endMs,
-    polls: run.polls,
-    afterNoticeMs: Date.parse(stage.endedAt) - Date.parse(run.endedAt),
-  };
-}
-
-function breakdown(dropped: Dropped, record: AuditRecord, runs: Map<number, ListedRun>): Breakdown {
-  const times = dropped.times!;
-  const validate = record.stages.find((s) => s.stage === 'validate')!;
-  const silver = step(record, 'silver', runs);
-  const gold = step(record, 'gold', runs);
-  const goldStage = record.stages.find((s) => s.stage === 'gold')!;
-  const totalMs = times.lastUpdatedMs - dropped.dropMs;
-  return {
-    label: dropped.label,
-    instanceId: dropped.instanceId,
-    rows: record.validation?.counts.rowsValid ?? dropped.rows,
-    totalMs,
-    auditEndedMs: Date.parse(record.endedAt) - dropped.dropMs,
-    startMs: times.createdMs - dropped.dropMs,
-    firstEpisodeMs: Date.parse(validate.startedAt) - times.createdMs,
-    validateMs: validate.durationMs,
-    silver,
-    gold,
-    auditMs: times.lastUpdatedMs - Date.parse(goldStage.endedAt),
-    pollingMs: silver.noticeMs + gold.noticeMs,
-    orchestrationMs: totalMs - validate.durationMs - silver.runMs - gold.runMs,
-  };
-}
-
-// ------------------------------------------------------------------------------------------------ direct
-
-async function runDirect(
-  ctx: Context,
-  job: string,
-  parameters: Record<string, string>,
-): Promise<ListedRunLite> {
-  const created = Date.now();
-  const { runId } = await startJobRun(ctx.jobs, {
-    job,
-    parameters,
-    idempotencyToken: `bench-${randomUUID()}`,
-  });
-  for (;;) {
-    const run = await ctx.jobs.getRun(runId);
-    if (run.outcome.terminal) {
-      if (run.outcome.kind !== 'Succeeded') throw new Error(`${job} run ${runId}: ${run.outcome.reason}`);
-      return { runId, ms: Date.now() - created };
-    }
-    await new Promise((resolve) => setTimeout(resolve, DIRECT_POLL_MS));
-  }
-}
-interface ListedRunLite {
-  runId: number;
-  ms: number;
-}
-
-/** Writes a file into bronze landing without announcing it, and validates and stages it as the activity does. */
-async function stageDirect(
-  ctx: Context,
-  file: string,
-  target: { dataset: string; source: string; date: string; name: string },
-  instanceId: string,
-): Promise<{ affectedDates: string[]; rows: number }> {
-  const [yyyy, mm, dd] = target.date.split('-');
-  const objectPath = `landing/${target.dataset}/${target.source}/${yyyy}/${mm}/${dd}/${target.name}`;
-  await ctx.lake.overwrite('bronze', objectPath, await fs.readFile(file));
-  const properties = await ctx.lake.properties('bronze', objectPath);
-  const config = loadConfig();
-  const input: IngestInput = {
-    file: {
-      container: 'bronze',
-      path: objectPath,
-      etag: properties.etag,
-      dataset: target.dataset as IngestInput['file']['dataset'],
-      source: target.source,
-      fileName: target.name,
-      size: properties.size,
-      sequencer: null,
-      eventId: null,
-      eventTime: null,
-    },
-    generation: 0,
-    requestedAt: new Date().toISOString(),
-    trigger: 'event',
-    policy: {
-      pollMinSeconds: config.databricks.pollMinSeconds,
-      pollMaxSeconds: config.databricks.pollMaxSeconds,
-      deadlineMinutes: config.databricks.deadlineMinutes,
-      silverJob: config.databricks.silverJob,
-      goldJob: config.databricks.goldJob,
-      batch: { ...config.batch },
-    },
-  };
-  const outcome = await stageFile(
-    { lake: ctx.lake, contracts: ctx.contracts, limits: config.validation },
-    { instanceId, input, now: new Date() },
-  );
-  if (outcome.verdict === 'rejected' || !outcome.report) throw new Error(`${target.name} was rejected`);
-  return { affectedDates: outcome.report.affectedDates, rows: outcome.report.counts.rowsValid };
-}
-
-interface Direct {
-  label: string;
-  rows: number;
-  totalMs: number;
-  validateMs: number;
-  silverMs: number;
-  goldMs: number;
-  silverRunId: number;
-  goldRunId: number;
-}
-
-async function direct(ctx: Context, file: ManifestFile, label: string): Promise<Direct> {
-  const instanceId = `bench-direct-${file.data_date}`;
-  const began = Date.now();
-  const staged = await stageDirect(ctx, path.join(ctx.simDir, file.path), landingTarget(file), instanceId);
-  const validated = Date.now();
-  const silver = await runDirect(ctx, 'lakewatt-silver', {
-    dataset: 'meter_readings',
-    orchestration_id: instanceId,
-    instance_ids: instanceId,
-    generation: '0',
-  });
-  const dates = [...staged.affectedDates].sort();
-  const gold = await runDirect(ctx, 'lakewatt-gold', {
-    orchestration_id: instanceId,
-    generation: '0',
-    date_from: dates[0]!,
-    date_to: dates.at(-1)!,
-    dataset: 'meter_readings',
-  });
-  return {
-    label,
-    rows: staged.rows,
-    totalMs: Date.now() - began,
-    validateMs: validated - began,
-    silverMs: silver.ms,
-    goldMs: gold.ms,
-    silverRunId: silver.runId,
-    goldRunId: gold.runId,
-  };
-}
-
-/** DuckDB's daily totals per meter, channel and local (Europe/London) day of one readings CSV, in memory. */
-async function duckdbDaily(file: string): Promise<{ ms: number; groups: number }> {
-  const began = Date.now();
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const escaped = file.replace(/'/g, "''");
-    const reader = await connection.runAndReadAll(`
-      WITH r AS (
-        SELECT meter_id, channel, interval_start_utc AS t, kwh, quality_flag
-        FROM read_csv('${escaped}', header = true, auto_detect = false,
-          columns = {'meter_id': 'VARCHAR', 'interval_start_utc': 'TIMESTAMPTZ', 'interval_minutes': 'INTEGER',
-                     'channel': 'VARCHAR', 'kwh': 'DOUBLE', 'quality_flag': 'VARCHAR'})),
-      d AS (SELECT meter_id, channel, t, arg_max(kwh, quality_flag = 'A') AS kwh FROM r GROUP BY ALL)
-      SELECT count(*)::INTEGER AS n FROM (
-        SELECT meter_id, channel, CAST(timezone('Europe/London', t) AS DATE) AS day, sum(kwh) AS kwh
-        FROM d GROUP BY ALL)`);
-    const groups = Number(reader.getRowObjectsJson()[0]?.n ?? 0);
-    return { ms: Date.now() - began, groups };
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-// ------------------------------------------------------------------------------------------------- report
-
-function summarise(values: number[]): { median: number; p95: number; min: number; max: number } {
-  return {
-    median: round(median(values)),
-    p95: round(p95(values)),
-    min: Math.min(...values),
-    max: Math.max(...values),
-  };
-}
-
-function latencySummary(rows: Breakdown[]): Record<string, unknown> {
-  const of = (pick: (b: Breakdown) => number): ReturnType<typeof summarise> => summarise(rows.map(pick));
-  return {
-    reps: rows.length,
-    totalMs: of((b) => b.totalMs),
-    auditEndedMs: of((b) => b.auditEndedMs),
-    startMs: of((b) => b.startMs),
-    firstEpisodeMs: of((b) => b.firstEpisodeMs),
-    validateMs: of((b) => b.validateMs),
-    silverStageMs: of((b) => b.silver.stageMs),
-    silverSubmitMs: of((b) => b.silver.submitMs),
-    silverRunMs: of((b) => b.silver.runMs),
-    silverExecutionMs: of((b) => b.silver.executionMs),
-    silverNoticeMs: of((b) => b.silver.noticeMs),
-    silverPolls: of((b) => b.silver.polls),
-    goldStageMs: of((b) => b.gold.stageMs),
-    goldSubmitMs: of((b) => b.gold.submitMs),
-    goldRunMs: of((b) => b.gold.runMs),
-    goldExecutionMs: of((b) => b.gold.executionMs),
-    goldNoticeMs: of((b) => b.gold.noticeMs),
-    goldPolls: of((b) => b.gold.polls),
-    auditMs: of((b) => b.auditMs),
-    pollingMs: of((b) => b.pollingMs),
-    orchestrationMs: of((b) => b.orchestrationMs),
-  };
-}
-
-function printLatency(title: string, rows: Breakdown[]): void {
-  const s = (values: number[]): string =>
-    `${round(median(values) / 1000, 2)} / ${round(p95(values) / 1000, 2)}`;
-  process.stdout.write(`\n${title} (${rows.length} reps; seconds, median / p95)\n`);
-  process.stdout.write(
-    '| total drop→completed | start | validate | silver stage (run, notice) | gold stage (run, notice) | audit | polling | orchestration |\n|---|---|---|---|---|---|---|---|\n',
-  );
-  process.stdout.write(
-    `| ${s(rows.map((b) => b.totalMs))} | ${s(rows.map((b) => b.startMs + b.firstEpisodeMs))} | ${s(rows.map((b) => b.validateMs))} | ${s(rows.map((b) => b.silver.stageMs))} (${s(rows.map((b) => b.silver.runMs))}, ${s(rows.map((b) => b.silver.noticeMs))}) | ${s(rows.map((b) => b.gold.stageMs))} (${s(rows.map((b) => b.gold.runMs))}, ${s(rows.map((b) => b.gold.noticeMs))}) | ${s(rows.map((b) => b.auditMs))} | ${s(rows.map((b) => b.pollingMs))} | ${s(rows.map((b) => b.orchestrationMs))} |\n`,
-  );
 }
 
 // --------------------------------------------------------------------------------------------------- main
