@@ -77,18 +77,7 @@ export async function startIngestionForEvent(
   config: LakewattConfig,
   now: Date,
 ): Promise<StartResult> {
-  const instanceId = ingestInstanceId(file);
-  const decision = decideEventStart(existing(await findInstance(client, instanceId)));
-  if (decision.action === 'skip') {
-    return { action: 'skipped', instanceId, reason: decision.reason, detail: decision.detail };
-  }
-  return startOrReportConflict(client, instanceId, {
-    file,
-    generation: decision.generation,
-    requestedAt: now.toISOString(),
-    trigger: 'event',
-    policy: jobPolicy(config),
-  });
+  return startUnlessSkipped(client, file, config, now, 'event', decideEventStart);
 }
 
 /**
@@ -101,16 +90,33 @@ export async function startIngestionIfUnknown(
   config: LakewattConfig,
   now: Date,
 ): Promise<StartResult> {
+  return startUnlessSkipped(client, file, config, now, 'reconcile', (found) =>
+    found
+      ? { action: 'skip', reason: 'KNOWN', detail: found.runtimeStatus }
+      : { action: 'start', generation: 0 },
+  );
+}
+
+async function startUnlessSkipped(
+  client: df.DurableClient,
+  file: IngestFile,
+  config: LakewattConfig,
+  now: Date,
+  trigger: Extract<IngestTrigger, 'event' | 'reconcile'>,
+  decide: (
+    found: ExistingInstance | undefined,
+  ) => { action: 'start'; generation: number } | { action: 'skip'; reason: string; detail: string },
+): Promise<StartResult> {
   const instanceId = ingestInstanceId(file);
-  const found = await findInstance(client, instanceId);
-  if (found) {
-    return { action: 'skipped', instanceId, reason: 'KNOWN', detail: String(found.runtimeStatus) };
+  const decision = decide(existing(await findInstance(client, instanceId)));
+  if (decision.action === 'skip') {
+    return { action: 'skipped', instanceId, reason: decision.reason, detail: decision.detail };
   }
   return startOrReportConflict(client, instanceId, {
     file,
-    generation: 0,
+    generation: decision.generation,
     requestedAt: now.toISOString(),
-    trigger: 'reconcile',
+    trigger,
     policy: jobPolicy(config),
   });
 }

@@ -12,6 +12,7 @@ import type { IngestInput } from '../../lib/pipeline/ingest';
 import { stageFile, startJobRun } from '../../lib/pipeline/steps';
 import type { Manifest } from '../../lib/simulator';
 import type { LocalRuntime } from '../../local/runtime';
+import { jobPolicy } from '../../orchestrations/starters';
 
 /**
  * The same work as an orchestrated file, without the orchestration (issues 7 and 12): the validation engine
@@ -95,14 +96,7 @@ export async function stageDirect(
     generation: 0,
     requestedAt: new Date().toISOString(),
     trigger: 'event',
-    policy: {
-      pollMinSeconds: config.databricks.pollMinSeconds,
-      pollMaxSeconds: config.databricks.pollMaxSeconds,
-      deadlineMinutes: config.databricks.deadlineMinutes,
-      silverJob: config.databricks.silverJob,
-      goldJob: config.databricks.goldJob,
-      batch: { ...config.batch },
-    },
+    policy: jobPolicy(config),
   };
   const outcome = await stageFile(
     { lake: ctx.lake, contracts: ctx.contracts, limits: config.validation },

@@ -1,19 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import nodePath from 'node:path';
-
 import type { AuditRecord } from '../../../lib/audit';
 import { ingestInstanceId } from '../../../lib/events/blobCreated';
-import { JobsEmulator } from '../../../local/databricks/emulator';
-import { clientFor, FIXTURE_BUNDLE } from '../databricks/support';
 import {
+  type EmulatedWorld,
   headendCsv,
   landingPath,
-  moduleFile,
-  PIPELINE_MODULES,
   type PipelineWorld,
-  startPipelineWorld,
+  startEmulatedWorld,
 } from './support';
 
 /*
@@ -24,37 +16,21 @@ import {
 
 jest.setTimeout(120_000);
 
+let emulated: EmulatedWorld;
 let world: PipelineWorld;
-let emulator: JobsEmulator;
-const emulatorHome = mkdtempSync(nodePath.join(os.tmpdir(), 'lakewatt-deadline-'));
-const token = `deadline-${randomUUID()}`;
 
 beforeAll(async () => {
-  emulator = await JobsEmulator.start({
-    bundleDir: FIXTURE_BUNDLE,
-    home: emulatorHome,
-    token,
-    port: 0,
-    env: {},
+  emulated = await startEmulatedWorld({
+    DATABRICKS_SILVER_JOB: 'fixture-slow-silver',
+    JOB_DEADLINE_MINUTES: '1',
+    JOB_POLL_MIN_SECONDS: '5',
+    JOB_POLL_MAX_SECONDS: '20',
   });
-  world = await startPipelineWorld({
-    modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
-    env: {
-      DATABRICKS_HOST: emulator.url,
-      DATABRICKS_AUTH: 'static',
-      DATABRICKS_TOKEN: token,
-      DATABRICKS_SILVER_JOB: 'fixture-slow-silver',
-      JOB_DEADLINE_MINUTES: '1',
-      JOB_POLL_MIN_SECONDS: '5',
-      JOB_POLL_MAX_SECONDS: '20',
-    },
-  });
+  world = emulated.world;
 });
 
 afterAll(async () => {
-  await world?.close();
-  await emulator?.close();
-  rmSync(emulatorHome, { recursive: true, force: true });
+  await emulated?.close();
 });
 
 it('when a Databricks run outlives the deadline, then it is cancelled and the run fails with JOB_DEADLINE_EXCEEDED in its audit record', async () => {
@@ -74,7 +50,7 @@ it('when a Databricks run outlives the deadline, then it is cancelled and the ru
   expect(audit.databricksRuns).toHaveLength(1);
   expect(audit.databricksRuns[0]!.polls).toBeGreaterThanOrEqual(3);
 
-  const client = clientFor(emulator.url, token);
+  const client = emulated.jobs;
   const runId = audit.databricksRuns[0]!.runId!;
   let run = await client.getRun(runId);
   for (let i = 0; i < 100 && !run.outcome.terminal; i++) {
@@ -85,7 +61,7 @@ it('when a Databricks run outlives the deadline, then it is cancelled and the ru
 });
 
 it('when a run waits in the Jobs queue longer than the deadline, then the wait does not count: it is cancelled only a deadline after it started', async () => {
-  const client = clientFor(emulator.url, token);
+  const client = emulated.jobs;
   const blocker = await client.runJob('fixture-slow-silver', { queue: true });
   const path = landingPath('meter_readings', 'headend_utc', '2025-10-27', 'queued.csv');
   const { etag } = await world.drop(path, headendCsv('M-QUEUED', '2025-10-27'));

@@ -1,18 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import nodePath from 'node:path';
-
 import { ingestInstanceId } from '../../../lib/events/blobCreated';
-import { JobsEmulator } from '../../../local/databricks/emulator';
-import { clientFor, FIXTURE_BUNDLE } from '../databricks/support';
 import {
+  type EmulatedWorld,
   headendCsv,
   landingPath,
-  moduleFile,
-  PIPELINE_MODULES,
   type PipelineWorld,
-  startPipelineWorld,
+  startEmulatedWorld,
 } from './support';
 
 /*
@@ -25,40 +17,24 @@ jest.setTimeout(120_000);
 
 const LINGER_SECONDS = 30;
 const DAY = '2025-10-26';
+let emulated: EmulatedWorld;
 let world: PipelineWorld;
-let emulator: JobsEmulator;
-const emulatorHome = mkdtempSync(nodePath.join(os.tmpdir(), 'lakewatt-linger-'));
-const token = `linger-${randomUUID()}`;
 
 interface Summary {
   batch: { in: string } | { behind: string } | null;
 }
 
 beforeAll(async () => {
-  emulator = await JobsEmulator.start({
-    bundleDir: FIXTURE_BUNDLE,
-    home: emulatorHome,
-    token,
-    port: 0,
-    env: {},
+  emulated = await startEmulatedWorld({
+    DATABRICKS_SILVER_JOB: 'fixture-slow-silver',
+    BATCH_LINGER_SECONDS: String(LINGER_SECONDS),
+    BATCH_CAPS_BY_DATASET: JSON.stringify({ meter_readings: { maxFiles: 3 } }),
   });
-  world = await startPipelineWorld({
-    modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
-    env: {
-      DATABRICKS_HOST: emulator.url,
-      DATABRICKS_AUTH: 'static',
-      DATABRICKS_TOKEN: token,
-      DATABRICKS_SILVER_JOB: 'fixture-slow-silver',
-      BATCH_LINGER_SECONDS: String(LINGER_SECONDS),
-      BATCH_CAPS_BY_DATASET: JSON.stringify({ meter_readings: { maxFiles: 3 } }),
-    },
-  });
+  world = emulated.world;
 });
 
 afterAll(async () => {
-  await world?.close();
-  await emulator?.close();
-  rmSync(emulatorHome, { recursive: true, force: true });
+  await emulated?.close();
 });
 
 async function dropMeter(meter: string): Promise<string> {
@@ -68,9 +44,8 @@ async function dropMeter(meter: string): Promise<string> {
 }
 
 async function silverRuns(): Promise<Array<{ instanceIds: string[] }>> {
-  const client = clientFor(emulator.url, token);
-  const jobId = await client.resolveJobId('fixture-slow-silver');
-  const runs = await client.listActiveRuns(jobId);
+  const jobId = await emulated.jobs.resolveJobId('fixture-slow-silver');
+  const runs = await emulated.jobs.listActiveRuns(jobId);
   return runs.map((run) => ({ instanceIds: (run.jobParameters.instance_ids ?? '').split(',') }));
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,9 +7,11 @@ import path from 'node:path';
 
 import { buildBlobCreatedEvent, SequencerClock } from '../../../lib/events/blobCreatedEvent';
 import { LocalLakeStore } from '../../../lib/lake';
+import { JobsEmulator } from '../../../local/databricks/emulator';
 import { ManualClock } from '../../../local/host/clock';
 import { LocalHost } from '../../../local/host/host';
 import type { LogRecord } from '../../../local/host/log';
+import { clientFor, FIXTURE_BUNDLE } from '../databricks/support';
 
 /**
  * A whole local pipeline for integration tests: a fresh temporary lake (LAKE_ROOT) and state folder
@@ -262,4 +265,40 @@ export function headendCsv(meterId: string, day: string, intervals = 4): string 
 /** A `headend_utc` file whose header names none of the contract's columns: rejected as a whole. */
 export function badHeaderCsv(): string {
   return 'meter,when,value\nM1,2025-10-26T00:00:00Z,1.0\n';
+}
+
+/** A pipeline world whose Databricks is the real Jobs API emulator on the fixture bundle (test/fixtures/bundle). */
+export interface EmulatedWorld {
+  world: PipelineWorld;
+  emulator: JobsEmulator;
+  /** A Jobs API client of the emulator with this start's token. */
+  jobs: ReturnType<typeof clientFor>;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator, then a world on the runs API's modules that calls it (`env` adds settings). */
+export async function startEmulatedWorld(env: Record<string, string>): Promise<EmulatedWorld> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'lakewatt-emulated-'));
+  const token = `emulated-${randomUUID()}`;
+  const emulator = await JobsEmulator.start({ bundleDir: FIXTURE_BUNDLE, home, token, port: 0, env: {} });
+  let world: PipelineWorld;
+  try {
+    world = await startPipelineWorld({
+      modules: [...PIPELINE_MODULES, moduleFile('functions/runsApi.ts')],
+      env: { DATABRICKS_HOST: emulator.url, DATABRICKS_AUTH: 'static', DATABRICKS_TOKEN: token, ...env },
+    });
+  } catch (error) {
+    await emulator.close();
+    throw error;
+  }
+  return {
+    world,
+    emulator,
+    jobs: clientFor(emulator.url, token),
+    close: async () => {
+      await world.close();
+      await emulator.close();
+      await fs.rm(home, { recursive: true, force: true });
+    },
+  };
 }
