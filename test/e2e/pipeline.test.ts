@@ -142,9 +142,16 @@ describe('the pipeline end to end', () => {
     const [record] = await auditOf(dropped.instanceId);
     const silverRun = record!.databricksRuns.find((r) => r.step === 'silver')!;
     const goldRun = record!.databricksRuns.find((r) => r.step === 'gold')!;
-    // UTC days with the meter's readings: they cover its local days (costs are dated by the tariff's zone).
-    expect(silverRun.affectedDates).toEqual(expect.arrayContaining(before.map((r) => r.date)));
-    expect(goldRun.parameters.dates!.split(',')).toEqual(silverRun.affectedDates);
+    // The corrected version covers every reading of its meter: the stale days are the UTC days of those
+    // readings (gold then recomputes the local days around them, which is why every cost row above changed).
+    const readingDays = await query(
+      `SELECT DISTINCT CAST(reading_date AS STRING) AS day FROM silver.meter_readings
+       WHERE meter_id = '${meter}' ORDER BY day`,
+    );
+    const days = readingDays.map((r) => String(r.day));
+    expect(days.length).toBeGreaterThan(0);
+    expect(silverRun.affectedDates).toEqual(days);
+    expect(goldRun.parameters.dates!.split(',')).toEqual(days);
   });
 
   it('when a source re-sends a file with a corrected value (a new eTag), then it is processed again and the correction wins', async () => {
