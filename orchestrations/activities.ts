@@ -6,7 +6,7 @@ import { ingestInputSchema, type PipelineStep } from '../lib/pipeline/ingest';
 import {
   describeJobRun,
   type JobRunRequest,
-  readJobCommits,
+  readJobManifest,
   stageFile,
   startJobRun,
 } from '../lib/pipeline/steps';
@@ -51,9 +51,10 @@ export const cancelJobRunActivity = df.app.activity('cancelJobRun', {
   handler: (input: { runId: number }) => coded(() => services().jobs().cancelRun(input.runId)),
 });
 
-export const readJobCommitsActivity = df.app.activity('readJobCommits', {
+// Registered as 'readJobCommits' (its name before it also read affectedDates): histories name it so.
+export const readJobManifestActivity = df.app.activity('readJobCommits', {
   handler: (input: { instanceId: string; generation: number; step: PipelineStep }) =>
-    coded(() => readJobCommits(services().lake, input)),
+    coded(() => readJobManifest(services().lake, input)),
 });
 
 export const writeAuditActivity = df.app.activity('writeAudit', {

@@ -17,6 +17,7 @@ import {
   batchSpecSchema,
   emptyQueue,
   finishBatch,
+  goldDatesParameter,
   goldRunScope,
   joinQueue,
   queueStateSchema,
@@ -170,7 +171,7 @@ function parametersFor(
     generation: String(runNumber),
     date_from: scope.dateFrom,
     date_to: scope.dateTo,
-    dates: scope.dates.join(','),
+    dates: goldDatesParameter(scope.dates),
     tables: scope.tables.join(','),
     dataset: scope.datasets.join(','),
   };

@@ -7,7 +7,7 @@ import type { JobManifestSummary, JobRunState, StartedJobRun } from '../lib/pipe
 import {
   cancelJobRunActivity,
   getJobRunActivity,
-  readJobCommitsActivity,
+  readJobManifestActivity,
   startJobRunActivity,
 } from './activities';
 
@@ -134,7 +134,7 @@ export function* runJobToEnd(
       ? Math.max(0, state.endTime - state.startTime)
       : ended.getTime() - submitted.getTime();
   if (state.outcome === 'Succeeded') {
-    const read = (yield readJobCommitsActivity({
+    const read = (yield readJobManifestActivity({
       instanceId: request.owner,
       generation: request.runNumber,
       step: request.step,

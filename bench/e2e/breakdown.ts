@@ -31,7 +31,7 @@ export interface StepBreakdown {
   /** Run ended -> the orchestration's poll saw it (the polling overhead). */
   noticeMs: number;
   polls: number;
-  /** The poll that saw it -> stage end (readJobCommits, the batch's finish and notify, the file's event). */
+  /** The poll that saw it -> stage end (readJobManifest, the batch's finish and notify, the file's event). */
   afterNoticeMs: number;
 }
 

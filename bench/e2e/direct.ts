@@ -63,6 +63,30 @@ export async function runDirect(
     await new Promise((resolve) => setTimeout(resolve, DIRECT_POLL_MS));
   }
 }
+/** The two runs the pipeline would launch for staged meter files: silver over them, then gold over their days. */
+export async function silverThenGold(
+  ctx: Context,
+  orchestrationId: string,
+  instanceIds: readonly string[],
+  affectedDates: Iterable<string>,
+): Promise<{ silver: ListedRunLite; gold: ListedRunLite }> {
+  const silver = await runDirect(ctx, 'lakewatt-silver', {
+    dataset: 'meter_readings',
+    orchestration_id: orchestrationId,
+    instance_ids: instanceIds.join(','),
+    generation: '0',
+  });
+  const dates = [...affectedDates].sort();
+  const gold = await runDirect(ctx, 'lakewatt-gold', {
+    orchestration_id: orchestrationId,
+    generation: '0',
+    date_from: dates[0]!,
+    date_to: dates.at(-1)!,
+    dataset: 'meter_readings',
+  });
+  return { silver, gold };
+}
+
 export interface ListedRunLite {
   runId: number;
   ms: number;
@@ -122,20 +146,7 @@ export async function direct(ctx: Context, file: ManifestFile, label: string): P
   const began = Date.now();
   const staged = await stageDirect(ctx, path.join(ctx.simDir, file.path), landingTarget(file), instanceId);
   const validated = Date.now();
-  const silver = await runDirect(ctx, 'lakewatt-silver', {
-    dataset: 'meter_readings',
-    orchestration_id: instanceId,
-    instance_ids: instanceId,
-    generation: '0',
-  });
-  const dates = [...staged.affectedDates].sort();
-  const gold = await runDirect(ctx, 'lakewatt-gold', {
-    orchestration_id: instanceId,
-    generation: '0',
-    date_from: dates[0]!,
-    date_to: dates.at(-1)!,
-    dataset: 'meter_readings',
-  });
+  const { silver, gold } = await silverThenGold(ctx, instanceId, [instanceId], staged.affectedDates);
   return {
     label,
     rows: staged.rows,

@@ -28,7 +28,7 @@ import {
   duckdbDaily,
   landingTarget,
   type ManifestFile,
-  runDirect,
+  silverThenGold,
   stageDirect,
 } from './direct';
 import {
@@ -377,20 +377,7 @@ async function main(): Promise<void> {
       }
       const validatedMs = Date.now() - t0;
       const orchestrationId = `bench-batch-${file.data_date}`;
-      const silver = await runDirect(ctx, 'lakewatt-silver', {
-        dataset: 'meter_readings',
-        orchestration_id: orchestrationId,
-        instance_ids: ids.join(','),
-        generation: '0',
-      });
-      const sorted = [...dates].sort();
-      const gold = await runDirect(ctx, 'lakewatt-gold', {
-        orchestration_id: orchestrationId,
-        generation: '0',
-        date_from: sorted[0]!,
-        date_to: sorted.at(-1)!,
-        dataset: 'meter_readings',
-      });
+      const { silver, gold } = await silverThenGold(ctx, orchestrationId, ids, dates);
       const wallMs = Date.now() - t0;
       batchedResult = {
         files: parts.length,

@@ -78,6 +78,12 @@ def world(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory):
         "customer_v2": run(
             "customers", "p-2", [customer("CU1", "Berlin", utc(2025, 5, 31), instance="p-2", line=1)]
         ),
+        # C1 (open-ended since 2025-01-01) gets an end: same rates, so only the days after the end change.
+        "end_set": run(
+            "contracts",
+            "c-4",
+            [contract("C1", "M1", 0.30, utc(2025, 1, 1), utc(2025, 6, 1), instance="c-4", line=1)],
+        ),
     }
 
 
@@ -105,3 +111,7 @@ def test_when_a_customer_moves_then_the_days_of_its_contracts_meters_from_the_mo
 
 def test_when_a_customer_is_first_loaded_then_all_days_of_its_meters_are_stale(world):
     assert world["customer_v1"] == sorted(days_of("M1", utc(2024, 1, 1)) + days_of("M2", utc(2024, 1, 1)))
+
+
+def test_when_a_contract_gets_an_end_then_only_the_days_after_it_are_stale(world):
+    assert world["end_set"] == days_of("M1", utc(2025, 6, 1))

@@ -290,6 +290,19 @@ export function goldRunScope(members: readonly Pick<BatchMember, 'dataset' | 'da
   };
 }
 
+/** More distinct days than this go to the gold job as their range (`date_from`..`date_to`) only. */
+export const GOLD_EXACT_DAYS_MAX = 366;
+
+/**
+ * The gold job's `dates` parameter: the exact days, or '' (every day of `date_from`..`date_to`) when there are
+ * more than GOLD_EXACT_DAYS_MAX. A contract correction can make years of days stale; a list that long would
+ * outgrow what a job parameter carries (the Jobs API bounds parameter payloads at 10,000 bytes for its
+ * older parameter fields), and the range then costs little more than the list.
+ */
+export function goldDatesParameter(dates: readonly string[]): string {
+  return dates.length > GOLD_EXACT_DAYS_MAX ? '' : dates.join(',');
+}
+
 /**
  * The UTC days a file's gold step recomputes: its own days and those its silver run's reference-data changes
  * made stale (`affectedDates` is absent in batch events raised before it existed), sorted and distinct.

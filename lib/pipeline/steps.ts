@@ -188,7 +188,7 @@ export interface JobManifestSummary {
 }
 
 /** The summary of a job's run manifest, or null when the job wrote no manifest. */
-export async function readJobCommits(
+export async function readJobManifest(
   lake: LakeStore,
   params: { instanceId: string; generation: number; step: PipelineStep },
 ): Promise<JobManifestSummary | null> {
@@ -208,11 +208,17 @@ export async function readJobCommits(
   if (!Array.isArray(manifest.tables)) {
     throw new LakewattError('MANIFEST_INVALID', `the ${params.step} run manifest has no tables list`);
   }
-  const affectedDates = Array.isArray(manifest.affectedDates)
-    ? manifest.affectedDates.filter(
-        (d): d is string => typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d),
-      )
-    : [];
+  // Absent in manifests written before it; anything else than a list of days is a job defect, not "no days".
+  const affectedDates = manifest.affectedDates ?? [];
+  if (
+    !Array.isArray(affectedDates) ||
+    !affectedDates.every((d): d is string => typeof d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(d))
+  ) {
+    throw new LakewattError(
+      'MANIFEST_INVALID',
+      `the ${params.step} run manifest's affectedDates is not a list of YYYY-MM-DD days`,
+    );
+  }
   const commits = manifest.tables.map((entry: Record<string, unknown>) => ({
     table: String(entry.table),
     action: String(entry.action),

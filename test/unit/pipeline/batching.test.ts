@@ -13,6 +13,7 @@ import {
   finishBatch,
   GOLD_TABLE_NAMES,
   GOLD_TABLES_FED_BY,
+  goldDatesParameter,
   goldDays,
   goldRunScope,
   joinQueue,
@@ -557,5 +558,18 @@ describe('goldDays', () => {
 
   it('when a batch event predates affected days, then gold recomputes the file’s own days', () => {
     expect(goldDays(['2025-03-01'], undefined)).toEqual(['2025-03-01']);
+  });
+});
+
+describe('goldDatesParameter', () => {
+  const days = (count: number): string[] =>
+    Array.from({ length: count }, (_, i) => new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10));
+
+  it('when a year of days or fewer is stale, then the job gets each of them', () => {
+    expect(goldDatesParameter(days(366)).split(',')).toEqual(days(366));
+  });
+
+  it('when more days are stale than a parameter should carry, then the job gets none and recomputes the range', () => {
+    expect(goldDatesParameter(days(367))).toBe('');
   });
 });
