@@ -142,6 +142,9 @@ param validationMaxCompressionRatio int = 200
 @description('Longest line accepted in a text file, in bytes.')
 param validationMaxLineBytes int = 65536
 
+@description('Most (meter, channel) series in one meter-readings file (memory bound; decision 0016).')
+param validationMaxSeries int = 750000
+
 // ---- Databricks
 
 @description('Name of the Databricks job that builds silver tables (as the bundle names it).')
@@ -386,6 +389,7 @@ module functionApp 'modules/function-app.bicep' = {
     validationMaxDecompressedBytes: validationMaxDecompressedBytes
     validationMaxCompressionRatio: validationMaxCompressionRatio
     validationMaxLineBytes: validationMaxLineBytes
+    validationMaxSeries: validationMaxSeries
     pricesSchedule: pricesSchedule
     pricesZones: pricesZones
     pricesProviders: pricesProviders

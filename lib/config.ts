@@ -185,6 +185,15 @@ const SETTING_DEFINITIONS = {
     schema: positiveInt.default(64 * 1024),
     meta: { doc: 'Longest line accepted in a text file, in bytes.', azure: 'optional' },
   },
+  VALIDATION_MAX_SERIES: {
+    // 750,000 x ~690 bytes per series (bench/validation/series.ts) = ~490 MiB: the series budget of one of
+    // the two validations a 2 GB instance runs at once (decision 0016).
+    schema: positiveInt.default(750_000),
+    meta: {
+      doc: 'Most (meter, channel) series in one meter-readings file; a file with more is rejected as TOO_MANY_SERIES.',
+      azure: 'optional',
+    },
+  },
   PII_HASH_KEY: {
     schema: z.string().min(16, 'at least 16 characters').optional(),
     meta: {
@@ -342,6 +351,7 @@ export interface LakewattConfig {
     maxDecompressedBytes: number;
     maxCompressionRatio: number;
     maxLineBytes: number;
+    maxSeries: number;
   };
   piiHashKey: string | undefined;
   prices: {
@@ -484,6 +494,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxDecompressedBytes: env.VALIDATION_MAX_DECOMPRESSED_BYTES,
       maxCompressionRatio: env.VALIDATION_MAX_COMPRESSION_RATIO,
       maxLineBytes: env.VALIDATION_MAX_LINE_BYTES,
+      maxSeries: env.VALIDATION_MAX_SERIES,
     },
     piiHashKey: env.PII_HASH_KEY,
     prices: {

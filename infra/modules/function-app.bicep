@@ -119,6 +119,9 @@ param validationMaxCompressionRatio int
 @description('Longest line accepted in a text file, in bytes.')
 param validationMaxLineBytes int
 
+@description('Most (meter, channel) series in one meter-readings file.')
+param validationMaxSeries int
+
 @description('NCRONTAB schedule of the day-ahead price pull (UTC).')
 param pricesSchedule string
 
@@ -278,6 +281,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)
     VALIDATION_MAX_COMPRESSION_RATIO: string(validationMaxCompressionRatio)
     VALIDATION_MAX_LINE_BYTES: string(validationMaxLineBytes)
+    VALIDATION_MAX_SERIES: string(validationMaxSeries)
     PRICES_SCHEDULE: pricesSchedule
     PRICES_ZONES: pricesZones
     PRICES_PROVIDERS: pricesProviders

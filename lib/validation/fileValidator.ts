@@ -17,6 +17,8 @@ import { type ColumnStats, DAY, describe, isEmpty, MINUTE, type RowError, RowErr
 
 export interface ValidationLimits extends DecodeLimits {
   maxLineBytes: number;
+  /** Most (meter, channel) series in one meter-readings file: bounds the engine's memory (VALIDATION_MAX_SERIES). */
+  maxSeries: number;
 }
 
 export interface ValidationInput {
@@ -66,7 +68,7 @@ export class FileValidator implements LineSink {
   readonly columns: ExportedColumn[];
   readonly batch: ColumnBatch;
   readonly state: EngineState;
-  readonly series = new MeterSeries();
+  readonly series: MeterSeries;
   private readonly dataset: DatasetName;
   private readonly binding: ColumnBinding;
   private readonly zone: ZoneResolver;
@@ -103,6 +105,7 @@ export class FileValidator implements LineSink {
         ? new TimestampParser(contract.layout.date_format, new ZoneResolver('UTC'))
         : undefined;
     this.ingestedAt = input.now.getTime();
+    this.series = new MeterSeries(input.limits.maxSeries);
     this.state = {
       rowsRead: 0,
       rowsValid: 0,
@@ -417,7 +420,6 @@ export class FileValidator implements LineSink {
       if (start > this.state.lastInterval) this.state.lastInterval = start;
       this.state.days.add(Math.floor(start / DAY));
     }
-    if (this.dataset === 'meter_readings') this.series.staged(batch.strings[idx.meter_id!]![row]!);
     batch.length++;
     this.state.rowsValid++;
   }

@@ -30,6 +30,7 @@ export const FILE_REASONS = {
   PRICE_CURRENCY_UNSUPPORTED: 'the prices are not in EUR',
   PRICE_UNIT_UNSUPPORTED: 'the prices are not per MWh',
   UNKNOWN_BIDDING_ZONE: 'the bidding zone is not one Lakewatt knows',
+  TOO_MANY_SERIES: 'the file holds more meter series than one validation may keep in memory',
 } as const;
 
 export const ROW_REASONS = {

@@ -1,23 +1,31 @@
 import { type DuplicateOutcome, ReadingDuplicates } from './duplicates';
-
-const MAX_INTERNED_METERS = 200_000;
+import { FileRejection } from './reasons';
 
 /**
- * What the engine remembers per meter and (meter, channel) series of a meter-readings file: one string per
- * meter id, the duplicate index, the wall-clock times read twice in a fall-back hour, the meters seen.
+ * What the engine remembers per meter and (meter, channel) series of a meter-readings file: the duplicate
+ * index (which holds one copy of each meter id, shared by the file's rows) and the wall-clock times read
+ * twice in a fall-back hour. This is the memory that grows with the breadth of a file, so the number of
+ * series is bounded: the series after the first `maxSeries` rejects the whole file as TOO_MANY_SERIES
+ * (docs/decisions/0016-validation-memory.md).
  */
 export class MeterSeries {
-  private readonly meterIds = new Map<string, string>();
-  private readonly duplicates = new ReadingDuplicates();
+  private readonly duplicates: ReadingDuplicates;
   private readonly ambiguousSeen = new Set<string>();
-  private readonly meters = new Set<string>();
 
-  /** One string per meter id, for the same reason as canonical enum values (bounded: ids beyond the cap are kept as read). */
+  constructor(readonly maxSeries: number) {
+    this.duplicates = new ReadingDuplicates((held) => {
+      if (held >= maxSeries) {
+        throw new FileRejection(
+          'TOO_MANY_SERIES',
+          `more than ${maxSeries} (meter, channel) series; raise VALIDATION_MAX_SERIES or split the file`,
+        );
+      }
+    });
+  }
+
+  /** The index's copy of a known meter id (one string per meter for the whole file), else the id as read. */
   internMeter(id: string): string {
-    const known = this.meterIds.get(id);
-    if (known !== undefined) return known;
-    if (this.meterIds.size < MAX_INTERNED_METERS) this.meterIds.set(id, id);
-    return id;
+    return this.duplicates.knownId(id) ?? id;
   }
 
   /**
@@ -35,18 +43,21 @@ export class MeterSeries {
     return false;
   }
 
-  /** Whether the reading's key is new, an identical repeat or a conflicting repeat. */
+  /**
+   * Whether the reading's key is new, an identical repeat or a conflicting repeat. Throws a FileRejection
+   * (TOO_MANY_SERIES) when the reading would start one series more than the limit.
+   */
   check(meter: string, channel: string, startMs: number, minutes: number, print: number): DuplicateOutcome {
     return this.duplicates.check(meter, channel, startMs, minutes, print);
   }
 
-  /** Counts a staged reading's meter. */
-  staged(meter: string): void {
-    this.meters.add(meter);
+  /** Meters with at least one staged reading (a series starts with a staged reading). */
+  get meterCount(): number {
+    return this.duplicates.meters;
   }
 
-  /** Meters with at least one staged reading. */
-  get meterCount(): number {
-    return this.meters.size;
+  /** (meter, channel) series held. */
+  get seriesCount(): number {
+    return this.duplicates.series;
   }
 }

@@ -10,6 +10,7 @@ export const TEST_LIMITS: ValidationLimits = {
   maxDecompressedBytes: 256 * 1024 * 1024,
   maxCompressionRatio: 200,
   maxLineBytes: 64 * 1024,
+  maxSeries: 100_000,
 };
 
 /** A clock far enough ahead that test data from 2025 is never "in the future". */

@@ -23,6 +23,7 @@ const LIMITS = {
   maxDecompressedBytes: 256 * 1024 * 1024,
   maxCompressionRatio: 200,
   maxLineBytes: 64 * 1024,
+  maxSeries: 100_000,
 };
 
 export interface StagedInput {
