@@ -130,6 +130,10 @@ param jobPollMaxSeconds int = 60
 @description('Minutes after which a Databricks run is cancelled and the step fails.')
 param jobDeadlineMinutes int = 120
 
+@description('How long a batch rides out a Jobs API outage (unreachable, 429, 5xx) before its files fail with JOBS_API_UNAVAILABLE.')
+@minValue(1)
+param jobsApiOutageMinutes int = 60
+
 @description('Largest bronze file accepted, in bytes (4 GiB).')
 param validationMaxFileBytes int = 4294967296
 
@@ -142,8 +146,8 @@ param validationMaxCompressionRatio int = 200
 @description('Longest line accepted in a text file, in bytes.')
 param validationMaxLineBytes int = 65536
 
-@description('Most (meter, channel) series in one meter-readings file (memory bound; decision 0016).')
-param validationMaxSeries int = 750000
+@description('Most (meter, channel) series in one meter-readings file (memory bound; decision 0017).')
+param validationMaxSeries int = 600000
 
 // ---- Databricks
 
@@ -385,6 +389,7 @@ module functionApp 'modules/function-app.bicep' = {
     jobPollMinSeconds: jobPollMinSeconds
     jobPollMaxSeconds: jobPollMaxSeconds
     jobDeadlineMinutes: jobDeadlineMinutes
+    jobsApiOutageMinutes: jobsApiOutageMinutes
     validationMaxFileBytes: validationMaxFileBytes
     validationMaxDecompressedBytes: validationMaxDecompressedBytes
     validationMaxCompressionRatio: validationMaxCompressionRatio

@@ -123,6 +123,13 @@ const SETTING_DEFINITIONS = {
       azure: 'optional',
     },
   },
+  JOBS_API_OUTAGE_MINUTES: {
+    schema: positiveInt.default(60),
+    meta: {
+      doc: 'How long an orchestration rides out a Jobs API that is unreachable or answers 429/5xx (durable waits, 30 s doubling to 5 min) before the step fails with JOBS_API_UNAVAILABLE.',
+      azure: 'optional',
+    },
+  },
   BATCH_MAX_FILES: {
     schema: positiveInt.default(500),
     meta: { doc: 'Most files one batched silver or gold run takes (group commit).', azure: 'optional' },
@@ -186,9 +193,9 @@ const SETTING_DEFINITIONS = {
     meta: { doc: 'Longest line accepted in a text file, in bytes.', azure: 'optional' },
   },
   VALIDATION_MAX_SERIES: {
-    // 750,000 x ~690 bytes per series (bench/validation/series.ts) = ~490 MiB: the series budget of one of
-    // the two validations a 2 GB instance runs at once (decision 0016).
-    schema: positiveInt.default(750_000),
+    // 600,000 series: ~780 MiB peak RSS for one validation (bench/validation/series.ts), so the two a 2 GB
+    // instance runs at once fit with the host beside them (decision 0017).
+    schema: positiveInt.default(600_000),
     meta: {
       doc: 'Most (meter, channel) series in one meter-readings file; a file with more is rejected as TOO_MANY_SERIES.',
       azure: 'optional',
@@ -334,6 +341,7 @@ export interface LakewattConfig {
     pollMinSeconds: number;
     pollMaxSeconds: number;
     deadlineMinutes: number;
+    outageMinutes: number;
   };
   /** Group commit: caps per batched run, and how long a file waits for its batch. */
   reconcile: { schedule: string; graceMinutes: number; lookbackHours: number };
@@ -479,6 +487,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pollMinSeconds: env.JOB_POLL_MIN_SECONDS,
       pollMaxSeconds: env.JOB_POLL_MAX_SECONDS,
       deadlineMinutes: env.JOB_DEADLINE_MINUTES,
+      outageMinutes: env.JOBS_API_OUTAGE_MINUTES,
     },
     batch: {
       maxFiles: env.BATCH_MAX_FILES,

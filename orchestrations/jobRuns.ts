@@ -26,6 +26,42 @@ export function activityRetry(): df.RetryOptions {
   return retry;
 }
 
+/** Codes of a Jobs API that is down or throttling (not one that refuses the request). */
+const OUTAGE_CODES = new Set(['DATABRICKS_UNREACHABLE', 'DATABRICKS_UNAVAILABLE']);
+const OUTAGE_FIRST_WAIT_MS = 30_000;
+const OUTAGE_MAX_WAIT_MS = 300_000;
+
+/**
+ * One Jobs API activity (start, get, cancel: all safe to repeat) that rides out an outage: after the
+ * activity's own retries, an outage code waits on a durable timer (30 s doubling to 5 min) and calls again,
+ * until `policy.outageMinutes` have passed since the first failure; then JOBS_API_UNAVAILABLE.
+ */
+function* throughOutage<T>(
+  context: Context,
+  policy: JobPolicy,
+  call: () => df.Task,
+): Generator<df.Task, T, unknown> {
+  let firstFailureMs: number | null = null;
+  for (let wait = 0; ; wait++) {
+    try {
+      return (yield call()) as T;
+    } catch (error) {
+      const failure = codedFailure(error, 'ACTIVITY_FAILED');
+      if (!OUTAGE_CODES.has(failure.code)) throw error;
+      const now = context.df.currentUtcDateTime.getTime();
+      firstFailureMs ??= now;
+      if (now - firstFailureMs >= policy.outageMinutes * 60_000) {
+        throw new StepFailure(
+          'JOBS_API_UNAVAILABLE',
+          `the Jobs API kept failing for ${policy.outageMinutes} min (JOBS_API_OUTAGE_MINUTES); last: ${failure.code} ${failure.message}`,
+        );
+      }
+      const delay = Math.min(OUTAGE_FIRST_WAIT_MS * 2 ** wait, OUTAGE_MAX_WAIT_MS);
+      yield context.df.createTimer(new Date(now + delay));
+    }
+  }
+}
+
 /** A step that failed, with the code the audit record names. */
 export class StepFailure extends Error {
   constructor(
@@ -94,11 +130,13 @@ export function* runJobToEnd(
     commits: [],
   };
   runs.push(record);
-  const started = (yield startJobRunActivity({
-    job: request.job,
-    parameters: request.parameters,
-    idempotencyToken: token,
-  }).withRetry(activityRetry())) as StartedJobRun;
+  const started = yield* throughOutage<StartedJobRun>(context, policy, () =>
+    startJobRunActivity({
+      job: request.job,
+      parameters: request.parameters,
+      idempotencyToken: token,
+    }).withRetry(activityRetry()),
+  );
   record.runId = started.runId;
   onStarted(started.runId);
   let state: JobRunState | undefined;
@@ -106,7 +144,9 @@ export function* runJobToEnd(
     const wakeAt = context.df.currentUtcDateTime.getTime() + pollDelaySeconds(poll, policy) * 1000;
     const deadline = runDeadline(clock, policy);
     if (wakeAt > deadline.atMs) {
-      yield cancelJobRunActivity({ runId: started.runId }).withRetry(activityRetry());
+      yield* throughOutage(context, policy, () =>
+        cancelJobRunActivity({ runId: started.runId }).withRetry(activityRetry()),
+      );
       record.outcome = 'Canceled';
       record.endedAt = iso(context.df.currentUtcDateTime);
       const what = deadline.code === 'JOB_QUEUED_TOO_LONG' ? 'left the queue' : 'end';
@@ -116,7 +156,9 @@ export function* runJobToEnd(
       );
     }
     yield context.df.createTimer(new Date(wakeAt));
-    state = (yield getJobRunActivity({ runId: started.runId }).withRetry(activityRetry())) as JobRunState;
+    state = yield* throughOutage<JobRunState>(context, policy, () =>
+      getJobRunActivity({ runId: started.runId }).withRetry(activityRetry()),
+    );
     if (state.lifeCycleState === 'QUEUED') everQueued = true;
     else if (clock.runningSinceMs === null)
       clock.runningSinceMs = everQueued ? context.df.currentUtcDateTime.getTime() : clock.submittedMs;

@@ -42,6 +42,7 @@ export function jobPolicy(config: LakewattConfig): JobPolicy {
     pollMinSeconds: config.databricks.pollMinSeconds,
     pollMaxSeconds: config.databricks.pollMaxSeconds,
     deadlineMinutes: config.databricks.deadlineMinutes,
+    outageMinutes: config.databricks.outageMinutes,
     silverJob: config.databricks.silverJob,
     goldJob: config.databricks.goldJob,
     batch: { ...config.batch },

@@ -81,6 +81,7 @@ param jobPollMaxSeconds int
 
 @description('Minutes after which a Databricks run is cancelled and the step fails.')
 param jobDeadlineMinutes int
+param jobsApiOutageMinutes int
 
 @description('Group commit: most files, staged rows and bronze bytes one batched Databricks run takes.')
 param batchMaxFiles int = 500
@@ -267,6 +268,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     JOB_POLL_MIN_SECONDS: string(jobPollMinSeconds)
     JOB_POLL_MAX_SECONDS: string(jobPollMaxSeconds)
     JOB_DEADLINE_MINUTES: string(jobDeadlineMinutes)
+    JOBS_API_OUTAGE_MINUTES: string(jobsApiOutageMinutes)
     BATCH_MAX_FILES: string(batchMaxFiles)
     BATCH_MAX_ROWS: string(batchMaxRows)
     BATCH_MAX_BYTES: string(batchMaxBytes)

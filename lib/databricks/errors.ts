@@ -14,7 +14,11 @@ export class DatabricksApiError extends LakewattError {
     readonly retryable: boolean,
     readonly details: readonly unknown[] = [],
   ) {
-    super('DATABRICKS_API', `Databricks ${route} failed: HTTP ${status} ${errorCode}: ${apiMessage}`);
+    // A platform failure (429, 5xx) has its own code, so an orchestration can tell an outage from a refusal.
+    super(
+      retryable ? 'DATABRICKS_UNAVAILABLE' : 'DATABRICKS_API',
+      `Databricks ${route} failed: HTTP ${status} ${errorCode}: ${apiMessage}`,
+    );
   }
 }
 

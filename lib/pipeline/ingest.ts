@@ -23,6 +23,8 @@ export const jobPolicySchema = z.object({
   pollMinSeconds: z.number().int().positive(),
   pollMaxSeconds: z.number().int().positive(),
   deadlineMinutes: z.number().int().positive(),
+  /** How long Jobs API calls ride out an outage (histories before it: the default). */
+  outageMinutes: z.number().int().positive().default(60),
   silverJob: z.string().min(1),
   goldJob: z.string().min(1),
   /** Group commit: caps per batch run and how long a file waits for its batch (histories before it: defaults). */

@@ -48,6 +48,7 @@ function input(overrides: Partial<IngestInput['file']> = {}, generation = 0): In
       pollMinSeconds: 5,
       pollMaxSeconds: 60,
       deadlineMinutes: 120,
+      outageMinutes: 60,
       silverJob: 's',
       goldJob: 'g',
       batch: {
