@@ -6,7 +6,7 @@ import { FileRejection } from './reasons';
  * index (which holds one copy of each meter id, shared by the file's rows) and the wall-clock times read
  * twice in a fall-back hour. This is the memory that grows with the breadth of a file, so the number of
  * series is bounded: the series after the first `maxSeries` rejects the whole file as TOO_MANY_SERIES
- * (docs/decisions/0016-validation-memory.md).
+ * (docs/decisions/0017-validation-memory.md).
  */
 export class MeterSeries {
   private readonly duplicates: ReadingDuplicates;

@@ -140,8 +140,8 @@ describe('loadConfig', () => {
     expect(configErrorOf({ BATCH_LINGER_SECONDS: '601' }).message).toContain('BATCH_LINGER_SECONDS');
   });
 
-  it('when the series limit is unset, then it is 750,000; when it is not a positive integer, then VALIDATION_MAX_SERIES is named', () => {
-    expect(loadConfig({}).validation.maxSeries).toBe(750_000);
+  it('when the series limit is unset, then it is 600,000; when it is not a positive integer, then VALIDATION_MAX_SERIES is named', () => {
+    expect(loadConfig({}).validation.maxSeries).toBe(600_000);
     expect(loadConfig({ VALIDATION_MAX_SERIES: '1200000' }).validation.maxSeries).toBe(1_200_000);
     for (const bad of ['0', '-5', '2.5', 'lots']) {
       expect(configErrorOf({ VALIDATION_MAX_SERIES: bad }).message).toContain('VALIDATION_MAX_SERIES');
