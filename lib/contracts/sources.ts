@@ -204,6 +204,11 @@ export const sourceContractSchema = z
     channel_map: z.record(z.string(), z.enum(CHANNELS)).optional(),
     max_kwh_per_interval: z.number().positive().optional(),
     max_rejected_share: z.number().min(0).max(1).default(0.05),
+    /**
+     * Late-data policy (meter readings): a reading whose interval ended more than `max_age_days` before the
+     * file landed is rejected (READING_TOO_OLD), so one stray old timestamp cannot reopen settled days.
+     */
+    late_readings: z.strictObject({ max_age_days: z.number().int().positive().max(3650) }).optional(),
     /** Per identifier column, a regular expression each value must match whole (lib/validation/identifiers.ts). */
     id_patterns: z.partialRecord(z.enum(IDENTIFIER_COLUMNS), idPattern).optional(),
   })
@@ -250,6 +255,13 @@ export const sourceContractSchema = z
     }
     const isEnergy = contract.dataset === 'meter_readings';
     const isPrice = contract.dataset === 'prices';
+    if (!isEnergy && contract.late_readings !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['late_readings'],
+        message: `late_readings applies to meter_readings only, not ${contract.dataset}`,
+      });
+    }
     if (isEnergy && !(ENERGY_UNITS as readonly string[]).includes(contract.unit ?? '')) {
       ctx.addIssue({
         code: 'custom',

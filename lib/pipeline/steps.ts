@@ -27,6 +27,12 @@ export interface StageDeps {
   limits: ValidationLimits;
 }
 
+/** The file's landing time from its event (the late-data reference), else the staging time. */
+function landedAt(eventTime: string | null, now: Date): Date {
+  const ms = eventTime === null ? Number.NaN : Date.parse(eventTime);
+  return Number.isNaN(ms) ? now : new Date(ms);
+}
+
 /** Validates the bronze file version named in the input and writes staging or quarantine. */
 export async function stageFile(
   deps: StageDeps,
@@ -57,6 +63,7 @@ export async function stageFile(
         instanceId: params.instanceId,
         generation: params.input.generation,
         now: params.now,
+        landedAt: landedAt(file.eventTime, params.now),
         limits: deps.limits,
         path: file.path,
         etag: file.etag,

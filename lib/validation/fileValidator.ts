@@ -28,6 +28,8 @@ export interface ValidationInput {
   instanceId: string;
   /** The staging time: written as `ingested_at` and the reference for "too far in the future". */
   now: Date;
+  /** When the file landed (its event's time): the reference for the late-data policy (default `now`). */
+  landedAt?: Date;
   limits: ValidationLimits;
   batchSize?: number;
 }
@@ -142,7 +144,7 @@ export class FileValidator implements LineSink {
       this.zone,
       this.converter,
       this.series,
-      input.now,
+      { now: input.now, landedAt: input.landedAt ?? input.now },
       () => this.state.ambiguousResolved++,
     );
   }

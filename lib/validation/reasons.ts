@@ -45,6 +45,7 @@ export const ROW_REASONS = {
   TIMESTAMP_NONEXISTENT: 'a local time does not exist (daylight-saving gap)',
   TIMESTAMP_MISALIGNED: 'a timestamp is not aligned to the interval length',
   TIMESTAMP_IN_FUTURE: 'a timestamp is too far in the future',
+  READING_TOO_OLD: "a reading is older than the source contract's late_readings.max_age_days allow",
   TIMESTAMP_OUT_OF_RANGE: 'a timestamp is before 2000 or after 2100',
   INVALID_INTERVAL: 'the interval length is not 5, 15, 30 or 60 minutes',
   PERIOD_OUT_OF_RANGE: 'a value sits in a period the local day does not have',

@@ -19,6 +19,9 @@ const ALLOWED_RESOLUTIONS = new Set([15, 60]);
 export class RowRules {
   private readonly ceilingKwhPerMinute: number;
   private readonly nowMs: number;
+  private readonly landedAtMs: number;
+  /** Readings whose interval ended before this are too old (late_readings), or -Infinity. */
+  private readonly oldestEndMs: number;
   private readonly fail: RowErrors['fail'];
 
   constructor(
@@ -29,7 +32,7 @@ export class RowRules {
     private readonly zone: ZoneResolver,
     private readonly converter: ValueConverter,
     private readonly series: MeterSeries,
-    now: Date,
+    times: { now: Date; landedAt: Date },
     private readonly onAmbiguousResolved: () => void,
   ) {
     const maxKwh = contract.max_kwh_per_interval;
@@ -39,7 +42,11 @@ export class RowRules {
         : maxKwh !== undefined
           ? maxKwh / 30
           : DEFAULT_MAX_KW / 60;
-    this.nowMs = now.getTime();
+    this.nowMs = times.now.getTime();
+    this.landedAtMs = times.landedAt.getTime();
+    const maxAgeDays = contract.late_readings?.max_age_days;
+    this.oldestEndMs =
+      maxAgeDays === undefined ? Number.NEGATIVE_INFINITY : this.landedAtMs - maxAgeDays * DAY;
     this.fail = errors.fail.bind(errors);
   }
 
@@ -107,6 +114,15 @@ export class RowRules {
           return fail(
             'TIMESTAMP_IN_FUTURE',
             `interval ${new Date(start).toISOString()} has not ended yet`,
+            'interval_start',
+          );
+        }
+        const end = start + minutes * MINUTE;
+        if (end < this.oldestEndMs) {
+          const ageDays = Math.floor((this.landedAtMs - end) / DAY);
+          return fail(
+            'READING_TOO_OLD',
+            `interval ${new Date(start).toISOString()} ended ${ageDays} days before the file landed; this source accepts ${this.contract.late_readings!.max_age_days} (late_readings.max_age_days)`,
             'interval_start',
           );
         }

@@ -35,6 +35,8 @@ export interface StageRequest {
   /** Replay generation of the orchestration: each one stages into a folder of its own. */
   generation: number;
   now: Date;
+  /** When the file landed (its event's time): the reference for the late-data policy. */
+  landedAt?: Date;
   limits: ValidationLimits;
   file: { path: string; etag: string; name: string };
   /** Opens the file's bytes, pinned to `file.etag` where the store supports it. */
@@ -196,6 +198,7 @@ export async function validateAndStage(lake: LakeStore, request: StageRequest): 
         file: { path: request.file.path, etag: request.file.etag },
         instanceId,
         now: request.now,
+        ...(request.landedAt ? { landedAt: request.landedAt } : {}),
         limits: request.limits,
       },
       {

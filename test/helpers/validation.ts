@@ -78,6 +78,8 @@ export async function validate(
     chunkSize?: number;
     limits?: Partial<ValidationLimits>;
     now?: Date;
+    /** When the file landed (the late-data reference; default `now`). */
+    landedAt?: Date;
     batchSize?: number;
     /** The file's lake path (document formats read the zone from the file name). */
     path?: string;
@@ -96,6 +98,7 @@ export async function validate(
       file: { path: options.path ?? 'bronze/landing/test/file.csv', etag: '0x1' },
       instanceId: 'instance-1',
       now: options.now ?? TEST_NOW,
+      ...(options.landedAt ? { landedAt: options.landedAt } : {}),
       limits: { ...TEST_LIMITS, ...options.limits },
       batchSize: options.batchSize ?? 4,
     },
