@@ -140,7 +140,7 @@ def table_row_count(spark: SparkSession, table: str) -> int:
     return int(spark.table(table).count())
 
 
-def _record(
+def record_write(
     spark: SparkSession,
     table: str,
     action: str,
@@ -198,9 +198,9 @@ def append_once(
     todo = [i for i in instance_ids if i not in set(done)]
     note = f"already present: {', '.join(done)}" if done else None
     if not todo:
-        return _record(spark, table, "skipped", user_metadata, before, started, note=note)
+        return record_write(spark, table, "skipped", user_metadata, before, started, note=note)
     insert_new_lines(spark, table, rows, instance_ids=todo, user_metadata=user_metadata)
-    return _record(spark, table, "append", user_metadata, before, started, note=note)
+    return record_write(spark, table, "append", user_metadata, before, started, note=note)
 
 
 def present_instances(spark: SparkSession, table: str, instance_ids: list[str]) -> set[str]:
@@ -307,31 +307,28 @@ def merge(
             with_conflict_retry(run(full_sql()))
     finally:
         spark.catalog.dropTempView(view)
-    return _record(spark, table, "merge", user_metadata, before, started, source_rows=source_rows, note=note)
+    return record_write(
+        spark, table, "merge", user_metadata, before, started, source_rows=source_rows, note=note
+    )
 
 
-def replace_where(
+def replace_where_once(
     spark: SparkSession, table: str, rows: DataFrame, *, predicate: str, user_metadata: str
-) -> TableWrite:
-    """Atomically replaces the rows matching ``predicate`` with ``rows`` (Delta ``replaceWhere``).
+) -> None:
+    """One attempt at replacing the rows matching ``predicate`` with ``rows`` (Delta ``replaceWhere``).
 
     Rows outside the predicate make the write fail (Delta checks it), so a bug cannot touch other dates.
+    Gold writes go through ``fresh_writes.replace_days``, which retries conflicts and keeps an older read
+    of silver from replacing a newer one.
     """
-    started = time.monotonic()
-    before = current_version(spark, table)
-    ordered = rows.select(*spark.table(table).columns)
-
-    def run() -> None:
-        (
-            ordered.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", predicate)
-            .option("userMetadata", user_metadata)
-            .saveAsTable(table)
-        )
-
-    with_conflict_retry(run)
-    return _record(spark, table, "replace", user_metadata, before, started, note=f"replaceWhere {predicate}")
+    (
+        rows.select(*spark.table(table).columns)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", predicate)
+        .option("userMetadata", user_metadata)
+        .saveAsTable(table)
+    )
 
 
 def manifest_json(writes: list[TableWrite]) -> str:

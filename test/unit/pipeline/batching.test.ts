@@ -524,7 +524,7 @@ describe('gold tables parity with the Spark side', () => {
   const tablesPy = readFileSync(path.join(SPARK_SRC, 'tables.py'), 'utf8');
   const goldJobPy = readFileSync(path.join(SPARK_SRC, 'jobs', 'gold.py'), 'utf8');
   const sparkTables = pythonDictKeys(tablesPy, /^GOLD_TABLES = \{/m, 4).keys;
-  const builders = pythonDictKeys(goldJobPy, /^ {4}builders = \{/m, 8);
+  const builders = pythonDictKeys(goldJobPy, /^ {8}builders = \{/m, 12);
 
   it('when the Spark gold tables are read from tables.py, then GOLD_TABLE_NAMES lists the same tables in the same order', () => {
     expect(sparkTables.length).toBeGreaterThan(0);

@@ -6,7 +6,8 @@
 ``date_from``/``date_to`` are UTC days (the validation report's ``affectedDates``). Tables by local day
 recompute every local day those UTC days overlap in the supply points' time zones; ``data_quality_daily``
 recomputes the UTC days. Each table is rewritten with ``replaceWhere`` on exactly those days, so other days
-are never touched and a re-run writes the same rows again.
+are never touched and a re-run writes the same rows again. Silver is read at versions recorded when the run
+starts, and a run never writes a day that another run already wrote from newer silver (decision 0016).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakewatt import delta_io
+from lakewatt import delta_io, fresh_writes
 from lakewatt.context import RunContext
 from lakewatt.jobs.common import (
     JobParameterError,
@@ -98,6 +99,124 @@ class Materialized:
 ALL_GOLD = tuple(GOLD_TABLES)
 
 
+class GoldRun:
+    """One gold run: the days to recompute, the silver snapshot it reads, and one write per table.
+
+    Every source table is read at the version recorded in ``snapshot``; if another run wrote the same days
+    from newer silver meanwhile, ``refresh`` reads the newest versions again (see ``fresh_writes``).
+    """
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        ctx: RunContext,
+        date_from: dt.date,
+        date_to: dt.date,
+        *,
+        tables: Sequence[str] = ALL_GOLD,
+        dates: Sequence[dt.date] = (),
+        default_timezone: str = "UTC",
+        rules: g.AnomalyRules = g.DEFAULT_RULES,
+        parameters: dict | None = None,
+    ) -> None:
+        if date_to < date_from:
+            raise JobParameterError("date_to is before date_from")
+        if any(d < date_from or d > date_to for d in dates):
+            raise JobParameterError("dates must lie within date_from..date_to")
+        unknown = sorted(set(tables) - set(GOLD_TABLES))
+        if unknown:
+            raise JobParameterError(f"unknown gold tables {unknown}; expected some of {sorted(GOLD_TABLES)}")
+        ZoneInfo(default_timezone)  # fails early on a bad zone name
+        self.spark, self.ctx, self.tables, self.rules = spark, ctx, list(tables), rules
+        self.default_timezone = default_timezone
+        self.manifest = RunManifest(ctx, parameters or {"date_from": str(date_from), "date_to": str(date_to)})
+        self.sources = {
+            spec.key: ensure_table(spark, ctx, spec)
+            for spec in (*SILVER_TABLES.values(), *BRONZE_TABLES.values())
+        }
+        self.gold_names = {name: ensure_table(spark, ctx, GOLD_TABLES[name]) for name in tables}
+        # Recorded before the snapshot: any gold commit after these versions may come from newer silver.
+        self.started_at = {
+            name: delta_io.current_version(spark, table) for name, table in self.gold_names.items()
+        }
+        self.utc_days = sorted(set(dates)) or [
+            date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)
+        ]
+        self.days: list[dt.date] = []
+        self.keep = Materialized(spark)
+        self.manifest.step("tables")
+
+    def source(self, key: str) -> DataFrame:
+        return fresh_writes.read_at(self.spark, self.sources[key], self.snapshot, key)
+
+    def prepare(self) -> None:
+        """Records the sources' versions and builds the frames the tables share, read at those versions."""
+        self.keep.release()
+        self.keep = Materialized(self.spark)
+        self.snapshot = fresh_writes.capture(self.spark, self.sources)
+        self.contracts = self.source("silver.contracts")
+        self.customers = self.source("silver.customers")
+        if not self.days:  # the local days are fixed by the first read; a refresh recomputes the same days
+            zones = [r.tariff_timezone for r in self.contracts.select("tariff_timezone").distinct().collect()]
+            timezones = [self.default_timezone, *zones]
+            self.days = sorted({x for d in self.utc_days for x in local_dates(d, d, timezones)})
+        # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
+        needed = around(self.days, self.rules.baseline_days + 1, 1)
+        readings = self.source("silver.meter_readings").where(F.col("reading_date").isin(needed))
+        self.prices = self.source("silver.prices").where(
+            F.to_date("interval_start").isin(around(needed, 1, 0))
+        )
+        self.enriched = self.keep(g.enrich_readings(readings, self.contracts, self.default_timezone))
+        needs_hourly = {"consumption_anomalies", "forecast_features"} & set(self.tables)
+        self.hourly = self.keep(g.hourly_import(self.enriched)) if needs_hourly else None
+        self.manifest.step("prepare")
+
+    def rows(self, name: str) -> DataFrame:
+        builders = {
+            "daily_consumption": lambda: g.daily_consumption(self.enriched, self.days),
+            "customer_daily_cost": lambda: g.customer_daily_cost(
+                self.enriched, self.contracts, self.prices, self.days, self.default_timezone
+            ),
+            "load_profile_hourly": lambda: g.load_profile_hourly(self.enriched, self.customers, self.days),
+            "consumption_anomalies": lambda: g.consumption_anomalies(
+                self.enriched, self.hourly, self.customers, self.days, self.rules
+            ),
+            "data_quality_daily": lambda: g.data_quality_daily(
+                {d: self.source(f"bronze.{d}") for d in BRONZE_TABLES},
+                self.source("silver.validation_reports"),
+                self.utc_days,
+            ),
+            "forecast_features": lambda: g.forecast_features(
+                self.hourly, self.contracts, self.prices, self.days
+            ),
+        }
+        return g.with_run_columns(builders[name](), self.ctx.orchestration_id)
+
+    def write(self, name: str) -> delta_io.TableWrite:
+        """Replaces the table's days, unless a run that read newer silver already did."""
+        days = self.utc_days if name == "data_quality_daily" else self.days
+        written = fresh_writes.replace_days(
+            self.spark,
+            self.gold_names[name],
+            days=days,
+            predicate=date_predicate(days),
+            snapshot=lambda: self.snapshot,
+            rows=lambda: self.rows(name),
+            refresh=self.prepare,
+            user_metadata=self.ctx.user_metadata,
+            since_version=self.started_at[name],
+        )
+        self.manifest.add(written)
+        self.manifest.step(name)
+        return written
+
+    def finish(self) -> dict:
+        self.keep.release()
+        self.manifest.parameters.setdefault("local_dates", [d.isoformat() for d in self.days])
+        self.manifest.parameters.setdefault("sources", dict(sorted(self.snapshot.versions.items())))
+        return write_manifest(self.spark, self.manifest)
+
+
 def run(
     spark: SparkSession,
     ctx: RunContext,
@@ -115,75 +234,24 @@ def run(
     ``dates``, when given, is the exact set of UTC days to recompute (within ``date_from``..``date_to``): one
     stray old reading then recomputes its own day, not every day since.
     """
-    if date_to < date_from:
-        raise JobParameterError("date_to is before date_from")
-    if any(d < date_from or d > date_to for d in dates):
-        raise JobParameterError("dates must lie within date_from..date_to")
-    unknown = sorted(set(tables) - set(GOLD_TABLES))
-    if unknown:
-        raise JobParameterError(f"unknown gold tables {unknown}; expected some of {sorted(GOLD_TABLES)}")
-    ZoneInfo(default_timezone)  # fails early on a bad zone name
-    manifest = RunManifest(ctx, parameters or {"date_from": str(date_from), "date_to": str(date_to)})
-    names = {
-        spec.key: ensure_table(spark, ctx, spec)
-        for spec in (*SILVER_TABLES.values(), *BRONZE_TABLES.values())
-    }
-    gold_names = {name: ensure_table(spark, ctx, GOLD_TABLES[name]) for name in tables}
-    manifest.step("tables")
-
-    contracts = spark.table(names["silver.contracts"])
-    customers = spark.table(names["silver.customers"])
-    zones = [r.tariff_timezone for r in contracts.select("tariff_timezone").distinct().collect()]
-    utc_days = sorted(set(dates)) or [
-        date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)
-    ]
-    timezones = [default_timezone, *zones]
-    days = sorted({local for d in utc_days for local in local_dates(d, d, timezones)})
-    # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
-    needed = around(days, rules.baseline_days + 1, 1)
-    readings = spark.table(names["silver.meter_readings"]).where(F.col("reading_date").isin(needed))
-    prices = spark.table(names["silver.prices"]).where(F.to_date("interval_start").isin(around(needed, 1, 0)))
-    keep = Materialized(spark)
-    enriched = keep(g.enrich_readings(readings, contracts, default_timezone))
-    hourly = (
-        keep(g.hourly_import(enriched))
-        if {"consumption_anomalies", "forecast_features"} & set(tables)
-        else None
+    job = GoldRun(
+        spark,
+        ctx,
+        date_from,
+        date_to,
+        tables=tables,
+        dates=dates,
+        default_timezone=default_timezone,
+        rules=rules,
+        parameters=parameters,
     )
-    manifest.step("prepare")
-
-    builders = {
-        "daily_consumption": lambda: g.daily_consumption(enriched, days),
-        "customer_daily_cost": lambda: g.customer_daily_cost(
-            enriched, contracts, prices, days, default_timezone
-        ),
-        "load_profile_hourly": lambda: g.load_profile_hourly(enriched, customers, days),
-        "consumption_anomalies": lambda: g.consumption_anomalies(enriched, hourly, customers, days, rules),
-        "data_quality_daily": lambda: g.data_quality_daily(
-            {d: spark.table(names[f"bronze.{d}"]) for d in BRONZE_TABLES},
-            spark.table(names["silver.validation_reports"]),
-            utc_days,
-        ),
-        "forecast_features": lambda: g.forecast_features(hourly, contracts, prices, days),
-    }
     try:
-        for name in tables:
-            target_days = utc_days if name == "data_quality_daily" else days
-            rows = g.with_run_columns(builders[name](), ctx.orchestration_id)
-            manifest.add(
-                delta_io.replace_where(
-                    spark,
-                    gold_names[name],
-                    rows,
-                    predicate=date_predicate(target_days),
-                    user_metadata=ctx.user_metadata,
-                )
-            )
-            manifest.step(name)
+        job.prepare()
+        for name in job.tables:
+            job.write(name)
     finally:
-        keep.release()
-    manifest.parameters.setdefault("local_dates", [d.isoformat() for d in days])
-    return write_manifest(spark, manifest)
+        job.keep.release()
+    return job.finish()
 
 
 def run_from_args(argv: Sequence[str] | None = None) -> dict:
