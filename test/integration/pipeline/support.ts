@@ -68,7 +68,15 @@ export interface PipelineWorld {
   /** Writes a file into the bronze container; returns its eTag and size. */
   land(bronzePath: string, content: string | Buffer): Promise<{ etag: string; size: number }>;
   /** Delivers the BlobCreated event of the blob's current version to `bronzeBlobCreated`; returns the status. */
-  announce(bronzePath: string, functionName?: string): Promise<number>;
+  /**
+   * Delivers a BlobCreated event for the blob's current version, or for `version` (an earlier one, as a
+   * delayed event would announce it).
+   */
+  announce(
+    bronzePath: string,
+    functionName?: string,
+    version?: { etag: string; size: number },
+  ): Promise<number>;
   /** `land` then `announce`, then runs the host until idle (timers not advanced). */
   drop(bronzePath: string, content: string | Buffer): Promise<{ etag: string; size: number }>;
   /** Calls the host over HTTP: `api('GET', '/api/runs?top=2')`; a JSON body is sent as JSON. */
@@ -126,14 +134,18 @@ export async function startPipelineWorld(options: PipelineWorldOptions = {}): Pr
     return { etag: written.etag, size: Buffer.byteLength(content) };
   };
 
-  const announce = async (bronzePath: string, functionName = 'bronzeBlobCreated'): Promise<number> => {
+  const announce = async (
+    bronzePath: string,
+    functionName = 'bronzeBlobCreated',
+    version?: { etag: string; size: number },
+  ): Promise<number> => {
     const properties = await lake.properties('bronze', bronzePath);
     const event = buildBlobCreatedEvent({
       accountName: 'lakewattlocal',
       container: 'bronze',
       path: bronzePath,
-      etag: properties.etag,
-      contentLength: properties.size,
+      etag: version?.etag ?? properties.etag,
+      contentLength: version?.size ?? properties.size,
       contentType: properties.contentType,
       sequencer: sequencers.next(),
       time: new Date(clock.now()),
