@@ -38,7 +38,19 @@ def test_targets_and_job_names_are_the_ones_the_pipeline_expects(bundle):
     assert {"dev", "prod", "local"} <= set(bundle["main"]["targets"])
     assert bundle["main"]["targets"]["dev"]["mode"] == "development"
     assert bundle["main"]["targets"]["prod"]["mode"] == "production"
-    assert sorted(job["name"] for job in bundle["jobs"].values()) == ["lakewatt-gold", "lakewatt-silver"]
+    assert sorted(job["name"] for job in bundle["jobs"].values()) == [
+        "lakewatt-gold",
+        "lakewatt-maintenance",
+        "lakewatt-silver",
+    ]
+
+
+def test_maintenance_runs_nightly_and_every_target_gives_it_compute(bundle):
+    schedule = bundle["jobs"]["lakewatt_maintenance"]["schedule"]
+    assert schedule["pause_status"] == "UNPAUSED"
+    assert schedule["quartz_cron_expression"].split()[2].isdigit()  # one fixed hour: once a day
+    for target in ("dev", "prod", "prod_classic"):
+        assert "lakewatt_maintenance" in bundle["main"]["targets"][target]["resources"]["jobs"], target
 
 
 def test_every_referenced_variable_is_declared(bundle):

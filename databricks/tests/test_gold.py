@@ -12,13 +12,19 @@ World (UTC instants; expectations computed by hand below):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import NumericType
 
 from lakehelpers import PII_KEY, ctx, half_hours, lineage, reading, reset_catalog, stage, utc
 from lakewatt.jobs import gold, silver
+from lakewatt.tables import GOLD_TABLES
 
 DAY = dt.date(2025, 10, 26)  # the autumn daylight-saving change in both London and Berlin
 T = utc(2026, 1, 1)
@@ -220,3 +226,38 @@ def test_when_a_stray_old_day_comes_with_todays_days_then_gold_recomputes_those_
     kept = rows(spark, "daily_consumption", f"date = DATE'{DAY.isoformat()}'")
     assert kept
     assert {r.computed_by for r in kept} == {"g-1"}
+
+
+def test_when_delta_rs_reads_every_gold_table_then_it_sees_the_rows_and_totals_spark_sees(
+    spark: SparkSession, world
+):
+    for name, spec in GOLD_TABLES.items():
+        table = DeltaTable(str(world["root"] / "gold" / name))
+        assert not table.protocol().reader_features, f"{name} needs a reader feature"
+        arrow = table.to_pyarrow_table()
+        numeric = [f.name for f in spec.schema.fields if isinstance(f.dataType, NumericType)]
+        spark_totals = (
+            spark.table(f"gold.{name}")
+            .agg(F.count(F.lit(1)).alias("rows"), *[F.sum(c).alias(c) for c in numeric])
+            .first()
+        )
+
+        assert arrow.num_rows == spark_totals["rows"] > 0, name
+        for column in numeric:
+            total = pc.sum(arrow.column(column)).as_py()
+            assert total == pytest.approx(spark_totals[column], rel=1e-9), f"{name}.{column}"
+
+
+def test_when_gold_is_built_then_every_column_has_a_comment_and_every_measure_its_unit(
+    spark: SparkSession, world
+):
+    units = re.compile(r"kWh|EUR|\bkW\b|ratio|count|hours")
+    for name in GOLD_TABLES:
+        described = spark.sql(f"DESCRIBE TABLE gold.{name}").collect()
+        # The columns come first; a blank row or a "# ..." section (clustering, partitioning) ends them.
+        ends = [i for i, r in enumerate(described) if not r.col_name or r.col_name.startswith("#")]
+        columns = described[: ends[0] if ends else len(described)]
+        missing = [r.col_name for r in columns if not (r.comment or "").strip()]
+        assert missing == [], f"{name}: no comment on {missing}"
+        unitless = [r.col_name for r in columns if r.data_type == "double" and not units.search(r.comment)]
+        assert unitless == [], f"{name}: no unit in the comment of {unitless}"

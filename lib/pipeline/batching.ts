@@ -258,7 +258,7 @@ export const GOLD_TABLE_NAMES = [
 export type GoldTableName = (typeof GOLD_TABLE_NAMES)[number];
 
 /**
- * The gold tables each dataset feeds (what transforms/gold.py reads): readings and contracts feed every
+ * The gold tables each dataset feeds (what transforms/gold/ reads): readings and contracts feed every
  * table (contracts give each meter its customer, tariff and time zone); prices the cost and forecasting
  * tables; customers the tables that group by region and segment. Every dataset feeds data quality.
  */

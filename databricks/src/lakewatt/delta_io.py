@@ -38,7 +38,7 @@ class TableWrite:
     """What one write did to one table (one entry of the run manifest)."""
 
     table: str
-    action: str  # append | merge | replace | unchanged | skipped
+    action: str  # append | merge | replace | unchanged | skipped | maintain
     version: int | None
     previous_version: int | None
     operation: str | None = None

@@ -32,6 +32,7 @@ from pyspark.sql.types import (
 )
 
 from lakewatt.context import RunContext, is_local_uri, local_path
+from lakewatt.gold_columns import GOLD_COLUMN_COMMENTS
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
 
 # Silver tables keep their change data feed (downstream consumers read changes, not snapshots); deletion
@@ -41,7 +42,10 @@ SILVER_PROPERTIES: Mapping[str, str] = {
     "delta.enableDeletionVectors": "true",
 }
 BRONZE_PROPERTIES: Mapping[str, str] = {"delta.appendOnly": "true"}
-GOLD_PROPERTIES: Mapping[str, str] = {"delta.enableDeletionVectors": "true"}
+# Gold is for readers: no reader table feature, so delta-rs, DuckDB and BI engines open it too. Deletion
+# vectors buy gold nothing (each write replaces whole days), and Databricks turns them on for new tables
+# unless told not to.
+GOLD_PROPERTIES: Mapping[str, str] = {"delta.enableDeletionVectors": "false"}
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ GOLD_TABLES = {
         cluster_by=("date", "meter_id"),
         constraints={"import_non_negative": "import_kwh >= 0", "completeness_range": "completeness >= 0"},
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["daily_consumption"],
     ),
     "customer_daily_cost": TableSpec(
         "gold",
@@ -289,6 +294,7 @@ GOLD_TABLES = {
         cluster_by=("date", "customer_id"),
         constraints={"standing_charge_non_negative": "standing_charge_eur >= 0"},
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["customer_daily_cost"],
     ),
     "load_profile_hourly": TableSpec(
         "gold",
@@ -311,6 +317,7 @@ GOLD_TABLES = {
         cluster_by=("date", "region"),
         constraints={"hour_range": "hour BETWEEN 0 AND 23"},
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["load_profile_hourly"],
     ),
     "consumption_anomalies": TableSpec(
         "gold",
@@ -335,6 +342,7 @@ GOLD_TABLES = {
         cluster_by=("date", "meter_id"),
         constraints={"known_type": "anomaly_type IN ('spike', 'zero_streak', 'implausible')"},
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["consumption_anomalies"],
     ),
     "data_quality_daily": TableSpec(
         "gold",
@@ -360,6 +368,7 @@ GOLD_TABLES = {
         "(delivered more than a day after the data day), completeness (share of readings with a value).",
         cluster_by=("date", "source_system"),
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["data_quality_daily"],
     ),
     "forecast_features": TableSpec(
         "gold",
@@ -389,6 +398,7 @@ GOLD_TABLES = {
         "calendar features in local time and the day-ahead price of the hour: input for load forecasting.",
         cluster_by=("date", "meter_id"),
         properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["forecast_features"],
     ),
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import DataFrame, SparkSession
@@ -217,34 +218,14 @@ class GoldRun:
         return write_manifest(self.spark, self.manifest)
 
 
-def run(
-    spark: SparkSession,
-    ctx: RunContext,
-    date_from: dt.date,
-    date_to: dt.date,
-    *,
-    tables: Sequence[str] = ALL_GOLD,
-    dates: Sequence[dt.date] = (),
-    default_timezone: str = "UTC",
-    rules: g.AnomalyRules = g.DEFAULT_RULES,
-    parameters: dict | None = None,
-) -> dict:
-    """The gold job on an existing session; returns the manifest it wrote.
+def run(spark: SparkSession, ctx: RunContext, date_from: dt.date, date_to: dt.date, **options: Any) -> dict:
+    """The gold job on an existing session; returns the manifest it wrote. ``options`` are ``GoldRun``'s
+    (``tables``, ``dates``, ``default_timezone``, ``rules``, ``parameters``).
 
     ``dates``, when given, is the exact set of UTC days to recompute (within ``date_from``..``date_to``): one
     stray old reading then recomputes its own day, not every day since.
     """
-    job = GoldRun(
-        spark,
-        ctx,
-        date_from,
-        date_to,
-        tables=tables,
-        dates=dates,
-        default_timezone=default_timezone,
-        rules=rules,
-        parameters=parameters,
-    )
+    job = GoldRun(spark, ctx, date_from, date_to, **options)
     try:
         job.prepare()
         for name in job.tables:

@@ -1,0 +1,29 @@
+"""Gold transforms: pure functions from silver (and bronze) DataFrames to gold rows, by table family.
+
+Time: silver holds UTC instants. Gold days are local days in the supply point's time zone (the contract's
+``tariff_timezone``, else the job's default), so a daylight-saving day has 23 or 25 hours, and the
+time-of-use peak window is read on the local clock. ``data_quality_daily`` is per UTC data day, the days
+the validation reports list.
+"""
+
+from lakewatt.transforms.gold.anomalies import DEFAULT_RULES, AnomalyRules, consumption_anomalies
+from lakewatt.transforms.gold.common import with_run_columns
+from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
+from lakewatt.transforms.gold.cost import customer_daily_cost
+from lakewatt.transforms.gold.features import forecast_features
+from lakewatt.transforms.gold.quality import data_quality_daily
+from lakewatt.transforms.gold.reference import enrich_readings
+
+__all__ = [
+    "DEFAULT_RULES",
+    "AnomalyRules",
+    "consumption_anomalies",
+    "customer_daily_cost",
+    "daily_consumption",
+    "data_quality_daily",
+    "enrich_readings",
+    "forecast_features",
+    "hourly_import",
+    "load_profile_hourly",
+    "with_run_columns",
+]

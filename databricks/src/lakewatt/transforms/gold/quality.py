@@ -1,0 +1,110 @@
+"""Data quality per UTC data day and source: rows, files, duplicates, late rows, rejections, completeness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lakewatt.transforms.gold.common import in_dates
+
+DATA_DATE_COLUMN = {
+    "meter_readings": "interval_start",
+    "prices": "interval_start",
+    "customers": "updated_at",
+    "contracts": "valid_from",
+}
+DATASET_KEYS = {
+    "meter_readings": ("meter_id", "channel", "interval_start"),
+    "prices": ("bidding_zone", "interval_start", "resolution_minutes"),
+    "customers": ("customer_id", "updated_at"),
+    "contracts": ("contract_id", "valid_from"),
+}
+LANDING_DATE = r"/(\d{4})/(\d{2})/(\d{2})/[^/]+$"
+
+
+def landing_date(source_file: Column) -> Column:
+    """The delivery day in a bronze path ``.../{yyyy}/{mm}/{dd}/{file}`` (null if the path has none)."""
+    parts = [F.regexp_extract(source_file, LANDING_DATE, i) for i in (1, 2, 3)]
+    return F.when(parts[0] != "", F.make_date(*(p.cast("int") for p in parts)))
+
+
+def staged_quality(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
+    """Per UTC data day and source: rows, files, re-delivered duplicates, late rows, completeness."""
+    key = F.struct(*DATASET_KEYS[dataset])
+    day = F.to_date(F.col(DATA_DATE_COLUMN[dataset]))
+    rows = bronze.select("*", day.alias("date")).where(in_dates("date", dates))
+    late = landing_date(F.col("source_file")) > F.date_add(F.col("date"), 1)
+    has_value = F.col("quality") != "missing" if dataset == "meter_readings" else F.lit(True)
+    return rows.groupBy("date", "source_system").agg(
+        F.lit(dataset).alias("dataset"),
+        F.countDistinct("source_file").alias("files"),
+        F.count(F.lit(1)).alias("rows_staged"),
+        (F.count(F.lit(1)) - F.countDistinct(key)).alias("duplicate_rows"),
+        F.count(F.when(late, True)).alias("late_rows"),
+        (F.count(F.when(has_value, True)) / F.count(F.lit(1))).alias("completeness"),
+    )
+
+
+def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
+    day = F.to_date(F.col(DATA_DATE_COLUMN[dataset]))
+    return (
+        bronze.select("ingest_instance_id", day.alias("date"))
+        .where(in_dates("date", dates))
+        .groupBy("ingest_instance_id", "date")
+        .agg(F.count(F.lit(1)).alias("n"))
+    )
+
+
+def data_quality_daily(
+    bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]
+) -> DataFrame:
+    """``staged_quality`` of every dataset plus rejected rows and rule failures from the validation reports.
+
+    A file's rejected rows are spread over its data days in proportion to its staged rows on each day (the
+    rejected rows themselves have no trustworthy date); its rule failures count on every day it touches.
+    """
+    staged = None
+    shares = None
+    for dataset, table in bronze.items():
+        q = staged_quality(table, dataset, dates)
+        s = rows_per_instance_day(table, dataset, dates)
+        staged = q if staged is None else staged.unionByName(q)
+        shares = s if shares is None else shares.unionByName(s)
+    if staged is None or shares is None:
+        raise ValueError("no bronze tables given")
+    r = reports.select(
+        "instance_id", "dataset", "source_system", "rows_valid", "rows_rejected", "rule_failures"
+    ).join(shares, reports.instance_id == shares.ingest_instance_id)
+    allocated = r.groupBy("date", "dataset", "source_system").agg(
+        F.sum(
+            F.when(
+                F.col("rows_valid") > 0, F.col("rows_rejected") * F.col("n") / F.col("rows_valid")
+            ).otherwise(F.col("rows_rejected").cast("double"))
+        ).alias("rows_rejected")
+    )
+    rules = (
+        r.select("date", "dataset", "source_system", F.explode("rule_failures").alias("rule", "failures"))
+        .groupBy("date", "dataset", "source_system", "rule")
+        .agg(F.sum("failures").alias("failures"))
+        .groupBy("date", "dataset", "source_system")
+        .agg(F.map_from_entries(F.collect_list(F.struct("rule", "failures"))).alias("rule_failures"))
+    )
+    keys = ["date", "dataset", "source_system"]
+    out = staged.join(allocated, keys, "left").join(rules, keys, "left")
+    rejected = F.round(F.coalesce(F.col("rows_rejected"), F.lit(0.0)), 3)
+    return out.select(
+        "date",
+        "dataset",
+        "source_system",
+        "files",
+        "rows_staged",
+        rejected.alias("rows_rejected"),
+        F.round(rejected / (F.col("rows_staged") + rejected), 6).alias("rejected_share"),
+        "duplicate_rows",
+        "late_rows",
+        F.round("completeness", 6).alias("completeness"),
+        "rule_failures",
+    )

@@ -1,0 +1,71 @@
+"""Reference data on the readings: contract and customer versions as periods, readings enriched with them."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+
+def contract_periods(contracts: DataFrame) -> DataFrame:
+    """Non-overlapping supply periods per meter: ``[eff_from, eff_to)`` with the contract version's terms.
+
+    Versions of different contracts on one meter may overlap in bad data; a later start then ends the
+    earlier period, so every reading belongs to at most one contract version.
+    """
+    w = Window.partitionBy("meter_id").orderBy("valid_from", "contract_id")
+    return contracts.select(
+        "*",
+        F.col("valid_from").alias("eff_from"),
+        F.least(F.col("valid_to"), F.lead("valid_from").over(w)).alias("eff_to"),
+    )
+
+
+def customer_periods(customers: DataFrame) -> DataFrame:
+    """Customer versions as-of periods; the first version also covers the time before it was recorded."""
+    w = Window.partitionBy("customer_id").orderBy("valid_from")
+    return customers.select(
+        "customer_id",
+        F.when(F.lag("valid_from").over(w).isNotNull(), F.col("valid_from")).alias("c_from"),
+        F.col("valid_to").alias("c_to"),
+        "region",
+        "segment",
+    )
+
+
+def enrich_readings(readings: DataFrame, contracts: DataFrame, default_timezone: str) -> DataFrame:
+    """Readings with their contract version, customer, time zone, local time and local date.
+
+    The contract side is small and broadcast; the range condition is a filter after the hash join on meter.
+    """
+    periods = contract_periods(contracts).select(
+        F.col("meter_id").alias("c_meter"),
+        "eff_from",
+        "eff_to",
+        "contract_id",
+        F.col("valid_from").alias("contract_valid_from"),
+        "customer_id",
+        "tariff_timezone",
+    )
+    joined = readings.join(
+        F.broadcast(periods),
+        (readings.meter_id == periods.c_meter)
+        & (readings.interval_start >= periods.eff_from)
+        & (periods.eff_to.isNull() | (readings.interval_start < periods.eff_to)),
+        "left",
+    )
+    tz = F.coalesce(F.col("tariff_timezone"), F.lit(default_timezone))
+    local = F.from_utc_timestamp("interval_start", tz)
+    return joined.select(
+        "meter_id",
+        "channel",
+        "interval_start",
+        "interval_minutes",
+        "kwh",
+        "quality",
+        "contract_id",
+        "contract_valid_from",
+        "customer_id",
+        tz.alias("timezone"),
+        local.alias("local_ts"),
+        F.to_date(local).alias("date"),
+    )
