@@ -58,6 +58,8 @@ const SQL_TABLES = [
   'gold.consumption_anomalies',
   'gold.data_quality_daily',
   'gold.forecast_features',
+  'gold.dim_date',
+  'gold.dim_holiday',
 ];
 
 /** The demo's state folder is emptied on each run: refuse a folder that is not one of its own. */

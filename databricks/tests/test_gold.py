@@ -242,7 +242,8 @@ def test_when_delta_rs_reads_every_gold_table_then_it_sees_the_rows_and_totals_s
             .first()
         )
 
-        assert arrow.num_rows == spark_totals["rows"] > 0, name
+        assert arrow.num_rows == spark_totals["rows"], name
+        assert arrow.num_rows > 0 or name == "dim_holiday", name  # no holiday falls in 19-27 October
         for column in numeric:
             total = pc.sum(arrow.column(column)).as_py()
             assert total == pytest.approx(spark_totals[column], rel=1e-9), f"{name}.{column}"
@@ -261,3 +262,20 @@ def test_when_gold_is_built_then_every_column_has_a_comment_and_every_measure_it
         assert missing == [], f"{name}: no comment on {missing}"
         unitless = [r.col_name for r in columns if r.data_type == "double" and not units.search(r.comment)]
         assert unitless == [], f"{name}: no unit in the comment of {unitless}"
+
+
+def test_when_gold_is_built_then_dim_date_gives_each_local_day_the_length_daily_consumption_expects(
+    spark: SparkSession, world
+):
+    # A complete half-hourly day has two readings per hour of the local day: 46, 48 or 50.
+    joined = (
+        spark.table("gold.daily_consumption")
+        .join(spark.table("gold.dim_date"), ["date", "timezone"])
+        .select("date", "timezone", "expected_readings", "settlement_periods", "hours_in_day")
+        .distinct()
+        .collect()
+    )
+    assert joined, "no consumption day joined its dim_date row"
+    assert all(r.expected_readings == r.settlement_periods == round(r.hours_in_day * 2) for r in joined)
+    autumn = {r.timezone: r.hours_in_day for r in joined if r.date == dt.date(2025, 10, 26)}
+    assert autumn == {"Europe/London": 25.0, "Europe/Berlin": 25.0}

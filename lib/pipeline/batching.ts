@@ -254,12 +254,15 @@ export const GOLD_TABLE_NAMES = [
   'consumption_anomalies',
   'data_quality_daily',
   'forecast_features',
+  'dim_date',
+  'dim_holiday',
 ] as const;
 export type GoldTableName = (typeof GOLD_TABLE_NAMES)[number];
 
 /**
  * The gold tables each dataset feeds (what transforms/gold/ reads): readings and contracts feed every
- * table (contracts give each meter its customer, tariff and time zone); prices the cost and forecasting
+ * table (contracts give each meter its customer, tariff and time zone; readings and zones the days of the
+ * date dimension); prices the cost and forecasting
  * tables; customers the tables that group by region and segment. Every dataset feeds data quality.
  */
 export const GOLD_TABLES_FED_BY: Record<DatasetName, readonly GoldTableName[]> = {

@@ -400,6 +400,56 @@ GOLD_TABLES = {
         properties=GOLD_PROPERTIES,
         column_comments=GOLD_COLUMN_COMMENTS["forecast_features"],
     ),
+    "dim_date": TableSpec(
+        "gold",
+        "dim_date",
+        StructType(
+            [
+                _req("date", DateType()),
+                _req("timezone", StringType()),
+                _opt("country", StringType()),
+                _req("year", IntegerType()),
+                _req("quarter", IntegerType()),
+                _req("month", IntegerType()),
+                _req("month_name", StringType()),
+                _req("iso_year", IntegerType()),
+                _req("iso_week", IntegerType()),
+                _req("day_of_week", IntegerType()),
+                _req("day_name", StringType()),
+                _req("is_weekend", BooleanType()),
+                _req("is_public_holiday", BooleanType()),
+                _opt("holiday_name", StringType()),
+                _req("hours_in_day", DoubleType()),
+                _req("settlement_periods", IntegerType()),
+                *_GOLD_TAIL,
+            ]
+        ),
+        "Date dimension: one row per local calendar date and time zone served, with the calendar, the "
+        "country's nationwide public holiday and the day's length (23/24/25 hours on daylight-saving days). "
+        "Join facts on (date, timezone).",
+        cluster_by=("date",),
+        constraints={"hours_range": "hours_in_day BETWEEN 22 AND 26"},
+        properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["dim_date"],
+    ),
+    "dim_holiday": TableSpec(
+        "gold",
+        "dim_holiday",
+        StructType(
+            [
+                _req("date", DateType()),
+                _req("country", StringType()),
+                _opt("subdivision", StringType()),
+                _req("holiday_name", StringType()),
+                *_GOLD_TAIL,
+            ]
+        ),
+        "Public holidays of the countries served: nationwide (subdivision null) or kept only in one region "
+        "(ISO 3166-2 subdivision code, e.g. GB SCT, DE BY).",
+        cluster_by=("date",),
+        properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["dim_holiday"],
+    ),
 }
 
 ALL_TABLES: tuple[TableSpec, ...] = (

@@ -438,13 +438,15 @@ describe('splitMembers', () => {
 });
 
 describe('goldRunScope', () => {
-  const ALL_SIX = [
+  const EVERY_TABLE = [
     'daily_consumption',
     'customer_daily_cost',
     'load_profile_hourly',
     'consumption_anomalies',
     'data_quality_daily',
     'forecast_features',
+    'dim_date',
+    'dim_holiday',
   ];
 
   it('when files touch different days, then the run covers the earliest to the latest of them', () => {
@@ -470,13 +472,13 @@ describe('goldRunScope', () => {
     expect(scope?.tables).toEqual(['load_profile_hourly', 'consumption_anomalies', 'data_quality_daily']);
   });
 
-  it('when a readings file is in the batch, then all six tables are recomputed in canonical order', () => {
+  it('when a readings file is in the batch, then every gold table is recomputed in canonical order', () => {
     const scope = goldRunScope([
       { dataset: 'prices', dates: ['2025-10-26'] },
       { dataset: 'meter_readings', dates: ['2025-10-26'] },
     ]);
 
-    expect(scope?.tables).toEqual(ALL_SIX);
+    expect(scope?.tables).toEqual(EVERY_TABLE);
     expect(scope?.datasets).toEqual(['meter_readings', 'prices']);
   });
 

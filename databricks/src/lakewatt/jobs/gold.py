@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from lakewatt import delta_io, fresh_writes
 from lakewatt.context import RunContext
@@ -144,6 +145,7 @@ class GoldRun:
             date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)
         ]
         self.days: list[dt.date] = []
+        self.zones: list[str] = []
         self.keep = Materialized(spark)
         self.manifest.step("tables")
 
@@ -159,8 +161,8 @@ class GoldRun:
         self.customers = self.source("silver.customers")
         if not self.days:  # the local days are fixed by the first read; a refresh recomputes the same days
             zones = [r.tariff_timezone for r in self.contracts.select("tariff_timezone").distinct().collect()]
-            timezones = [self.default_timezone, *zones]
-            self.days = sorted({x for d in self.utc_days for x in local_dates(d, d, timezones)})
+            self.zones = sorted({self.default_timezone, *(z for z in zones if z)})
+            self.days = sorted({x for d in self.utc_days for x in local_dates(d, d, self.zones)})
         # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
         needed = around(self.days, self.rules.baseline_days + 1, 1)
         readings = self.source("silver.meter_readings").where(F.col("reading_date").isin(needed))
@@ -190,8 +192,15 @@ class GoldRun:
             "forecast_features": lambda: g.forecast_features(
                 self.hourly, self.contracts, self.prices, self.days
             ),
+            "dim_date": lambda: self.from_rows("dim_date", g.calendar_rows(self.days, self.zones)),
+            "dim_holiday": lambda: self.from_rows("dim_holiday", g.holiday_rows(self.days, self.zones)),
         }
         return g.with_run_columns(builders[name](), self.ctx.orchestration_id)
+
+    def from_rows(self, name: str, rows: list[tuple]) -> DataFrame:
+        """A small table computed on the driver, in the gold table's columns before the run columns."""
+        fields = [f for f in GOLD_TABLES[name].schema.fields if f.name not in ("computed_at", "computed_by")]
+        return self.spark.createDataFrame(rows, StructType(fields))
 
     def write(self, name: str) -> delta_io.TableWrite:
         """Replaces the table's days, unless a run that read newer silver already did."""
