@@ -9,7 +9,8 @@ import { type LakeStore, LocalLakeStore } from '../../lib/lake';
 import { dropFile, type Dropped, type InstanceStatus, waitForInstance } from '../../local/drops';
 import type { LogRecord } from '../../local/host/log';
 import { LocalRuntime } from '../../local/runtime';
-import { duckdb, parquetList } from '../integration/databricks/lakeSupport';
+import { duckdb, parquetList, sqlString } from '../integration/databricks/lakeSupport';
+import { liveFiles } from './deltaTable';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -143,36 +144,29 @@ export async function auditRecords(lake: LakeStore): Promise<AuditRecord[]> {
 }
 
 /**
- * The rows of a Delta table's current version, read with DuckDB from the live Parquet files its JSON
- * commit log names (small test tables: no checkpoints, no deletion vectors).
+ * A DuckDB relation over a Delta table's current version: the live Parquet files its log names (checkpoint
+ * and commits) without the rows their deletion vectors remove (deltaTable.ts). Undefined for an empty table.
  */
+export async function deltaSource(tableDir: string): Promise<string | undefined> {
+  const live = await liveFiles(tableDir);
+  if (live.length === 0) return undefined;
+  const deleted = live.flatMap(({ file, deleted: rows }) =>
+    rows.map((row) => `(${sqlString(file)}, ${row})`),
+  );
+  const source = `read_parquet(${parquetList(live.map((f) => f.file))}, filename = true, file_row_number = true)`;
+  if (deleted.length === 0) return source;
+  return `(SELECT s.* FROM ${source} AS s ANTI JOIN (VALUES ${deleted.join(', ')}) AS d(f, r)
+    ON s.filename = d.f AND s.file_row_number = d.r)`;
+}
+
+/** The rows of a Delta table's current version (`deltaSource`), read with DuckDB. */
 export async function deltaRows(
   tableDir: string,
   columns: string,
   order: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const logDir = path.join(tableDir, '_delta_log');
-  const names = (await fs.readdir(logDir)).sort();
-  if (names.some((name) => name.includes('checkpoint'))) throw new Error(`${tableDir} has a checkpoint`);
-  const live = new Set<string>();
-  for (const name of names.filter((n) => /^\d{20}\.json$/.test(n))) {
-    const actions = (await fs.readFile(path.join(logDir, name), 'utf8'))
-      .split('\n')
-      .filter((line) => line.trim())
-      .map(
-        (line) =>
-          JSON.parse(line) as { add?: { path: string; deletionVector?: unknown }; remove?: { path: string } },
-      );
-    for (const action of actions) if (action.remove) live.delete(action.remove.path);
-    for (const action of actions) {
-      if (!action.add) continue;
-      if (action.add.deletionVector) throw new Error(`${tableDir}: deletion vectors are not read here`);
-      live.add(action.add.path);
-    }
-  }
-  if (live.size === 0) return [];
-  const files = [...live].map((file) => path.join(tableDir, decodeURIComponent(file)));
-  return duckdb(`SELECT ${columns} FROM read_parquet(${parquetList(files)}) ORDER BY ${order}`);
+  const source = await deltaSource(tableDir);
+  return source ? duckdb(`SELECT ${columns} FROM ${source} ORDER BY ${order}`) : [];
 }
 
 /**
