@@ -4,7 +4,7 @@
  *
  * Independence: nothing here imports lib/ (no contracts loader, no validation, no simulator code). The source
  * contracts are read as plain YAML to learn each layout's columns, units, codes and time zones; the rules of
- * gold (docs/spark-jobs.md, databricks/src/lakewatt/transforms/gold.py) are re-stated in SQL below:
+ * gold (docs/spark-jobs.md, databricks/src/lakewatt/transforms/gold/) are re-stated in SQL below:
  *
  * - A reading belongs to the contract version of its meter whose supply period contains its UTC start:
  *   versions of one contract are SCD2 rows keyed by (contract_id, valid_from), the last delivered row of a
