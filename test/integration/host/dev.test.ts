@@ -76,7 +76,11 @@ describe('lakewatt dev', () => {
     });
     const body = (await response.json()) as { jobs?: Array<{ settings?: { name?: string } }> };
     expect(response.status).toBe(200);
-    expect(body.jobs?.map((job) => job.settings?.name).sort()).toEqual(['lakewatt-gold', 'lakewatt-silver']);
+    expect(body.jobs?.map((job) => job.settings?.name).sort()).toEqual([
+      'lakewatt-gold',
+      'lakewatt-maintenance',
+      'lakewatt-silver',
+    ]);
   });
 
   it('when it runs, then it serves a registered HTTP function on 127.0.0.1', async () => {
