@@ -22,37 +22,23 @@ DEFAULT_RETAIN_HOURS = 30 * 24
 MIN_RETAIN_HOURS = 7 * 24
 
 
-def _detail(spark: SparkSession, table: str) -> tuple[int, int, str]:
-    row = spark.sql(f"DESCRIBE DETAIL {table}").select("numFiles", "sizeInBytes", "location").first()
-    return int(row.numFiles or 0), int(row.sizeInBytes or 0), str(row.location)
-
-
-def _data_files(spark: SparkSession, location: str) -> set[str]:
-    """Parquet files present under the table's location (what VACUUM may delete), via Hadoop's file system."""
-    jvm = spark.sparkContext._jvm  # type: ignore[union-attr]
-    path = jvm.org.apache.hadoop.fs.Path(location)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
-    found: set[str] = set()
-    files = fs.listFiles(path, True)
-    while files.hasNext():
-        name = str(files.next().getPath().toString())
-        if name.endswith(".parquet") and "/_delta_log/" not in name:
-            found.add(name)
-    return found
+def _detail(spark: SparkSession, table: str) -> tuple[int, int]:
+    row = spark.sql(f"DESCRIBE DETAIL {table}").select("numFiles", "sizeInBytes").first()
+    return int(row.numFiles or 0), int(row.sizeInBytes or 0)
 
 
 def maintain(spark: SparkSession, table: str, retain_hours: int) -> TableWrite:
     """OPTIMIZE then VACUUM one table; the manifest entry names the files and bytes before and after."""
     started = time.monotonic()
     before = current_version(spark, table)
-    files_before, bytes_before, location = _detail(spark, table)
+    files_before, bytes_before = _detail(spark, table)
     spark.sql(f"OPTIMIZE {table}").collect()
     latest = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").select("version", "operation").first()
     optimized = latest is not None and latest.operation == "OPTIMIZE" and int(latest.version) != before
-    on_disk = _data_files(spark, location)
+    # DRY RUN lists what VACUUM will delete; SQL only, so it works on Spark Connect (serverless) too.
+    vacuumed = len(spark.sql(f"VACUUM {table} RETAIN {int(retain_hours)} HOURS DRY RUN").collect())
     spark.sql(f"VACUUM {table} RETAIN {int(retain_hours)} HOURS").collect()
-    vacuumed = len(on_disk - _data_files(spark, location))
-    files_after, bytes_after, _ = _detail(spark, table)
+    files_after, bytes_after = _detail(spark, table)
     return TableWrite(
         table=table,
         action="maintain",
