@@ -392,6 +392,9 @@ beforeAll(async () => {
   // The last start: no kill, no fault. Whatever is left lands now.
   for (const next of queue.splice(0)) files.push(await dropMeterDay(state, runtime, next.meter, next.day));
   finals = await Promise.all(files.map((f) => waitForInstance(runtime, f.instanceId, TIMEOUT_MS)));
+  // The first failures' outputs say why, should the completion test fail.
+  for (const failed of finals.filter((f) => f.runtimeStatus !== 'Completed').slice(0, 3))
+    log(`${failed.instanceId} ended ${failed.runtimeStatus}: ${JSON.stringify(failed.output)}`);
   await stopRuntime(runtime);
   wallSeconds = Math.round((Date.now() - startedAt) / 1000);
 

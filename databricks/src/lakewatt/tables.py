@@ -13,6 +13,9 @@ its catalog name at its external location:
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -492,8 +495,36 @@ def create_table_sql(spec: TableSpec, name: str, location: str, *, with_constrai
     return "\n".join(parts)
 
 
-def _has_delta_log(location: str) -> bool:
-    return os.path.isdir(os.path.join(local_path(location), "_delta_log"))
+_COMMIT_FILE = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
+
+
+def _has_commit(location: str) -> bool:
+    """Whether a table's log holds a commit: a process killed during the first commit leaves the
+    ``_delta_log`` folder with nothing (or only a hidden temporary file) in it, and such a location is a
+    table to create, not one to register."""
+    log_dir = os.path.join(local_path(location), "_delta_log")
+    try:
+        return any(_COMMIT_FILE.match(name) for name in os.listdir(log_dir))
+    except FileNotFoundError:
+        return False
+
+
+# A creator commits within seconds of making the log folder: a commit-less log older than this was abandoned.
+ABANDONED_LOG_SECONDS = 30.0
+
+
+def _clear_abandoned_log(location: str) -> None:
+    """Removes a commit-less ``_delta_log`` left by a process killed while creating the table, which
+    Delta would otherwise refuse to create a table over (``DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION``).
+    A young one may belong to a creator still at work: wait for its commit first."""
+    log_dir = os.path.join(local_path(location), "_delta_log")
+    while os.path.isdir(log_dir) and not _has_commit(location):
+        entries = [os.path.join(log_dir, name) for name in os.listdir(log_dir)]
+        newest = max([os.path.getmtime(log_dir), *map(os.path.getmtime, entries)])
+        if time.time() - newest >= ABANDONED_LOG_SECONDS:
+            shutil.rmtree(log_dir, ignore_errors=True)
+            return
+        time.sleep(1.0)
 
 
 REGISTERED_CONF = "spark.lakewatt.registered."
@@ -519,7 +550,9 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
         # A long-lived local session saw this name at another lake root: point it here.
         spark.sql(f"DROP TABLE {name}")
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema_name(spec.layer)}")
-    if local and _has_delta_log(location):
+    if local:
+        _clear_abandoned_log(location)
+    if local and _has_commit(location):
         # Another process created the table; this session only needs the name.
         spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
     elif local:
