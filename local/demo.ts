@@ -167,10 +167,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ' UNION ALL ',
       ),
     );
+    // Facts joined to the date dimension on (date, timezone), as a report would.
     const gold = await query(`
-      SELECT d.date, count(DISTINCT d.meter_id) AS meters, round(sum(d.import_kwh), 1) AS import_kwh,
-             round(sum(d.export_kwh), 1) AS export_kwh
-      FROM gold.daily_consumption d GROUP BY d.date ORDER BY d.date`);
+      SELECT d.date, max(c.day_name) AS day_name,
+             CASE WHEN max(c.holiday_name) IS NOT NULL THEN concat('holiday (', max(c.holiday_name), ')')
+                  WHEN bool_or(c.is_weekend) THEN 'weekend' ELSE 'working day' END AS day_type,
+             count(DISTINCT d.meter_id) AS meters, round(sum(d.import_kwh), 1) AS import_kwh,
+             round(sum(d.export_kwh), 1) AS export_kwh, k.cost_eur
+      FROM gold.daily_consumption d
+      LEFT JOIN gold.dim_date c ON c.date = d.date AND c.timezone = d.timezone
+      LEFT JOIN (SELECT date, round(sum(total_cost_eur), 2) AS cost_eur FROM gold.customer_daily_cost GROUP BY date) k
+        ON k.date = d.date
+      GROUP BY d.date, k.cost_eur ORDER BY d.date`);
     return {
       home,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -186,6 +194,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   } finally {
     await runtime.stop();
   }
+}
+
+/** A SQL answer's value as text ('' for null): the statement API sends strings, numbers or null. */
+function text(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
 export function formatDemoSummary(summary: DemoSummary): string {
@@ -208,10 +221,12 @@ export function formatDemoSummary(summary: DemoSummary): string {
   }
   lines.push('', 'Rows per table:');
   for (const table of summary.tables) lines.push(`  ${table.table.padEnd(28)} ${table.rows}`);
-  lines.push('', 'Gold daily consumption (all meters):');
+  lines.push('', 'Gold per local day (daily_consumption and customer_daily_cost by dim_date):');
   for (const row of summary.gold) {
+    const cost = row.cost_eur === null ? 'not costed' : `cost ${text(row.cost_eur)} EUR`;
     lines.push(
-      `  ${String(row.date)}  ${String(row.meters)} meters  import ${String(row.import_kwh)} kWh  export ${String(row.export_kwh)} kWh`,
+      `  ${String(row.date)} ${text(row.day_name).padEnd(9)} ${text(row.day_type).padEnd(12)} ` +
+        `${String(row.meters)} meters  import ${String(row.import_kwh)} kWh  export ${String(row.export_kwh)} kWh  ${cost}`,
     );
   }
   lines.push(

@@ -39,7 +39,7 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         '"0x1"' AS source_etag, CAST(row_number() OVER () AS BIGINT) AS source_line,
         '{inst}' AS ingest_instance_id, TIMESTAMPTZ '2025-12-01 00:00:00+00' AS ingested_at"""
 
-    def write(dataset: str, instance: str, select: str, rows: int) -> None:
+    def write(dataset: str, instance: str, select: str, rows: int, days: list[str] | None = None) -> None:
         folder = staging / dataset / instance
         folder.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY ({select}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
@@ -48,7 +48,7 @@ def generate(lake: Path, meters: int, days: int) -> dict:
             "file": {"path": f"bronze/landing/{dataset}/bench/{instance}.csv", "etag": '"0x1"', "sha256": "-"},
             "contract": {"dataset": dataset, "source": "bench", "maxRejectedShare": 0.05},
             "counts": {"rowsRead": rows, "rowsValid": rows, "rowsRejected": 0, "duplicatesDropped": 0},
-            "rejectedShare": 0.0, "ruleFailures": {}, "affectedDates": [], "verdict": "accepted",
+            "rejectedShare": 0.0, "ruleFailures": {}, "affectedDates": days or [], "verdict": "accepted",
             "startedAt": "2025-12-01T00:00:00Z",
         }  # fmt: skip
         (folder / "_report.json").write_text(json.dumps(report))
@@ -87,7 +87,8 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         FROM (SELECT 'DE-LU' AS zone, 15 AS res, unnest(range(TIMESTAMPTZ '{start} 00:00:00+00',
                 TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 15 MINUTE)) AS ts
               UNION ALL SELECT 'GB', 60, unnest(range(TIMESTAMPTZ '{start} 00:00:00+00',
-                TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 1 HOUR)))""", 0)
+                TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 1 HOUR)))""", 0,
+          [str(start + dt.timedelta(days=n)) for n in range((end - start).days)])
     instances = []
     for d in range(days):
         day = START + dt.timedelta(days=d)
@@ -101,7 +102,7 @@ def generate(lake: Path, meters: int, days: int) -> dict:
               CASE WHEN dup = 1 THEN 'estimated' ELSE 'actual' END AS quality,
               {lineage.format(src="bench", ds="meter_readings", inst=inst)}
             FROM range({meters}) a(m), range(48) b(s), range(2) c(dup)
-            WHERE dup = 0 OR (m * 48 + s) % 200 = {d % 200}""", meters * 48)
+            WHERE dup = 0 OR (m * 48 + s) % 200 = {d % 200}""", meters * 48, [str(day)])
     return {"instances": instances, "seconds": round(time.monotonic() - t0, 1)}
 
 

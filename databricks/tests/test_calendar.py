@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from lakewatt.tables import GOLD_TABLES
-from lakewatt.transforms.gold.calendar import calendar_rows, holiday_rows
+from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holiday_rows
 
 COLUMNS = [f.name for f in GOLD_TABLES["dim_date"].schema.fields][:-2]  # without the run columns
 
@@ -62,3 +63,10 @@ def test_when_a_holiday_is_kept_in_some_regions_only_then_dim_holiday_lists_thos
     reformation = {r[2] for r in rows if r[0] == dt.date(2025, 10, 31) and r[1] == "DE"}
     assert {"SN", "TH", "BB"} <= reformation  # Saxony, Thuringia, Brandenburg keep it
     assert "BY" not in reformation  # Bavaria does not
+
+
+def test_when_a_run_recomputes_scattered_days_then_the_date_dimension_covers_their_whole_years_without_gaps():
+    days = calendar_days([dt.date(2024, 7, 1), dt.date(2024, 2, 29), dt.date(2025, 1, 1)])
+
+    assert (days[0], days[-1], len(days)) == (dt.date(2024, 1, 1), dt.date(2025, 12, 31), 366 + 365)
+    assert all((b - a).days == 1 for a, b in itertools.pairwise(days))

@@ -17,6 +17,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lakewatt import delta_log
+
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 # Delta's optimistic concurrency errors: another writer committed first; the whole transaction was rolled
@@ -94,9 +96,17 @@ def with_conflict_retry(write: Callable[[], None], *, attempts: int = 4, backoff
             time.sleep(backoff_s * attempt)
 
 
+# Where ``tables.ensure_table`` recorded a local table's folder (a session setting per catalog name).
+REGISTERED_CONF = "spark.lakewatt.registered."
+
+
+def _local_dir(spark: SparkSession, table: str) -> str | None:
+    return spark.conf.get(REGISTERED_CONF + table, None)
+
+
 def latest_commit(spark: SparkSession, table: str):
     """The newest history row (version, operation) of ``table``, or None."""
-    rows = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").select("version", "operation").collect()
+    rows = recent_history(spark, table, 1)
     return rows[0] if rows else None
 
 
@@ -116,8 +126,12 @@ def only_created(latest) -> bool:
 def recent_history(spark: SparkSession, table: str, limit: int = 50) -> list:
     """The newest ``limit`` history rows (version, operation, operationMetrics, userMetadata), newest first.
 
-    One small query: the commit of this run and the table's current version are both picked from it.
+    One small query: the commit of this run and the table's current version are both picked from it. A
+    local table's log is read directly (``delta_log``): the same rows without a Spark command.
     """
+    local = _local_dir(spark, table)
+    if local is not None:
+        return delta_log.history(local, limit)
     return (
         spark.sql(f"DESCRIBE HISTORY {table} LIMIT {limit}")
         .select("version", "operation", "operationMetrics", "userMetadata")
@@ -149,8 +163,12 @@ def record_write(
     started: float,
     source_rows: int | None = None,
     note: str | None = None,
+    history: list | None = None,
 ) -> TableWrite:
-    history = recent_history(spark, table)
+    """The manifest entry of a write: its commit (from ``history``, read now when not given) and the
+    table's rows after it, counted for appends and merges; a replace reports the rows it wrote
+    (``numOutputRows``), since counting a whole table is a Spark job per table per run."""
+    history = recent_history(spark, table) if history is None else history
     commit = own_commit(history, user_metadata, before)
     if commit is None:
         action = "unchanged" if action != "skipped" else action
@@ -168,7 +186,7 @@ def record_write(
         operation_metrics=metrics,
         user_metadata=user_metadata if commit is not None else None,
         source_rows=source_rows,
-        row_count=table_row_count(spark, table),
+        row_count=None if action == "replace" else table_row_count(spark, table),
         duration_ms=int((time.monotonic() - started) * 1000),
         note=note,
     )

@@ -158,8 +158,9 @@ def replace_days(
     wanted = set(days)
     for _ in range(MAX_ROUNDS):
         current = snapshot()
-        checked = delta_io.current_version(spark, table)
-        others = gold_commits(delta_io.recent_history(spark, table), since_version)
+        history = delta_io.recent_history(spark, table)
+        checked = int(history[0].version) if history else None
+        others = gold_commits(history, since_version)
         decision = verdict(others, current, wanted)
         if decision == "skip":
             newest = max(c.version for c in latest_per_day(others, wanted).values())
@@ -189,7 +190,14 @@ def replace_days(
             refresh()  # we replaced rows newer than ours: write again from the newest sources
             continue
         return delta_io.record_write(
-            spark, table, "replace", meta, since_version, started, note=f"replaceWhere {predicate}"
+            spark,
+            table,
+            "replace",
+            meta,
+            since_version,
+            started,
+            note=f"replaceWhere {predicate}",
+            history=history,
         )
     raise StaleSourcesError(
         f"{table}: other runs kept writing these days from newer sources; gave up after {MAX_ROUNDS} rounds"

@@ -35,6 +35,7 @@ from pyspark.sql.types import (
 )
 
 from lakewatt.context import RunContext, is_local_uri, local_path
+from lakewatt.delta_io import REGISTERED_CONF
 from lakewatt.gold_columns import GOLD_COLUMN_COMMENTS
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
 
@@ -427,7 +428,8 @@ GOLD_TABLES = {
                 *_GOLD_TAIL,
             ]
         ),
-        "Date dimension: one row per local calendar date and time zone served, with the calendar, the "
+        "Date dimension: one row per local calendar date and time zone served, every day of each year "
+        "the data touches (no gaps), with the calendar, the "
         "country's nationwide public holiday and the day's length (23/24/25 hours on daylight-saving days). "
         "Join facts on (date, timezone).",
         cluster_by=("date",),
@@ -525,9 +527,6 @@ def _clear_abandoned_log(location: str) -> None:
             shutil.rmtree(log_dir, ignore_errors=True)
             return
         time.sleep(1.0)
-
-
-REGISTERED_CONF = "spark.lakewatt.registered."
 
 
 def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:

@@ -99,6 +99,7 @@ class Materialized:
 
 
 ALL_GOLD = tuple(GOLD_TABLES)
+CALENDAR_TABLES = frozenset({"dim_date", "dim_holiday"})
 
 
 class GoldRun:
@@ -192,8 +193,10 @@ class GoldRun:
             "forecast_features": lambda: g.forecast_features(
                 self.hourly, self.contracts, self.prices, self.days
             ),
-            "dim_date": lambda: self.from_rows("dim_date", g.calendar_rows(self.days, self.zones)),
-            "dim_holiday": lambda: self.from_rows("dim_holiday", g.holiday_rows(self.days, self.zones)),
+            "dim_date": lambda: self.from_rows("dim_date", g.calendar_rows(self.days_of(name), self.zones)),
+            "dim_holiday": lambda: self.from_rows(
+                "dim_holiday", g.holiday_rows(self.days_of(name), self.zones)
+            ),
         }
         return g.with_run_columns(builders[name](), self.ctx.orchestration_id)
 
@@ -202,9 +205,18 @@ class GoldRun:
         fields = [f for f in GOLD_TABLES[name].schema.fields if f.name not in ("computed_at", "computed_by")]
         return self.spark.createDataFrame(rows, StructType(fields))
 
+    def days_of(self, name: str) -> list[dt.date]:
+        """The days a table's write replaces: UTC days for data quality, whole years for the calendar
+        tables, else the local days."""
+        if name == "data_quality_daily":
+            return self.utc_days
+        if name in CALENDAR_TABLES:
+            return g.calendar_days(self.days)
+        return self.days
+
     def write(self, name: str) -> delta_io.TableWrite:
         """Replaces the table's days, unless a run that read newer silver already did."""
-        days = self.utc_days if name == "data_quality_daily" else self.days
+        days = self.days_of(name)
         written = fresh_writes.replace_days(
             self.spark,
             self.gold_names[name],

@@ -7,7 +7,7 @@ the validation reports list.
 """
 
 from lakewatt.transforms.gold.anomalies import DEFAULT_RULES, AnomalyRules, consumption_anomalies
-from lakewatt.transforms.gold.calendar import calendar_rows, holiday_rows
+from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holiday_rows
 from lakewatt.transforms.gold.common import with_run_columns
 from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
 from lakewatt.transforms.gold.cost import customer_daily_cost
@@ -18,6 +18,7 @@ from lakewatt.transforms.gold.reference import enrich_readings
 __all__ = [
     "DEFAULT_RULES",
     "AnomalyRules",
+    "calendar_days",
     "calendar_rows",
     "consumption_anomalies",
     "customer_daily_cost",

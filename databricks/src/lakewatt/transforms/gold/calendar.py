@@ -43,6 +43,18 @@ def day_hours(day: dt.date, zone: str) -> float:
     return (end.astimezone(dt.UTC) - start.astimezone(dt.UTC)).total_seconds() / 3600
 
 
+def calendar_days(days: Iterable[dt.date]) -> list[dt.date]:
+    """Every day of each calendar year that ``days`` touch: the date dimension covers whole years, so its
+    dates are contiguous (Power BI marks a table as the date table only then) whichever days a run
+    recomputes."""
+    years = sorted({d.year for d in days})
+    return [
+        dt.date(year, 1, 1) + dt.timedelta(days=n)
+        for year in years
+        for n in range((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)
+    ]
+
+
 def _national(country: str | None, years: set[int]) -> dict[dt.date, str]:
     return dict(holidays.country_holidays(country, years=sorted(years))) if country else {}
 

@@ -48,6 +48,29 @@ def staged_quality(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) ->
     )
 
 
+# Datasets whose validation report lists exactly the UTC days of its staged rows (interval_start).
+DAYS_IN_REPORT = frozenset({"meter_readings", "prices"})
+
+
+def bronze_on_days(
+    bronze: DataFrame, reports: DataFrame, dataset: str, dates: Sequence[dt.date]
+) -> DataFrame:
+    """The bronze rows that can fall on ``dates``: for readings and prices, only those of the files whose
+    report names one of the days (bronze is append-only and clustered by file, so this reads a few files
+    instead of the whole history; a report without days keeps its file). Other datasets are small: all."""
+    if dataset not in DAYS_IN_REPORT:
+        return bronze
+    wanted = F.array(*(F.lit(d) for d in sorted(set(dates))))
+    files = (
+        reports.where(F.col("dataset") == dataset)
+        .where(F.col("affected_dates").isNull() | F.arrays_overlap("affected_dates", wanted))
+        .select("instance_id")
+        .distinct()
+        .collect()
+    )
+    return bronze.where(F.col("ingest_instance_id").isin([row.instance_id for row in files]))
+
+
 def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
     day = F.to_date(F.col(DATA_DATE_COLUMN[dataset]))
     return (
@@ -68,7 +91,8 @@ def data_quality_daily(
     """
     staged = None
     shares = None
-    for dataset, table in bronze.items():
+    for dataset, everything in bronze.items():
+        table = bronze_on_days(everything, reports, dataset, dates)
         q = staged_quality(table, dataset, dates)
         s = rows_per_instance_day(table, dataset, dates)
         staged = q if staged is None else staged.unionByName(q)

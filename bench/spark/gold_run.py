@@ -1,0 +1,145 @@
+"""Gold per-run cost on a warm Spark session: one local day of N meters (not a test; prints figures).
+
+    .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--out bench/out/spark-gold]
+
+The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
+since that fixed cost, paid by every batch, dominates drop-to-gold latency.
+
+1. Generates staged input with bench/spark/run.py's generator: N meters x (anomaly baseline + 3) days of
+   half-hourly import readings, a contract and customer per meter, prices.
+2. One Spark session (local[2], 2 GB driver, as the emulator's worker): silver for every dataset, then a gold
+   run over all days (creates the tables, warms the JVM and the caches).
+3. ``--runs`` gold runs of the last day with the tables a meter-readings batch feeds (all of them), each a
+   new orchestration id so nothing is skipped; per run the wall time, per table the manifest's step times.
+4. Prints the median of each figure and writes bench/out/spark-gold/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import START, generate  # the sibling benchmark's generator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class WriteProfile:
+    """Seconds spent in each Delta metadata call and write of the gold runs, summed over the timed runs."""
+
+    CALLS = ("current_version", "recent_history", "replace_where_once", "table_row_count")
+
+    def __init__(self) -> None:
+        from lakewatt import delta_io
+
+        self.seconds: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        for name in self.CALLS:
+            setattr(delta_io, name, self.timed(name, getattr(delta_io, name)))
+
+    def timed(self, name, function):
+        def wrapper(*args, **kwargs):
+            t = time.monotonic()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - t
+                self.counts[name] = self.counts.get(name, 0) + 1
+
+        return wrapper
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.counts.clear()
+
+
+def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
+    from lakewatt.context import LakeRoots, RunContext
+    from lakewatt.jobs import gold, silver
+    from lakewatt.spark import build_local_spark
+    from lakewatt.tables import GOLD_TABLES
+
+    spark = build_local_spark(
+        "bench-gold-run",
+        warehouse_dir=lake / "_warehouse",
+        driver_memory="2g",
+        extra_conf={"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "true"},
+    )
+    uri = lake.resolve().as_uri()
+    roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
+    key = b"bench-only-pii-key-000000000000"
+    for dataset in ("contracts", "customers", "prices"):
+        silver.run(spark, RunContext("silver", f"bench-{dataset}", 0, roots), dataset, [f"bench-{dataset}"],
+                   pii_key=key)  # fmt: skip
+    silver.run(
+        spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None
+    )
+    first, last = START, START + dt.timedelta(days=days - 1)
+    t = time.monotonic()
+    gold.run(spark, RunContext("gold", "bench-gold-all", 0, roots), first, last, default_timezone="UTC")
+    warm_up = time.monotonic() - t
+
+    profile = WriteProfile()
+    walls: list[float] = []
+    steps: dict[str, list[int]] = {}
+    for n in range(runs):
+        t = time.monotonic()
+        manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}", 0, roots), last, last,
+                            default_timezone="UTC")  # fmt: skip
+        walls.append(time.monotonic() - t)
+        for step, ms in manifest["timingsMs"].items():
+            steps.setdefault(step, []).append(ms)
+        print(f"run {n + 1}/{runs}: {walls[-1]:.1f} s {manifest['timingsMs']}", flush=True)
+    spark.stop()
+    return {
+        "warm_up_all_days_seconds": round(warm_up, 1),
+        "run_seconds": [round(w, 2) for w in walls],
+        "median_run_seconds": round(statistics.median(walls), 2),
+        "median_step_ms": {step: int(statistics.median(ms)) for step, ms in steps.items()},
+        "tables": list(GOLD_TABLES),
+        "delta_calls_per_run": {k: round(v / runs, 1) for k, v in profile.counts.items()},
+        "delta_call_seconds_per_run": {k: round(v / runs, 2) for k, v in profile.seconds.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--meters", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "spark-gold"))
+    args = parser.parse_args()
+    os.environ.setdefault("TZ", "UTC")
+    time.tzset()
+    from lakewatt.transforms.gold import DEFAULT_RULES
+
+    days = DEFAULT_RULES.baseline_days + 3
+    out = Path(args.out)
+    lake = out / "lake"
+    shutil.rmtree(lake, ignore_errors=True)
+    gen = generate(lake, args.meters, days)
+    print(f"generated {args.meters} meters x {days} days in {gen['seconds']} s", flush=True)
+    load_before = os.getloadavg()
+    result = {
+        "meters": args.meters,
+        "days": days,
+        **measure(lake, gen["instances"], days, args.runs),
+        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "python": sys.version.split()[0],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Data quality reads only the bronze files whose report names the days it recomputes (#13, per-run cost)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import SparkSession
+from pyspark.sql.types import ArrayType, DateType, StringType, StructField, StructType
+
+from lakewatt.transforms.gold.quality import bronze_on_days
+
+REPORTS = StructType(
+    [
+        StructField("instance_id", StringType()),
+        StructField("dataset", StringType()),
+        StructField("affected_dates", ArrayType(DateType())),
+    ]
+)
+MAY_6, MAY_7 = dt.date(2025, 5, 6), dt.date(2025, 5, 7)
+
+
+def files_read(spark: SparkSession, dataset: str, reports: list[tuple]) -> set[str]:
+    bronze = spark.createDataFrame([(r[0],) for r in reports], "ingest_instance_id string")
+    kept = bronze_on_days(bronze, spark.createDataFrame(reports, REPORTS), dataset, [MAY_7])
+    return {row.ingest_instance_id for row in kept.collect()}
+
+
+def test_when_a_readings_file_names_only_other_days_then_its_rows_are_not_read(spark: SparkSession):
+    reports = [
+        ("on-the-day", "meter_readings", [MAY_6, MAY_7]),
+        ("day-before", "meter_readings", [MAY_6]),
+        ("prices-file", "prices", [MAY_7]),  # another dataset's report names nothing of readings
+    ]
+
+    assert files_read(spark, "meter_readings", reports) == {"on-the-day"}
+
+
+def test_when_a_report_has_no_days_recorded_then_its_file_is_read(spark: SparkSession):
+    reports = [("older-report", "meter_readings", None), ("day-before", "meter_readings", [MAY_6])]
+
+    assert files_read(spark, "meter_readings", reports) == {"older-report"}
+
+
+def test_when_the_dataset_is_reference_data_then_every_file_is_read(spark: SparkSession):
+    reports = [("contracts-1", "contracts", []), ("contracts-2", "contracts", [MAY_6])]
+
+    assert files_read(spark, "contracts", reports) == {"contracts-1", "contracts-2"}
