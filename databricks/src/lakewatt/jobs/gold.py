@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -148,6 +149,7 @@ class GoldRun:
         self.days: list[dt.date] = []
         self.zones: list[str] = []
         self.keep = Materialized(spark)
+        self._calendar_written: bool | None = None
         self.manifest.step("tables")
 
     def source(self, key: str) -> DataFrame:
@@ -214,9 +216,41 @@ class GoldRun:
             return g.calendar_days(self.days)
         return self.days
 
+    def calendar_written(self) -> bool:
+        """Whether ``dim_date`` already holds every day of the run's years in every zone it serves: the
+        calendar tables depend on nothing else, so most runs need not write them again."""
+        if self._calendar_written is None:
+            years = sorted({d.year for d in self.days})
+            found = {
+                (row.timezone, row.year): row.days
+                for row in self.spark.table(self.gold_names["dim_date"])
+                .where(F.year("date").isin(years))
+                .groupBy("timezone", F.year("date").alias("year"))
+                .agg(F.count(F.lit(1)).alias("days"))
+                .collect()
+            }
+            days_in = {year: len(g.calendar_days([dt.date(year, 1, 1)])) for year in years}
+            self._calendar_written = all(
+                found.get((zone, year)) == days_in[year] for zone in self.zones for year in years
+            )
+        return self._calendar_written
+
     def write(self, name: str) -> delta_io.TableWrite:
         """Replaces the table's days, unless a run that read newer silver already did."""
         days = self.days_of(name)
+        if name in CALENDAR_TABLES and "dim_date" in self.gold_names and self.calendar_written():
+            started = time.monotonic()
+            written = delta_io.TableWrite(
+                table=self.gold_names[name],
+                action="skipped",
+                version=delta_io.current_version(self.spark, self.gold_names[name]),
+                previous_version=self.started_at[name],
+                note="the calendar already holds every day of these years in every zone",
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            self.manifest.add(written)
+            self.manifest.step(name)
+            return written
         written = fresh_writes.replace_days(
             self.spark,
             self.gold_names[name],

@@ -13,6 +13,8 @@ from lakewatt.transforms.gold.common import in_dates
 from lakewatt.transforms.gold.cost import price_buckets
 from lakewatt.transforms.gold.reference import contract_periods
 
+LOOKBACK_DAYS = 8
+
 
 def hourly_prices(prices: DataFrame) -> DataFrame:
     """Mean day-ahead price per zone and UTC hour (finest resolution available)."""
@@ -27,14 +29,21 @@ def hourly_prices(prices: DataFrame) -> DataFrame:
 def forecast_features(
     hourly: DataFrame, contracts: DataFrame, prices: DataFrame, dates: Sequence[dt.date]
 ) -> DataFrame:
+    # A day's features look back at most 168 hours (7 days; 8 local dates across a clock change): the windows
+    # need no older hours, though the shared hourly frame reaches back over the anomaly baseline.
+    history = {d - dt.timedelta(days=back) for d in dates for back in range(LOOKBACK_DAYS + 1)}
     by_hour = Window.partitionBy("meter_id").orderBy("epoch_hour")
-    features = hourly.select(
-        "*",
-        F.max("kwh").over(by_hour.rangeBetween(-24, -24)).alias("lag_24h_kwh"),
-        F.max("kwh").over(by_hour.rangeBetween(-168, -168)).alias("lag_168h_kwh"),
-        F.avg("kwh").over(by_hour.rangeBetween(-24, -1)).alias("rolling_mean_24h_kwh"),
-        F.avg("kwh").over(same_hour_window(-7, -1)).alias("rolling_mean_7d_same_hour_kwh"),
-    ).where(in_dates("date", dates))
+    features = (
+        hourly.where(in_dates("date", history))
+        .select(
+            "*",
+            F.max("kwh").over(by_hour.rangeBetween(-24, -24)).alias("lag_24h_kwh"),
+            F.max("kwh").over(by_hour.rangeBetween(-168, -168)).alias("lag_168h_kwh"),
+            F.avg("kwh").over(by_hour.rangeBetween(-24, -1)).alias("rolling_mean_24h_kwh"),
+            F.avg("kwh").over(same_hour_window(-7, -1)).alias("rolling_mean_7d_same_hour_kwh"),
+        )
+        .where(in_dates("date", dates))
+    )
     zones = contract_periods(contracts).select(
         F.col("meter_id").alias("z_meter"), "eff_from", "eff_to", F.col("bidding_zone").alias("z_zone")
     )
