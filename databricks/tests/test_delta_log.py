@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from lakehelpers import ctx, reset_catalog
@@ -52,3 +53,18 @@ def test_when_a_local_table_has_writes_merges_replaces_and_an_optimize_then_its_
 
     assert rows(read) == rows(described)
     assert delta_io.current_version(spark, name) == described[0].version
+
+
+class _RefusingConf:
+    """A session setting store that refuses unknown keys, as Databricks serverless does."""
+
+    def get(self, key: str, default=None):
+        raise AnalysisException(f"[CONFIG_NOT_AVAILABLE] Configuration {key} is not available.")
+
+
+class _ServerlessSession:
+    conf = _RefusingConf()
+
+
+def test_when_the_session_refuses_unknown_settings_then_a_table_reads_as_not_local():
+    assert delta_io.local_dir(_ServerlessSession(), "main.gold.daily_consumption") is None  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -96,12 +97,21 @@ def with_conflict_retry(write: Callable[[], None], *, attempts: int = 4, backoff
             time.sleep(backoff_s * attempt)
 
 
-# Where ``tables.ensure_table`` recorded a local table's folder (a session setting per catalog name).
+# Where ``tables.ensure_table`` registered a local table (a session setting per catalog name): a session
+# setting outlives the emulator worker's module purge between runs, and dies with the session's catalog.
 REGISTERED_CONF = "spark.lakewatt.registered."
 
 
-def _local_dir(spark: SparkSession, table: str) -> str | None:
-    return spark.conf.get(REGISTERED_CONF + table, None)
+def remember_local_dir(spark: SparkSession, table: str, folder: str) -> None:
+    spark.conf.set(REGISTERED_CONF + table, folder)
+
+
+def local_dir(spark: SparkSession, table: str) -> str | None:
+    """The folder of a local table this session registered, or None (a cloud table, or not yet seen)."""
+    try:
+        return spark.conf.get(REGISTERED_CONF + table, None)
+    except PySparkException:  # Databricks serverless refuses unknown settings (CONFIG_NOT_AVAILABLE)
+        return None
 
 
 def latest_commit(spark: SparkSession, table: str):
@@ -129,7 +139,7 @@ def recent_history(spark: SparkSession, table: str, limit: int = 50) -> list:
     One small query: the commit of this run and the table's current version are both picked from it. A
     local table's log is read directly (``delta_log``): the same rows without a Spark command.
     """
-    local = _local_dir(spark, table)
+    local = local_dir(spark, table)
     if local is not None:
         return delta_log.history(local, limit)
     return (
@@ -166,8 +176,9 @@ def record_write(
     history: list | None = None,
 ) -> TableWrite:
     """The manifest entry of a write: its commit (from ``history``, read now when not given) and the
-    table's rows after it, counted for appends and merges; a replace reports the rows it wrote
-    (``numOutputRows``), since counting a whole table is a Spark job per table per run."""
+    table's rows after it, counted for appends and merges. A replace leaves ``row_count`` None: counting
+    a whole table is a Spark job per table per run; the rows it wrote are in the commit's
+    ``operation_metrics`` (``numOutputRows``)."""
     history = recent_history(spark, table) if history is None else history
     commit = own_commit(history, user_metadata, before)
     if commit is None:

@@ -35,7 +35,7 @@ from pyspark.sql.types import (
 )
 
 from lakewatt.context import RunContext, is_local_uri, local_path
-from lakewatt.delta_io import REGISTERED_CONF
+from lakewatt.delta_io import local_dir, remember_local_dir
 from lakewatt.gold_columns import GOLD_COLUMN_COMMENTS
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
 
@@ -521,8 +521,11 @@ def _clear_abandoned_log(location: str) -> None:
     A young one may belong to a creator still at work: wait for its commit first."""
     log_dir = os.path.join(local_path(location), "_delta_log")
     while os.path.isdir(log_dir) and not _has_commit(location):
-        entries = [os.path.join(log_dir, name) for name in os.listdir(log_dir)]
-        newest = max([os.path.getmtime(log_dir), *map(os.path.getmtime, entries)])
+        try:
+            entries = [os.path.join(log_dir, name) for name in os.listdir(log_dir)]
+            newest = max([os.path.getmtime(log_dir), *map(os.path.getmtime, entries)])
+        except FileNotFoundError:  # a creator renamed its temporary commit, or another run removed the log
+            continue
         if time.time() - newest >= ABANDONED_LOG_SECONDS:
             shutil.rmtree(log_dir, ignore_errors=True)
             return
@@ -541,10 +544,10 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     if spark.catalog.tableExists(name):
         if not local:
             return name
-        if spark.conf.get(REGISTERED_CONF + name, None) == _normal(location):
+        if local_dir(spark, name) == _normal(location):
             return name
         if _registered_at(spark, name) == _normal(location):
-            spark.conf.set(REGISTERED_CONF + name, _normal(location))
+            remember_local_dir(spark, name, _normal(location))
             return name
         # A long-lived local session saw this name at another lake root: point it here.
         spark.sql(f"DROP TABLE {name}")
@@ -556,7 +559,14 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
         spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
     elif local:
         # A new local table: constraints in the DDL, one commit.
-        spark.sql(create_table_sql(spec, name, location, with_constraints=True))
+        try:
+            spark.sql(create_table_sql(spec, name, location, with_constraints=True))
+        except Exception:  # Delta's conflict errors reach Python as several types (some py4j)
+            if not _has_commit(location):
+                raise
+            # Another process committed the table first (Delta's ProtocolChangedException or a non-empty
+            # location): register the table it made.
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
     else:
         # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
         spark.sql(create_table_sql(spec, name, location))
@@ -565,7 +575,7 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
             if constraint.lower() not in existing:
                 spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
     if local:
-        spark.conf.set(REGISTERED_CONF + name, _normal(location))
+        remember_local_dir(spark, name, _normal(location))
     return name
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -149,7 +150,14 @@ class GoldRun:
         self.days: list[dt.date] = []
         self.zones: list[str] = []
         self.keep = Materialized(spark)
-        self._calendar_written: bool | None = None
+        # Both calendar tables are read to decide whether either needs writing, whichever the run writes.
+        self.calendar_names = (
+            {name: ensure_table(spark, ctx, GOLD_TABLES[name]) for name in sorted(CALENDAR_TABLES)}
+            if CALENDAR_TABLES & set(tables)
+            else {}
+        )
+        self._calendar_zones: list[str] | None = None
+        self._dim_date_days: dict[tuple[str, int], int] | None = None
         self.manifest.step("tables")
 
     def source(self, key: str) -> DataFrame:
@@ -195,9 +203,11 @@ class GoldRun:
             "forecast_features": lambda: g.forecast_features(
                 self.hourly, self.contracts, self.prices, self.days
             ),
-            "dim_date": lambda: self.from_rows("dim_date", g.calendar_rows(self.days_of(name), self.zones)),
+            "dim_date": lambda: self.from_rows(
+                "dim_date", g.calendar_rows(self.days_of(name), self.calendar_zones())
+            ),
             "dim_holiday": lambda: self.from_rows(
-                "dim_holiday", g.holiday_rows(self.days_of(name), self.zones)
+                "dim_holiday", g.holiday_rows(self.days_of(name), self.calendar_zones())
             ),
         }
         return g.with_run_columns(builders[name](), self.ctx.orchestration_id)
@@ -216,36 +226,65 @@ class GoldRun:
             return g.calendar_days(self.days)
         return self.days
 
-    def calendar_written(self) -> bool:
-        """Whether ``dim_date`` already holds every day of the run's years in every zone it serves: the
-        calendar tables depend on nothing else, so most runs need not write them again."""
-        if self._calendar_written is None:
-            years = sorted({d.year for d in self.days})
-            found = {
+    def calendar_years(self) -> list[int]:
+        return sorted({d.year for d in self.days})
+
+    def dim_date_days(self) -> dict[tuple[str, int], int]:
+        """Days ``dim_date`` holds per (zone, year) for the run's years."""
+        if self._dim_date_days is None:
+            self._dim_date_days = {
                 (row.timezone, row.year): row.days
-                for row in self.spark.table(self.gold_names["dim_date"])
-                .where(F.year("date").isin(years))
+                for row in self.spark.table(self.calendar_names["dim_date"])
+                .where(F.year("date").isin(self.calendar_years()))
                 .groupBy("timezone", F.year("date").alias("year"))
                 .agg(F.count(F.lit(1)).alias("days"))
                 .collect()
             }
+        return self._dim_date_days
+
+    def calendar_zones(self) -> list[str]:
+        """The zones a whole-year calendar write covers: the run's, and those already in ``dim_date`` for
+        its years, so a run serving fewer zones does not drop the others' rows."""
+        if self._calendar_zones is None:
+            self._calendar_zones = sorted({*self.zones, *(zone for zone, _ in self.dim_date_days())})
+        return self._calendar_zones
+
+    def calendar_complete(self, name: str) -> bool:
+        """Whether a calendar table already holds what this run would write for its years: every day in
+        every zone (``dim_date``), or as many holidays per year and country as the ``holidays`` package
+        gives (``dim_holiday``). Each table is judged on its own: a run killed between the two commits, or
+        one that wrote only ``dim_date``, leaves ``dim_holiday`` to write."""
+        years = self.calendar_years()
+        if name == "dim_date":
             days_in = {year: len(g.calendar_days([dt.date(year, 1, 1)])) for year in years}
-            self._calendar_written = all(
-                found.get((zone, year)) == days_in[year] for zone in self.zones for year in years
-            )
-        return self._calendar_written
+            found = self.dim_date_days()
+            zones = self.calendar_zones()
+            return all(found.get((zone, year)) == days_in[year] for zone in zones for year in years)
+        expected = Counter(
+            (day.year, country)
+            for day, country, _, _ in g.holiday_rows(g.calendar_days(self.days), self.calendar_zones())
+        )
+        found = {
+            (row.year, row.country): row.holidays
+            for row in self.spark.table(self.calendar_names["dim_holiday"])
+            .where(F.year("date").isin(years))
+            .groupBy(F.year("date").alias("year"), "country")
+            .agg(F.count(F.lit(1)).alias("holidays"))
+            .collect()
+        }
+        return found == dict(expected)
 
     def write(self, name: str) -> delta_io.TableWrite:
         """Replaces the table's days, unless a run that read newer silver already did."""
         days = self.days_of(name)
-        if name in CALENDAR_TABLES and "dim_date" in self.gold_names and self.calendar_written():
+        if name in CALENDAR_TABLES and self.calendar_complete(name):
             started = time.monotonic()
             written = delta_io.TableWrite(
                 table=self.gold_names[name],
                 action="skipped",
                 version=delta_io.current_version(self.spark, self.gold_names[name]),
                 previous_version=self.started_at[name],
-                note="the calendar already holds every day of these years in every zone",
+                note="the table already holds the calendar of these years in every zone served",
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             self.manifest.add(written)
