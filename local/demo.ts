@@ -40,6 +40,7 @@ export interface DemoSummary {
   }>;
   tables: Array<{ table: string; rows: number }>;
   gold: Array<Record<string, unknown>>;
+  segments: Array<Record<string, unknown>>;
   databricksRuns: number;
   auditFolder: string;
 }
@@ -60,6 +61,9 @@ const SQL_TABLES = [
   'gold.forecast_features',
   'gold.dim_date',
   'gold.dim_holiday',
+  'gold.dim_meter',
+  'gold.dim_customer',
+  'gold.dim_contract',
 ];
 
 /** The demo's state folder is emptied on each run: refuse a folder that is not one of its own. */
@@ -179,12 +183,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       LEFT JOIN (SELECT date, round(sum(total_cost_eur), 2) AS cost_eur FROM gold.customer_daily_cost GROUP BY date) k
         ON k.date = d.date
       GROUP BY d.date, k.cost_eur ORDER BY d.date`);
+    // The meter dimension slices the same facts by the customer's segment.
+    const segments = await query(`
+      SELECT coalesce(m.segment, 'unknown') AS segment, count(DISTINCT d.meter_id) AS meters,
+             round(sum(d.import_kwh), 1) AS import_kwh
+      FROM gold.daily_consumption d LEFT JOIN gold.dim_meter m ON m.meter_id = d.meter_id
+      GROUP BY 1 ORDER BY 1`);
     return {
       home,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       files,
       tables: counts.map((row) => ({ table: String(row.table_name), rows: Number(row.n) })),
       gold,
+      segments,
       // Distinct runs: files that shared a gold run cite the same run id.
       databricksRuns: new Set(
         records.flatMap((r) => r.databricksRuns.flatMap((run) => (run.runId === null ? [] : [run.runId]))),
@@ -227,6 +238,12 @@ export function formatDemoSummary(summary: DemoSummary): string {
     lines.push(
       `  ${String(row.date)} ${text(row.day_name).padEnd(9)} ${text(row.day_type).padEnd(12)} ` +
         `${String(row.meters)} meters  import ${String(row.import_kwh)} kWh  export ${String(row.export_kwh)} kWh  ${cost}`,
+    );
+  }
+  lines.push('', 'Gold by customer segment (daily_consumption by dim_meter):');
+  for (const row of summary.segments) {
+    lines.push(
+      `  ${text(row.segment).padEnd(12)} ${String(row.meters)} meters  import ${String(row.import_kwh)} kWh`,
     );
   }
   lines.push(

@@ -165,7 +165,7 @@ function parametersFor(
     };
   }
   const scope = goldRunScope(members);
-  if (!scope) throw new StepFailure('BATCH_EMPTY', `gold batch ${spec.batchId} has no days to recompute`);
+  if (!scope) throw new StepFailure('BATCH_EMPTY', `gold batch ${spec.batchId} has no table to write`);
   return {
     orchestration_id: spec.batchId,
     generation: String(runNumber),

@@ -9,6 +9,7 @@ import {
   type BatchResult,
   type BatchStep,
   goldDays,
+  goldTablesOf,
   type JoinAnswer,
   queueKey,
 } from '../lib/pipeline/batching';
@@ -225,9 +226,10 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     endStage('silver', 'succeeded');
 
     beginStage('gold', 'gold');
-    // A contract or customer change also makes past days' gold stale (their costs, segments, profiles).
+    // A contract or customer change also makes past days' gold stale (their costs, segments, profiles), and
+    // changes the dimensions even when it makes no day stale.
     const goldMember = { ...member, dates: goldDays(member.dates, silver.affectedDates) };
-    if (goldMember.dates.length > 0) {
+    if (goldTablesOf(goldMember).length > 0) {
       yield* inBatch(context, input, 'gold', goldMember, runs);
       endStage('gold', 'succeeded');
     } else {

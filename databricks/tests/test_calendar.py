@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from lakewatt.tables import GOLD_TABLES
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holiday_rows
 
 COLUMNS = [f.name for f in GOLD_TABLES["dim_date"].schema.fields][:-2]  # without the run columns

@@ -10,7 +10,8 @@ from pyspark.sql import SparkSession
 
 from lakehelpers import ctx, reset_catalog
 from lakewatt import delta_io, delta_log
-from lakewatt.tables import GOLD_TABLES, ensure_table
+from lakewatt.gold_tables import GOLD_TABLES
+from lakewatt.tables import ensure_table
 
 
 def consumption_row(day: int, meter: str, kwh: float) -> tuple:

@@ -23,8 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import NumericType
 
 from lakehelpers import PII_KEY, ctx, half_hours, lineage, reading, reset_catalog, stage, utc
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.jobs import gold, silver
-from lakewatt.tables import GOLD_TABLES
 
 DAY = dt.date(2025, 10, 26)  # the autumn daylight-saving change in both London and Berlin
 T = utc(2026, 1, 1)
@@ -279,3 +279,17 @@ def test_when_gold_is_built_then_dim_date_gives_each_local_day_the_length_daily_
     assert all(r.expected_readings == r.settlement_periods == round(r.hours_in_day * 2) for r in joined)
     autumn = {r.timezone: r.hours_in_day for r in joined if r.date == dt.date(2025, 10, 26)}
     assert autumn == {"Europe/London": 25.0, "Europe/Berlin": 25.0}
+
+
+def test_when_gold_is_built_then_every_primary_key_is_unique_and_every_foreign_key_finds_its_row(
+    spark: SparkSession, world
+):
+    for name, spec in GOLD_TABLES.items():
+        table = spark.table(f"gold.{name}")
+        if spec.primary_key:
+            assert table.count() == table.select(*spec.primary_key).distinct().count(), name
+        for column, target in spec.foreign_keys.items():
+            (key,) = GOLD_TABLES[target].primary_key
+            keys = spark.table(f"gold.{target}").select(F.col(key).alias(column))
+            orphans = table.where(F.col(column).isNotNull()).join(keys, column, "left_anti")
+            assert orphans.count() == 0, f"{name}.{column} -> {target}"

@@ -10,9 +10,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lakehelpers import ctx, reset_catalog
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.jobs import maintenance
 from lakewatt.jobs.common import JobParameterError
-from lakewatt.tables import GOLD_TABLES, ensure_table
+from lakewatt.tables import ensure_table
 
 APPENDS = 5
 METERS = 4

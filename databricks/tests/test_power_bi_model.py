@@ -1,6 +1,6 @@
 """The Power BI project (bi/, a PBIP with a TMDL semantic model) checked against the gold contracts (#13).
 
-No Spark: the contracts are the ``TableSpec`` schemas and column comments in ``lakewatt.tables``, and the
+No Spark: the contracts are the ``TableSpec`` schemas and column comments in ``lakewatt.gold_tables``, and the
 model is read by a small, strict reader of the TMDL subset ``bi/`` uses (objects by tab indentation, ``///``
 descriptions, ``key: value`` properties, flags, single-line and multi-line ``=`` expressions, ``ref``). A
 column renamed, retyped, added or dropped in gold fails here until the model follows (or the column is
@@ -27,7 +27,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from lakewatt.tables import GOLD_TABLES
+from lakewatt.gold_tables import GOLD_TABLES
 
 BI = Path(__file__).resolve().parents[2] / "bi"
 SEMANTIC_MODEL = BI / "Lakewatt.SemanticModel"
@@ -40,6 +40,10 @@ EXCLUDED_TABLES = {
     "forecast_features": (
         "hourly rows per meter with lags, rolling means and prices: the input of load forecasting, read from "
         "notebooks, not reports; its kWh are in daily_consumption and load_profile_hourly at report grain"
+    ),
+    "dim_contract": (
+        "contract versions (SCD type 2, one row per version): the facts carry contract_id, not a version, "
+        "and a relationship needs a unique key; as-of questions go to SQL (join on valid_from/valid_to)"
     ),
 }
 # Gold columns the model leaves out, and why.
@@ -541,7 +545,7 @@ def test_when_the_date_table_is_marked_then_it_is_dim_date_keyed_on_date_and_fil
     assert re.search(r"Table\.SelectRows\(\w+, ?each ?\[timezone\] ?= ?Timezone\)", source)
 
 
-def test_when_a_relationship_is_declared_then_its_columns_exist_and_it_points_at_the_date_key():
+def test_when_a_relationship_is_declared_then_its_columns_exist_and_it_points_at_a_dimension_key():
     model = load_model()
 
     assert model.relationships, "no relationships"
@@ -549,7 +553,27 @@ def test_when_a_relationship_is_declared_then_its_columns_exist_and_it_points_at
         from_table, from_column = column_ref(relationship.props["fromColumn"])
         to_table, to_column = column_ref(relationship.props["toColumn"])
         assert from_column in {c.name for c in model.tables[from_table].kids("column")}, relationship.name
-        assert (to_table, to_column) == (DATE_TABLE, DATE_KEY), relationship.name
+        if (to_table, to_column) != (DATE_TABLE, DATE_KEY):
+            # Any other relationship ends on a dimension's primary key, so the "one" side is unique.
+            assert GOLD_TABLES[to_table].primary_key == (to_column,), relationship.name
+            keys = [c.name for c in model.tables[to_table].kids("column") if c.props.get("isKey") == "true"]
+            assert keys == [to_column], relationship.name
+
+
+def test_when_a_model_table_declares_a_foreign_key_to_a_model_table_then_the_model_relates_them():
+    model = load_model()
+    related = {
+        (*column_ref(r.props["fromColumn"]), column_ref(r.props["toColumn"])[0]) for r in model.relationships
+    }
+
+    declared = {
+        (table, column, target)
+        for table in model.tables
+        for column, target in GOLD_TABLES[table].foreign_keys.items()
+        if target in model.tables
+    }
+    assert declared, "no foreign key between model tables"
+    assert declared <= related, f"foreign keys without a relationship: {sorted(declared - related)}"
 
 
 def test_when_a_relationship_is_declared_then_it_is_many_to_one_single_direction_and_active():

@@ -10,7 +10,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from lakehelpers import ctx, reset_catalog
-from lakewatt.tables import ABANDONED_LOG_SECONDS, GOLD_TABLES, ensure_table
+from lakewatt.gold_tables import GOLD_TABLES
+from lakewatt.tables import ABANDONED_LOG_SECONDS, ensure_table
 
 
 @pytest.mark.parametrize(

@@ -256,23 +256,54 @@ export const GOLD_TABLE_NAMES = [
   'forecast_features',
   'dim_date',
   'dim_holiday',
+  'dim_meter',
+  'dim_customer',
+  'dim_contract',
 ] as const;
 export type GoldTableName = (typeof GOLD_TABLE_NAMES)[number];
 
 /**
  * The gold tables each dataset feeds (what transforms/gold/ reads): readings and contracts feed every
  * table (contracts give each meter its customer, tariff and time zone; readings and zones the days of the
- * date dimension); prices the cost and forecasting
- * tables; customers the tables that group by region and segment. Every dataset feeds data quality.
+ * date dimension); prices the cost and forecasting tables; customers the tables that group by region and
+ * segment, and the meter and customer dimensions. Every dataset feeds data quality.
  */
 export const GOLD_TABLES_FED_BY: Record<DatasetName, readonly GoldTableName[]> = {
   meter_readings: GOLD_TABLE_NAMES,
   contracts: GOLD_TABLE_NAMES,
   prices: ['customer_daily_cost', 'data_quality_daily', 'forecast_features'],
-  customers: ['load_profile_hourly', 'consumption_anomalies', 'data_quality_daily'],
+  customers: [
+    'load_profile_hourly',
+    'consumption_anomalies',
+    'data_quality_daily',
+    'dim_meter',
+    'dim_customer',
+  ],
 };
 
-/** The job parameters of one gold run for these files: the union of their days and of their tables. */
+/**
+ * The dimensions built from reference data alone: a contracts or customers file refreshes them even when its
+ * change makes no day stale (a new customer, a contract for a meter with no readings yet).
+ */
+export const DIMENSIONS_FED_BY: Partial<Record<DatasetName, readonly GoldTableName[]>> = {
+  contracts: ['dim_meter', 'dim_customer', 'dim_contract'],
+  customers: ['dim_meter', 'dim_customer'],
+};
+
+/**
+ * The gold tables one file's gold step writes: every table its dataset feeds when it has days to recompute;
+ * without days only the dimensions its dataset feeds (none for readings and prices: no gold step).
+ */
+export function goldTablesOf(member: Pick<BatchMember, 'dataset' | 'dates'>): readonly GoldTableName[] {
+  return member.dates.length > 0
+    ? GOLD_TABLES_FED_BY[member.dataset]
+    : (DIMENSIONS_FED_BY[member.dataset] ?? []);
+}
+
+/**
+ * The job parameters of one gold run for these files: the union of their days and of their tables. A run of
+ * dimensions only has no days (`dateFrom` and `dateTo` are then '').
+ */
 export function goldRunScope(members: readonly Pick<BatchMember, 'dataset' | 'dates'>[]): {
   dateFrom: string;
   dateTo: string;
@@ -280,16 +311,15 @@ export function goldRunScope(members: readonly Pick<BatchMember, 'dataset' | 'da
   tables: GoldTableName[];
   datasets: DatasetName[];
 } | null {
+  const fed = new Set(members.flatMap(goldTablesOf));
+  if (fed.size === 0) return null;
   const dates = [...new Set(members.flatMap((m) => m.dates))].sort();
-  if (dates.length === 0) return null;
-  const datasets = [...new Set(members.map((m) => m.dataset))].sort();
-  const fed = new Set(datasets.flatMap((d) => GOLD_TABLES_FED_BY[d]));
   return {
-    dateFrom: dates[0]!,
-    dateTo: dates[dates.length - 1]!,
+    dateFrom: dates[0] ?? '',
+    dateTo: dates[dates.length - 1] ?? '',
     dates,
     tables: GOLD_TABLE_NAMES.filter((t) => fed.has(t)),
-    datasets,
+    datasets: [...new Set(members.map((m) => m.dataset))].sort(),
   };
 }
 

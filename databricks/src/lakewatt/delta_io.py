@@ -360,5 +360,16 @@ def replace_where_once(
     )
 
 
+def overwrite_once(spark: SparkSession, table: str, rows: DataFrame, *, user_metadata: str) -> None:
+    """One attempt at replacing every row of ``table`` with ``rows`` (a small dimension rebuilt whole)."""
+    (
+        rows.select(*spark.table(table).columns)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("userMetadata", user_metadata)
+        .saveAsTable(table)
+    )
+
+
 def manifest_json(writes: list[TableWrite]) -> str:
     return json.dumps([w.to_json() for w in writes], indent=2)

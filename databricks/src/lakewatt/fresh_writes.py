@@ -202,3 +202,47 @@ def replace_days(
     raise StaleSourcesError(
         f"{table}: other runs kept writing these days from newer sources; gave up after {MAX_ROUNDS} rounds"
     )
+
+
+def replace_table(
+    spark: SparkSession,
+    table: str,
+    *,
+    sources: Sequence[str],
+    snapshot: Callable[[], Snapshot],
+    rows: Callable[[], DataFrame],
+    user_metadata: str,
+    since_version: int | None,
+    backoff_s: float = 2.0,
+) -> delta_io.TableWrite:
+    """Replaces the whole of ``table`` (a dimension built from the ``sources`` keys of the snapshot) unless
+    its newest gold commit was built from those sources at versions at least as new: most runs find the
+    reference data unchanged and write nothing. A write carries the snapshot, so a run that read older
+    reference data than the table's last writer skips instead of putting older rows back."""
+    started = time.monotonic()
+    for _ in range(MAX_ROUNDS):
+        read = snapshot()
+        wanted = Snapshot({k: v for k, v in read.versions.items() if k in sources})
+        history = delta_io.recent_history(spark, table)
+        newest = next(iter(gold_commits(history, None)), None)
+        if newest is not None and newest.snapshot.covers(wanted):
+            return delta_io.TableWrite(
+                table=table,
+                action="skipped",
+                version=int(history[0].version),
+                previous_version=since_version,
+                note=f"version {newest.version} was built from these {', '.join(sorted(sources))} or newer",
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        meta = stamped(user_metadata, read, ())
+        try:
+            delta_io.overwrite_once(spark, table, rows(), user_metadata=meta)
+        except Exception as error:
+            if not delta_io.is_conflict(error):
+                raise
+            time.sleep(backoff_s)
+            continue
+        return delta_io.record_write(
+            spark, table, "replace", meta, since_version, started, note="whole table"
+        )
+    raise StaleSourcesError(f"{table}: kept conflicting with other writers; gave up after {MAX_ROUNDS} tries")

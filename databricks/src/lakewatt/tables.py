@@ -17,7 +17,6 @@ import re
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
 from pyspark.sql.types import (
@@ -36,8 +35,9 @@ from pyspark.sql.types import (
 
 from lakewatt.context import RunContext, is_local_uri, local_path
 from lakewatt.delta_io import local_dir, remember_local_dir
-from lakewatt.gold_columns import GOLD_COLUMN_COMMENTS
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
+from lakewatt.table_spec import TableSpec, opt, req
 
 # Silver tables keep their change data feed (downstream consumers read changes, not snapshots); deletion
 # vectors let a MERGE that changes nothing commit nothing and one that changes a few rows rewrite no file.
@@ -46,38 +46,6 @@ SILVER_PROPERTIES: Mapping[str, str] = {
     "delta.enableDeletionVectors": "true",
 }
 BRONZE_PROPERTIES: Mapping[str, str] = {"delta.appendOnly": "true"}
-# Gold is for readers: no reader table feature, so delta-rs, DuckDB and BI engines open it too. Deletion
-# vectors buy gold nothing (each write replaces whole days), and Databricks turns them on for new tables
-# unless told not to.
-GOLD_PROPERTIES: Mapping[str, str] = {"delta.enableDeletionVectors": "false"}
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    layer: str
-    name: str
-    schema: StructType
-    comment: str
-    cluster_by: tuple[str, ...] = ()
-    constraints: Mapping[str, str] = field(default_factory=dict)
-    properties: Mapping[str, str] = field(default_factory=dict)
-    column_comments: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.layer}.{self.name}"
-
-    @property
-    def columns(self) -> list[str]:
-        return self.schema.fieldNames()
-
-
-def _req(name: str, data_type) -> StructField:
-    return StructField(name, data_type, nullable=False)
-
-
-def _opt(name: str, data_type) -> StructField:
-    return StructField(name, data_type, nullable=True)
 
 
 def _without(schema: StructType, *names: str) -> list[StructField]:
@@ -85,22 +53,22 @@ def _without(schema: StructType, *names: str) -> list[StructField]:
 
 
 MASKED_CUSTOMER_FIELDS = [
-    _req("customer_id", StringType()),
-    _req("name_hash", StringType()),
-    _opt("email_hash", StringType()),
-    _opt("phone_hash", StringType()),
-    _opt("postcode", StringType()),
-    _opt("city", StringType()),
-    _req("region", StringType()),
-    _req("segment", StringType()),
-    _req("created_at", TimestampType()),
-    _req("updated_at", TimestampType()),
+    req("customer_id", StringType()),
+    req("name_hash", StringType()),
+    opt("email_hash", StringType()),
+    opt("phone_hash", StringType()),
+    opt("postcode", StringType()),
+    opt("city", StringType()),
+    req("region", StringType()),
+    req("segment", StringType()),
+    req("created_at", TimestampType()),
+    req("updated_at", TimestampType()),
 ]
 SCD2_FIELDS = [
-    _req("valid_from", TimestampType()),
-    _opt("valid_to", TimestampType()),
-    _req("is_current", BooleanType()),
-    _req("record_hash", StringType()),
+    req("valid_from", TimestampType()),
+    opt("valid_to", TimestampType()),
+    req("is_current", BooleanType()),
+    req("record_hash", StringType()),
 ]
 
 READING_CONSTRAINTS = {
@@ -151,13 +119,13 @@ SILVER_READINGS = TableSpec(
     "meter_readings",
     StructType(
         [
-            _req("meter_id", StringType()),
-            _req("channel", StringType()),
-            _req("interval_start", TimestampType()),
-            _req("interval_minutes", IntegerType()),
-            _req("kwh", DoubleType()),
-            _req("quality", StringType()),
-            _req("reading_date", DateType()),
+            req("meter_id", StringType()),
+            req("channel", StringType()),
+            req("interval_start", TimestampType()),
+            req("interval_minutes", IntegerType()),
+            req("kwh", DoubleType()),
+            req("quality", StringType()),
+            req("reading_date", DateType()),
             *LINEAGE_FIELDS,
         ]
     ),
@@ -212,22 +180,22 @@ SILVER_REPORTS = TableSpec(
     "validation_reports",
     StructType(
         [
-            _req("instance_id", StringType()),
-            _req("dataset", StringType()),
-            _req("source_system", StringType()),
-            _req("file_path", StringType()),
-            _opt("file_etag", StringType()),
-            _opt("file_sha256", StringType()),
-            _req("rows_read", LongType()),
-            _req("rows_valid", LongType()),
-            _req("rows_rejected", LongType()),
-            _req("duplicates_dropped", LongType()),
-            _opt("rejected_share", DoubleType()),
-            _opt("rule_failures", MapType(StringType(), LongType())),
-            _opt("affected_dates", ArrayType(DateType())),
-            _opt("verdict", StringType()),
-            _opt("started_at", TimestampType()),
-            _req("loaded_at", TimestampType()),
+            req("instance_id", StringType()),
+            req("dataset", StringType()),
+            req("source_system", StringType()),
+            req("file_path", StringType()),
+            opt("file_etag", StringType()),
+            opt("file_sha256", StringType()),
+            req("rows_read", LongType()),
+            req("rows_valid", LongType()),
+            req("rows_rejected", LongType()),
+            req("duplicates_dropped", LongType()),
+            opt("rejected_share", DoubleType()),
+            opt("rule_failures", MapType(StringType(), LongType())),
+            opt("affected_dates", ArrayType(DateType())),
+            opt("verdict", StringType()),
+            opt("started_at", TimestampType()),
+            req("loaded_at", TimestampType()),
         ]
     ),
     "One row per staged file: the validation report the engine wrote next to the staged rows.",
@@ -244,219 +212,6 @@ SILVER_TABLES = {
     "validation_reports": SILVER_REPORTS,
 }
 
-_GOLD_TAIL = [_req("computed_at", TimestampType()), _req("computed_by", StringType())]
-
-GOLD_TABLES = {
-    "daily_consumption": TableSpec(
-        "gold",
-        "daily_consumption",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("meter_id", StringType()),
-                _opt("customer_id", StringType()),
-                _req("timezone", StringType()),
-                _req("import_kwh", DoubleType()),
-                _req("export_kwh", DoubleType()),
-                _req("readings_count", LongType()),
-                _req("import_readings", LongType()),
-                _req("expected_readings", LongType()),
-                _req("completeness", DoubleType()),
-                _opt("estimated_share", DoubleType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Per meter and local day (the supply point's time zone; 23 or 25 hours on daylight-saving days): "
-        "import and export kWh, readings received vs expected, share of estimated or substituted values.",
-        cluster_by=("date", "meter_id"),
-        constraints={"import_non_negative": "import_kwh >= 0", "completeness_range": "completeness >= 0"},
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["daily_consumption"],
-    ),
-    "customer_daily_cost": TableSpec(
-        "gold",
-        "customer_daily_cost",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("customer_id", StringType()),
-                _req("meter_id", StringType()),
-                _req("contract_id", StringType()),
-                _req("tariff_type", StringType()),
-                _req("bidding_zone", StringType()),
-                _req("import_kwh", DoubleType()),
-                _req("energy_cost_eur", DoubleType()),
-                _req("standing_charge_eur", DoubleType()),
-                _req("total_cost_eur", DoubleType()),
-                _req("unpriced_kwh", DoubleType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Per customer, meter, contract and local day: energy cost under the contract's tariff (fixed, "
-        "time-of-use by local clock, dynamic = spot price at the reading's interval + markup) plus the "
-        "standing charge of the contract valid at local midnight. unpriced_kwh: dynamic kWh with no price.",
-        cluster_by=("date", "customer_id"),
-        constraints={"standing_charge_non_negative": "standing_charge_eur >= 0"},
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["customer_daily_cost"],
-    ),
-    "load_profile_hourly": TableSpec(
-        "gold",
-        "load_profile_hourly",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("region", StringType()),
-                _req("segment", StringType()),
-                _req("hour", IntegerType()),
-                _req("import_kwh", DoubleType()),
-                _req("export_kwh", DoubleType()),
-                _req("meters", LongType()),
-                _req("avg_import_kwh_per_meter", DoubleType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Load by region x segment x local hour of day (the repeated hour of an autumn daylight-saving day "
-        "adds into one hour). No customer-level data.",
-        cluster_by=("date", "region"),
-        constraints={"hour_range": "hour BETWEEN 0 AND 23"},
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["load_profile_hourly"],
-    ),
-    "consumption_anomalies": TableSpec(
-        "gold",
-        "consumption_anomalies",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("meter_id", StringType()),
-                _req("anomaly_type", StringType()),
-                _req("period_start", TimestampType()),
-                _req("period_end", TimestampType()),
-                _req("kwh", DoubleType()),
-                _opt("baseline_kwh", DoubleType()),
-                _opt("score", DoubleType()),
-                _opt("detail", StringType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Import anomalies per meter: spike (robust z-score of the hourly kWh against the meter's trailing "
-        "same-hour baseline), zero_streak (consecutive zero readings), implausible "
-        "(power above the segment's physical limit).",
-        cluster_by=("date", "meter_id"),
-        constraints={"known_type": "anomaly_type IN ('spike', 'zero_streak', 'implausible')"},
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["consumption_anomalies"],
-    ),
-    "data_quality_daily": TableSpec(
-        "gold",
-        "data_quality_daily",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("dataset", StringType()),
-                _req("source_system", StringType()),
-                _req("files", LongType()),
-                _req("rows_staged", LongType()),
-                _req("rows_rejected", DoubleType()),
-                _opt("rejected_share", DoubleType()),
-                _req("duplicate_rows", LongType()),
-                _req("late_rows", LongType()),
-                _opt("completeness", DoubleType()),
-                _opt("rule_failures", MapType(StringType(), LongType())),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Per UTC data day, dataset and source: files and rows staged, rows rejected (each file's rejected "
-        "rows spread over its days in proportion to its valid rows), duplicates re-delivered, late rows "
-        "(delivered more than a day after the data day), completeness (share of readings with a value).",
-        cluster_by=("date", "source_system"),
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["data_quality_daily"],
-    ),
-    "forecast_features": TableSpec(
-        "gold",
-        "forecast_features",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("meter_id", StringType()),
-                _req("hour_start", TimestampType()),
-                _req("local_hour", IntegerType()),
-                _req("day_of_week", IntegerType()),
-                _req("is_weekend", BooleanType()),
-                _req("month", IntegerType()),
-                _req("utc_offset_hours", DoubleType()),
-                _req("import_kwh", DoubleType()),
-                _opt("lag_24h_kwh", DoubleType()),
-                _opt("lag_168h_kwh", DoubleType()),
-                _opt("rolling_mean_24h_kwh", DoubleType()),
-                _opt("rolling_mean_7d_same_hour_kwh", DoubleType()),
-                _opt("bidding_zone", StringType()),
-                _opt("price_eur_per_mwh", DoubleType()),
-                _opt("price_lag_24h_eur_per_mwh", DoubleType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Hourly import per meter with lags (24 h, 168 h), trailing means (24 h, same hour over 7 days), "
-        "calendar features in local time and the day-ahead price of the hour: input for load forecasting.",
-        cluster_by=("date", "meter_id"),
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["forecast_features"],
-    ),
-    "dim_date": TableSpec(
-        "gold",
-        "dim_date",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("timezone", StringType()),
-                _opt("country", StringType()),
-                _req("year", IntegerType()),
-                _req("quarter", IntegerType()),
-                _req("month", IntegerType()),
-                _req("month_name", StringType()),
-                _req("iso_year", IntegerType()),
-                _req("iso_week", IntegerType()),
-                _req("day_of_week", IntegerType()),
-                _req("day_name", StringType()),
-                _req("is_weekend", BooleanType()),
-                _req("is_public_holiday", BooleanType()),
-                _opt("holiday_name", StringType()),
-                _req("hours_in_day", DoubleType()),
-                _req("settlement_periods", IntegerType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Date dimension: one row per local calendar date and time zone served, every day of each year "
-        "the data touches (no gaps), with the calendar, the "
-        "country's nationwide public holiday and the day's length (23/24/25 hours on daylight-saving days). "
-        "Join facts on (date, timezone).",
-        cluster_by=("date",),
-        constraints={"hours_range": "hours_in_day BETWEEN 22 AND 26"},
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["dim_date"],
-    ),
-    "dim_holiday": TableSpec(
-        "gold",
-        "dim_holiday",
-        StructType(
-            [
-                _req("date", DateType()),
-                _req("country", StringType()),
-                _opt("subdivision", StringType()),
-                _req("holiday_name", StringType()),
-                *_GOLD_TAIL,
-            ]
-        ),
-        "Public holidays of the countries served: nationwide (subdivision null) or kept only in one region "
-        "(ISO 3166-2 subdivision code, e.g. GB SCT, DE BY).",
-        cluster_by=("date",),
-        properties=GOLD_PROPERTIES,
-        column_comments=GOLD_COLUMN_COMMENTS["dim_holiday"],
-    ),
-}
-
 ALL_TABLES: tuple[TableSpec, ...] = (
     *BRONZE_TABLES.values(),
     *SILVER_TABLES.values(),
@@ -468,12 +223,21 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def create_table_sql(spec: TableSpec, name: str, location: str, *, with_constraints: bool = False) -> str:
+def create_table_sql(
+    spec: TableSpec,
+    name: str,
+    location: str,
+    *,
+    with_constraints: bool = False,
+    with_primary_key: bool = False,
+) -> str:
     """``CREATE TABLE IF NOT EXISTS`` with explicit columns, clustering, comment and properties.
 
     ``with_constraints`` declares the ``CHECK`` constraints in the same statement (as the
     ``delta.constraints.<name>`` properties ``ALTER TABLE ... ADD CONSTRAINT`` would set), so a new table
     costs one commit instead of one per constraint; Delta enforces them the same way.
+    ``with_primary_key`` declares the informational primary key (Unity Catalog only; open-source Delta has
+    no key constraints).
     """
     columns = []
     for f in spec.schema.fields:
@@ -483,6 +247,8 @@ def create_table_sql(spec: TableSpec, name: str, location: str, *, with_constrai
         if f.name in spec.column_comments:
             column += f" COMMENT {_sql_string(spec.column_comments[f.name])}"
         columns.append(column)
+    if with_primary_key and spec.primary_key:
+        columns.append(f"CONSTRAINT {spec.name}_pk PRIMARY KEY ({', '.join(spec.primary_key)})")
     parts = [f"CREATE TABLE IF NOT EXISTS {name} (\n  " + ",\n  ".join(columns) + "\n) USING DELTA"]
     if spec.cluster_by:
         parts.append(f"CLUSTER BY ({', '.join(spec.cluster_by)})")
@@ -569,14 +335,47 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
             spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
     else:
         # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
-        spark.sql(create_table_sql(spec, name, location))
+        spark.sql(create_table_sql(spec, name, location, with_primary_key=True))
         existing = set(_constraint_names(spark, name)) if spec.constraints else set()
         for constraint, expression in spec.constraints.items():
             if constraint.lower() not in existing:
                 spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
+        _declare_foreign_keys(spark, ctx, spec)
     if local:
         remember_local_dir(spark, name, _normal(location))
     return name
+
+
+def foreign_key_sql(holder: str, spec: TableSpec, column: str, target: str, target_spec: TableSpec) -> str:
+    """The informational foreign key from ``holder.column`` to ``target``'s one-column primary key."""
+    (key,) = target_spec.primary_key
+    return (
+        f"ALTER TABLE {holder} ADD CONSTRAINT {spec.name}_{column}_fk FOREIGN KEY ({column}) "
+        f"REFERENCES {target} ({key})"
+    )
+
+
+def _declare_foreign_keys(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> None:
+    """On Unity Catalog, when ``spec``'s table is created: its foreign keys to tables that exist, and those of
+    existing tables that reference it (a key needs both ends, and tables are created in any order)."""
+    by_name = {s.name: s for s in ALL_TABLES if s.layer == spec.layer}
+    ends = [(spec, column, by_name[target]) for column, target in spec.foreign_keys.items()]
+    ends += [
+        (other, column, spec)
+        for other in by_name.values()
+        if other is not spec
+        for column, target in other.foreign_keys.items()
+        if target == spec.name
+    ]
+    for holder, column, target in ends:
+        holder_name = ctx.table_name(holder.layer, holder.name)
+        target_name = ctx.table_name(target.layer, target.name)
+        if spark.catalog.tableExists(holder_name) and spark.catalog.tableExists(target_name):
+            try:
+                spark.sql(foreign_key_sql(holder_name, holder, column, target_name, target))
+            except Exception as error:  # a concurrent creator declared it first
+                if "already exists" not in str(error).lower():
+                    raise
 
 
 def _normal(location: str) -> str:

@@ -181,6 +181,30 @@ describe('the project jobs on the emulator', () => {
     expect((await deltaSnapshot(goldDir('data_quality_daily'))).rows).toBe(quality!.n);
   });
 
+  it('when gold runs the dimensions only, without days, then they hold every meter and contract version the contracts name', async () => {
+    const contracts = byDataset('contracts');
+    const orchestrationId = contracts[0]!.instanceId;
+    await runToEnd(
+      'lakewatt-gold',
+      {
+        orchestration_id: orchestrationId,
+        generation: '0',
+        tables: 'dim_meter,dim_customer,dim_contract',
+        dataset: 'contracts',
+      },
+      `${orchestrationId}:0:gold`,
+    );
+    const manifest = await readManifest(orchestrationId, 'gold');
+    expect(manifest).toMatchObject({ job: 'gold', status: 'succeeded' });
+
+    const [expected] = await duckdb(`
+      SELECT count(DISTINCT meter_id)::INTEGER AS meters,
+             count(DISTINCT (contract_id, valid_from))::INTEGER AS versions
+      FROM read_parquet(${parquetList(contracts.map((s) => s.parquet))})`);
+    expect((await deltaSnapshot(goldDir('dim_meter'))).rows).toBe(expected!.meters);
+    expect((await deltaSnapshot(goldDir('dim_contract'))).rows).toBe(expected!.versions);
+  });
+
   it('when silver runs again with the same inputs, then no table changes and the manifest stays as it was', async () => {
     const inputs = byDataset('meter_readings');
     const orchestrationId = inputs[0]!.instanceId;

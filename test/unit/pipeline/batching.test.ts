@@ -447,6 +447,9 @@ describe('goldRunScope', () => {
     'forecast_features',
     'dim_date',
     'dim_holiday',
+    'dim_meter',
+    'dim_customer',
+    'dim_contract',
   ];
 
   it('when files touch different days, then the run covers the earliest to the latest of them', () => {
@@ -466,10 +469,44 @@ describe('goldRunScope', () => {
     expect(scope?.datasets).toEqual(['prices']);
   });
 
-  it('when only customers files are in the batch, then only the profile, anomalies and quality tables are recomputed', () => {
+  it('when only customers files are in the batch, then the profile, anomalies and quality tables and the meter and customer dimensions are recomputed', () => {
     const scope = goldRunScope([{ dataset: 'customers', dates: ['2025-10-26'] }]);
 
-    expect(scope?.tables).toEqual(['load_profile_hourly', 'consumption_anomalies', 'data_quality_daily']);
+    expect(scope?.tables).toEqual([
+      'load_profile_hourly',
+      'consumption_anomalies',
+      'data_quality_daily',
+      'dim_meter',
+      'dim_customer',
+    ]);
+  });
+
+  it('when a contracts file makes no day stale, then the run rebuilds the dimensions only and has no days', () => {
+    const scope = goldRunScope([{ dataset: 'contracts', dates: [] }]);
+
+    expect(scope).toEqual({
+      dateFrom: '',
+      dateTo: '',
+      dates: [],
+      tables: ['dim_meter', 'dim_customer', 'dim_contract'],
+      datasets: ['contracts'],
+    });
+  });
+
+  it('when a dimensions-only file shares a batch with a prices file, then the run has the prices days and both sets of tables', () => {
+    const scope = goldRunScope([
+      { dataset: 'customers', dates: [] },
+      { dataset: 'prices', dates: ['2025-10-27'] },
+    ]);
+
+    expect(scope).toMatchObject({ dateFrom: '2025-10-27', dateTo: '2025-10-27' });
+    expect(scope?.tables).toEqual([
+      'customer_daily_cost',
+      'data_quality_daily',
+      'forecast_features',
+      'dim_meter',
+      'dim_customer',
+    ]);
   });
 
   it('when a readings file is in the batch, then every gold table is recomputed in canonical order', () => {
@@ -494,11 +531,14 @@ describe('goldRunScope', () => {
       'consumption_anomalies',
       'data_quality_daily',
       'forecast_features',
+      'dim_meter',
+      'dim_customer',
     ]);
   });
 
-  it('when no file touches any day, then there is no gold run', () => {
+  it('when no readings or prices file touches any day, then there is no gold run', () => {
     expect(goldRunScope([{ dataset: 'prices', dates: [] }])).toBeNull();
+    expect(goldRunScope([{ dataset: 'meter_readings', dates: [] }])).toBeNull();
     expect(goldRunScope([])).toBeNull();
   });
 });
@@ -523,12 +563,12 @@ function pythonDictKeys(
 }
 
 describe('gold tables parity with the Spark side', () => {
-  const tablesPy = readFileSync(path.join(SPARK_SRC, 'tables.py'), 'utf8');
+  const goldTablesPy = readFileSync(path.join(SPARK_SRC, 'gold_tables.py'), 'utf8');
   const goldJobPy = readFileSync(path.join(SPARK_SRC, 'jobs', 'gold.py'), 'utf8');
-  const sparkTables = pythonDictKeys(tablesPy, /^GOLD_TABLES = \{/m, 4).keys;
+  const sparkTables = pythonDictKeys(goldTablesPy, /^GOLD_TABLES = \{/m, 4).keys;
   const builders = pythonDictKeys(goldJobPy, /^ {8}builders = \{/m, 12);
 
-  it('when the Spark gold tables are read from tables.py, then GOLD_TABLE_NAMES lists the same tables in the same order', () => {
+  it('when the Spark gold tables are read from gold_tables.py, then GOLD_TABLE_NAMES lists the same tables in the same order', () => {
     expect(sparkTables.length).toBeGreaterThan(0);
     expect([...GOLD_TABLE_NAMES]).toEqual(sparkTables);
   });

@@ -26,6 +26,7 @@ from pyspark.sql.types import StructType
 
 from lakewatt import delta_io, fresh_writes
 from lakewatt.context import RunContext
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.jobs.common import (
     JobParameterError,
     base_parser,
@@ -38,7 +39,7 @@ from lakewatt.jobs.common import (
     split_list,
 )
 from lakewatt.manifest import RunManifest, write_manifest
-from lakewatt.tables import BRONZE_TABLES, GOLD_TABLES, SILVER_TABLES, ensure_table
+from lakewatt.tables import BRONZE_TABLES, SILVER_TABLES, ensure_table
 from lakewatt.transforms import gold as g
 
 log = logging.getLogger("lakewatt.gold")
@@ -102,6 +103,12 @@ class Materialized:
 
 ALL_GOLD = tuple(GOLD_TABLES)
 CALENDAR_TABLES = frozenset({"dim_date", "dim_holiday"})
+# Dimensions rebuilt whole from reference data, and the silver tables each is built from.
+DIMENSION_SOURCES = {
+    "dim_meter": ("silver.contracts", "silver.customers"),
+    "dim_customer": ("silver.contracts", "silver.customers"),
+    "dim_contract": ("silver.contracts",),
+}
 
 
 class GoldRun:
@@ -115,8 +122,8 @@ class GoldRun:
         self,
         spark: SparkSession,
         ctx: RunContext,
-        date_from: dt.date,
-        date_to: dt.date,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
         *,
         tables: Sequence[str] = ALL_GOLD,
         dates: Sequence[dt.date] = (),
@@ -124,13 +131,18 @@ class GoldRun:
         rules: g.AnomalyRules = g.DEFAULT_RULES,
         parameters: dict | None = None,
     ) -> None:
-        if date_to < date_from:
-            raise JobParameterError("date_to is before date_from")
-        if any(d < date_from or d > date_to for d in dates):
-            raise JobParameterError("dates must lie within date_from..date_to")
         unknown = sorted(set(tables) - set(GOLD_TABLES))
         if unknown:
             raise JobParameterError(f"unknown gold tables {unknown}; expected some of {sorted(GOLD_TABLES)}")
+        if date_from is None or date_to is None:
+            # A reference file that made no day stale still changes the dimensions: a run without days.
+            with_days = sorted(set(tables) - set(DIMENSION_SOURCES))
+            if with_days or dates:
+                raise JobParameterError(f"date_from is required for gold tables with days: {with_days}")
+        elif date_to < date_from:
+            raise JobParameterError("date_to is before date_from")
+        elif any(d < date_from or d > date_to for d in dates):
+            raise JobParameterError("dates must lie within date_from..date_to")
         ZoneInfo(default_timezone)  # fails early on a bad zone name
         self.spark, self.ctx, self.tables, self.rules = spark, ctx, list(tables), rules
         self.default_timezone = default_timezone
@@ -144,9 +156,11 @@ class GoldRun:
         self.started_at = {
             name: delta_io.current_version(spark, table) for name, table in self.gold_names.items()
         }
-        self.utc_days = sorted(set(dates)) or [
-            date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)
-        ]
+        self.utc_days = sorted(set(dates)) or (
+            [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+            if date_from is not None and date_to is not None
+            else []
+        )
         self.days: list[dt.date] = []
         self.zones: list[str] = []
         self.keep = Materialized(spark)
@@ -209,6 +223,9 @@ class GoldRun:
             "dim_holiday": lambda: self.from_rows(
                 "dim_holiday", g.holiday_rows(self.days_of(name), self.calendar_zones())
             ),
+            "dim_meter": lambda: g.dim_meter(self.contracts, self.customers),
+            "dim_customer": lambda: g.dim_customer(self.contracts, self.customers),
+            "dim_contract": lambda: g.dim_contract(self.contracts),
         }
         return g.with_run_columns(builders[name](), self.ctx.orchestration_id)
 
@@ -275,7 +292,21 @@ class GoldRun:
         return found == dict(expected)
 
     def write(self, name: str) -> delta_io.TableWrite:
-        """Replaces the table's days, unless a run that read newer silver already did."""
+        """Replaces the table's days (a dimension: the whole table), unless a run that read newer silver
+        already did."""
+        if name in DIMENSION_SOURCES:
+            written = fresh_writes.replace_table(
+                self.spark,
+                self.gold_names[name],
+                sources=DIMENSION_SOURCES[name],
+                snapshot=lambda: self.snapshot,
+                rows=lambda: self.rows(name),
+                user_metadata=self.ctx.user_metadata,
+                since_version=self.started_at[name],
+            )
+            self.manifest.add(written)
+            self.manifest.step(name)
+            return written
         days = self.days_of(name)
         if name in CALENDAR_TABLES and self.calendar_complete(name):
             started = time.monotonic()
@@ -312,7 +343,9 @@ class GoldRun:
         return write_manifest(self.spark, self.manifest)
 
 
-def run(spark: SparkSession, ctx: RunContext, date_from: dt.date, date_to: dt.date, **options: Any) -> dict:
+def run(
+    spark: SparkSession, ctx: RunContext, date_from: dt.date | None, date_to: dt.date | None, **options: Any
+) -> dict:
     """The gold job on an existing session; returns the manifest it wrote. ``options`` are ``GoldRun``'s
     (``tables``, ``dates``, ``default_timezone``, ``rules``, ``parameters``).
 
@@ -333,7 +366,9 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     """Parses the job parameters, runs the job and returns its run summary (the manifest)."""
     configure_logging()
     parser = base_parser("gold")
-    parser.add_argument("--date_from", required=True, help="first UTC day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--date_from", default="", help="first UTC day (YYYY-MM-DD); empty when every table is a dimension"
+    )
     parser.add_argument("--date_to", default="", help="last UTC day (default: date_from)")
     parser.add_argument("--tables", default="", help="comma-separated gold tables (default: all)")
     parser.add_argument("--dates", default="", help="comma-separated UTC days (default: all in the range)")
@@ -341,7 +376,7 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--dataset", default="", help="dataset whose file triggered the run (informational)")
     args = parse(parser, argv)
     ctx = context("gold", args)
-    date_from = parse_date(args.date_from, "date_from")
+    date_from = parse_date(args.date_from, "date_from") if args.date_from else None
     date_to = parse_date(args.date_to, "date_to") if args.date_to else date_from
     tables = split_list(args.tables) or list(ALL_GOLD)
     dates = [parse_date(d, "dates") for d in split_list(args.dates)]

@@ -13,6 +13,7 @@ from pyspark.sql import SparkSession
 
 from lakewatt import maintenance
 from lakewatt.context import RunContext
+from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.jobs.common import (
     JobParameterError,
     base_parser,
@@ -24,7 +25,7 @@ from lakewatt.jobs.common import (
     split_list,
 )
 from lakewatt.manifest import RunManifest, write_manifest
-from lakewatt.tables import BRONZE_TABLES, GOLD_TABLES, SILVER_TABLES
+from lakewatt.tables import BRONZE_TABLES, SILVER_TABLES
 
 log = logging.getLogger("lakewatt.maintenance")
 

@@ -11,6 +11,7 @@ from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holi
 from lakewatt.transforms.gold.common import with_run_columns
 from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
 from lakewatt.transforms.gold.cost import customer_daily_cost
+from lakewatt.transforms.gold.dimensions import dim_contract, dim_customer, dim_meter
 from lakewatt.transforms.gold.features import forecast_features
 from lakewatt.transforms.gold.quality import data_quality_daily
 from lakewatt.transforms.gold.reference import enrich_readings
@@ -24,6 +25,9 @@ __all__ = [
     "customer_daily_cost",
     "daily_consumption",
     "data_quality_daily",
+    "dim_contract",
+    "dim_customer",
+    "dim_meter",
     "enrich_readings",
     "forecast_features",
     "holiday_rows",
