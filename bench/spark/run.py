@@ -1,4 +1,4 @@
-"""Spark silver + gold vs DuckDB over the same staged Parquet (not a test; prints figures).
+"""Spark silver + gold vs DuckDB + delta-rs and DuckDB in memory, same staged Parquet (not a test).
 
     .venv/bin/python bench/spark/run.py [--meters 5000] [--days 42] [--out bench/out/spark]
 
@@ -9,8 +9,12 @@
    time-of-use, dynamic; London and Berlin); 15-minute DE-LU and hourly GB prices.
 2. Spark (local[2], 2 GB driver): the silver job for each dataset (readings: all days in one run), then the
    gold job for the whole range, timed per step; the comparison uses daily_consumption + customer_daily_cost.
-3. DuckDB: the same de-duplication, daily consumption and daily cost in SQL over the staged Parquet.
-4. Prints both times and the ratio, writes bench/out/spark/latest.json.
+3. DuckDB in memory (the floor): the same de-duplication, daily consumption and daily cost in SQL over the
+   staged Parquet, nothing written.
+4. DuckDB + delta-rs (delta_rs_baseline.py, the fair baseline): the same work writing Delta tables, i.e. bronze
+   append, de-duplicating MERGE into silver, replace of the gold days.
+5. Checks that both sides' gold tables hold the same rows and totals (exits with status 1 if not), prints the
+   three times and the ratios, writes bench/out/spark/latest.json.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+import delta_rs_baseline
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,10 +44,18 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         '"0x1"' AS source_etag, CAST(row_number() OVER () AS BIGINT) AS source_line,
         '{inst}' AS ingest_instance_id, TIMESTAMPTZ '2025-12-01 00:00:00+00' AS ingested_at"""
 
-    def write(dataset: str, instance: str, select: str, rows: int, days: list[str] | None = None) -> None:
+    def write(
+        dataset: str,
+        instance: str,
+        select: str,
+        rows: int,
+        days: list[str] | None = None,
+    ) -> None:
         folder = staging / dataset / instance
         folder.mkdir(parents=True, exist_ok=True)
-        con.execute(f"COPY ({select}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
+        con.execute(
+            f"COPY ({select}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)"
+        )
         report = {
             "schemaVersion": 1, "instanceId": instance,
             "file": {"path": f"bronze/landing/{dataset}/bench/{instance}.csv", "etag": '"0x1"', "sha256": "-"},
@@ -54,7 +67,10 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         (folder / "_report.json").write_text(json.dumps(report))
 
     meter = "'M' || lpad(CAST(m AS VARCHAR), 7, '0')"
-    write("contracts", "bench-contracts", f"""
+    write(
+        "contracts",
+        "bench-contracts",
+        f"""
         SELECT 'C' || lpad(CAST(m AS VARCHAR), 7, '0') AS contract_id, 'CU' || lpad(CAST(m AS VARCHAR), 7, '0') AS customer_id,
           {meter} AS meter_id,
           CASE m % 3 WHEN 0 THEN 'fixed' WHEN 1 THEN 'time_of_use' ELSE 'dynamic' END AS tariff_type,
@@ -69,17 +85,27 @@ def generate(lake: Path, meters: int, days: int) -> dict:
           CASE WHEN m % 2 = 0 THEN 'GB' ELSE 'DE-LU' END AS bidding_zone,
           TIMESTAMPTZ '2024-01-01 00:00:00+00' AS valid_from, CAST(NULL AS TIMESTAMPTZ) AS valid_to,
           {lineage.format(src="bench", ds="contracts", inst="bench-contracts")}
-        FROM range({meters}) t(m)""", meters)
-    write("customers", "bench-customers", f"""
+        FROM range({meters}) t(m)""",
+        meters,
+    )
+    write(
+        "customers",
+        "bench-customers",
+        f"""
         SELECT 'CU' || lpad(CAST(m AS VARCHAR), 7, '0') AS customer_id, 'Name ' || m AS name,
           'c' || m || '@example.org' AS email, '+44 ' || m AS phone, m || ' Street' AS street, 'P' AS postcode,
           'Town' AS city, 'R' || (m % 7) AS region,
           CASE m % 3 WHEN 0 THEN 'residential' WHEN 1 THEN 'sme' ELSE 'industrial' END AS segment,
           TIMESTAMPTZ '2023-01-01 00:00:00+00' AS created_at, TIMESTAMPTZ '2023-01-01 00:00:00+00' AS updated_at,
           {lineage.format(src="bench", ds="customers", inst="bench-customers")}
-        FROM range({meters}) t(m)""", meters)
+        FROM range({meters}) t(m)""",
+        meters,
+    )
     start, end = START - dt.timedelta(days=1), START + dt.timedelta(days=days + 1)
-    write("prices", "bench-prices", f"""
+    write(
+        "prices",
+        "bench-prices",
+        f"""
         SELECT zone AS bidding_zone, ts AS interval_start, res::INTEGER AS resolution_minutes,
           (50 + 40 * sin(epoch(ts) / 7200.0))::DOUBLE AS price_eur_per_mwh, 'bench' AS provider,
           CAST(NULL AS TIMESTAMPTZ) AS published_at,
@@ -87,22 +113,30 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         FROM (SELECT 'DE-LU' AS zone, 15 AS res, unnest(range(TIMESTAMPTZ '{start} 00:00:00+00',
                 TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 15 MINUTE)) AS ts
               UNION ALL SELECT 'GB', 60, unnest(range(TIMESTAMPTZ '{start} 00:00:00+00',
-                TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 1 HOUR)))""", 0,
-          [str(start + dt.timedelta(days=n)) for n in range((end - start).days)])
+                TIMESTAMPTZ '{end} 00:00:00+00', INTERVAL 1 HOUR)))""",
+        0,
+        [str(start + dt.timedelta(days=n)) for n in range((end - start).days)],
+    )
     instances = []
     for d in range(days):
         day = START + dt.timedelta(days=d)
         inst = f"bench-r-{day:%Y%m%d}"
         instances.append(inst)
         # 48 readings per meter, plus ~0.5 % re-sent as estimated duplicates (lower precedence).
-        write("meter_readings", inst, f"""
+        write(
+            "meter_readings",
+            inst,
+            f"""
             SELECT {meter} AS meter_id, TIMESTAMPTZ '{day} 00:00:00+00' + to_minutes(s * 30) AS interval_start,
               30::INTEGER AS interval_minutes, 'import' AS channel,
               round(0.05 + ((m * 31 + s * 17 + {d} * 7) % 100) / 250.0, 4)::DOUBLE AS kwh,
               CASE WHEN dup = 1 THEN 'estimated' ELSE 'actual' END AS quality,
               {lineage.format(src="bench", ds="meter_readings", inst=inst)}
             FROM range({meters}) a(m), range(48) b(s), range(2) c(dup)
-            WHERE dup = 0 OR (m * 48 + s) % 200 = {d % 200}""", meters * 48, [str(day)])
+            WHERE dup = 0 OR (m * 48 + s) % 200 = {d % 200}""",
+            meters * 48,
+            [str(day)],
+        )
     return {"instances": instances, "seconds": round(time.monotonic() - t0, 1)}
 
 
@@ -167,22 +201,37 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
         "bench-spark",
         warehouse_dir=lake / "_warehouse",
         driver_memory="2g",
-        extra_conf={"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "true"},
+        extra_conf={
+            "spark.sql.shuffle.partitions": "8",
+            "spark.sql.adaptive.enabled": "true",
+        },
     )
     started = time.monotonic() - t0
     uri = lake.resolve().as_uri()
-    roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
+    roots = LakeRoots(
+        f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/"
+    )
     key = b"bench-only-pii-key-000000000000"
     timings: dict[str, float] = {"session": round(started, 1)}
     for dataset, ids in [("contracts", ["bench-contracts"]), ("customers", ["bench-customers"]),
                          ("prices", ["bench-prices"])]:  # fmt: skip
         t = time.monotonic()
-        silver.run(spark, RunContext("silver", ids[0], 0, roots), dataset, ids, pii_key=key)
+        silver.run(
+            spark, RunContext("silver", ids[0], 0, roots), dataset, ids, pii_key=key
+        )
         timings[f"silver_{dataset}"] = round(time.monotonic() - t, 1)
     t = time.monotonic()
-    m = silver.run(spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None)
+    m = silver.run(
+        spark,
+        RunContext("silver", "bench-readings", 0, roots),
+        "meter_readings",
+        instances,
+        pii_key=None,
+    )
     timings["silver_meter_readings"] = round(time.monotonic() - t, 1)
-    readings_rows = next(e["rowCount"] for e in m["tables"] if e["table"] == "silver.meter_readings")
+    readings_rows = next(
+        e["rowCount"] for e in m["tables"] if e["table"] == "silver.meter_readings"
+    )
     first, last = START, START + dt.timedelta(days=days - 1)
     t = time.monotonic()
     g = gold.run(spark, RunContext("gold", "bench-gold", 0, roots), first, last,
@@ -194,7 +243,11 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
              default_timezone="UTC")  # fmt: skip
     timings["gold_other_tables"] = round(time.monotonic() - t, 1)
     spark.stop()
-    return {"timings": timings, "silver_readings_rows": readings_rows, "gold_steps_ms": g["timingsMs"]}
+    return {
+        "timings": timings,
+        "silver_readings_rows": readings_rows,
+        "gold_steps_ms": g["timingsMs"],
+    }
 
 
 def main() -> None:
@@ -208,29 +261,55 @@ def main() -> None:
     out = Path(args.out)
     lake = out / "lake"
     shutil.rmtree(lake, ignore_errors=True)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     gen = generate(lake, args.meters, args.days)
-    print(f"generated {args.meters} meters x {args.days} days in {gen['seconds']} s", flush=True)
+    print(
+        f"generated {args.meters} meters x {args.days} days in {gen['seconds']} s",
+        flush=True,
+    )
+    load = {"duckdb_memory": os.getloadavg()}
     duck = duckdb_gold(lake)
-    print(f"duckdb: dedupe + daily consumption + daily cost {duck['seconds']} s", flush=True)
+    print(
+        f"duckdb in memory: dedupe + daily consumption + daily cost {duck['seconds']} s",
+        flush=True,
+    )
+    load["delta_rs"] = os.getloadavg()
+    last = START + dt.timedelta(days=args.days - 1)
+    base = delta_rs_baseline.run(lake, gen["instances"], START, last)
+    print(f"duckdb + delta-rs: silver(readings) {base['silver_readings_seconds']} s + gold(daily, cost) "
+          f"{base['gold_seconds']} s", flush=True)  # fmt: skip
+    load["spark"] = os.getloadavg()
     spark = spark_run(lake, gen["instances"], args.days)
+    load["end"] = os.getloadavg()
+    check = delta_rs_baseline.compare_gold(lake, base["gold_days"])
     t = spark["timings"]
     spark_total = t["silver_meter_readings"] + t["gold_daily_and_cost"]
     result = {
+        "started_utc": started,
         "meters": args.meters,
         "days": args.days,
         "readings": spark["silver_readings_rows"],
         "spark": spark,
+        "delta_rs": base,
         "duckdb": duck,
         "spark_silver_plus_gold_seconds": round(spark_total, 1),
-        "ratio": round(spark_total / duck["seconds"], 2),
+        "ratio_spark_vs_delta_rs": round(spark_total / base["seconds"], 2),
+        "ratio_spark_vs_duckdb_memory": round(spark_total / duck["seconds"], 2),
+        "gold_check": check,
         "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
+        "load_average_before": load,
         "python": sys.version.split()[0],
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    print(f"spark silver(readings)+gold(daily, cost): {spark_total:.1f} s; duckdb: {duck['seconds']} s; "
-          f"ratio {result['ratio']}x (target <= 4x)")  # fmt: skip
+    print(f"spark silver(readings)+gold(daily, cost): {spark_total:.1f} s; duckdb + delta-rs: {base['seconds']} s; "
+          f"duckdb in memory: {duck['seconds']} s; ratios {result['ratio_spark_vs_delta_rs']}x (target <= 3x) "
+          f"and {result['ratio_spark_vs_duckdb_memory']}x")  # fmt: skip
+    if not check["ok"]:
+        sys.exit(
+            "gold check FAILED: the delta-rs baseline and Spark disagree (see gold_check in latest.json)"
+        )
+    print("gold check passed: same rows, kWh and cost totals on both sides")
 
 
 if __name__ == "__main__":
