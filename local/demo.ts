@@ -58,6 +58,7 @@ const SQL_TABLES = [
   'gold.load_profile_hourly',
   'gold.consumption_anomalies',
   'gold.data_quality_daily',
+  'gold.data_quality_rule_failures',
   'gold.forecast_features',
   'gold.dim_date',
   'gold.dim_holiday',

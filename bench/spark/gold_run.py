@@ -65,7 +65,7 @@ def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.jobs import gold, silver
     from lakewatt.spark import build_local_spark
-    from lakewatt.tables import GOLD_TABLES
+    from lakewatt.gold_tables import GOLD_TABLES
 
     spark = build_local_spark(
         "bench-gold-run",

@@ -79,7 +79,7 @@ def test_when_a_meter_changed_contract_then_dim_meter_shows_its_latest_contract_
     assert set(meters) == {"M1", "M2"}
     m1 = meters["M1"]
     assert (m1.customer_id, m1.contract_id, m1.region, m1.segment) == ("CU2", "C2", "South", "sme")
-    assert (m1.supply_start, m1.supply_end, m1.is_supplied, m1.contract_versions) == (
+    assert (m1.supply_start_utc, m1.supply_end_utc, m1.is_supplied, m1.contract_versions) == (
         dt.datetime(2024, 1, 1),
         None,
         True,
@@ -109,7 +109,7 @@ def test_when_contract_versions_are_built_then_each_has_a_key_its_validity_and_w
     spark: SparkSession, built
 ):
     versions = {
-        key: (r.contract_id, r.valid_from, r.valid_to, r.is_current, r.unit_rate_eur_per_kwh)
+        key: (r.contract_id, r.valid_from_utc, r.valid_to_utc, r.is_current, r.unit_rate_eur_per_kwh)
         for key, r in table(spark, built, "dim_contract", "contract_version_key").items()
     }
     assert versions == {
@@ -138,7 +138,7 @@ def test_when_reference_data_is_unchanged_then_the_dimensions_are_not_rewritten_
     assert (m1.contract_versions, m1.contract_id) == (3, "C2")
     versions = read(spark, reference, "dim_contract")
     current = [r for r in versions if r.contract_id == "C2" and r.is_current]
-    assert [(r.valid_from, r.unit_rate_eur_per_kwh) for r in current] == [(dt.datetime(2025, 6, 1), 0.26)]
+    assert [(r.valid_from_utc, r.unit_rate_eur_per_kwh) for r in current] == [(dt.datetime(2025, 6, 1), 0.26)]
 
 
 def test_when_a_run_without_days_asks_for_a_table_with_days_then_it_is_refused_naming_the_table(

@@ -145,7 +145,7 @@ def test_spikes_implausible_values_and_zero_streaks_are_found_on_injected_days_o
     spark: SparkSession, world
 ):
     found = sorted(
-        (r.date, r.meter_id, r.anomaly_type, r.period_start) for r in rows(spark, "consumption_anomalies")
+        (r.date, r.meter_id, r.anomaly_type, r.period_start_utc) for r in rows(spark, "consumption_anomalies")
     )
     streak = rows(spark, "consumption_anomalies", "anomaly_type = 'zero_streak'")
 
@@ -159,12 +159,23 @@ def test_spikes_implausible_values_and_zero_streaks_are_found_on_injected_days_o
 
 
 def test_data_quality_spreads_rejected_rows_and_counts_duplicates_and_late_rows(spark: SparkSession, world):
-    got = rows(spark, "data_quality_daily", f"date = '{DAY}' AND dataset = 'meter_readings'")[0]
+    got = rows(spark, "data_quality_daily", f"utc_date = '{DAY}' AND dataset = 'meter_readings'")[0]
 
     # w-t staged 360 rows (72 on 10-25, 144 on 10-26, 144 on 10-27) and rejected 6: 6 x 144 / 360 = 2.4
     assert (got.files, got.rows_staged, got.duplicate_rows, got.late_rows) == (2, 146, 2, 2)
     assert got.rows_rejected == pytest.approx(2.4)
-    assert got.rule_failures == {"NEGATIVE_VALUE": 6}
+
+
+def test_when_a_file_rejected_rows_for_a_reason_then_each_of_its_data_days_lists_the_reason(
+    spark: SparkSession, world
+):
+    got = {
+        (r.utc_date, r.source_system, r.rule_code): r.rejected_rows
+        for r in rows(spark, "data_quality_rule_failures")
+    }
+
+    # w-t (6 rows rejected as NEGATIVE_VALUE) has readings on the UTC days 10-25, 10-26 and 10-27.
+    assert got == {(dt.date(2025, 10, d), "sim", "NEGATIVE_VALUE"): 6 for d in (25, 26, 27)}
 
 
 def test_load_profile_and_features_cover_the_day(spark: SparkSession, world):
@@ -174,7 +185,7 @@ def test_load_profile_and_features_cover_the_day(spark: SparkSession, world):
     assert sum(r.import_kwh for r in profile) == pytest.approx(5.0)
     assert {r.hour for r in profile} == set(range(24))
     assert len(features) == 25  # hours of the local day
-    assert {r.price_eur_per_mwh for r in features if r.hour_start == dt.datetime(2025, 10, 26, 12)} == {
+    assert {r.price_eur_per_mwh for r in features if r.hour_start_utc == dt.datetime(2025, 10, 26, 12)} == {
         175.0
     }  # mean(200, 300, 100, 100)
 

@@ -43,22 +43,13 @@ EXCLUDED_TABLES = {
     ),
     "dim_contract": (
         "contract versions (SCD type 2, one row per version): the facts carry contract_id, not a version, "
-        "and a relationship needs a unique key; as-of questions go to SQL (join on valid_from/valid_to)"
+        "and a relationship needs a unique key; as-of questions go to SQL (join on the validity columns)"
     ),
 }
-# Gold columns the model leaves out, and why.
-EXCLUDED_COLUMNS = {
-    ("data_quality_daily", "rule_failures"): (
-        "map<string, bigint> (rule code -> rejected rows): Power BI cannot load map, array or struct "
-        "columns; query it in SQL (explode) until gold has it in long form"
-    ),
-}
+# Gold columns the model leaves out, and why (none today: every gold column is a type Power BI loads).
+EXCLUDED_COLUMNS: dict[tuple[str, str], str] = {}
 # Model tables with a date column that are not related to the date table, and why.
 UNRELATED_TABLES = {
-    "data_quality_daily": (
-        "its date is the UTC data day, not a local date: related to the local calendar it would sit next to "
-        "local days as if it meant the same thing"
-    ),
     "dim_holiday": (
         "long form, several rows per date (one per holiday, country and region): a lookup; the date table "
         "already carries the Timezone zone's nationwide holiday"

@@ -7,7 +7,7 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.sql.types import ArrayType, DateType, StringType, StructField, StructType
 
-from lakewatt.transforms.gold.quality import bronze_on_days
+from lakewatt.transforms.gold.quality import bronze_on_days, data_quality_rule_failures
 
 REPORTS = StructType(
     [
@@ -45,3 +45,22 @@ def test_when_the_dataset_is_reference_data_then_every_file_is_read(spark: Spark
     reports = [("contracts-1", "contracts", []), ("contracts-2", "contracts", [MAY_6])]
 
     assert files_read(spark, "contracts", reports) == {"contracts-1", "contracts-2"}
+
+
+def test_when_a_reference_file_rejected_rows_then_its_reasons_count_on_the_days_of_its_staged_rows(
+    spark: SparkSession,
+):
+    # A customers report lists no days: its failures belong to the UTC days of its staged rows.
+    bronze = spark.createDataFrame(
+        [("crm-1", dt.datetime(2025, 5, 7, 9)), ("crm-1", dt.datetime(2025, 5, 6, 9))],
+        "ingest_instance_id string, updated_at timestamp",
+    )
+    reports = spark.createDataFrame(
+        [("crm-1", "customers", "crm", {"BAD_EMAIL": 2}, [])],
+        "instance_id string, dataset string, source_system string, rule_failures map<string,bigint>, "
+        "affected_dates array<date>",
+    )
+
+    got = data_quality_rule_failures({"customers": bronze}, reports, [MAY_7])
+
+    assert [tuple(r) for r in got.collect()] == [(MAY_7, "customers", "crm", "BAD_EMAIL", 2)]

@@ -253,6 +253,7 @@ export const GOLD_TABLE_NAMES = [
   'load_profile_hourly',
   'consumption_anomalies',
   'data_quality_daily',
+  'data_quality_rule_failures',
   'forecast_features',
   'dim_date',
   'dim_holiday',
@@ -266,16 +267,18 @@ export type GoldTableName = (typeof GOLD_TABLE_NAMES)[number];
  * The gold tables each dataset feeds (what transforms/gold/ reads): readings and contracts feed every
  * table (contracts give each meter its customer, tariff and time zone; readings and zones the days of the
  * date dimension); prices the cost and forecasting tables; customers the tables that group by region and
- * segment, and the meter and customer dimensions. Every dataset feeds data quality.
+ * segment, and the meter and customer dimensions. Every dataset feeds the data-quality tables (its files'
+ * validation reports).
  */
 export const GOLD_TABLES_FED_BY: Record<DatasetName, readonly GoldTableName[]> = {
   meter_readings: GOLD_TABLE_NAMES,
   contracts: GOLD_TABLE_NAMES,
-  prices: ['customer_daily_cost', 'data_quality_daily', 'forecast_features'],
+  prices: ['customer_daily_cost', 'data_quality_daily', 'data_quality_rule_failures', 'forecast_features'],
   customers: [
     'load_profile_hourly',
     'consumption_anomalies',
     'data_quality_daily',
+    'data_quality_rule_failures',
     'dim_meter',
     'dim_customer',
   ],

@@ -106,6 +106,10 @@ def remember_local_dir(spark: SparkSession, table: str, folder: str) -> None:
     spark.conf.set(REGISTERED_CONF + table, folder)
 
 
+def forget_local_dir(spark: SparkSession, table: str) -> None:
+    spark.conf.unset(REGISTERED_CONF + table)
+
+
 def local_dir(spark: SparkSession, table: str) -> str | None:
     """The folder of a local table this session registered, or None (a cloud table, or not yet seen)."""
     try:
@@ -361,14 +365,12 @@ def replace_where_once(
 
 
 def overwrite_once(spark: SparkSession, table: str, rows: DataFrame, *, user_metadata: str) -> None:
-    """One attempt at replacing every row of ``table`` with ``rows`` (a small dimension rebuilt whole)."""
-    (
-        rows.select(*spark.table(table).columns)
-        .write.format("delta")
-        .mode("overwrite")
-        .option("userMetadata", user_metadata)
-        .saveAsTable(table)
-    )
+    """One attempt at replacing every row of ``table`` with ``rows`` (a small dimension rebuilt whole).
+
+    ``replaceWhere`` with a predicate every row meets: a plain overwrite (or ``INSERT OVERWRITE``) replaces
+    the table's metadata too and drops its liquid clustering.
+    """
+    replace_where_once(spark, table, rows, predicate="true", user_metadata=user_metadata)
 
 
 def manifest_json(writes: list[TableWrite]) -> str:

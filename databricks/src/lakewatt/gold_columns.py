@@ -1,7 +1,7 @@
 """What every gold column means, with its unit: the column comments of the gold tables (issue #13).
 
 Readers (SQL, Power BI, notebooks) see these in the catalog. ``date`` is a local calendar date in the supply
-point's zone, except in ``data_quality_daily``, where it is the UTC data day, as its comment says.
+point's zone; a UTC day or instant says so in its name (``utc_date``, ``period_start_utc``).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "date": _LOCAL_DATE,
         "meter_id": _METER,
         "anomaly_type": "spike, zero_streak or implausible.",
-        "period_start": "Start of the anomalous period (UTC instant).",
-        "period_end": "End of the anomalous period, exclusive (UTC instant).",
+        "period_start_utc": "Start of the anomalous period (UTC instant).",
+        "period_end_utc": "End of the anomalous period, exclusive (UTC instant).",
         "kwh": "Energy imported in the period, kWh.",
         "baseline_kwh": "Spike: median of the meter's same-hour baseline over the trailing days, kWh.",
         "score": (
@@ -70,7 +70,7 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         **_RUN,
     },
     "data_quality_daily": {
-        "date": "UTC data day (the day the rows' timestamps fall on), not a local date.",
+        "utc_date": "UTC data day (the day the rows' timestamps fall on), not a local date.",
         "dataset": "meter_readings, prices, customers or contracts.",
         "source_system": "Source system (the source contract's name).",
         "files": "Files with rows on the day, count.",
@@ -80,13 +80,20 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "duplicate_rows": "Rows delivered again with the same key in another file, count.",
         "late_rows": "Rows delivered more than a day after their data day, count.",
         "completeness": "Share of readings with a value (quality not 'missing') (ratio 0-1).",
-        "rule_failures": "Rejected rows per reason code (map code -> count).",
+        **_RUN,
+    },
+    "data_quality_rule_failures": {
+        "utc_date": "UTC data day of the file's rows; a file's failures count on each of its data days.",
+        "dataset": "meter_readings, prices, customers or contracts.",
+        "source_system": "Source system (the source contract's name).",
+        "rule_code": "Reason code of the rejection, as in the validation report (e.g. NEGATIVE_VALUE).",
+        "rejected_rows": "Rows rejected with this reason in the files of the day, count.",
         **_RUN,
     },
     "forecast_features": {
         "date": _LOCAL_DATE,
         "meter_id": _METER,
-        "hour_start": "Start of the hour (UTC instant).",
+        "hour_start_utc": "Start of the hour (UTC instant).",
         "local_hour": "Local hour of day, 0-23.",
         "day_of_week": "Local ISO day of week, 1 = Monday ... 7 = Sunday.",
         "is_weekend": "True on local Saturday and Sunday.",
@@ -136,9 +143,9 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "bidding_zone": "Day-ahead market bidding zone of the meter's latest contract (e.g. GB, DE-LU).",
         "region": "Region of the customer's current version; null when no customer record has arrived.",
         "segment": "Segment of the customer's current version; null when no customer record has arrived.",
-        "supply_start": "Start of the meter's earliest contract version (UTC instant).",
-        "supply_end": "End of the meter's latest contract version (UTC instant); null while it is open.",
-        "is_supplied": "True while the meter's latest contract version is open (supply_end is null).",
+        "supply_start_utc": "Start of the meter's earliest contract version (UTC instant).",
+        "supply_end_utc": "End of the meter's latest contract version (UTC instant); null while it is open.",
+        "is_supplied": "True while the meter's latest contract version is open (supply_end_utc is null).",
         "contract_versions": "Contract versions on record for the meter, count.",
         **_RUN,
     },
@@ -146,14 +153,14 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "customer_id": _CUSTOMER,
         "region": "Region of the customer's current version; null when only a contract names the customer.",
         "segment": "Segment of the customer's current version; null when only a contract names the customer.",
-        "customer_since": "When the source system created the customer (UTC instant); null without a record.",
-        "version_from": "Since when the current version is valid (UTC instant); null without a record.",
+        "customer_since_utc": "When the source created the customer (UTC instant); null without a record.",
+        "version_from_utc": "Since when the current version is valid (UTC instant); null without a record.",
         "meters": "Meters whose latest contract version names the customer, count.",
         "has_record": "False for a customer known only from a contract (its customer file has not arrived).",
         **_RUN,
     },
     "dim_contract": {
-        "contract_version_key": "contract_id and valid_from (ISO instant) joined by '@': one per version.",
+        "contract_version_key": "contract_id@valid_from_utc (ISO instant): one per contract version.",
         "contract_id": "Contract id as the source system sends it.",
         "customer_id": _CUSTOMER,
         "meter_id": _METER,
@@ -167,9 +174,9 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "spot_markup_eur_per_kwh": "Markup on the day-ahead price of a dynamic tariff, EUR/kWh.",
         "standing_charge_eur_per_day": "Fixed charge per local day of supply, EUR/day.",
         "bidding_zone": "Day-ahead market bidding zone whose prices a dynamic tariff follows.",
-        "valid_from": "Start of the version's validity (UTC instant, inclusive).",
-        "valid_to": "End of the version's validity (UTC instant, exclusive); null while it is open.",
-        "is_current": "True for the contract's open version (valid_to is null).",
+        "valid_from_utc": "Start of the version's validity (UTC instant, inclusive).",
+        "valid_to_utc": "End of the version's validity (UTC instant, exclusive); null while it is open.",
+        "is_current": "True for the contract's open version (valid_to_utc is null).",
         **_RUN,
     },
 }

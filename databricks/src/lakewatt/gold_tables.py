@@ -10,7 +10,6 @@ from pyspark.sql.types import (
     DoubleType,
     IntegerType,
     LongType,
-    MapType,
     StringType,
     StructType,
     TimestampType,
@@ -113,8 +112,8 @@ GOLD_TABLES = {
                 req("date", DateType()),
                 req("meter_id", StringType()),
                 req("anomaly_type", StringType()),
-                req("period_start", TimestampType()),
-                req("period_end", TimestampType()),
+                req("period_start_utc", TimestampType()),
+                req("period_end_utc", TimestampType()),
                 req("kwh", DoubleType()),
                 opt("baseline_kwh", DoubleType()),
                 opt("score", DoubleType()),
@@ -135,7 +134,7 @@ GOLD_TABLES = {
         "data_quality_daily",
         StructType(
             [
-                req("date", DateType()),
+                req("utc_date", DateType()),
                 req("dataset", StringType()),
                 req("source_system", StringType()),
                 req("files", LongType()),
@@ -145,16 +144,37 @@ GOLD_TABLES = {
                 req("duplicate_rows", LongType()),
                 req("late_rows", LongType()),
                 opt("completeness", DoubleType()),
-                opt("rule_failures", MapType(StringType(), LongType())),
                 *_GOLD_TAIL,
             ]
         ),
         "Per UTC data day, dataset and source: files and rows staged, rows rejected (each file's rejected "
         "rows spread over its days in proportion to its valid rows), duplicates re-delivered, late rows "
-        "(delivered more than a day after the data day), completeness (share of readings with a value).",
-        cluster_by=("date", "source_system"),
+        "(delivered more than a day after the data day), completeness (share of readings with a value). "
+        "Per reason code: data_quality_rule_failures.",
+        cluster_by=("utc_date", "source_system"),
         properties=GOLD_PROPERTIES,
         column_comments=GOLD_COLUMN_COMMENTS["data_quality_daily"],
+    ),
+    "data_quality_rule_failures": TableSpec(
+        "gold",
+        "data_quality_rule_failures",
+        StructType(
+            [
+                req("utc_date", DateType()),
+                req("dataset", StringType()),
+                req("source_system", StringType()),
+                req("rule_code", StringType()),
+                req("rejected_rows", LongType()),
+                *_GOLD_TAIL,
+            ]
+        ),
+        "Rejected rows per reason code, UTC data day, dataset and source: a file's failures count on each of "
+        "its data days.",
+        cluster_by=("utc_date", "source_system"),
+        constraints={"rejected_positive": "rejected_rows > 0"},
+        properties=GOLD_PROPERTIES,
+        column_comments=GOLD_COLUMN_COMMENTS["data_quality_rule_failures"],
+        primary_key=("utc_date", "dataset", "source_system", "rule_code"),
     ),
     "forecast_features": TableSpec(
         "gold",
@@ -163,7 +183,7 @@ GOLD_TABLES = {
             [
                 req("date", DateType()),
                 req("meter_id", StringType()),
-                req("hour_start", TimestampType()),
+                req("hour_start_utc", TimestampType()),
                 req("local_hour", IntegerType()),
                 req("day_of_week", IntegerType()),
                 req("is_weekend", BooleanType()),
@@ -250,8 +270,8 @@ GOLD_TABLES = {
                 req("bidding_zone", StringType()),
                 opt("region", StringType()),
                 opt("segment", StringType()),
-                req("supply_start", TimestampType()),
-                opt("supply_end", TimestampType()),
+                req("supply_start_utc", TimestampType()),
+                opt("supply_end_utc", TimestampType()),
                 req("is_supplied", BooleanType()),
                 req("contract_versions", LongType()),
                 *_GOLD_TAIL,
@@ -272,8 +292,8 @@ GOLD_TABLES = {
                 req("customer_id", StringType()),
                 opt("region", StringType()),
                 opt("segment", StringType()),
-                opt("customer_since", TimestampType()),
-                opt("version_from", TimestampType()),
+                opt("customer_since_utc", TimestampType()),
+                opt("version_from_utc", TimestampType()),
                 req("meters", LongType()),
                 req("has_record", BooleanType()),
                 *_GOLD_TAIL,
@@ -305,16 +325,16 @@ GOLD_TABLES = {
                 opt("spot_markup_eur_per_kwh", DoubleType()),
                 req("standing_charge_eur_per_day", DoubleType()),
                 req("bidding_zone", StringType()),
-                req("valid_from", TimestampType()),
-                opt("valid_to", TimestampType()),
+                req("valid_from_utc", TimestampType()),
+                opt("valid_to_utc", TimestampType()),
                 req("is_current", BooleanType()),
                 *_GOLD_TAIL,
             ]
         ),
-        "Contract (tariff) versions, SCD type 2: one row per version with its validity [valid_from, "
-        "valid_to) and is_current; a fact's contract terms on a day are the version valid then.",
+        "Contract (tariff) versions, SCD type 2: one row per version with its validity [valid_from_utc, "
+        "valid_to_utc) and is_current; a fact's contract terms on a day are the version valid then.",
         cluster_by=("contract_id",),
-        constraints={"valid_range": "valid_to IS NULL OR valid_to > valid_from"},
+        constraints={"valid_range": "valid_to_utc IS NULL OR valid_to_utc > valid_from_utc"},
         properties=GOLD_PROPERTIES,
         column_comments=GOLD_COLUMN_COMMENTS["dim_contract"],
         primary_key=("contract_version_key",),

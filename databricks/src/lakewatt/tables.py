@@ -34,7 +34,8 @@ from pyspark.sql.types import (
 )
 
 from lakewatt.context import RunContext, is_local_uri, local_path
-from lakewatt.delta_io import local_dir, remember_local_dir
+from lakewatt.delta_io import forget_local_dir, local_dir, remember_local_dir
+from lakewatt.gold_migrations import bring_to_contract
 from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
 from lakewatt.table_spec import TableSpec, opt, req
@@ -299,7 +300,8 @@ def _clear_abandoned_log(location: str) -> None:
 
 
 def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
-    """Makes ``spec`` exist under its catalog name at its location and returns that name.
+    """Makes ``spec`` exist under its catalog name at its location, at the current contract (a gold table
+    created under an older one is migrated, ``gold_migrations``), and returns that name.
 
     A local session remembers (in a session setting) where it registered each name, so later runs in the
     same session confirm a table with one catalog lookup instead of a ``DESCRIBE DETAIL``.
@@ -307,14 +309,35 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     name = ctx.table_name(spec.layer, spec.name)
     location = ctx.table_location(spec.layer, spec.name)
     local = is_local_uri(location)
-    if spark.catalog.tableExists(name):
-        if not local:
-            return name
-        if local_dir(spark, name) == _normal(location):
-            return name
-        if _registered_at(spark, name) == _normal(location):
-            remember_local_dir(spark, name, _normal(location))
-            return name
+    exists = spark.catalog.tableExists(name)
+    if exists and local and local_dir(spark, name) == _normal(location):
+        return name  # confirmed, and brought to the contract, earlier in this session
+    if not (exists and (not local or _registered_at(spark, name) == _normal(location))):
+        _create_or_register(spark, ctx, spec, name, location, local, registered=exists)
+    if local:  # before any history read: the log to read is this location's
+        remember_local_dir(spark, name, _normal(location))
+    try:
+        migrated = bring_to_contract(spark, spec, name, lambda: _replace_sql(spec, name, location, local))
+    except Exception:
+        if local:  # not confirmed: the next run in this session checks (and finishes) the migration again
+            forget_local_dir(spark, name)
+        raise
+    if migrated and not local:
+        _declare_check_constraints(spark, spec, name)  # a REPLACE on Unity Catalog starts without them
+    return name
+
+
+def _create_or_register(
+    spark: SparkSession,
+    ctx: RunContext,
+    spec: TableSpec,
+    name: str,
+    location: str,
+    local: bool,
+    *,
+    registered: bool,
+) -> None:
+    if registered:
         # A long-lived local session saw this name at another lake root: point it here.
         spark.sql(f"DROP TABLE {name}")
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {ctx.schema_name(spec.layer)}")
@@ -336,14 +359,21 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     else:
         # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
         spark.sql(create_table_sql(spec, name, location, with_primary_key=True))
-        existing = set(_constraint_names(spark, name)) if spec.constraints else set()
-        for constraint, expression in spec.constraints.items():
-            if constraint.lower() not in existing:
-                spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
+        _declare_check_constraints(spark, spec, name)
         _declare_foreign_keys(spark, ctx, spec)
-    if local:
-        remember_local_dir(spark, name, _normal(location))
-    return name
+
+
+def _replace_sql(spec: TableSpec, name: str, location: str, local: bool) -> str:
+    """The table's DDL at the current contract as ``CREATE OR REPLACE TABLE`` (a migration's first step)."""
+    create = create_table_sql(spec, name, location, with_constraints=local, with_primary_key=not local)
+    return create.replace("CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE TABLE", 1)
+
+
+def _declare_check_constraints(spark: SparkSession, spec: TableSpec, name: str) -> None:
+    existing = set(_constraint_names(spark, name)) if spec.constraints else set()
+    for constraint, expression in spec.constraints.items():
+        if constraint.lower() not in existing:
+            spark.sql(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} CHECK ({expression})")
 
 
 def foreign_key_sql(holder: str, spec: TableSpec, column: str, target: str, target_spec: TableSpec) -> str:

@@ -444,6 +444,7 @@ describe('goldRunScope', () => {
     'load_profile_hourly',
     'consumption_anomalies',
     'data_quality_daily',
+    'data_quality_rule_failures',
     'forecast_features',
     'dim_date',
     'dim_holiday',
@@ -465,7 +466,12 @@ describe('goldRunScope', () => {
   it('when only prices files are in the batch, then only the cost, quality and features tables are recomputed', () => {
     const scope = goldRunScope([{ dataset: 'prices', dates: ['2025-10-26'] }]);
 
-    expect(scope?.tables).toEqual(['customer_daily_cost', 'data_quality_daily', 'forecast_features']);
+    expect(scope?.tables).toEqual([
+      'customer_daily_cost',
+      'data_quality_daily',
+      'data_quality_rule_failures',
+      'forecast_features',
+    ]);
     expect(scope?.datasets).toEqual(['prices']);
   });
 
@@ -476,6 +482,7 @@ describe('goldRunScope', () => {
       'load_profile_hourly',
       'consumption_anomalies',
       'data_quality_daily',
+      'data_quality_rule_failures',
       'dim_meter',
       'dim_customer',
     ]);
@@ -503,6 +510,7 @@ describe('goldRunScope', () => {
     expect(scope?.tables).toEqual([
       'customer_daily_cost',
       'data_quality_daily',
+      'data_quality_rule_failures',
       'forecast_features',
       'dim_meter',
       'dim_customer',
@@ -530,6 +538,7 @@ describe('goldRunScope', () => {
       'load_profile_hourly',
       'consumption_anomalies',
       'data_quality_daily',
+      'data_quality_rule_failures',
       'forecast_features',
       'dim_meter',
       'dim_customer',
@@ -578,10 +587,11 @@ describe('gold tables parity with the Spark side', () => {
     expect([...builders.keys].sort()).toEqual([...GOLD_TABLE_NAMES].sort());
   });
 
-  it('when a builder reads prices or customers (or every bronze table), then that dataset is said to feed its table', () => {
+  it('when a builder reads prices or customers (or every bronze table or validation report), then that dataset is said to feed its table', () => {
     const readBy = (frame: RegExp): string[] =>
       builders.keys.filter(
-        (_, i) => frame.test(builders.bodies[i]!) || /BRONZE_TABLES/.test(builders.bodies[i]!),
+        (_, i) =>
+          frame.test(builders.bodies[i]!) || /BRONZE_TABLES|validation_reports/.test(builders.bodies[i]!),
       );
 
     expect([...GOLD_TABLES_FED_BY.prices].sort()).toEqual(readBy(/\bprices\b/).sort());

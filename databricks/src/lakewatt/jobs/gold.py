@@ -59,12 +59,12 @@ def local_dates(date_from: dt.date, date_to: dt.date, timezones: Iterable[str]) 
     return [lo + dt.timedelta(days=n) for n in range((hi - lo).days + 1)]
 
 
-def date_predicate(dates: Sequence[dt.date]) -> str:
+def date_predicate(dates: Sequence[dt.date], column: str = "date") -> str:
     """The replaceWhere predicate of a set of days: a range when they are contiguous, else an IN list."""
     days = sorted(set(dates))
     if (days[-1] - days[0]).days + 1 == len(days):
-        return f"date >= DATE'{days[0].isoformat()}' AND date <= DATE'{days[-1].isoformat()}'"
-    return "date IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in days) + ")"
+        return f"{column} >= DATE'{days[0].isoformat()}' AND {column} <= DATE'{days[-1].isoformat()}'"
+    return f"{column} IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in days) + ")"
 
 
 def around(days: Iterable[dt.date], before: int, after: int) -> list[dt.date]:
@@ -103,6 +103,8 @@ class Materialized:
 
 ALL_GOLD = tuple(GOLD_TABLES)
 CALENDAR_TABLES = frozenset({"dim_date", "dim_holiday"})
+# Tables per UTC data day (their day column is utc_date), the days the validation reports list.
+UTC_DAY_TABLES = frozenset({"data_quality_daily", "data_quality_rule_failures"})
 # Dimensions rebuilt whole from reference data, and the silver tables each is built from.
 DIMENSION_SOURCES = {
     "dim_meter": ("silver.contracts", "silver.customers"),
@@ -214,6 +216,11 @@ class GoldRun:
                 self.source("silver.validation_reports"),
                 self.utc_days,
             ),
+            "data_quality_rule_failures": lambda: g.data_quality_rule_failures(
+                {d: self.source(f"bronze.{d}") for d in BRONZE_TABLES},
+                self.source("silver.validation_reports"),
+                self.utc_days,
+            ),
             "forecast_features": lambda: g.forecast_features(
                 self.hourly, self.contracts, self.prices, self.days
             ),
@@ -237,7 +244,7 @@ class GoldRun:
     def days_of(self, name: str) -> list[dt.date]:
         """The days a table's write replaces: UTC days for data quality, whole years for the calendar
         tables, else the local days."""
-        if name == "data_quality_daily":
+        if name in UTC_DAY_TABLES:
             return self.utc_days
         if name in CALENDAR_TABLES:
             return g.calendar_days(self.days)
@@ -325,7 +332,7 @@ class GoldRun:
             self.spark,
             self.gold_names[name],
             days=days,
-            predicate=date_predicate(days),
+            predicate=date_predicate(days, "utc_date" if name in UTC_DAY_TABLES else "date"),
             snapshot=lambda: self.snapshot,
             rows=lambda: self.rows(name),
             refresh=self.prepare,

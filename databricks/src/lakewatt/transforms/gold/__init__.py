@@ -13,7 +13,7 @@ from lakewatt.transforms.gold.consumption import daily_consumption, hourly_impor
 from lakewatt.transforms.gold.cost import customer_daily_cost
 from lakewatt.transforms.gold.dimensions import dim_contract, dim_customer, dim_meter
 from lakewatt.transforms.gold.features import forecast_features
-from lakewatt.transforms.gold.quality import data_quality_daily
+from lakewatt.transforms.gold.quality import data_quality_daily, data_quality_rule_failures
 from lakewatt.transforms.gold.reference import enrich_readings
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "customer_daily_cost",
     "daily_consumption",
     "data_quality_daily",
+    "data_quality_rule_failures",
     "dim_contract",
     "dim_customer",
     "dim_meter",

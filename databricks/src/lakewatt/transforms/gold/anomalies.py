@@ -139,8 +139,9 @@ def consumption_anomalies(
     dates: Sequence[dt.date],
     rules: AnomalyRules = DEFAULT_RULES,
 ) -> DataFrame:
-    return (
+    found = (
         spikes(hourly, dates, rules)
         .unionByName(zero_streaks(enriched, dates, rules))
         .unionByName(implausible(enriched, customers, dates, rules))
     )
+    return found.withColumnsRenamed({"period_start": "period_start_utc", "period_end": "period_end_utc"})

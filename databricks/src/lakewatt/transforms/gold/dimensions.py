@@ -16,7 +16,7 @@ _INSTANT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 _CONTRACT_TERMS = (
     "contract_id", "customer_id", "meter_id", "tariff_type", "unit_rate_eur_per_kwh", "peak_rate_eur_per_kwh",
     "offpeak_rate_eur_per_kwh", "peak_start_local", "peak_end_local", "tariff_timezone",
-    "spot_markup_eur_per_kwh", "standing_charge_eur_per_day", "bidding_zone", "valid_from", "valid_to",
+    "spot_markup_eur_per_kwh", "standing_charge_eur_per_day", "bidding_zone",
 )  # fmt: skip
 
 
@@ -25,6 +25,8 @@ def dim_contract(contracts: DataFrame) -> DataFrame:
     return contracts.select(
         F.concat_ws("@", "contract_id", F.date_format("valid_from", _INSTANT)).alias("contract_version_key"),
         *_CONTRACT_TERMS,
+        F.col("valid_from").alias("valid_from_utc"),
+        F.col("valid_to").alias("valid_to_utc"),
         F.col("valid_to").isNull().alias("is_current"),
     )
 
@@ -38,7 +40,7 @@ def latest_contract_per_meter(contracts: DataFrame) -> DataFrame:
         contracts.select(
             "*",
             F.row_number().over(newest_first).alias("rank"),
-            F.min("valid_from").over(per_meter).alias("supply_start"),
+            F.min("valid_from").over(per_meter).alias("supply_start_utc"),
             F.count(F.lit(1)).over(per_meter).alias("contract_versions"),
         )
         .where("rank = 1")
@@ -48,7 +50,7 @@ def latest_contract_per_meter(contracts: DataFrame) -> DataFrame:
 
 def current_customers(customers: DataFrame) -> DataFrame:
     return customers.where(F.col("valid_to").isNull()).select(
-        "customer_id", "region", "segment", "created_at", F.col("valid_from").alias("version_from")
+        "customer_id", "region", "segment", "created_at", F.col("valid_from").alias("version_from_utc")
     )
 
 
@@ -62,8 +64,8 @@ def dim_meter(contracts: DataFrame, customers: DataFrame) -> DataFrame:
         "bidding_zone",
         "region",
         "segment",
-        "supply_start",
-        F.col("valid_to").alias("supply_end"),
+        "supply_start_utc",
+        F.col("valid_to").alias("supply_end_utc"),
         F.col("valid_to").isNull().alias("is_supplied"),
         "contract_versions",
     )
@@ -83,8 +85,8 @@ def dim_customer(contracts: DataFrame, customers: DataFrame) -> DataFrame:
             "customer_id",
             "region",
             "segment",
-            F.col("created_at").alias("customer_since"),
-            "version_from",
+            F.col("created_at").alias("customer_since_utc"),
+            "version_from_utc",
             F.coalesce("meters", F.lit(0)).cast("long").alias("meters"),
             F.coalesce("has_record", F.lit(False)).alias("has_record"),
         )

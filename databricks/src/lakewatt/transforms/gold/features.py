@@ -71,7 +71,7 @@ def forecast_features(
     return features.select(
         "date",
         "meter_id",
-        "hour_start",
+        F.col("hour_start").alias("hour_start_utc"),
         "local_hour",
         iso_dow.alias("day_of_week"),
         (iso_dow >= 6).alias("is_weekend"),

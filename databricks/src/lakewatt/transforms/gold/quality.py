@@ -84,10 +84,10 @@ def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.da
 def data_quality_daily(
     bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]
 ) -> DataFrame:
-    """``staged_quality`` of every dataset plus rejected rows and rule failures from the validation reports.
+    """``staged_quality`` of every dataset plus rejected rows from the validation reports.
 
     A file's rejected rows are spread over its data days in proportion to its staged rows on each day (the
-    rejected rows themselves have no trustworthy date); its rule failures count on every day it touches.
+    rejected rows themselves have no trustworthy date). Per reason code: ``data_quality_rule_failures``.
     """
     staged = None
     shares = None
@@ -99,9 +99,9 @@ def data_quality_daily(
         shares = s if shares is None else shares.unionByName(s)
     if staged is None or shares is None:
         raise ValueError("no bronze tables given")
-    r = reports.select(
-        "instance_id", "dataset", "source_system", "rows_valid", "rows_rejected", "rule_failures"
-    ).join(shares, reports.instance_id == shares.ingest_instance_id)
+    r = reports.select("instance_id", "dataset", "source_system", "rows_valid", "rows_rejected").join(
+        shares, reports.instance_id == shares.ingest_instance_id
+    )
     allocated = r.groupBy("date", "dataset", "source_system").agg(
         F.sum(
             F.when(
@@ -109,18 +109,11 @@ def data_quality_daily(
             ).otherwise(F.col("rows_rejected").cast("double"))
         ).alias("rows_rejected")
     )
-    rules = (
-        r.select("date", "dataset", "source_system", F.explode("rule_failures").alias("rule", "failures"))
-        .groupBy("date", "dataset", "source_system", "rule")
-        .agg(F.sum("failures").alias("failures"))
-        .groupBy("date", "dataset", "source_system")
-        .agg(F.map_from_entries(F.collect_list(F.struct("rule", "failures"))).alias("rule_failures"))
-    )
     keys = ["date", "dataset", "source_system"]
-    out = staged.join(allocated, keys, "left").join(rules, keys, "left")
+    out = staged.join(allocated, keys, "left")
     rejected = F.round(F.coalesce(F.col("rows_rejected"), F.lit(0.0)), 3)
     return out.select(
-        "date",
+        F.col("date").alias("utc_date"),
         "dataset",
         "source_system",
         "files",
@@ -130,5 +123,44 @@ def data_quality_daily(
         "duplicate_rows",
         "late_rows",
         F.round("completeness", 6).alias("completeness"),
-        "rule_failures",
+    )
+
+
+def instance_days(bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]) -> DataFrame:
+    """Staged rows per file (ingest instance) and UTC data day, over every dataset, on ``dates``."""
+    per_dataset = [
+        rows_per_instance_day(bronze_on_days(table, reports, dataset, dates), dataset, dates)
+        for dataset, table in bronze.items()
+    ]
+    if not per_dataset:
+        raise ValueError("no bronze tables given")
+    out = per_dataset[0]
+    for frame in per_dataset[1:]:
+        out = out.unionByName(frame)
+    return out
+
+
+def data_quality_rule_failures(
+    bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]
+) -> DataFrame:
+    """Rejected rows per reason code, UTC data day, dataset and source (long form: BI tools read no maps).
+
+    A file's failures count on every one of its data days that the run recomputes, the days its staged rows
+    fall on (reference files' reports list no days, so the days come from bronze, as in
+    ``data_quality_daily``): the rejected rows themselves have no trustworthy date.
+    """
+    days = instance_days(bronze, reports, dates)
+    failing = reports.where(F.size("rule_failures") > 0).select(
+        "instance_id", "dataset", "source_system", "rule_failures"
+    )
+    return (
+        failing.join(days, failing.instance_id == days.ingest_instance_id)
+        .select(
+            F.col("date").alias("utc_date"),
+            "dataset",
+            "source_system",
+            F.explode("rule_failures").alias("rule_code", "rows"),
+        )
+        .groupBy("utc_date", "dataset", "source_system", "rule_code")
+        .agg(F.sum("rows").cast("long").alias("rejected_rows"))
     )
