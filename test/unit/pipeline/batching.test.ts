@@ -9,6 +9,7 @@ import {
   batchInstanceId,
   type BatchMember,
   type BatchSpec,
+  DIMENSIONS_FED_BY,
   emptyQueue,
   finishBatch,
   GOLD_TABLE_NAMES,
@@ -585,6 +586,20 @@ describe('gold tables parity with the Spark side', () => {
   it("when the gold job's builders are read from gold.py, then every table it can build is a known gold table", () => {
     expect(builders.keys.length).toBeGreaterThan(0);
     expect([...builders.keys].sort()).toEqual([...GOLD_TABLE_NAMES].sort());
+  });
+
+  it('when the gold job lists the silver tables each dimension is built from, then the datasets said to feed the dimensions without days are exactly those', () => {
+    const block = /^DIMENSION_SOURCES = \{\n([\s\S]*?)^\}/m.exec(goldJobPy)?.[1] ?? '';
+    const sparkFeeds = new Set<string>();
+    for (const [, table, sources] of block.matchAll(/"(\w+)": \(([^)]*)\)/g)) {
+      for (const [, dataset] of sources!.matchAll(/"silver\.(\w+)"/g)) sparkFeeds.add(`${dataset}->${table}`);
+    }
+    const tsFeeds = new Set(
+      Object.entries(DIMENSIONS_FED_BY).flatMap(([dataset, tables]) => tables.map((t) => `${dataset}->${t}`)),
+    );
+
+    expect(sparkFeeds.size).toBeGreaterThan(0);
+    expect([...tsFeeds].sort()).toEqual([...sparkFeeds].sort());
   });
 
   it('when a builder reads prices or customers (or every bronze table or validation report), then that dataset is said to feed its table', () => {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -299,10 +298,17 @@ class GoldRun:
         return found == dict(expected)
 
     def write(self, name: str) -> delta_io.TableWrite:
+        """Writes one table and records it in the manifest."""
+        written = self._write(name)
+        self.manifest.add(written)
+        self.manifest.step(name)
+        return written
+
+    def _write(self, name: str) -> delta_io.TableWrite:
         """Replaces the table's days (a dimension: the whole table), unless a run that read newer silver
-        already did."""
+        already did (a calendar table: unless it already holds these years)."""
         if name in DIMENSION_SOURCES:
-            written = fresh_writes.replace_table(
+            return fresh_writes.replace_table(
                 self.spark,
                 self.gold_names[name],
                 sources=DIMENSION_SOURCES[name],
@@ -311,24 +317,16 @@ class GoldRun:
                 user_metadata=self.ctx.user_metadata,
                 since_version=self.started_at[name],
             )
-            self.manifest.add(written)
-            self.manifest.step(name)
-            return written
-        days = self.days_of(name)
         if name in CALENDAR_TABLES and self.calendar_complete(name):
-            started = time.monotonic()
-            written = delta_io.TableWrite(
+            return delta_io.TableWrite(
                 table=self.gold_names[name],
                 action="skipped",
                 version=delta_io.current_version(self.spark, self.gold_names[name]),
                 previous_version=self.started_at[name],
                 note="the table already holds the calendar of these years in every zone served",
-                duration_ms=int((time.monotonic() - started) * 1000),
             )
-            self.manifest.add(written)
-            self.manifest.step(name)
-            return written
-        written = fresh_writes.replace_days(
+        days = self.days_of(name)
+        return fresh_writes.replace_days(
             self.spark,
             self.gold_names[name],
             days=days,
@@ -339,9 +337,6 @@ class GoldRun:
             user_metadata=self.ctx.user_metadata,
             since_version=self.started_at[name],
         )
-        self.manifest.add(written)
-        self.manifest.step(name)
-        return written
 
     def finish(self) -> dict:
         self.keep.release()
