@@ -25,6 +25,21 @@ export enum DefectKind {
   NonexistentLocalTime = 'nonexistent_local_time',
   /** A file delivered days after its data date (its landing path carries the later delivery date). */
   LateFile = 'late_file',
+  /**
+   * A run of consecutive import intervals of one meter written as 0 although the meter consumed energy (a
+   * meter or head-end fault that reports nothing as zero): 3 to 8 hours.
+   */
+  ZeroRun = 'zero_run',
+  /**
+   * A stuck register: consecutive import intervals repeat the non-zero value of the interval before the run
+   * (1.5 to 6 hours).
+   */
+  FrozenValue = 'frozen_value',
+  /**
+   * Readings of one meter (every channel, 1 to 6 hours, or a wide meter-day row) left out of their file and
+   * delivered days later in a separate fill file for the same data date: the day is first short, then complete.
+   */
+  LateFill = 'late_fill',
   /** A zero-byte file. */
   EmptyFile = 'empty_file',
   /** An HTML page (a supplier portal's login page) saved under a .csv name. */
@@ -43,7 +58,10 @@ export enum ExpectedVerdict {
   RowDroppedDuplicate = 'row_dropped_duplicate',
   /** The whole file fails a file-level check and is quarantined. */
   FileRejected = 'file_rejected',
-  /** Not a validation error (gap, spike, late file): later stages (completeness, anomalies) see it. */
+  /**
+   * Not a validation error (gap, spike, zero run, frozen value, late fill, late file): later stages
+   * (completeness, VEE rules, anomalies) see it.
+   */
   NotAValidationError = 'not_a_validation_error',
 }
 
@@ -59,6 +77,9 @@ export const DEFECT_INFO: Record<DefectKind, { scope: DefectScope; verdict: Expe
   [DefectKind.MalformedRow]: { scope: 'row', verdict: ExpectedVerdict.RowRejected },
   [DefectKind.BadTimestamp]: { scope: 'row', verdict: ExpectedVerdict.RowRejected },
   [DefectKind.NonexistentLocalTime]: { scope: 'row', verdict: ExpectedVerdict.RowRejected },
+  [DefectKind.ZeroRun]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
+  [DefectKind.FrozenValue]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
+  [DefectKind.LateFill]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.LateFile]: { scope: 'file', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.EmptyFile]: { scope: 'file', verdict: ExpectedVerdict.FileRejected },
   [DefectKind.HtmlAsCsv]: { scope: 'file', verdict: ExpectedVerdict.FileRejected },
@@ -71,6 +92,7 @@ export const DEFECT_KINDS: readonly DefectKind[] = Object.values(DefectKind);
 /** Identifies the reading a row defect is about (absent for file defects). */
 export interface DefectKey {
   meter_id: string;
+  /** Absent when the defect covers every channel of the meter (late fills of long layouts). */
   channel?: 'import' | 'export';
   /** UTC start of the (first) affected interval. */
   interval_start?: string;
@@ -91,8 +113,17 @@ export interface DefectRecord {
   column?: string;
   /** For conflicting duplicates: the line of the first (kept) row with the same key. */
   original_line?: number;
-  /** For gaps: how many readings are missing. */
+  /** For gaps and late fills: how many readings are missing (over every channel the defect covers). */
   missing_readings?: number;
+  /** Interval length of the affected series, minutes (gaps, spikes, zero runs, frozen values, late fills). */
+  interval_minutes?: number;
+  /**
+   * How many consecutive intervals, from `key.interval_start`, the defect covers per channel: with
+   * `interval_minutes` it names every affected interval, for per-interval scoring of VEE rules.
+   */
+  intervals?: number;
+  /** For late fills: lake-relative path of the later file that delivers the missing readings. */
+  fill_file?: string;
   /** One human-readable sentence: what was injected. */
   detail: string;
 }

@@ -2,6 +2,7 @@
 import { DEFECT_KINDS, type DefectKind, type DefectRecord, ExpectedVerdict } from './defects';
 import type { SimulationOptions } from './options';
 import { MAX_REJECTED_SHARE } from './sources';
+import { TRUTH_FILE } from './truth';
 
 export const MANIFEST_FILE = 'simulation-manifest.json';
 export const MANIFEST_VERSION = 1;
@@ -53,6 +54,18 @@ export interface Manifest {
   };
   files: ManifestFile[];
   defects: DefectRecord[];
+  /**
+   * The hidden truth: the true value of every reading the files leave out or alter. It lies beside the
+   * manifest, outside bronze/landing/, so the pipeline never ingests it.
+   */
+  truth: {
+    /** Path relative to the simulation's output folder (the lake root), like the manifest's. */
+    path: typeof TRUTH_FILE;
+    format: 'csv';
+    compression: 'gzip';
+    /** Data rows (after the header). */
+    rows: number;
+  };
   summary: ManifestSummary;
 }
 
@@ -120,8 +133,13 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds?: numb
   }
   const kinds = Object.entries(s.defects_by_kind).filter(([, n]) => n > 0);
   const total = kinds.reduce((sum, [, n]) => sum + n, 0);
-  lines.push(`Defects (rate ${manifest.options.defects}): ${total}${total > 0 ? '' : ' (clean run)'}`);
+  const { defects: rate, seriesDefects } = manifest.options;
+  lines.push(
+    `Defects (rate ${rate}, series ${seriesDefects} per meter-day): ${total}${total > 0 ? '' : ' (clean run)'}`,
+  );
   for (const [kind, n] of kinds) lines.push(`  ${kind.padEnd(24)}${String(n).padStart(7)}`);
-  lines.push(`Manifest: ${outDir.replace(/\/$/, '')}/${MANIFEST_FILE}`);
+  const root = outDir.replace(/\/$/, '');
+  lines.push(`Manifest: ${root}/${MANIFEST_FILE}`);
+  lines.push(`Truth: ${root}/${manifest.truth.path} (${manifest.truth.rows} readings left out or altered)`);
   return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,16 @@ export interface SimulationOptions {
   seed: string;
   /** Probability that a row carries a defect (0 = clean); file-level defects scale with it too. */
   defects: number;
+  /**
+   * Probability that a meter-day carries a series defect, per kind (zero run, frozen value, late fill);
+   * a meter-day carries at most one. Unset, it follows `defects`: none in a clean run, else
+   * DEFAULT_SERIES_DEFECTS.
+   */
+  seriesDefects: number;
 }
+
+/** About 45 of each series-defect kind in a month of 1,000 meters (30,000 meter-days). */
+export const DEFAULT_SERIES_DEFECTS = 0.0015;
 
 /**
  * Defaults: 20 meters over 30 days from 2025-09-28, so a default run contains the switch of day-ahead
@@ -25,9 +34,28 @@ export const DEFAULT_OPTIONS: SimulationOptions = {
   interval: 30,
   seed: '42',
   defects: 0.01,
+  seriesDefects: DEFAULT_SERIES_DEFECTS,
 };
 
-export const LIMITS = { meters: [3, 1_000_000], days: [1, 3660], defects: [0, 0.5] } as const;
+export const LIMITS = {
+  meters: [3, 1_000_000],
+  days: [1, 3660],
+  defects: [0, 0.5],
+  seriesDefects: [0, 0.2],
+} as const;
+
+/**
+ * Fills in the defaults. An unset series-defect rate follows the row rate, so `defects: 0` stays a clean
+ * run (callers and the e2e truth rely on it) while a series rate can still be set on its own.
+ */
+export function resolveOptions(options: Partial<SimulationOptions>): SimulationOptions {
+  const defects = options.defects ?? DEFAULT_OPTIONS.defects;
+  return {
+    ...DEFAULT_OPTIONS,
+    ...options,
+    seriesDefects: options.seriesDefects ?? (defects > 0 ? DEFAULT_SERIES_DEFECTS : 0),
+  };
+}
 
 /** Returns a list of problems (empty when the options are valid). */
 export function checkOptions(options: SimulationOptions): string[] {
@@ -41,10 +69,14 @@ export function checkOptions(options: SimulationOptions): string[] {
   };
   inRange('meters', true);
   inRange('days', true);
-  const [dmin, dmax] = LIMITS.defects;
-  if (!Number.isFinite(options.defects) || options.defects < dmin || options.defects > dmax) {
-    problems.push(`--defects must be a rate from ${dmin} to ${dmax}`);
-  }
+  const rate = (name: 'defects' | 'seriesDefects', flag: string): void => {
+    const [min, max] = LIMITS[name];
+    const value = options[name];
+    if (!Number.isFinite(value) || value < min || value > max)
+      problems.push(`--${flag} must be a rate from ${min} to ${max}`);
+  };
+  rate('defects', 'defects');
+  rate('seriesDefects', 'series-defects');
   if (parseIsoDate(options.start) === undefined) problems.push('--start must be a date YYYY-MM-DD');
   if (![15, 30, 60].includes(options.interval)) problems.push('--interval must be 15, 30 or 60');
   if (options.seed.length === 0) problems.push('--seed must not be empty');

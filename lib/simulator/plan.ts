@@ -14,19 +14,31 @@ import { BIDDING_ZONE_TIME_ZONE, BIDDING_ZONES, buildWorld, type Meter, type Wor
 import type { SimulationOptions } from './options';
 import { Prng } from './prng';
 import {
+  type Channel,
   type DefectSink,
   FEED_LAYOUT,
   HEADEND_LAYOUT,
   meterDayReadings,
+  type RenderContext,
   renderLong,
   renderWide,
+  wideMeterDays,
 } from './readings';
 import { renderContracts, renderCustomers, renderPrices } from './reference';
+import { drawSeriesPlan, FILL_LAG_DAYS, isLateFilled, type SeriesPlan, seriesRng } from './series';
 import { READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
 import { DAY_MS, dayParts, formatDay, localDayBounds, parseIsoDate } from './time';
+import type { TruthSink } from './truth';
+
+/** Where a file's rendering reports what it injected: defect records, and the true values it hides. */
+export interface RenderSinks {
+  defect: DefectSink;
+  truth: TruthSink;
+}
 
 export type FileContent =
-  { kind: 'lines'; render: (sink: DefectSink) => Iterable<string> } | { kind: 'bytes'; bytes: () => Buffer };
+  | { kind: 'lines'; render: (sinks: RenderSinks) => Iterable<string> }
+  | { kind: 'bytes'; bytes: () => Buffer };
 
 export interface FileJob {
   /** Lake-relative path, `bronze/landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{name}`. */
@@ -87,12 +99,72 @@ function job(spec: JobSpec): FileJob {
   };
 }
 
+/** What one reading source's file of one data day looks like, and how its lines are rendered. */
+interface ReadingLayout {
+  file: Pick<FileJob, 'dataset' | 'source' | 'format' | 'compression' | 'headerLines' | 'valuesPerRow'>;
+  /** File name of the day, with `suffix` before the extension. */
+  name(suffix: string): string;
+  /** The day's interval grid, for drawing series defects. */
+  series: Parameters<typeof drawSeriesPlan>[1];
+  /** The file's lines, with only the readings `keep` accepts (wide layout: whole meter-day rows). */
+  render(ctx: RenderContext, keep: ReadingFilter): Iterable<string>;
+}
+
+type ReadingFilter = (meterId: string, channel: Channel, startMs: number) => boolean;
+
+function readingLayout(
+  source: ReadingSource,
+  options: SimulationOptions,
+  meters: readonly Meter[],
+  day: number,
+): ReadingLayout {
+  const date = formatDay(day);
+  const common = { dataset: 'meter_readings' as const, source };
+  if (source === 'uk_hh_wide') {
+    const { start, end } = localDayBounds('Europe/London', day);
+    const periods = Math.round((end - start) / 1_800_000);
+    return {
+      file: { ...common, format: 'csv', compression: 'none', headerLines: 1, valuesPerRow: periods },
+      name: (suffix) => `hh_${date}${suffix}.csv`,
+      series: { startMs: start, intervals: periods, minutes: 30, wholeDayFills: true },
+      render: (ctx, keep) =>
+        renderWide(
+          filter(wideMeterDays(meters, day, ctx.values), (d) => keep(d.meter.meter_id, 'import', start)),
+          day,
+          ctx,
+        ),
+    };
+  }
+  const utcStart = day * DAY_MS;
+  const feed = source === 'smartfeed';
+  const minutes = options.interval;
+  return {
+    file: feed
+      ? { ...common, format: 'ndjson', compression: 'gzip', headerLines: 0, valuesPerRow: 1 }
+      : { ...common, format: 'csv', compression: 'none', headerLines: 1, valuesPerRow: 1 },
+    name: (suffix) => (feed ? `feed_${date}${suffix}.ndjson.gz` : `readings_${date}${suffix}.csv`),
+    series: { startMs: utcStart, intervals: DAY_MS / (minutes * 60_000), minutes, wholeDayFills: false },
+    render: (ctx, keep) =>
+      renderLong(
+        feed ? FEED_LAYOUT : HEADEND_LAYOUT,
+        filter(meterDayReadings(meters, utcStart, utcStart + DAY_MS, minutes, ctx.values, feed), (r) =>
+          keep(r.meter.meter_id, r.channel, r.startMs),
+        ),
+        ctx,
+      ),
+  };
+}
+
+function* filter<T>(items: Iterable<T>, keep: (item: T) => boolean): Generator<T> {
+  for (const item of items) if (keep(item)) yield item;
+}
+
 /** Builds the full file plan of a run. */
 export function planSimulation(options: SimulationOptions): SimulationPlan {
   const firstDay = parseIsoDate(options.start);
   if (firstDay === undefined) throw new Error(`invalid start date ${options.start}`);
   const lastDay = firstDay + options.days - 1;
-  const { seed, interval, defects: rate } = options;
+  const { seed, defects: rate } = options;
   const world = buildWorld(seed, options.meters, firstDay, lastDay);
   const jobs: FileJob[] = [];
 
@@ -188,86 +260,50 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
     Meter[]
   >;
   const readingJobs: FileJob[] = [];
-  const ctx = (source: ReadingSource, day: number, path: () => string, sink: DefectSink) => ({
-    file: path(),
-    rate,
+  /** A reading file's render context; without sinks and series it is the clean file (no defects). */
+  const context = (
+    source: ReadingSource,
+    day: number,
+    file: string,
+    sinks?: RenderSinks,
+    series?: SeriesPlan,
+  ): RenderContext => ({
+    file,
+    rate: sinks ? rate : 0,
     values: Prng.derive(seed, 'values', source, day),
     defects: Prng.derive(seed, 'defects', source, day),
-    sink,
+    sink: sinks?.defect ?? (() => undefined),
+    truth: sinks?.truth ?? (() => undefined),
+    ...(series === undefined ? {} : { series }),
   });
+  const lateFills: Array<{
+    regular: FileJob;
+    layout: ReadingLayout;
+    source: ReadingSource;
+    day: number;
+    series: SeriesPlan;
+    lag: number;
+  }> = [];
   for (let day = firstDay; day <= lastDay; day++) {
-    const utcStart = day * DAY_MS;
-    const utcEnd = utcStart + DAY_MS;
-    if (bySource.headend_utc.length > 0) {
-      const j: FileJob = job({
-        name: `readings_${formatDay(day)}.csv`,
-        valuesPerRow: 1,
-        dataset: 'meter_readings',
-        source: 'headend_utc',
+    for (const source of READING_SOURCES) {
+      const meters = bySource[source];
+      if (meters.length === 0) continue;
+      const layout = readingLayout(source, options, meters, day);
+      const seriesDraws = seriesRng(seed, source, day);
+      const series = drawSeriesPlan(meters, layout.series, options.seriesDefects, seriesDraws);
+      const regular: FileJob = job({
+        ...layout.file,
+        name: layout.name(''),
         dataDay: day,
         deliveryDay: day + 1,
-        format: 'csv',
-        compression: 'none',
-        headerLines: 1,
         content: {
           kind: 'lines',
-          render: (sink) => {
-            const c = ctx('headend_utc', day, () => j.path, sink);
-            return renderLong(
-              HEADEND_LAYOUT,
-              meterDayReadings(bySource.headend_utc, utcStart, utcEnd, interval, c.values),
-              c,
-            );
-          },
+          render: (sinks) => layout.render(context(source, day, regular.path, sinks, series), () => true),
         },
       });
-      readingJobs.push(j);
-    }
-    if (bySource.uk_hh_wide.length > 0) {
-      const j: FileJob = job({
-        name: `hh_${formatDay(day)}.csv`,
-        valuesPerRow:
-          (localDayBounds('Europe/London', day).end - localDayBounds('Europe/London', day).start) / 1_800_000,
-        dataset: 'meter_readings',
-        source: 'uk_hh_wide',
-        dataDay: day,
-        deliveryDay: day + 1,
-        format: 'csv',
-        compression: 'none',
-        headerLines: 1,
-        content: {
-          kind: 'lines',
-          render: (sink) =>
-            renderWide(
-              bySource.uk_hh_wide,
-              day,
-              ctx('uk_hh_wide', day, () => j.path, sink),
-            ),
-        },
-      });
-      readingJobs.push(j);
-    }
-    if (bySource.smartfeed.length > 0) {
-      const j: FileJob = job({
-        name: `feed_${formatDay(day)}.ndjson.gz`,
-        valuesPerRow: 1,
-        dataset: 'meter_readings',
-        source: 'smartfeed',
-        dataDay: day,
-        deliveryDay: day + 1,
-        format: 'ndjson',
-        compression: 'gzip',
-        headerLines: 0,
-        content: {
-          kind: 'lines',
-          render: (sink) => {
-            const c = ctx('smartfeed', day, () => j.path, sink);
-            const readings = meterDayReadings(bySource.smartfeed, utcStart, utcEnd, interval, c.values, true);
-            return renderLong(FEED_LAYOUT, readings, c);
-          },
-        },
-      });
-      readingJobs.push(j);
+      readingJobs.push(regular);
+      if ([...series.spans.values()].some((span) => span.kind === DefectKind.LateFill))
+        lateFills.push({ regular, layout, source, day, series, lag: seriesDraws.int(...FILL_LAG_DAYS) });
     }
   }
 
@@ -294,6 +330,26 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
     }
   }
   jobs.push(...readingJobs);
+
+  // Late fills: the readings a file left out, in a separate file delivered days after that file.
+  for (const { regular, layout, source, day, series, lag } of lateFills) {
+    const fill = job({
+      ...layout.file,
+      name: layout.name('_fill'),
+      dataDay: day,
+      deliveryDay: (parseIsoDate(regular.deliveryDate) as number) + lag,
+      content: {
+        kind: 'lines',
+        // The clean file's readings (same values stream), only those the regular file left out.
+        render: () =>
+          layout.render(context(source, day, fill.path), (meterId, channel, startMs) =>
+            isLateFilled(series, meterId, channel, startMs),
+          ),
+      },
+    });
+    series.fillFile = fill.path;
+    jobs.push(fill);
+  }
 
   if (rate > 0) {
     const perKind = Math.max(1, Math.round((rate * Math.max(readingJobs.length, 1)) / 4));

@@ -8,6 +8,7 @@ import { defect, type DefectKey, DefectKind, type DefectRecord } from './defects
 import type { Meter } from './entities';
 import { dailyCloudiness, exportKwh, importKwh } from './model';
 import type { Prng } from './prng';
+import { type SeriesPlan, type SeriesSpan, spanAt } from './series';
 import {
   FEED_CHANNEL,
   FEED_QUALITY,
@@ -20,6 +21,7 @@ import {
   WIDE_QUALITY,
 } from './sources';
 import { formatDay, formatDayUk, formatUtc, formatWithOffset, localDayBounds, MINUTE_MS } from './time';
+import type { TruthSink } from './truth';
 
 export type Channel = 'import' | 'export';
 export type Quality = 'actual' | 'estimated' | 'substituted';
@@ -42,6 +44,10 @@ export interface RenderContext {
   values: Prng;
   defects: Prng;
   sink: DefectSink;
+  /** Receives the true value of every reading the file leaves out or alters. */
+  truth: TruthSink;
+  /** The file's series defects (zero runs, frozen values, late fills); none when absent. */
+  series?: SeriesPlan;
 }
 
 /** Implausible values: the 0xFFFFFF Wh meter sentinel and an all-nines overflow, both far above the ceiling. */
@@ -101,6 +107,8 @@ interface LongLayout {
   eol: string;
   row(r: Reading, overrides?: { value?: string; timestamp?: string }): string;
   value(kwh: number): string;
+  /** The kWh a written value stands for (the inverse of `value`, at the layout's precision). */
+  kwhOf(value: string): number;
   malformed(r: Reading, rng: Prng): { line: string; detail: string };
   badTimestamp(r: Reading, rng: Prng): string;
 }
@@ -129,6 +137,7 @@ export const HEADEND_LAYOUT: LongLayout = {
       HEADEND_QUALITY[r.quality === 'actual' ? 'actual' : 'estimated'],
     ].join(','),
   value: kwh3,
+  kwhOf: Number,
   malformed(r, rng) {
     const fields = HEADEND_LAYOUT.row(r).split(',');
     const variant = rng.int(0, 2);
@@ -150,6 +159,7 @@ export const FEED_LAYOUT: LongLayout = {
   eol: '\n',
   row: (r, o) => feedRecord(r, o?.value ?? wh0(r.kwh), o?.timestamp ?? feedEnd(r)),
   value: wh0,
+  kwhOf: (wh) => Number(wh) / 1000,
   malformed(r, rng) {
     const full = feedRecord(r, wh0(r.kwh), feedEnd(r));
     const variant = rng.int(0, 2);
@@ -191,7 +201,36 @@ function readingKey(r: Reading): DefectKey {
 const sameSeries = (a: Reading, b: Reading): boolean =>
   a.meter === b.meter && a.channel === b.channel && b.startMs === a.startMs + a.minutes * MINUTE_MS;
 
-/** Renders a long-layout file (header, then one line per reading), injecting row defects. */
+/** How a series defect writes the readings it covers; undefined when it leaves them out (late fill). */
+function seriesValue(span: SeriesSpan, zero: string, stuckAt: string): string | undefined {
+  if (span.kind === DefectKind.ZeroRun) return zero;
+  if (span.kind === DefectKind.FrozenValue) return stuckAt;
+  return undefined;
+}
+
+/** The manifest record of a series defect, opened at the first reading it covers. */
+function seriesDefect(
+  span: SeriesSpan,
+  plan: SeriesPlan,
+  file: string,
+  key: DefectKey,
+  written: string | undefined,
+): DefectRecord {
+  const hours = (span.count * plan.minutes) / 60;
+  const fields = { file, lines: [], key, interval_minutes: plan.minutes, intervals: span.count };
+  if (span.kind === DefectKind.LateFill) {
+    return defect(span.kind, {
+      ...fields,
+      missing_readings: 0,
+      ...(plan.fillFile === undefined ? {} : { fill_file: plan.fillFile }),
+      detail: `${hours} h of readings left out, delivered later in ${plan.fillFile ?? 'no file'}`,
+    });
+  }
+  const what = span.kind === DefectKind.ZeroRun ? 'written as 0' : `stuck at ${written ?? ''}`;
+  return defect(span.kind, { ...fields, detail: `${span.count} import readings (${hours} h) ${what}` });
+}
+
+/** Renders a long-layout file (header, then one line per reading), injecting series and row defects. */
 export function* renderLong(
   layout: LongLayout,
   readings: Iterable<Reading>,
@@ -204,12 +243,58 @@ export function* renderLong(
     line++;
     yield layout.header + eol;
   }
+  const tell = (kind: DefectKind, r: Reading, written: string | undefined): void =>
+    ctx.truth({
+      kind,
+      meterId: r.meter.meter_id,
+      channel: r.channel,
+      startMs: r.startMs,
+      minutes: r.minutes,
+      trueKwh: layout.kwhOf(layout.value(r.kwh)),
+      writtenKwh: written === undefined ? null : layout.kwhOf(written),
+      file,
+    });
   let gap: { record: DefectRecord; last: Reading; left: number } | undefined;
+  const runs = new Map<SeriesSpan, { record: DefectRecord; written: string | undefined }>();
+  let previous: Reading | undefined;
   for (const r of readings) {
+    const span = ctx.series && spanAt(ctx.series, r.meter.meter_id, r.channel, r.startMs);
+    const before = previous;
+    previous = r;
+    if (span && ctx.series) {
+      // Series defects take their readings whole: no row defect on top, so the truth stays one value.
+      gap = undefined;
+      let run = runs.get(span);
+      if (!run) {
+        // A frozen run starts after its first interval: the reading before holds the stuck value.
+        const stuckAt = layout.value(before && sameSeries(before, r) ? before.kwh : r.kwh);
+        const written = seriesValue(span, layout.value(0), stuckAt);
+        const key: DefectKey = {
+          meter_id: r.meter.meter_id,
+          ...(span.kind === DefectKind.LateFill ? {} : { channel: r.channel }),
+          interval_start: formatUtc(r.startMs),
+        };
+        run = { record: seriesDefect(span, ctx.series, file, key, written), written };
+        runs.set(span, run);
+        sink(run.record);
+      }
+      if (run.written === undefined) {
+        run.record.missing_readings = (run.record.missing_readings ?? 0) + 1;
+        tell(span.kind, r, undefined);
+        continue;
+      }
+      line++;
+      yield layout.row(r, { value: run.written }) + eol;
+      run.record.lines.push(line);
+      if (run.written !== layout.value(r.kwh)) tell(span.kind, r, run.written);
+      continue;
+    }
     if (gap && gap.left > 0 && sameSeries(gap.last, r)) {
       gap.left--;
       gap.last = r;
       gap.record.missing_readings = (gap.record.missing_readings ?? 0) + 1;
+      gap.record.intervals = gap.record.missing_readings;
+      tell(DefectKind.Gap, r, undefined);
       continue;
     }
     gap = undefined;
@@ -227,10 +312,13 @@ export function* renderLong(
           lines: [],
           key,
           missing_readings: 1,
+          interval_minutes: r.minutes,
+          intervals: 1,
           detail: 'readings left out',
         });
         gap = { record, last: r, left: rng.int(0, 3) };
         sink(record);
+        tell(kind, r, undefined);
         break;
       }
       case DefectKind.DuplicateIdentical: {
@@ -268,6 +356,7 @@ export function* renderLong(
         line++;
         yield layout.row(r, { value }) + eol;
         sink(defect(kind, { file, lines: [line], key, detail: `negative import value ${value}` }));
+        tell(kind, r, value);
         break;
       }
       case DefectKind.ImplausibleValue: {
@@ -277,6 +366,7 @@ export function* renderLong(
         sink(
           defect(kind, { file, lines: [line], key, detail: `value ${value} above the per-interval ceiling` }),
         );
+        tell(kind, r, value);
         break;
       }
       case DefectKind.Spike: {
@@ -288,9 +378,12 @@ export function* renderLong(
             file,
             lines: [line],
             key,
+            interval_minutes: r.minutes,
+            intervals: 1,
             detail: `spike ${value} (expected about ${layout.value(r.kwh)})`,
           }),
         );
+        tell(kind, r, value);
         break;
       }
       case DefectKind.MalformedRow: {
@@ -298,6 +391,7 @@ export function* renderLong(
         line++;
         yield text + eol;
         sink(defect(kind, { file, lines: [line], key, detail }));
+        tell(kind, r, undefined);
         break;
       }
       case DefectKind.BadTimestamp: {
@@ -305,6 +399,7 @@ export function* renderLong(
         line++;
         yield layout.row(r, { timestamp }) + eol;
         sink(defect(kind, { file, lines: [line], key, detail: `unparseable timestamp '${timestamp}'` }));
+        tell(kind, r, undefined);
         break;
       }
     }
@@ -326,11 +421,36 @@ const WIDE_WEIGHTS: ReadonlyArray<readonly [WideKind, number]> = [
 ];
 const WIDE_WEIGHTS_FULL_DAY = WIDE_WEIGHTS.filter(([k]) => k !== DefectKind.NonexistentLocalTime);
 
+/** One meter's local day in the wide layout: its half-hour import values and whether any is estimated. */
+export interface MeterDay {
+  meter: Meter;
+  values: number[];
+  estimated: boolean;
+}
+
+/** The Europe/London local day `day` of each meter, drawing values from `rng` in meter order. */
+export function* wideMeterDays(meters: readonly Meter[], day: number, rng: Prng): Generator<MeterDay> {
+  const { start, end } = localDayBounds('Europe/London', day);
+  for (const meter of meters) {
+    const values: number[] = [];
+    let estimated = false;
+    for (const r of meterDayReadings([meter], start, end, 30, rng)) {
+      values.push(r.kwh);
+      if (r.quality !== 'actual') estimated = true;
+    }
+    yield { meter, values, estimated };
+  }
+}
+
 /**
  * Renders the wide Europe/London file of one local day: one CRLF-terminated row per meter with the day's
  * 46, 48 or 50 half-hour values in SP1..SPn and the remaining period columns empty.
  */
-export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderContext): Generator<string> {
+export function* renderWide(
+  meterDays: Iterable<MeterDay>,
+  day: number,
+  ctx: RenderContext,
+): Generator<string> {
   const { defects: rng, sink, file } = ctx;
   const eol = '\r\n';
   const { start, end } = localDayBounds('Europe/London', day);
@@ -344,16 +464,55 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
     while (padded.length < WIDE_PERIOD_COLUMNS) padded.push('');
     return [meterId, date, readType, ...padded].join(',') + eol;
   };
-  for (const meter of meters) {
-    const values: number[] = [];
-    let estimated = false;
-    for (const r of meterDayReadings([meter], start, end, 30, ctx.values)) {
-      values.push(r.kwh);
-      if (r.quality !== 'actual') estimated = true;
-    }
+  const periodStart = (period: number): number => start + period * 30 * MINUTE_MS;
+  for (const { meter, values, estimated } of meterDays) {
     const readType = estimated ? WIDE_QUALITY.estimated : WIDE_QUALITY.actual;
     const cells = values.map(kwh3);
     const id = meter.meter_id;
+    const tell = (kind: DefectKind, period: number, written: string | undefined): void =>
+      ctx.truth({
+        kind,
+        meterId: id,
+        channel: 'import',
+        startMs: periodStart(period),
+        minutes: 30,
+        trueKwh: Number(cells[period]),
+        writtenKwh: written === undefined ? null : Number(written),
+        file,
+      });
+    const tellEvery = (kind: DefectKind): void => cells.forEach((_, period) => tell(kind, period, undefined));
+    const span = ctx.series?.spans.get(id);
+    if (span && ctx.series) {
+      // Series defects take the row whole: no row defect on top, so the truth stays one value per period.
+      const written = seriesValue(span, kwh3(0), cells[span.first - 1] ?? cells[span.first] ?? '');
+      const key: DefectKey = {
+        meter_id: id,
+        channel: 'import',
+        date: dateIso,
+        interval_start: formatUtc(periodStart(span.first)),
+      };
+      const record = seriesDefect(span, ctx.series, file, key, written);
+      sink(record);
+      if (written === undefined) {
+        record.missing_readings = cells.length;
+        tellEvery(span.kind);
+        continue;
+      }
+      const inSpan = (period: number): boolean => period >= span.first && period < span.first + span.count;
+      line++;
+      yield row(
+        id,
+        dateUk,
+        readType,
+        cells.map((c, period) => (inSpan(period) ? written : c)),
+      );
+      record.lines.push(line);
+      record.column = `SP${span.first + 1}`;
+      cells.forEach((c, period) => {
+        if (inSpan(period) && c !== written) tell(span.kind, period, written);
+      });
+      continue;
+    }
     if (ctx.rate <= 0 || !rng.chance(ctx.rate)) {
       line++;
       yield row(id, dateUk, readType, cells);
@@ -366,7 +525,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
       meter_id: id,
       channel: 'import',
       date: dateIso,
-      interval_start: formatUtc(start + period * 30 * MINUTE_MS),
+      interval_start: formatUtc(periodStart(period)),
     };
     const dayKey: DefectKey = { meter_id: id, channel: 'import', date: dateIso };
     const withCell = (value: string): string[] => cells.map((c, i) => (i === period ? value : c));
@@ -376,11 +535,14 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
           defect(kind, {
             file,
             lines: [],
-            key: dayKey,
+            key: { ...dayKey, interval_start: formatUtc(start) },
             missing_readings: periods,
+            interval_minutes: 30,
+            intervals: periods,
             detail: 'meter-day row left out',
           }),
         );
+        tellEvery(kind);
         break;
       case DefectKind.DuplicateIdentical: {
         const text = row(id, dateUk, readType, cells);
@@ -426,6 +588,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
             detail: `negative import value ${value}`,
           }),
         );
+        tell(kind, period, value);
         break;
       }
       case DefectKind.ImplausibleValue: {
@@ -441,6 +604,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
             detail: `value ${value} above the per-interval ceiling`,
           }),
         );
+        tell(kind, period, value);
         break;
       }
       case DefectKind.Spike: {
@@ -453,9 +617,12 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
             lines: [line],
             key: cellKey,
             column,
+            interval_minutes: 30,
+            intervals: 1,
             detail: `spike ${value} (expected about ${cells[period] ?? ''})`,
           }),
         );
+        tell(kind, period, value);
         break;
       }
       case DefectKind.MalformedRow: {
@@ -471,6 +638,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
               detail: `row has ${WIDE_HEADER.length - 1} of ${WIDE_HEADER.length} columns`,
             }),
           );
+          tellEvery(kind);
         } else {
           yield row(id, dateUk, readType, withCell('#VALUE!'));
           sink(
@@ -482,6 +650,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
               detail: `${column} is '#VALUE!', not a number`,
             }),
           );
+          tell(kind, period, undefined);
         }
         break;
       }
@@ -497,6 +666,7 @@ export function* renderWide(meters: readonly Meter[], day: number, ctx: RenderCo
             detail: `settlement date '${date}' does not match dd/MM/yyyy`,
           }),
         );
+        tellEvery(kind);
         break;
       }
       case DefectKind.NonexistentLocalTime: {

@@ -1,9 +1,11 @@
 /**
  * The only part of the simulator that touches the file system: streams each planned file to disk
- * (optionally through gzip), hashing and counting as it goes, then writes the manifest. Memory stays
- * bounded: lines are batched into chunks of about 64 KiB and written with back-pressure.
+ * (optionally through gzip), hashing and counting as it goes, then writes the truth file and the manifest.
+ * Memory stays bounded: lines are batched into chunks of about 64 KiB and written with back-pressure, and
+ * the truth is written file by file.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -21,6 +23,7 @@ import {
 } from './manifest';
 import type { FileJob, SimulationPlan } from './plan';
 import { formatDay } from './time';
+import { TRUTH_FILE, TRUTH_HEADER, truthLine } from './truth';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -66,14 +69,40 @@ class HashingCounter extends Transform {
   }
 }
 
-/** Writes one planned file under `root`; returns its manifest entry and its defects. */
+/** Streams the truth file through gzip, one batch of lines per written file. */
+class TruthFileWriter {
+  private readonly gzip = createGzip({ level: 6 });
+  private readonly done: Promise<void>;
+  rows = 0;
+
+  constructor(target: string) {
+    this.done = pipeline(this.gzip, createWriteStream(target));
+    // Awaited in close(); until then a failure must not surface as an unhandled rejection.
+    this.done.catch(() => undefined);
+    this.gzip.write(`${TRUTH_HEADER.join(',')}\n`);
+  }
+
+  async write(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    this.rows += lines.length;
+    if (!this.gzip.write(lines.join(''))) await once(this.gzip, 'drain');
+  }
+
+  async close(): Promise<void> {
+    this.gzip.end();
+    await this.done;
+  }
+}
+
+/** Writes one planned file under `root`; returns its manifest entry, its defects and its truth lines. */
 export async function writeJob(
   root: string,
   job: FileJob,
-): Promise<{ entry: ManifestFile; defects: DefectRecord[] }> {
+): Promise<{ entry: ManifestFile; defects: DefectRecord[]; truth: string[] }> {
   const target = path.join(root, ...job.path.split('/'));
   await fs.mkdir(path.dirname(target), { recursive: true });
   const defects: DefectRecord[] = [...job.fileDefects];
+  const truth: string[] = [];
   const counter = { newlines: 0 };
   const tap = new HashingCounter();
   const out = createWriteStream(target);
@@ -82,7 +111,10 @@ export async function writeJob(
   } else {
     const source = Readable.from(
       chunked(
-        job.content.render((d) => defects.push(d)),
+        job.content.render({
+          defect: (d) => defects.push(d),
+          truth: (t) => truth.push(truthLine(t)),
+        }),
         counter,
       ),
     );
@@ -107,6 +139,7 @@ export async function writeJob(
       expected_verdict: verdict,
     },
     defects,
+    truth,
   };
 }
 
@@ -128,21 +161,27 @@ async function removePreviousRun(root: string): Promise<void> {
   }
 }
 
-/** Writes every file of `plan` under the lake root `root`, then `root/simulation-manifest.json`. */
+/**
+ * Writes every file of `plan` under the lake root `root`, the truth to `root/simulation-truth.csv.gz`, then
+ * `root/simulation-manifest.json`.
+ */
 export async function writeSimulation(root: string, plan: SimulationPlan): Promise<Manifest> {
   await fs.mkdir(root, { recursive: true });
   await removePreviousRun(root);
   const files: ManifestFile[] = [];
   const defects: DefectRecord[] = [];
+  const truth = new TruthFileWriter(path.join(root, TRUTH_FILE));
   let readings = 0;
   for (const job of plan.jobs) {
     const result = await writeJob(root, job);
     files.push(result.entry);
     defects.push(...result.defects);
+    await truth.write(result.truth);
     if (!result.defects.some((d) => d.verdict === ExpectedVerdict.FileRejected)) {
       readings += result.entry.rows * job.valuesPerRow;
     }
   }
+  await truth.close();
   files.sort((a, b) => a.path.localeCompare(b.path));
   const deliveries = files.map((f) => f.delivery_date).sort();
   const manifest: Manifest = {
@@ -158,6 +197,7 @@ export async function writeSimulation(root: string, plan: SimulationPlan): Promi
     },
     files,
     defects,
+    truth: { path: TRUTH_FILE, format: 'csv', compression: 'gzip', rows: truth.rows },
     summary: summarise(files, defects, readings),
   };
   await fs.writeFile(path.join(root, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);

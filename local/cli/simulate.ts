@@ -7,6 +7,7 @@ import {
   checkOptions,
   DEFAULT_OPTIONS,
   formatSummary,
+  resolveOptions,
   simulate,
   type SimulationOptions,
 } from '../../lib/simulator';
@@ -19,6 +20,7 @@ interface RawOptions {
   interval: string;
   seed: string;
   defects: string;
+  seriesDefects?: string;
   json?: boolean;
 }
 
@@ -31,14 +33,17 @@ function number(name: string, text: string): number {
 
 /** Turns the command-line strings into checked simulation options (UsageError naming every problem). */
 export function parseSimulateOptions(raw: RawOptions): SimulationOptions {
-  const options: SimulationOptions = {
+  const options = resolveOptions({
     meters: number('meters', raw.meters),
     days: number('days', raw.days),
     start: raw.start,
     interval: number('interval', raw.interval) as SimulationOptions['interval'],
     seed: raw.seed,
     defects: number('defects', raw.defects),
-  };
+    ...(raw.seriesDefects === undefined
+      ? {}
+      : { seriesDefects: number('series-defects', raw.seriesDefects) }),
+  });
   const problems = checkOptions(options);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
   return options;
@@ -50,7 +55,8 @@ export function registerSimulate(program: Command): void {
     .command('simulate')
     .description(
       'write a deterministic synthetic data set (customers, contracts, prices, meter readings from three ' +
-        'source layouts, injected defects) into a lake root, with simulation-manifest.json',
+        'source layouts, injected defects) into a lake root, with simulation-manifest.json and the true ' +
+        'values of the readings the defects hide in simulation-truth.csv.gz',
     )
     .requiredOption('--out <dir>', 'lake root: files land under <dir>/bronze/landing/...')
     .option('--meters <n>', 'number of meters (one customer and contract each)', String(d.meters))
@@ -63,6 +69,11 @@ export function registerSimulate(program: Command): void {
     )
     .option('--seed <s>', 'seed: the same arguments give byte-identical files', d.seed)
     .option('--defects <rate>', 'defect rate per row, 0 for a clean data set', String(d.defects))
+    .option(
+      '--series-defects <rate>',
+      'rate per meter-day of each series defect (zero run, frozen value, late fill); ' +
+        `default ${d.seriesDefects}, or 0 with --defects 0`,
+    )
     .option('--json', 'print a machine-readable summary')
     .action(async (raw: RawOptions) => {
       const options = parseSimulateOptions(raw);

@@ -1,7 +1,15 @@
 import { simulate } from '../../../lib/simulator';
 import { listFiles, sha256, tempDir } from './support';
 
-const OPTIONS = { meters: 9, days: 3, start: '2025-03-29', interval: 30 as const, defects: 0.05 };
+// A high series rate, so the truth file and late-fill files are part of what must repeat byte for byte.
+const OPTIONS = {
+  meters: 9,
+  days: 3,
+  start: '2025-03-29',
+  interval: 30 as const,
+  defects: 0.05,
+  seriesDefects: 0.1,
+};
 
 function fingerprint(root: string): Map<string, string> {
   return new Map(listFiles(root).map((rel) => [rel, sha256(root, rel)]));
@@ -21,6 +29,7 @@ describe('simulator determinism', () => {
     const first = await run('7');
     const second = await run('7');
     expect(first.size).toBeGreaterThan(20);
+    expect([...first.keys()].filter((rel) => /_fill\.|simulation-truth/.test(rel)).length).toBeGreaterThan(1);
     expect([...second.entries()]).toEqual([...first.entries()]);
   });
 

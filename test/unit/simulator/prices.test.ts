@@ -8,7 +8,10 @@ function priceFiles(start: string, days: number): Map<string, string[][]> {
   const files = new Map<string, string[][]>();
   for (const job of plan.jobs.filter((j) => j.dataset === 'prices')) {
     if (job.content.kind !== 'lines') continue;
-    const lines = [...job.content.render(() => undefined)].join('').trim().split('\n');
+    const lines = [...job.content.render({ defect: () => undefined, truth: () => undefined })]
+      .join('')
+      .trim()
+      .split('\n');
     files.set(job.path, lines.slice(1).map(splitCsv));
   }
   return files;

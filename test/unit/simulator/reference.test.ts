@@ -1,5 +1,5 @@
 import { UsageError } from '../../../lib/errors';
-import { simulate } from '../../../lib/simulator';
+import { DEFAULT_OPTIONS, simulate } from '../../../lib/simulator';
 import { parseSimulateOptions } from '../../../local/cli/simulate';
 import { listFiles, physicalLines, readText, splitCsv, tempDir } from './support';
 
@@ -102,19 +102,37 @@ describe('simulate command options', () => {
       interval: 30,
       seed: '1',
       defects: 0,
+      seriesDefects: 0,
     });
+  });
+
+  it('when a series-defect rate is given, then it is kept whatever the row rate', () => {
+    expect(parseSimulateOptions({ ...raw, seriesDefects: '0.01' }).seriesDefects).toBe(0.01);
+  });
+
+  it('when no series-defect rate is given and the row rate is above 0, then the default series rate applies', () => {
+    expect(parseSimulateOptions({ ...raw, defects: '0.02' }).seriesDefects).toBe(
+      DEFAULT_OPTIONS.seriesDefects,
+    );
+    expect(DEFAULT_OPTIONS.seriesDefects).toBeGreaterThan(0);
   });
 
   it('when several options are invalid, then one usage error names each of them', () => {
     const error = (() => {
       try {
-        parseSimulateOptions({ ...raw, interval: '20', start: '2025-02-30', defects: '2' });
+        parseSimulateOptions({
+          ...raw,
+          interval: '20',
+          start: '2025-02-30',
+          defects: '2',
+          seriesDefects: '-1',
+        });
       } catch (e) {
         return e;
       }
       return undefined;
     })();
     expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toMatch(/--defects.*--start.*--interval/);
+    expect((error as Error).message).toMatch(/--defects.*--series-defects.*--start.*--interval/);
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * Series defects: faults only visible along a meter's series of intervals (a run of zeros, a stuck
+ * register, readings that arrive in a later file). They are drawn per file (source and data day) before
+ * rendering, from a PRNG stream of their own, so the values and the row defects of every other file stay
+ * byte for byte what they were. Pure.
+ */
+import { DefectKind } from './defects';
+import type { Meter } from './entities';
+import { Prng } from './prng';
+import type { Channel } from './readings';
+import { HOUR_MS, MINUTE_MS } from './time';
+
+export type SeriesKind = DefectKind.ZeroRun | DefectKind.FrozenValue | DefectKind.LateFill;
+
+export const SERIES_KINDS: readonly SeriesKind[] = [
+  DefectKind.ZeroRun,
+  DefectKind.FrozenValue,
+  DefectKind.LateFill,
+];
+
+/** Length of each kind's run, hours (drawn uniformly, then rounded to whole intervals). */
+const RUN_HOURS: Record<SeriesKind, readonly [number, number]> = {
+  // Long enough for a "consecutive zeros over N hours" rule with N of a few hours.
+  [DefectKind.ZeroRun]: [3, 8],
+  [DefectKind.FrozenValue]: [1.5, 6],
+  // Up to 6 h, so both short-gap interpolation and longer like-day estimation have cases.
+  [DefectKind.LateFill]: [1, 6],
+};
+
+/** Days between a file's delivery and the delivery of the fill file that completes it. */
+export const FILL_LAG_DAYS: readonly [number, number] = [2, 5];
+
+/** One series defect: `count` consecutive intervals of one meter, from interval index `first` of the file's day. */
+export interface SeriesSpan {
+  kind: SeriesKind;
+  meterId: string;
+  first: number;
+  count: number;
+}
+
+/** The series defects of one reading file, and where their late fills land. */
+export interface SeriesPlan {
+  /** At most one span per meter, so kinds never overlap. */
+  spans: ReadonlyMap<string, SeriesSpan>;
+  /** UTC start of interval index 0 (UTC midnight for long layouts, local midnight for the wide one). */
+  startMs: number;
+  minutes: number;
+  /** Lake-relative path of the fill file, set once the plan knows its delivery date. */
+  fillFile?: string;
+}
+
+/** True when `span` changes the reading of `channel`: late fills take every channel, the rest import only. */
+export function spanCovers(span: SeriesSpan, channel: Channel): boolean {
+  return span.kind === DefectKind.LateFill || channel === 'import';
+}
+
+/** The span covering the reading, if any. */
+export function spanAt(
+  plan: SeriesPlan,
+  meterId: string,
+  channel: Channel,
+  startMs: number,
+): SeriesSpan | undefined {
+  const span = plan.spans.get(meterId);
+  if (span === undefined || !spanCovers(span, channel)) return undefined;
+  const index = Math.round((startMs - plan.startMs) / (plan.minutes * MINUTE_MS));
+  return index >= span.first && index < span.first + span.count ? span : undefined;
+}
+
+/** True when a late fill of `plan` left the reading out (so the fill file carries it). */
+export function isLateFilled(plan: SeriesPlan, meterId: string, channel: Channel, startMs: number): boolean {
+  return spanAt(plan, meterId, channel, startMs)?.kind === DefectKind.LateFill;
+}
+
+/**
+ * Draws the series defects of one file: each meter gets at most one, each kind with probability `rate`.
+ * `intervals` is the number of intervals in the file's day. A frozen run starts at index 1 or later: the
+ * interval before it holds the value the register is stuck at. With `wholeDayFills` (the wide layout, whose
+ * row is the meter-day) a late fill takes the whole day, so each file holds whole rows.
+ */
+export function drawSeriesPlan(
+  meters: readonly Meter[],
+  day: { startMs: number; intervals: number; minutes: number; wholeDayFills: boolean },
+  rate: number,
+  rng: Prng,
+): SeriesPlan {
+  const { startMs, intervals, minutes } = day;
+  const spans = new Map<string, SeriesSpan>();
+  if (rate > 0) {
+    for (const meter of meters) {
+      if (!rng.chance(rate * SERIES_KINDS.length)) continue;
+      const kind = rng.pick(SERIES_KINDS);
+      const [minHours, maxHours] = RUN_HOURS[kind];
+      const hours = rng.uniform(minHours, maxHours);
+      const earliest = kind === DefectKind.FrozenValue ? 1 : 0;
+      const count =
+        kind === DefectKind.LateFill && day.wholeDayFills
+          ? intervals
+          : Math.min(
+              intervals - earliest,
+              Math.max(2, Math.round((hours * HOUR_MS) / (minutes * MINUTE_MS))),
+            );
+      spans.set(meter.meter_id, {
+        kind,
+        meterId: meter.meter_id,
+        first: rng.int(earliest, intervals - count),
+        count,
+      });
+    }
+  }
+  return { spans, startMs, minutes };
+}
+
+/** The PRNG stream of one file's series defects (separate from its values and row defects). */
+export const seriesRng = (seed: string, source: string, day: number): Prng =>
+  Prng.derive(seed, 'series', source, day);
