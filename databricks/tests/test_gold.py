@@ -158,6 +158,47 @@ def test_spikes_implausible_values_and_zero_streaks_are_found_on_injected_days_o
     assert streak[0].score == 13.0  # hours
 
 
+def test_when_a_one_day_run_reads_its_history_from_forecast_features_then_it_finds_what_the_full_run_found(
+    spark: SparkSession, world
+):
+    def features(day: dt.date):
+        return {
+            (r.meter_id, r.hour_start_utc): {
+                k: v for k, v in r.asDict().items() if k not in ("computed_at", "computed_by")
+            }
+            for r in rows(spark, "forecast_features", f"date = DATE'{day.isoformat()}'")
+        }
+
+    day = dt.date(2025, 10, 27)
+    anomalies_before = sorted(
+        (r.meter_id, r.anomaly_type, r.period_start_utc, r.score)
+        for r in rows(spark, "consumption_anomalies", f"date = DATE'{day.isoformat()}'")
+    )
+    features_before = features(day)
+
+    # The full run wrote features for the local days 10-19 .. 10-28; the baseline's older days are not there.
+    run = gold.run(spark, ctx(world["root"], "gold", "g-day"), day, day,
+                   tables=["consumption_anomalies", "forecast_features"])  # fmt: skip
+
+    assert run["parameters"]["local_dates"] == ["2025-10-27", "2025-10-28"]
+    assert (
+        sorted(
+            (r.meter_id, r.anomaly_type, r.period_start_utc, r.score)
+            for r in rows(spark, "consumption_anomalies", f"date = DATE'{day.isoformat()}'")
+        )
+        == anomalies_before
+    )
+    after = features(day)
+    assert after.keys() == features_before.keys()
+    for key, expected in features_before.items():
+        for column, value in expected.items():
+            got = after[key][column]
+            assert got == (pytest.approx(value, abs=1e-6) if isinstance(value, float) else value), (
+                key,
+                column,
+            )
+
+
 def test_data_quality_spreads_rejected_rows_and_counts_duplicates_and_late_rows(spark: SparkSession, world):
     got = rows(spark, "data_quality_daily", f"utc_date = '{DAY}' AND dataset = 'meter_readings'")[0]
 

@@ -7,7 +7,12 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.sql.types import ArrayType, DateType, StringType, StructField, StructType
 
-from lakewatt.transforms.gold.quality import bronze_on_days, data_quality_rule_failures
+from lakewatt.transforms.gold.quality import (
+    bronze_on_days,
+    data_quality_rule_failures,
+    instance_days,
+    report_files,
+)
 
 REPORTS = StructType(
     [
@@ -21,7 +26,7 @@ MAY_6, MAY_7 = dt.date(2025, 5, 6), dt.date(2025, 5, 7)
 
 def files_read(spark: SparkSession, dataset: str, reports: list[tuple]) -> set[str]:
     bronze = spark.createDataFrame([(r[0],) for r in reports], "ingest_instance_id string")
-    kept = bronze_on_days(bronze, spark.createDataFrame(reports, REPORTS), dataset, [MAY_7])
+    kept = bronze_on_days(bronze, dataset, report_files(spark.createDataFrame(reports, REPORTS), [MAY_7]))
     return {row.ingest_instance_id for row in kept.collect()}
 
 
@@ -61,6 +66,7 @@ def test_when_a_reference_file_rejected_rows_then_its_reasons_count_on_the_days_
         "affected_dates array<date>",
     )
 
-    got = data_quality_rule_failures({"customers": bronze}, reports, [MAY_7])
+    on_days = {"customers": bronze_on_days(bronze, "customers", report_files(reports, [MAY_7]))}
+    got = data_quality_rule_failures(reports, instance_days(on_days, [MAY_7]))
 
     assert [tuple(r) for r in got.collect()] == [(MAY_7, "customers", "crm", "BAD_EMAIL", 2)]

@@ -606,10 +606,10 @@ describe('gold tables parity with the Spark side', () => {
     const readBy = (frame: RegExp): string[] =>
       builders.keys.filter(
         (_, i) =>
-          frame.test(builders.bodies[i]!) || /BRONZE_TABLES|validation_reports/.test(builders.bodies[i]!),
+          frame.test(builders.bodies[i]!) || /quality_inputs|validation_reports/.test(builders.bodies[i]!),
       );
 
-    expect([...GOLD_TABLES_FED_BY.prices].sort()).toEqual(readBy(/\bprices\b/).sort());
+    expect([...GOLD_TABLES_FED_BY.prices].sort()).toEqual(readBy(/\bprice_buckets\b/).sort());
     expect([...GOLD_TABLES_FED_BY.customers].sort()).toEqual(readBy(/\bcustomers\b/).sort());
   });
 });

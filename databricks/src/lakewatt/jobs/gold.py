@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,6 +101,12 @@ class Materialized:
             df.unpersist()
 
 
+@dataclass(frozen=True)
+class QualityInputs:
+    bronze_of_days: dict[str, DataFrame]
+    per_instance_day: DataFrame
+
+
 ALL_GOLD = tuple(GOLD_TABLES)
 CALENDAR_TABLES = frozenset({"dim_date", "dim_holiday"})
 # Tables per UTC data day (their day column is utc_date), the days the validation reports list.
@@ -172,6 +179,8 @@ class GoldRun:
             else {}
         )
         self._calendar_zones: list[str] | None = None
+        self._quality: QualityInputs | None = None
+        self._reports: DataFrame | None = None
         self._dim_date_days: dict[tuple[str, int], int] | None = None
         self.manifest.step("tables")
 
@@ -183,45 +192,98 @@ class GoldRun:
         self.keep.release()
         self.keep = Materialized(self.spark)
         self.snapshot = fresh_writes.capture(self.spark, self.sources)
+        self._quality: QualityInputs | None = None
+        self._reports: DataFrame | None = None
         self.contracts = self.source("silver.contracts")
         self.customers = self.source("silver.customers")
         if not self.days:  # the local days are fixed by the first read; a refresh recomputes the same days
             zones = [r.tariff_timezone for r in self.contracts.select("tariff_timezone").distinct().collect()]
             self.zones = sorted({self.default_timezone, *(z for z in zones if z)})
             self.days = sorted({x for d in self.utc_days for x in local_dates(d, d, self.zones)})
-        # Readings needed: the local days plus the anomaly baseline before them, one day of margin each side.
-        needed = around(self.days, self.rules.baseline_days + 1, 1)
-        readings = self.source("silver.meter_readings").where(F.col("reading_date").isin(needed))
-        self.prices = self.source("silver.prices").where(
-            F.to_date("interval_start").isin(around(needed, 1, 0))
+        # Readings of the local days, a day of margin each side (a zero streak belongs to the day it starts).
+        readings = self.source("silver.meter_readings")
+        self.enriched = self.keep(
+            g.enrich_readings(
+                readings.where(F.col("reading_date").isin(around(self.days, 1, 1))),
+                self.contracts,
+                self.default_timezone,
+            )
         )
-        self.enriched = self.keep(g.enrich_readings(readings, self.contracts, self.default_timezone))
-        needs_hourly = {"consumption_anomalies", "forecast_features"} & set(self.tables)
-        self.hourly = self.keep(g.hourly_import(self.enriched)) if needs_hourly else None
+        # Prices of those days and of the day before them (the forecast features' 24-hour price lag), per
+        # reading interval length: cost and the forecast features both read them.
+        self.price_buckets = self.keep(
+            g.price_buckets(
+                self.source("silver.prices").where(F.to_date("interval_start").isin(around(self.days, 2, 1)))
+            )
+        )
+        self.hourly = None
+        if {"consumption_anomalies", "forecast_features"} & set(self.tables):
+            fresh = g.hourly_import(self.enriched).where(F.col("date").isin(self.days))
+            self.hourly = self.keep(fresh.unionByName(self.hourly_before(readings)))
         self.manifest.step("prepare")
+
+    def hourly_before(self, readings: DataFrame) -> DataFrame:
+        """The hourly import of the anomaly baseline's days before the run's days, as ``forecast_features``
+        keeps it (a one-day run then enriches 3 days of readings, not 31). Days it holds no row of (a new
+        lake, a table added later, a day without readings) come from silver."""
+        wanted = sorted(set(around(self.days, self.rules.baseline_days, 0)) - set(self.days))
+        if not wanted:
+            return g.hourly_import(self.enriched).limit(0)
+        features = self.spark.table(ensure_table(self.spark, self.ctx, GOLD_TABLES["forecast_features"]))
+        stored = g.stored_hourly(features.where(F.col("date").isin(wanted)))
+        held = {row.date for row in stored.select("date").distinct().collect()}
+        missing = [d for d in wanted if d not in held]
+        if not missing:
+            return stored
+        computed = g.hourly_import(
+            g.enrich_readings(
+                readings.where(F.col("reading_date").isin(around(missing, 1, 1))),
+                self.contracts,
+                self.default_timezone,
+            )
+        ).where(F.col("date").isin(missing))
+        return stored.unionByName(computed)
+
+    def validation_reports(self) -> DataFrame:
+        """The silver validation reports at the snapshot, kept: both data-quality tables read them twice."""
+        if self._reports is None:
+            self._reports = self.keep(self.source("silver.validation_reports"))
+        return self._reports
+
+    def quality_inputs(self) -> QualityInputs:
+        """What both data-quality tables read, found once per snapshot: each dataset's bronze rows that can
+        fall on the run's UTC days, and the staged rows per file and day."""
+        if self._quality is None:
+            files = g.report_files(self.validation_reports(), self.utc_days)
+            bronze_of_days = {
+                dataset: g.bronze_on_days(self.source(f"bronze.{dataset}"), dataset, files)
+                for dataset in BRONZE_TABLES
+            }
+            per_instance_day = self.keep(g.instance_days(bronze_of_days, self.utc_days))
+            self._quality = QualityInputs(bronze_of_days, per_instance_day)
+        return self._quality
 
     def rows(self, name: str) -> DataFrame:
         builders = {
             "daily_consumption": lambda: g.daily_consumption(self.enriched, self.days),
             "customer_daily_cost": lambda: g.customer_daily_cost(
-                self.enriched, self.contracts, self.prices, self.days, self.default_timezone
+                self.enriched, self.contracts, self.price_buckets, self.days, self.default_timezone
             ),
             "load_profile_hourly": lambda: g.load_profile_hourly(self.enriched, self.customers, self.days),
             "consumption_anomalies": lambda: g.consumption_anomalies(
                 self.enriched, self.hourly, self.customers, self.days, self.rules
             ),
             "data_quality_daily": lambda: g.data_quality_daily(
-                {d: self.source(f"bronze.{d}") for d in BRONZE_TABLES},
-                self.source("silver.validation_reports"),
+                self.quality_inputs().bronze_of_days,
+                self.validation_reports(),
                 self.utc_days,
+                self.quality_inputs().per_instance_day,
             ),
             "data_quality_rule_failures": lambda: g.data_quality_rule_failures(
-                {d: self.source(f"bronze.{d}") for d in BRONZE_TABLES},
-                self.source("silver.validation_reports"),
-                self.utc_days,
+                self.validation_reports(), self.quality_inputs().per_instance_day
             ),
             "forecast_features": lambda: g.forecast_features(
-                self.hourly, self.contracts, self.prices, self.days
+                self.hourly, self.contracts, self.price_buckets, self.days
             ),
             "dim_date": lambda: self.from_rows(
                 "dim_date", g.calendar_rows(self.days_of(name), self.calendar_zones())

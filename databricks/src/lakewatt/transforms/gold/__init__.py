@@ -10,15 +10,22 @@ from lakewatt.transforms.gold.anomalies import DEFAULT_RULES, AnomalyRules, cons
 from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holiday_rows
 from lakewatt.transforms.gold.common import with_run_columns
 from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
-from lakewatt.transforms.gold.cost import customer_daily_cost
+from lakewatt.transforms.gold.cost import customer_daily_cost, price_buckets
 from lakewatt.transforms.gold.dimensions import dim_contract, dim_customer, dim_meter
-from lakewatt.transforms.gold.features import forecast_features
-from lakewatt.transforms.gold.quality import data_quality_daily, data_quality_rule_failures
+from lakewatt.transforms.gold.features import forecast_features, stored_hourly
+from lakewatt.transforms.gold.quality import (
+    bronze_on_days,
+    data_quality_daily,
+    data_quality_rule_failures,
+    instance_days,
+    report_files,
+)
 from lakewatt.transforms.gold.reference import enrich_readings
 
 __all__ = [
     "DEFAULT_RULES",
     "AnomalyRules",
+    "bronze_on_days",
     "calendar_days",
     "calendar_rows",
     "consumption_anomalies",
@@ -33,6 +40,10 @@ __all__ = [
     "forecast_features",
     "holiday_rows",
     "hourly_import",
+    "instance_days",
     "load_profile_hourly",
+    "price_buckets",
+    "report_files",
+    "stored_hourly",
     "with_run_columns",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakewatt.transforms.gold.common import in_dates, local_day_minutes, usable_channel
@@ -41,23 +41,29 @@ def daily_consumption(enriched: DataFrame, dates: Sequence[dt.date]) -> DataFram
     )
 
 
+def hourly_columns(hour_start: Column, kwh: Column, local_hour_start: Column) -> list[Column]:
+    """The columns of the hourly import series the anomaly baseline and the forecast features read, whichever
+    way it was built: from a UTC hour, its import kWh and the same hour on the meter's local clock."""
+    return [
+        F.col("meter_id"),
+        hour_start.alias("hour_start"),
+        kwh.alias("kwh"),
+        F.to_date(local_hour_start).alias("date"),
+        F.hour(local_hour_start).alias("local_hour"),
+        local_hour_start.alias("local_hour_start"),
+        (F.unix_seconds(hour_start) / 3600).cast("long").alias("epoch_hour"),
+        F.datediff(F.to_date(local_hour_start), F.lit(dt.date(1970, 1, 1))).alias("day_number"),
+    ]
+
+
 def hourly_import(enriched: DataFrame) -> DataFrame:
-    """Import kWh per meter and UTC hour, with local date, local hour and time zone."""
+    """Import kWh per meter and UTC hour, with local date and local hour (``hourly_columns``)."""
     usable = enriched.where(usable_channel("import"))
     hourly = usable.groupBy("meter_id", F.date_trunc("hour", "interval_start").alias("hour_start")).agg(
-        F.sum("kwh").alias("kwh"),
-        F.max("timezone").alias("timezone"),
-        F.max("customer_id").alias("customer_id"),
+        F.sum("kwh").alias("kwh"), F.max("timezone").alias("timezone")
     )
     local = F.from_utc_timestamp("hour_start", F.col("timezone"))
-    return hourly.select(
-        "*",
-        F.to_date(local).alias("date"),
-        F.hour(local).alias("local_hour"),
-        local.alias("local_hour_start"),
-        (F.unix_seconds("hour_start") / 3600).cast("long").alias("epoch_hour"),
-        F.datediff(F.to_date(local), F.lit(dt.date(1970, 1, 1))).alias("day_number"),
-    )
+    return hourly.select(*hourly_columns(F.col("hour_start"), F.col("kwh"), local))
 
 
 def load_profile_hourly(enriched: DataFrame, customers: DataFrame, dates: Sequence[dt.date]) -> DataFrame:

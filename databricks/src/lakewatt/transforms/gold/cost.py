@@ -65,7 +65,7 @@ def _minute_of(hhmm: Column) -> Column:
 def customer_daily_cost(
     enriched: DataFrame,
     contracts: DataFrame,
-    prices: DataFrame,
+    buckets: DataFrame,
     dates: Sequence[dt.date],
     default_timezone: str,
 ) -> DataFrame:
@@ -96,7 +96,6 @@ def customer_daily_cost(
         F.broadcast(terms),
         (rows.contract_id == terms.k_contract) & (rows.contract_valid_from == terms.k_valid_from),
     )
-    buckets = price_buckets(prices)
     rows = rows.join(
         F.broadcast(buckets),
         (rows.bidding_zone == buckets.bidding_zone)

@@ -8,26 +8,42 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lakewatt.transforms.gold.anomalies import same_hour_window
 from lakewatt.transforms.gold.common import in_dates
-from lakewatt.transforms.gold.cost import price_buckets
+from lakewatt.transforms.gold.consumption import hourly_columns
 from lakewatt.transforms.gold.reference import contract_periods
 
 LOOKBACK_DAYS = 8
 
 
-def hourly_prices(prices: DataFrame) -> DataFrame:
-    """Mean day-ahead price per zone and UTC hour (finest resolution available)."""
-    buckets = price_buckets(prices).where(F.col("bucket_minutes") == 60)
-    return buckets.select(
+def same_hour_window(days_back: int, days_to: int) -> Window:
+    # Partitioned by meter like the forecast features' other windows, so Spark shuffles the hourly series
+    # once; the composite order key keeps a range frame inside one local hour of day.
+    return (
+        Window.partitionBy("meter_id")
+        .orderBy(F.col("local_hour") * 100000 + F.col("day_number"))
+        .rangeBetween(days_back, days_to)
+    )
+
+
+def hourly_prices(buckets: DataFrame) -> DataFrame:
+    """Mean day-ahead price per zone and UTC hour (finest resolution available), from ``price_buckets``."""
+    return buckets.where(F.col("bucket_minutes") == 60).select(
         F.col("bidding_zone").alias("p_zone"),
         F.col("bucket_start").alias("p_hour"),
         F.col("price_eur_per_mwh").alias("p_price"),
     )
 
 
+def stored_hourly(features: DataFrame) -> DataFrame:
+    """The hourly import series (``hourly_columns``) as ``forecast_features`` keeps it: a run reads the
+    hours before its days from there instead of enriching weeks of readings again."""
+    start = F.col("hour_start_utc")
+    local = F.timestamp_seconds(F.unix_seconds(start) + (F.col("utc_offset_hours") * 3600).cast("long"))
+    return features.select(*hourly_columns(start, F.col("import_kwh"), local))
+
+
 def forecast_features(
-    hourly: DataFrame, contracts: DataFrame, prices: DataFrame, dates: Sequence[dt.date]
+    hourly: DataFrame, contracts: DataFrame, buckets: DataFrame, dates: Sequence[dt.date]
 ) -> DataFrame:
     # A day's features look back at most 168 hours (7 days; 8 local dates across a clock change): the windows
     # need no older hours, though the shared hourly frame reaches back over the anomaly baseline.
@@ -54,7 +70,7 @@ def forecast_features(
         & (zones.eff_to.isNull() | (features.hour_start < zones.eff_to)),
         "left",
     )
-    hp = hourly_prices(prices)
+    hp = hourly_prices(buckets)
     lagged = hp.select(
         F.col("p_zone").alias("l_zone"),
         (F.col("p_hour") + F.expr("INTERVAL 24 HOURS")).alias("l_hour"),

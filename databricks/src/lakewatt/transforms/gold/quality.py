@@ -52,23 +52,30 @@ def staged_quality(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) ->
 DAYS_IN_REPORT = frozenset({"meter_readings", "prices"})
 
 
-def bronze_on_days(
-    bronze: DataFrame, reports: DataFrame, dataset: str, dates: Sequence[dt.date]
-) -> DataFrame:
-    """The bronze rows that can fall on ``dates``: for readings and prices, only those of the files whose
-    report names one of the days (bronze is append-only and clustered by file, so this reads a few files
-    instead of the whole history; a report without days keeps its file). Other datasets are small: all."""
-    if dataset not in DAYS_IN_REPORT:
-        return bronze
+def report_files(reports: DataFrame, dates: Sequence[dt.date]) -> dict[str, list[str]]:
+    """Per dataset whose reports list their days (readings, prices): the files (ingest instances) whose report
+    names one of ``dates``, or no days at all. One query for every dataset."""
     wanted = F.array(*(F.lit(d) for d in sorted(set(dates))))
-    files = (
-        reports.where(F.col("dataset") == dataset)
+    found = (
+        reports.where(F.col("dataset").isin(sorted(DAYS_IN_REPORT)))
         .where(F.col("affected_dates").isNull() | F.arrays_overlap("affected_dates", wanted))
-        .select("instance_id")
+        .select("dataset", "instance_id")
         .distinct()
         .collect()
     )
-    return bronze.where(F.col("ingest_instance_id").isin([row.instance_id for row in files]))
+    files: dict[str, list[str]] = {dataset: [] for dataset in sorted(DAYS_IN_REPORT)}
+    for row in found:
+        files[row.dataset].append(row.instance_id)
+    return files
+
+
+def bronze_on_days(bronze: DataFrame, dataset: str, files: Mapping[str, Sequence[str]]) -> DataFrame:
+    """The bronze rows that can fall on the run's days: for readings and prices, only those of the files
+    ``report_files`` found (bronze is append-only and clustered by file, so this reads a few files instead of
+    the whole history). Other datasets are small: all."""
+    if dataset not in DAYS_IN_REPORT:
+        return bronze
+    return bronze.where(F.col("ingest_instance_id").isin(list(files[dataset])))
 
 
 def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
@@ -81,26 +88,39 @@ def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.da
     )
 
 
-def data_quality_daily(
-    bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]
-) -> DataFrame:
-    """``staged_quality`` of every dataset plus rejected rows from the validation reports.
+def instance_days(bronze_of_days: Mapping[str, DataFrame], dates: Sequence[dt.date]) -> DataFrame:
+    """Staged rows per file (ingest instance) and UTC data day on ``dates``, over every dataset's bronze rows
+    that can fall on them (``bronze_on_days``). Both data-quality tables read it."""
+    per_dataset = [rows_per_instance_day(table, dataset, dates) for dataset, table in bronze_of_days.items()]
+    if not per_dataset:
+        raise ValueError("no bronze tables given")
+    out = per_dataset[0]
+    for frame in per_dataset[1:]:
+        out = out.unionByName(frame)
+    return out
 
-    A file's rejected rows are spread over its data days in proportion to its staged rows on each day (the
-    rejected rows themselves have no trustworthy date). Per reason code: ``data_quality_rule_failures``.
+
+def data_quality_daily(
+    bronze_of_days: Mapping[str, DataFrame],
+    reports: DataFrame,
+    dates: Sequence[dt.date],
+    per_instance_day: DataFrame,
+) -> DataFrame:
+    """``staged_quality`` of every dataset (its bronze rows that can fall on ``dates``) plus rejected rows
+    from the validation reports.
+
+    A file's rejected rows are spread over its data days in proportion to its staged rows on each day
+    (``per_instance_day``, from ``instance_days``; the rejected rows themselves have no trustworthy date).
+    Per reason code: ``data_quality_rule_failures``.
     """
     staged = None
-    shares = None
-    for dataset, everything in bronze.items():
-        table = bronze_on_days(everything, reports, dataset, dates)
+    for dataset, table in bronze_of_days.items():
         q = staged_quality(table, dataset, dates)
-        s = rows_per_instance_day(table, dataset, dates)
         staged = q if staged is None else staged.unionByName(q)
-        shares = s if shares is None else shares.unionByName(s)
-    if staged is None or shares is None:
+    if staged is None:
         raise ValueError("no bronze tables given")
     r = reports.select("instance_id", "dataset", "source_system", "rows_valid", "rows_rejected").join(
-        shares, reports.instance_id == shares.ingest_instance_id
+        per_instance_day, reports.instance_id == per_instance_day.ingest_instance_id
     )
     allocated = r.groupBy("date", "dataset", "source_system").agg(
         F.sum(
@@ -126,35 +146,18 @@ def data_quality_daily(
     )
 
 
-def instance_days(bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]) -> DataFrame:
-    """Staged rows per file (ingest instance) and UTC data day, over every dataset, on ``dates``."""
-    per_dataset = [
-        rows_per_instance_day(bronze_on_days(table, reports, dataset, dates), dataset, dates)
-        for dataset, table in bronze.items()
-    ]
-    if not per_dataset:
-        raise ValueError("no bronze tables given")
-    out = per_dataset[0]
-    for frame in per_dataset[1:]:
-        out = out.unionByName(frame)
-    return out
-
-
-def data_quality_rule_failures(
-    bronze: Mapping[str, DataFrame], reports: DataFrame, dates: Sequence[dt.date]
-) -> DataFrame:
+def data_quality_rule_failures(reports: DataFrame, per_instance_day: DataFrame) -> DataFrame:
     """Rejected rows per reason code, UTC data day, dataset and source (long form: BI tools read no maps).
 
     A file's failures count on every one of its data days that the run recomputes, the days its staged rows
-    fall on (reference files' reports list no days, so the days come from bronze, as in
-    ``data_quality_daily``): the rejected rows themselves have no trustworthy date.
+    fall on (``per_instance_day``, from ``instance_days``; reference files' reports list no days, so the days
+    come from bronze, as in ``data_quality_daily``): the rejected rows themselves have no trustworthy date.
     """
-    days = instance_days(bronze, reports, dates)
     failing = reports.where(F.size("rule_failures") > 0).select(
         "instance_id", "dataset", "source_system", "rule_failures"
     )
     return (
-        failing.join(days, failing.instance_id == days.ingest_instance_id)
+        failing.join(per_instance_day, failing.instance_id == per_instance_day.ingest_instance_id)
         .select(
             F.col("date").alias("utc_date"),
             "dataset",
