@@ -103,10 +103,23 @@ class Materialized:
 
 @dataclass(frozen=True)
 class QualityInputs:
+    """What both data-quality tables read: per dataset, its bronze rows that can fall on the run's UTC days
+    (``bronze_on_days``), and the staged rows per file and day (``instance_days``)."""
+
     bronze_of_days: dict[str, DataFrame]
     per_instance_day: DataFrame
 
 
+# The validation-report columns the data-quality tables read.
+REPORT_COLUMNS_READ = (
+    "instance_id",
+    "dataset",
+    "source_system",
+    "rows_valid",
+    "rows_rejected",
+    "rule_failures",
+    "affected_dates",
+)
 ALL_GOLD = tuple(GOLD_TABLES)
 CALENDAR_TABLES = frozenset({"dim_date", "dim_holiday"})
 # Tables per UTC data day (their day column is utc_date), the days the validation reports list.
@@ -192,8 +205,8 @@ class GoldRun:
         self.keep.release()
         self.keep = Materialized(self.spark)
         self.snapshot = fresh_writes.capture(self.spark, self.sources)
-        self._quality: QualityInputs | None = None
-        self._reports: DataFrame | None = None
+        self._quality = None
+        self._reports = None
         self.contracts = self.source("silver.contracts")
         self.customers = self.source("silver.customers")
         if not self.days:  # the local days are fixed by the first read; a refresh recomputes the same days
@@ -245,9 +258,10 @@ class GoldRun:
         return stored.unionByName(computed)
 
     def validation_reports(self) -> DataFrame:
-        """The silver validation reports at the snapshot, kept: both data-quality tables read them twice."""
+        """The silver validation reports at the snapshot, kept (both data-quality tables read them twice), in
+        the columns they read: one row per file ever validated, so no paths or hashes are held."""
         if self._reports is None:
-            self._reports = self.keep(self.source("silver.validation_reports"))
+            self._reports = self.keep(self.source("silver.validation_reports").select(*REPORT_COLUMNS_READ))
         return self._reports
 
     def quality_inputs(self) -> QualityInputs:

@@ -35,36 +35,31 @@ DEFAULT_RULES = AnomalyRules()
 UNKNOWN_SEGMENT_KW = 20000.0
 
 
+def same_hour_window(days_back: int, days_to: int) -> Window:
+    # One partitioning (meter) for every window of the job, so Spark shuffles the hourly series once; the
+    # composite order key keeps a range frame inside one local hour of day.
+    return (
+        Window.partitionBy("meter_id")
+        .orderBy(F.col("local_hour") * 100000 + F.col("day_number"))
+        .rangeBetween(days_back, days_to)
+    )
+
+
 def spikes(hourly: DataFrame, dates: Sequence[dt.date], rules: AnomalyRules = DEFAULT_RULES) -> DataFrame:
     """Hours whose kWh is far above the meter's trailing same-hour baseline (robust z-score).
 
     Baseline: the same local hour of the previous ``baseline_days`` days. z = (kWh - median) / scale with
     scale = IQR / 1.349 (the normal-consistent robust scale), floored at 10 % of the median and at
-    ``min_scale_kwh``. Only the hours of ``dates`` are scored: each joins its baseline hours and one
-    ``percentile`` aggregate gives the quartiles (a window would score every hour of the baseline too).
+    ``min_scale_kwh``. One window pass: the quartiles come from one ``percentile`` over the frame.
     """
-    scored = hourly.where(in_dates("date", dates))
-    baseline = hourly.select(
-        F.col("meter_id").alias("b_meter"),
-        F.col("local_hour").alias("b_hour"),
-        F.col("day_number").alias("b_day"),
-        F.col("kwh").alias("b_kwh"),
-    )
-    joined = scored.join(
-        baseline,
-        (scored.meter_id == baseline.b_meter)
-        & (scored.local_hour == baseline.b_hour)
-        & baseline.b_day.between(scored.day_number - rules.baseline_days, scored.day_number - 1),
-    )
-    quartiles = joined.groupBy("meter_id", "hour_start", "date", "kwh").agg(
-        F.percentile("b_kwh", F.array(F.lit(0.25), F.lit(0.5), F.lit(0.75))).alias("q"),
-        F.count("b_kwh").alias("n"),
-    )
+    frame = same_hour_window(-rules.baseline_days, -1)
+    q = F.percentile("kwh", F.array(F.lit(0.25), F.lit(0.5), F.lit(0.75))).over(frame)
+    scored = hourly.select("*", q.alias("q"), F.count("kwh").over(frame).alias("n"))
     median = F.col("q")[1]
     scale = F.greatest((F.col("q")[2] - F.col("q")[0]) / 1.349, median * 0.1, F.lit(rules.min_scale_kwh))
     z = (F.col("kwh") - median) / scale
     return (
-        quartiles.where(F.col("n") >= rules.min_baseline_points)
+        scored.where(in_dates("date", dates) & (F.col("n") >= rules.min_baseline_points))
         .select(
             "date",
             "meter_id",

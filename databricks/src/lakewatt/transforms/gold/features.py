@@ -8,21 +8,12 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from lakewatt.transforms.gold.anomalies import same_hour_window
 from lakewatt.transforms.gold.common import in_dates
 from lakewatt.transforms.gold.consumption import hourly_columns
 from lakewatt.transforms.gold.reference import contract_periods
 
 LOOKBACK_DAYS = 8
-
-
-def same_hour_window(days_back: int, days_to: int) -> Window:
-    # Partitioned by meter like the forecast features' other windows, so Spark shuffles the hourly series
-    # once; the composite order key keeps a range frame inside one local hour of day.
-    return (
-        Window.partitionBy("meter_id")
-        .orderBy(F.col("local_hour") * 100000 + F.col("day_number"))
-        .rangeBetween(days_back, days_to)
-    )
 
 
 def hourly_prices(buckets: DataFrame) -> DataFrame:
