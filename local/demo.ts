@@ -7,6 +7,7 @@ import { type LakewattConfig, loadConfig } from '../lib/config';
 import { createSqlClient, toRecords } from '../lib/databricks';
 import { UsageError } from '../lib/errors';
 import { createLakeStore } from '../lib/lake';
+import { countsText, countsTotal } from '../lib/pipeline/vee';
 import { type Manifest, simulate } from '../lib/simulator';
 import { dropFile, type Dropped, waitForInstance } from './drops';
 import { LocalRuntime } from './runtime';
@@ -41,8 +42,25 @@ export interface DemoSummary {
   tables: Array<{ table: string; rows: number }>;
   gold: Array<Record<string, unknown>>;
   segments: Array<Record<string, unknown>>;
+  /** Meter-data VEE over silver; null when silver has no VEE tables (a silver job from before VEE). */
+  vee: DemoVee | null;
   databricksRuns: number;
   auditFolder: string;
+}
+
+/** Meter-data VEE figures over the whole of silver. */
+export interface DemoVee {
+  /** (meter, channel, local day) evaluated, and those with every interval (silver.meter_day_completeness). */
+  meterDays: number;
+  completeMeterDays: number;
+  expectedIntervals: number;
+  receivedIntervals: number;
+  /** Intervals still missing after estimation. */
+  missingIntervals: number;
+  /** Readings silver holds as estimates, by method (silver.meter_readings.estimation_method). */
+  estimatedIntervals: Record<string, number>;
+  /** Rule findings by rule code (silver.vee_findings). */
+  findings: Record<string, number>;
 }
 
 const MARKER = '.lakewatt-demo';
@@ -53,6 +71,9 @@ const SQL_TABLES = [
   'silver.contracts',
   'silver.prices',
   'silver.validation_reports',
+  'silver.meter_day_completeness',
+  'silver.vee_findings',
+  'silver.reading_edits',
   'gold.daily_consumption',
   'gold.customer_daily_cost',
   'gold.load_profile_hourly',
@@ -66,6 +87,59 @@ const SQL_TABLES = [
   'gold.dim_customer',
   'gold.dim_contract',
 ];
+
+/** Tables of meter-data VEE: a silver job from before VEE writes none of them. */
+const VEE_TABLES: ReadonlySet<string> = new Set([
+  'silver.meter_day_completeness',
+  'silver.vee_findings',
+  'silver.reading_edits',
+]);
+
+type Query = (statement: string) => Promise<Array<Record<string, unknown>>>;
+
+/** A SQL count as a number (0 for null: `sum` over no rows). */
+const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+
+/**
+ * VEE figures from SQL answers: `totals` the one row of the completeness query, `counts` rows of
+ * (kind 'finding' | 'estimate', code, n).
+ */
+export function demoVee(
+  totals: Record<string, unknown> | undefined,
+  counts: ReadonlyArray<Record<string, unknown>>,
+): DemoVee {
+  const byCode = (kind: string): Record<string, number> =>
+    Object.fromEntries(
+      counts.filter((row) => row.kind === kind).map((row) => [String(row.code), num(row.n)]),
+    );
+  return {
+    meterDays: num(totals?.meter_days),
+    completeMeterDays: num(totals?.complete_meter_days),
+    expectedIntervals: num(totals?.expected_intervals),
+    receivedIntervals: num(totals?.received_intervals),
+    missingIntervals: num(totals?.missing_intervals),
+    estimatedIntervals: byCode('estimate'),
+    findings: byCode('finding'),
+  };
+}
+
+/** The VEE figures of silver, or null when its VEE tables are not there (a lake from before VEE). */
+async function queryVee(query: Query, present: ReadonlySet<string>): Promise<DemoVee | null> {
+  if (!present.has('silver.meter_day_completeness')) return null;
+  const [totals] = await query(`
+    SELECT count(*) AS meter_days, count_if(complete) AS complete_meter_days,
+           sum(expected_intervals) AS expected_intervals, sum(received_intervals) AS received_intervals,
+           sum(missing_intervals) AS missing_intervals
+    FROM silver.meter_day_completeness`);
+  // estimation_method comes with the completeness table: the same silver job writes both.
+  const estimates = `SELECT 'estimate' AS kind, estimation_method AS code, count(*) AS n
+    FROM silver.meter_readings WHERE estimation_method IS NOT NULL GROUP BY estimation_method`;
+  const findings = `SELECT 'finding' AS kind, rule AS code, count(*) AS n FROM silver.vee_findings GROUP BY rule`;
+  const counts = await query(
+    present.has('silver.vee_findings') ? `${estimates} UNION ALL ${findings}` : estimates,
+  );
+  return demoVee(totals, counts);
+}
 
 /** The demo's state folder is emptied on each run: refuse a folder that is not one of its own. */
 async function freshHome(home: string): Promise<void> {
@@ -165,12 +239,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ...config,
       databricks: { ...config.databricks, host: runtime.emulator!.url },
     });
-    const query = async (statement: string): Promise<Array<Record<string, unknown>>> =>
+    const query: Query = async (statement) =>
       toRecords(await sql.executeStatement(statement, { warehouseId: 'local', waitTimeoutSeconds: 50 }));
+    const silverTables = await query('SHOW TABLES IN silver');
+    const present = new Set(silverTables.map((row) => `silver.${String(row.tableName)}`));
     const counts = await query(
-      SQL_TABLES.map((table) => `SELECT '${table}' AS table_name, count(*) AS n FROM ${table}`).join(
-        ' UNION ALL ',
-      ),
+      SQL_TABLES.filter((table) => !VEE_TABLES.has(table) || present.has(table))
+        .map((table) => `SELECT '${table}' AS table_name, count(*) AS n FROM ${table}`)
+        .join(' UNION ALL '),
     );
     // Facts joined to the date dimension on (date, timezone), as a report would.
     const gold = await query(`
@@ -190,6 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
              round(sum(d.import_kwh), 1) AS import_kwh
       FROM gold.daily_consumption d LEFT JOIN gold.dim_meter m ON m.meter_id = d.meter_id
       GROUP BY 1 ORDER BY 1`);
+    const vee = await queryVee(query, present);
     return {
       home,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -197,6 +274,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       tables: counts.map((row) => ({ table: String(row.table_name), rows: Number(row.n) })),
       gold,
       segments,
+      vee,
       // Distinct runs: files that shared a gold run cite the same run id.
       databricksRuns: new Set(
         records.flatMap((r) => r.databricksRuns.flatMap((run) => (run.runId === null ? [] : [run.runId]))),
@@ -247,10 +325,26 @@ export function formatDemoSummary(summary: DemoSummary): string {
       `  ${text(row.segment).padEnd(12)} ${String(row.meters)} meters  import ${String(row.import_kwh)} kWh`,
     );
   }
+  lines.push('', ...demoVeeLines(summary.vee));
   lines.push(
     '',
     `Audit records: ${summary.auditFolder}`,
     `State folder:  ${summary.home} (inspect with LAKEWATT_HOME=${summary.home} lakewatt runs list / lakewatt sql)`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The VEE section of the summary: meter-days complete, intervals estimated by method, findings by rule. */
+export function demoVeeLines(vee: DemoVee | null): string[] {
+  if (!vee) return ['Meter-data VEE: not evaluated (silver has no meter_day_completeness table)'];
+  const estimated = countsTotal(vee.estimatedIntervals);
+  const share =
+    vee.meterDays === 0 ? '' : ` (${((100 * vee.completeMeterDays) / vee.meterDays).toFixed(1)} %)`;
+  return [
+    'Meter-data VEE (silver.meter_day_completeness, vee_findings, meter_readings):',
+    `  meter-days complete  ${vee.completeMeterDays} of ${vee.meterDays}${share}`,
+    `  intervals            ${vee.receivedIntervals} of ${vee.expectedIntervals} received, ${vee.missingIntervals} still missing`,
+    `  estimated            ${estimated === 0 ? 'none' : `${estimated}: ${countsText(vee.estimatedIntervals)}`}`,
+    `  findings by rule     ${countsText(vee.findings)}`,
+  ];
 }

@@ -25,6 +25,7 @@ import {
   splitMembers,
 } from '../lib/pipeline/batching';
 import { JOB_RESUBMITS, jobPolicySchema } from '../lib/pipeline/ingest';
+import { type VeeOutcome, veeOutcomeOf, veeOutcomeSchema } from '../lib/pipeline/vee';
 import { stagedEntry } from '../lib/validation/stage';
 import { activityRetry, codedFailure, runJobToEnd, StepFailure } from './jobRuns';
 
@@ -104,6 +105,7 @@ const deliverySchema = z.object({
   outcome: z.enum(['succeeded', 'failed']),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   affectedDates: z.array(z.string()).default([]),
+  vee: veeOutcomeSchema.optional(),
 });
 const notifyInputSchema = z.object({
   batchId: z.string(),
@@ -127,6 +129,7 @@ export const notifyBatchActivity = df.app.activity('notifyBatch', {
         outcome: delivery.outcome,
         error: delivery.error,
         affectedDates: delivery.affectedDates,
+        ...(delivery.vee ? { vee: delivery.vee } : {}),
         runs: runs.filter((run) => run.batch?.members.includes(delivery.instanceId)),
       };
       try {
@@ -148,6 +151,8 @@ interface MemberResult {
   error: { code: string; message: string } | null;
   /** Gold days the successful run's reference-data changes made stale (its manifest's `affectedDates`). */
   affectedDates?: string[];
+  /** Silver of meter readings: this file's VEE outcome in the successful run's manifest. */
+  vee?: VeeOutcome;
 }
 
 function parametersFor(
@@ -226,9 +231,15 @@ function* runGroup(
       if (!(error instanceof StepFailure)) throw error;
       return settle({ outcome: 'failed', error: { code: error.code, message: error.message } });
     }
-    const { state } = ended;
+    const { state, vee } = ended;
     if (state.outcome === 'Succeeded') {
-      return settle({ outcome: 'succeeded', error: null, affectedDates: ended.record.affectedDates ?? [] });
+      const affectedDates = ended.record.affectedDates ?? [];
+      // Each file gets its own VEE outcome (the meter-days its readings touch), not the batch's totals.
+      for (const m of members) {
+        const own = vee ? { vee: veeOutcomeOf(vee, m.instanceId) } : {};
+        results.set(m.instanceId, { outcome: 'succeeded', error: null, affectedDates, ...own });
+      }
+      return;
     }
     if (state.outcome === 'Failed' && state.retryable === true && attempt < JOB_RESUBMITS) continue;
     if (state.outcome === 'Failed' && state.retryable !== true && members.length > 1) {

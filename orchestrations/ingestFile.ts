@@ -22,6 +22,7 @@ import {
   type PipelineStep,
 } from '../lib/pipeline/ingest';
 import type { StageOutcome } from '../lib/pipeline/steps';
+import type { VeeOutcome } from '../lib/pipeline/vee';
 import { validateAndStageActivity, writeAuditActivity } from './activities';
 import { batchQueueEntity, startBatchActivity } from './batches';
 import { activityRetry, codedFailure } from './jobRuns';
@@ -139,6 +140,8 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
   const stages: StageTiming[] = [];
   const runs: DatabricksRunRecord[] = [];
   let outcome: StageOutcome | undefined;
+  // Meter readings: the file's own VEE outcome, reported by its silver batch.
+  let vee: VeeOutcome | undefined;
   // An object, not a variable: updated inside closures, read in the catch block.
   const progress: { stage: PipelineStep } = { stage: 'validate' };
   let stageStart = startedAt;
@@ -184,6 +187,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     verdict: outcome?.verdict ?? null,
     status: result,
     validation: outcome?.report ?? null,
+    ...(vee ? { vee } : {}),
     reasons: outcome?.reasons ?? [],
     databricksRuns: runs,
     stages,
@@ -223,6 +227,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     };
     beginStage('silver', 'silver');
     const silver = yield* inBatch(context, input, 'silver', member, runs);
+    vee = silver.vee;
     endStage('silver', 'succeeded');
 
     beginStage('gold', 'gold');

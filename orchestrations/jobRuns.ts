@@ -4,6 +4,7 @@ import type { DatabricksRunRecord, DeltaCommit } from '../lib/audit';
 import type { BatchStep } from '../lib/pipeline/batching';
 import { idempotencyToken, type JobPolicy, pollDelaySeconds, runDeadline } from '../lib/pipeline/ingest';
 import type { JobManifestSummary, JobRunState, StartedJobRun } from '../lib/pipeline/steps';
+import { type VeeManifest, veeRunTotals } from '../lib/pipeline/vee';
 import {
   cancelJobRunActivity,
   getJobRunActivity,
@@ -98,6 +99,8 @@ export interface RunRequest {
 /**
  * Submits one run and polls it until it ends; at its deadline (`runDeadline`: queue time does not count) it
  * cancels the run and throws JOB_DEADLINE_EXCEEDED (or JOB_QUEUED_TOO_LONG). The record is pushed to `runs` at once, so a failure still shows it.
+ * A successful silver run of meter readings also returns its manifest's VEE summary with each file's outcome
+ * (`vee`); the record keeps only the run's totals.
  */
 export function* runJobToEnd(
   context: Context,
@@ -105,7 +108,7 @@ export function* runJobToEnd(
   request: RunRequest,
   runs: DatabricksRunRecord[],
   onStarted: (runId: number) => void = () => undefined,
-): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState }, unknown> {
+): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState; vee?: VeeManifest }, unknown> {
   const token = idempotencyToken(request.owner, request.runNumber, request.step);
   const submitted = context.df.currentUtcDateTime;
   const clock = { submittedMs: submitted.getTime(), runningSinceMs: null as number | null };
@@ -185,6 +188,11 @@ export function* runJobToEnd(
     record.commits = Array.isArray(read) ? read : (read?.commits ?? []);
     const affected = Array.isArray(read) ? [] : (read?.affectedDates ?? []);
     if (affected.length > 0) record.affectedDates = affected;
+    const vee = Array.isArray(read) ? undefined : read?.vee;
+    if (vee) {
+      record.vee = veeRunTotals(vee);
+      return { record, state, vee };
+    }
   }
   return { record, state };
 }

@@ -143,5 +143,6 @@ def test_silver_table_has_cdf_clustering_comment_and_rejects_negative_import(spa
         spark.sql(
             "INSERT INTO silver.meter_readings SELECT meter_id, channel, interval_start + INTERVAL 1 DAY, "
             "interval_minutes, -1.0, quality, reading_date, source_system, source_file, source_etag, "
-            "source_line, ingest_instance_id, ingested_at FROM silver.meter_readings LIMIT 1"
+            "source_line, ingest_instance_id, ingested_at, estimation_method, vee_rule "
+            "FROM silver.meter_readings LIMIT 1"
         )

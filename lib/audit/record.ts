@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DATASET_NAMES } from '../contracts/datasets';
 import { callerSchema } from '../pipeline/caller';
 import { INGEST_TRIGGERS } from '../pipeline/ingest';
+import { veeOutcomeSchema, veeRunSummarySchema } from '../pipeline/vee';
 import { validationReportSchema } from '../validation/report';
 
 /**
@@ -59,6 +60,12 @@ export const databricksRunRecordSchema = z.object({
    * made stale, which the batch's files then recompute. Absent in records written before it existed.
    */
   affectedDates: z.array(z.string()).optional(),
+  /**
+   * A silver run of meter readings: the VEE totals of its manifest (meter-days evaluated and complete,
+   * intervals estimated, findings by rule) over every file of the batch. Absent in records written before it
+   * and for other datasets.
+   */
+  vee: veeRunSummarySchema.optional(),
 });
 
 export const stageTimingSchema = z.object({
@@ -105,6 +112,11 @@ export const auditRecordSchema = z.object({
   /** completed: in silver and gold; rejected: quarantined, no Spark; failed: a stage failed (replayable). */
   status: z.enum(['completed', 'rejected', 'failed']),
   validation: validationReportSchema.nullable(),
+  /**
+   * Meter readings: this file's VEE outcome, the meter-days its readings touch, from its silver run's
+   * manifest. Absent when the file did not reach silver, for other datasets, and in records written before it.
+   */
+  vee: veeOutcomeSchema.optional(),
   /** File-level reasons when no report could be produced (e.g. no source contract for the file). */
   reasons: z.array(z.object({ code: z.string(), message: z.string() })),
   databricksRuns: z.array(databricksRunRecordSchema),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { DatabricksRunRecord } from '../audit/record';
 import { DATASET_NAMES, type DatasetName } from '../contracts/datasets';
+import { veeOutcomeSchema } from './vee';
 
 /**
  * Group commit (docs/decisions/0014-group-commit.md): the unit of work is the file, the unit of compute is
@@ -359,6 +360,8 @@ export const batchResultSchema = z.object({
    * gold step recomputes beside its own days. Absent in events raised before it existed.
    */
   affectedDates: z.array(z.string()).default([]),
+  /** Silver of meter readings: the file's own VEE outcome in its run's manifest. Absent before VEE. */
+  vee: veeOutcomeSchema.optional(),
   /** Every run of the batch this file was part of (failed larger runs before a split included). */
   runs: z.array(z.custom<DatabricksRunRecord>()),
 });

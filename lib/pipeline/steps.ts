@@ -7,6 +7,7 @@ import type { ValidationLimits } from '../validation/engine';
 import type { ValidationReport } from '../validation/report';
 import { bronzeStageRequest, stagingPrefix, validateAndStage } from '../validation/stage';
 import type { IngestInput, PipelineStep } from './ingest';
+import { parseVeeManifest, type VeeManifest } from './vee';
 
 /**
  * The work behind each activity of `ingestFile`, free of the Functions runtime: the activities in
@@ -188,10 +189,15 @@ export function jobManifestPath(instanceId: string, generation: number, step: Pi
   return `job-runs/${instanceId}/${generation}/${step}.json`;
 }
 
-/** What a job's run manifest says of its run: its Delta commits and the gold days its changes made stale. */
+/**
+ * What a job's run manifest says of its run: its Delta commits, the gold days its changes made stale, and
+ * (silver of meter readings) its VEE summary.
+ */
 export interface JobManifestSummary {
   commits: DeltaCommit[];
   affectedDates: string[];
+  /** Absent in manifests written before VEE and in those of other datasets and steps. */
+  vee?: VeeManifest;
 }
 
 /** The summary of a job's run manifest, or null when the job wrote no manifest. */
@@ -211,7 +217,7 @@ export async function readJobManifest(
     if (error instanceof NotFoundError) return null;
     throw error;
   }
-  const manifest = JSON.parse(text) as { tables?: unknown; affectedDates?: unknown };
+  const manifest = JSON.parse(text) as { tables?: unknown; affectedDates?: unknown; vee?: unknown };
   if (!Array.isArray(manifest.tables)) {
     throw new LakewattError('MANIFEST_INVALID', `the ${params.step} run manifest has no tables list`);
   }
@@ -239,5 +245,6 @@ export async function readJobManifest(
       ]),
     ),
   }));
-  return { commits, affectedDates };
+  const vee = parseVeeManifest(manifest.vee, params.step);
+  return vee ? { commits, affectedDates, vee } : { commits, affectedDates };
 }

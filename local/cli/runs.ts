@@ -15,6 +15,7 @@ import type {
   RunSummary,
 } from '../../lib/pipeline/runsQuery';
 import { MAX_BULK_REPLAY, MAX_PAGE_SIZE, sinceTime } from '../../lib/pipeline/runsQuery';
+import { countsText, countsTotal, type VeeOutcome } from '../../lib/pipeline/vee';
 import { hostKeyHeaders } from '../host/endpoint';
 import { type Runtime, withRuntime } from './dev';
 
@@ -186,6 +187,7 @@ export function runSummaryText(run: RunDetail & { audit: AuditRecord | null }): 
       `  rows        read ${c.rowsRead}, valid ${c.rowsValid}, rejected ${c.rowsRejected}, duplicates dropped ${c.duplicatesDropped}`,
     );
   }
+  if (audit?.vee) lines.push(...veeLines(audit.vee));
   for (const reason of audit?.reasons ?? []) lines.push(`  reason      ${reason.code}: ${reason.message}`);
   if (audit && audit.stages.length > 0) {
     lines.push('  stages');
@@ -225,6 +227,16 @@ export function runSummaryText(run: RunDetail & { audit: AuditRecord | null }): 
     lines.push(`  error       ${audit.error.stage} ${audit.error.code}: ${audit.error.message}`);
   else if (run.error) lines.push(`  error       ${run.error}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A file's VEE outcome: its meter-days complete, the intervals estimated per method, the rules that fired. */
+export function veeLines(vee: VeeOutcome): string[] {
+  const estimated = countsTotal(vee.estimatedIntervals);
+  return [
+    `  vee         ${vee.completeMeterDays} of ${vee.meterDays} meter-days complete, ${vee.missingIntervals} intervals still missing`,
+    `  estimated   ${estimated === 0 ? 'none' : `${estimated} intervals: ${countsText(vee.estimatedIntervals)}`}`,
+    `  findings    ${countsText(vee.findings)}`,
+  ];
 }
 
 const indent = (text: string, n: number): string =>

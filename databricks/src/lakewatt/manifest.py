@@ -55,6 +55,8 @@ class RunManifest:
     timings_ms: dict[str, int] = field(default_factory=dict)
     # UTC days (ISO) whose gold the run's changes make stale beyond the files' own days (reference data).
     affected_dates: list[str] = field(default_factory=list)
+    # A readings run's VEE outcome (vee.run's summary); None for other datasets or with VEE disabled.
+    vee: dict[str, Any] | None = None
     _mark: float = field(default_factory=time.monotonic)
 
     def step(self, name: str) -> None:
@@ -84,6 +86,7 @@ class RunManifest:
             "userMetadata": self.ctx.user_metadata,
             "tables": [t.to_json() for t in self.tables],
             "affectedDates": self.affected_dates,
+            **({"vee": self.vee} if self.vee is not None else {}),
         }
 
 

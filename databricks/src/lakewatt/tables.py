@@ -39,6 +39,7 @@ from lakewatt.gold_migrations import bring_to_contract
 from lakewatt.gold_tables import GOLD_TABLES
 from lakewatt.schemas import CONTRACTS, LINEAGE_FIELDS, METER_READINGS, PRICES
 from lakewatt.table_spec import TableSpec, opt, req
+from lakewatt.vee.tables import VEE_TABLES
 
 # Silver tables keep their change data feed (downstream consumers read changes, not snapshots); deletion
 # vectors let a MERGE that changes nothing commit nothing and one that changes a few rows rewrite no file.
@@ -128,14 +129,24 @@ SILVER_READINGS = TableSpec(
             req("quality", StringType()),
             req("reading_date", DateType()),
             *LINEAGE_FIELDS,
+            # Added by VEE (#14): an existing table gains them on its first run (add_missing_columns).
+            opt("estimation_method", StringType()),
+            opt("vee_rule", StringType()),
         ]
     ),
-    "One row per (meter_id, channel, interval_start): the best reading received. Precedence: actual > "
-    "substituted > estimated > missing; among equals the later ingestion wins. Lineage names the winner.",
+    "One row per (meter_id, channel, interval_start): the best reading received, or VEE's estimate of a "
+    "missing one. Precedence: actual > substituted > estimated > missing; among equals the later ingestion "
+    "wins. Lineage names the winner.",
     cluster_by=("meter_id", "reading_date"),
     constraints=READING_CONSTRAINTS,
     properties=SILVER_PROPERTIES,
-    column_comments={"reading_date": "UTC date of interval_start (clustering and pruning key)."},
+    column_comments={
+        "reading_date": "UTC date of interval_start (clustering and pruning key).",
+        "source_system": "The source that delivered the reading; lakewatt-vee for VEE's estimates.",
+        "source_file": "The bronze file of the reading; empty for VEE's estimates.",
+        "estimation_method": "How VEE estimated the value (linear, like_day, recent_days); null: received.",
+        "vee_rule": "The VEE rule whose finding the estimate fills (gap); null: received.",
+    },
 )
 
 SILVER_CUSTOMERS = TableSpec(
@@ -211,6 +222,7 @@ SILVER_TABLES = {
     "contracts": SILVER_CONTRACTS,
     "prices": SILVER_PRICES,
     "validation_reports": SILVER_REPORTS,
+    **{spec.name: spec for spec in VEE_TABLES},
 }
 
 ALL_TABLES: tuple[TableSpec, ...] = (
@@ -317,6 +329,7 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     if local:  # before any history read: the log to read is this location's
         remember_local_dir(spark, name, _normal(location))
     try:
+        add_missing_columns(spark, spec, name)
         migrated = bring_to_contract(spark, spec, name, lambda: _replace_sql(spec, name, location, local))
     except Exception:
         if local:  # not confirmed: the next run in this session checks (and finishes) the migration again
@@ -325,6 +338,26 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     if migrated and not local:
         _declare_check_constraints(spark, spec, name)  # a REPLACE on Unity Catalog starts without them
     return name
+
+
+def add_missing_columns(spark: SparkSession, spec: TableSpec, name: str) -> None:
+    """Adds the nullable columns the contract gained after the table was created (an additive change, one
+    metadata commit; rows written before read them as null). Any other drift is left to the migrations."""
+    present = set(spark.table(name).columns)
+    missing = [f for f in spec.schema.fields if f.name not in present]
+    if not missing or any(not f.nullable for f in missing):
+        return
+    columns = []
+    for f in missing:
+        column = f"`{f.name}` {f.dataType.simpleString()}"
+        if f.name in spec.column_comments:
+            column += f" COMMENT {_sql_string(spec.column_comments[f.name])}"
+        columns.append(column)
+    try:
+        spark.sql(f"ALTER TABLE {name} ADD COLUMNS ({', '.join(columns)})")
+    except Exception as error:  # a concurrent run added them first
+        if "already exists" not in str(error).lower():
+            raise
 
 
 def _create_or_register(

@@ -109,6 +109,58 @@ describe('audit records', () => {
     });
   });
 
+  it('when a meter-readings record carries its VEE outcome and its silver run the totals, then both read back', async () => {
+    const vee = {
+      meterDays: 20,
+      completeMeterDays: 19,
+      missingIntervals: 8,
+      estimatedIntervals: { linear: 3 },
+      findings: { gap: 2 },
+    };
+    const totals = {
+      days: ['2025-09-28'],
+      meterDays: 40,
+      completeMeterDays: 37,
+      expectedIntervals: 1920,
+      receivedIntervals: 1890,
+      estimatedIntervals: { linear: 12, like_day: 10 },
+      missingIntervals: 8,
+      findings: { gap: 5, spike: 2, zero_run: 1 },
+    };
+    const silverRun = {
+      step: 'silver' as const,
+      job: 'lakewatt-silver',
+      runId: 7,
+      runPageUrl: null,
+      idempotencyToken: 'token',
+      sharedWith: null,
+      parameters: {},
+      outcome: 'Succeeded',
+      lifeCycleState: 'TERMINATED',
+      resultState: 'SUCCESS',
+      stateMessage: null,
+      submittedAt: '2025-10-27T00:00:02.000Z',
+      endedAt: '2025-10-27T00:00:08.000Z',
+      durationMs: 6000,
+      polls: 3,
+      commits: [],
+      vee: totals,
+    };
+    await writeAuditRecord(
+      lake,
+      record({
+        status: 'completed',
+        sourceContract: { dataset: 'meter_readings', source: 'highland' },
+        vee,
+        databricksRuns: [silverRun],
+      }),
+    );
+
+    const read = await readAuditRecord(lake, 'ingest-prices-0123', 0, '2025-10-26T23:59:59.000Z');
+
+    expect([read?.vee, read?.databricksRuns[0]?.vee]).toEqual([vee, totals]);
+  });
+
   it('when a record breaks the schema, then it is not written', async () => {
     await expect(writeAuditRecord(lake, { ...record(), generation: -1 })).rejects.toThrow();
     expect(await readAuditRecord(lake, 'ingest-prices-0123', -1, '2025-10-26T23:59:59.000Z')).toBeUndefined();

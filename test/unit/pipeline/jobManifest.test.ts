@@ -62,6 +62,73 @@ describe('readJobManifest', () => {
     },
   );
 
+  describe('vee (silver of meter readings)', () => {
+    const VEE = {
+      days: ['2025-09-28'],
+      meterDays: 40,
+      completeMeterDays: 37,
+      expectedIntervals: 1920,
+      receivedIntervals: 1890,
+      estimatedIntervals: { linear: 12, like_day: 10 },
+      missingIntervals: 8,
+      findings: { gap: 5, spike: 2, zero_run: 1 },
+      byInstance: {
+        'ingest-a': {
+          meterDays: 20,
+          completeMeterDays: 19,
+          missingIntervals: 8,
+          estimatedIntervals: { linear: 3 },
+          findings: { gap: 2 },
+        },
+      },
+    };
+
+    it('when the manifest has a vee summary, then the summary carries it as written', async () => {
+      await writeManifest({ tables: [TABLE], vee: VEE });
+
+      expect((await readJobManifest(lake, RUN))?.vee).toEqual(VEE);
+    });
+
+    it('when a vee summary holds a rule code not known today, then it is read like any other', async () => {
+      await writeManifest({ tables: [TABLE], vee: { ...VEE, findings: { stuck_register: 4 } } });
+
+      expect((await readJobManifest(lake, RUN))?.vee?.findings).toEqual({ stuck_register: 4 });
+    });
+
+    it.each([
+      ['a manifest from before VEE', {}],
+      ['a null vee', { vee: null }],
+    ])('when it is %s, then the summary has no vee', async (_what, extra) => {
+      await writeManifest({ tables: [TABLE], ...extra });
+
+      const summary = await readJobManifest(lake, RUN);
+
+      expect(summary).not.toBeNull();
+      expect(summary).not.toHaveProperty('vee');
+    });
+
+    it.each([
+      ['a count that is text', 'vee.meterDays', { ...VEE, meterDays: '40' }],
+      ['a negative finding count', 'vee.findings.gap', { ...VEE, findings: { gap: -1 } }],
+      ['a day not in YYYY-MM-DD', 'vee.days.0', { ...VEE, days: ['28.09.2025'] }],
+      ['no byInstance', 'vee.byInstance', { ...VEE, byInstance: undefined }],
+      [
+        'a file outcome without meterDays',
+        'vee.byInstance.ingest-a.meterDays',
+        { ...VEE, byInstance: { 'ingest-a': { ...VEE.byInstance['ingest-a'], meterDays: undefined } } },
+      ],
+    ])('when vee has %s, then MANIFEST_INVALID names %s', async (_what, field, vee) => {
+      await writeManifest({ tables: [TABLE], vee });
+
+      const read = readJobManifest(lake, RUN);
+
+      await expect(read).rejects.toMatchObject({
+        code: 'MANIFEST_INVALID',
+        message: expect.stringContaining(`the silver run manifest's ${field} is invalid`) as unknown,
+      });
+    });
+  });
+
   it('when the job wrote no manifest, then there is no summary', async () => {
     expect(await readJobManifest(lake, RUN)).toBeNull();
   });

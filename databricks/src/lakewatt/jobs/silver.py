@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -40,6 +41,8 @@ from lakewatt.pii import resolve_key
 from lakewatt.schemas import LINEAGE_COLUMNS, PII_COLUMNS, SCHEMAS, VALIDATION_REPORT
 from lakewatt.tables import BRONZE_TABLES, SILVER_TABLES, ensure_table
 from lakewatt.transforms import silver as t
+from lakewatt.vee import run as vee_run
+from lakewatt.vee.config import DEFAULT_CONFIG, VeeConfig, VeeConfigError, load_config
 
 log = logging.getLogger("lakewatt.silver")
 
@@ -94,11 +97,11 @@ def _window_filter(staged: DataFrame, make: Callable[[str, str], str]) -> Callab
     return build
 
 
-def silver_readings(spark, ctx, staged, table) -> delta_io.TableWrite:
+def silver_readings(spark, ctx, staged, best, table) -> delta_io.TableWrite:
     return delta_io.merge(
         spark,
         table,
-        t.best_readings(staged),
+        best,
         on=" AND ".join(f"t.{k} = s.{k}" for k in t.READING_KEY),
         # Lets Delta skip target files outside the batch's days (full MERGE only).
         target_filter=_window_filter(
@@ -197,8 +200,13 @@ def run(
     *,
     pii_key: bytes | None,
     parameters: dict | None = None,
+    vee: VeeConfig = DEFAULT_CONFIG,
+    default_timezone: str = "UTC",
 ) -> dict:
-    """The silver job on an existing session; returns the manifest it wrote."""
+    """The silver job on an existing session; returns the manifest it wrote.
+
+    A readings run ends with VEE (``lakewatt.vee.run``) on the local days of its readings, unless ``vee``
+    is disabled; ``default_timezone`` is the zone of meters without a contract."""
     if dataset not in SCHEMAS:
         raise JobParameterError(f"unknown dataset {dataset!r}; expected one of {sorted(SCHEMAS)}")
     ids = [instance_of(entry) for entry in instance_ids]
@@ -215,8 +223,13 @@ def run(
     )
     manifest.step("bronze")
 
+    superseded: list = []
     if dataset == "meter_readings":
-        write = silver_readings(spark, ctx, staged, silver)
+        best = t.best_readings(staged)
+        if vee.enabled:
+            vee_tables = vee_run.table_names(lambda spec: ensure_table(spark, ctx, spec))
+            superseded = vee_run.superseded_estimates(spark, silver, best)
+        write = silver_readings(spark, ctx, staged, best, silver)
     elif dataset == "prices":
         write = silver_prices(spark, ctx, staged, silver)
     elif dataset == "customers":
@@ -242,7 +255,34 @@ def run(
         )
     )
     manifest.step("reports")
+
+    if dataset == "meter_readings" and vee.enabled:
+        writes, manifest.vee = vee_run.evaluate(
+            spark,
+            ctx,
+            vee_tables,
+            staged,
+            config=vee,
+            default_timezone=default_timezone,
+            superseded=superseded,
+        )
+        for vee_write in writes:
+            manifest.add(vee_write)
+        manifest.step("vee")
     return write_manifest(spark, manifest)
+
+
+def vee_settings(uri: str) -> VeeConfig:
+    """The VEE configuration at ``uri`` (the defaults when empty), validated before Spark starts."""
+    if not uri:
+        return DEFAULT_CONFIG
+    text = read_small_text(uri)
+    if text is None:
+        raise JobParameterError(f"vee_config: no file at {uri}")
+    try:
+        return load_config(text)
+    except VeeConfigError as error:
+        raise JobParameterError(f"vee_config {uri}: {error}") from error
 
 
 def run_from_args(argv: Sequence[str] | None = None) -> dict:
@@ -254,8 +294,18 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument("--pii_hash_key", default="", help="local only: the PII hashing key")
     parser.add_argument("--pii_secret_scope", default="", help="Databricks secret scope of the PII key")
     parser.add_argument("--pii_secret_key", default="", help="Databricks secret name of the PII key")
+    parser.add_argument("--default_timezone", default="UTC", help="time zone of meters without a contract")
+    parser.add_argument(
+        "--vee_config", default="", help="VEE configuration file (JSON); default: the defaults"
+    )
     args = parse(parser, argv)
     ctx = context("silver", args)
+    vee = vee_settings(args.vee_config)
+    default_timezone = args.default_timezone or "UTC"
+    try:
+        ZoneInfo(default_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise JobParameterError(f"default_timezone: unknown time zone {default_timezone!r}") from error
     instance_ids = split_list(args.instance_ids) or [args.orchestration_id]
     pii_key = None
     if PII_COLUMNS[args.dataset]:
@@ -265,7 +315,16 @@ def run_from_args(argv: Sequence[str] | None = None) -> dict:
     from lakewatt.spark import get_spark
 
     spark = get_spark("lakewatt-silver")
-    summary = run(spark, ctx, args.dataset, instance_ids, pii_key=pii_key, parameters=public_parameters(args))
+    summary = run(
+        spark,
+        ctx,
+        args.dataset,
+        instance_ids,
+        pii_key=pii_key,
+        parameters=public_parameters(args),
+        vee=vee,
+        default_timezone=default_timezone,
+    )
     emit_summary("silver", summary)
     return summary
 

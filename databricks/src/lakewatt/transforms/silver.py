@@ -74,6 +74,9 @@ def best_readings(staged: DataFrame) -> DataFrame:
         .where(F.col("_rank") == 1)
         .drop("_rank")
         .withColumn("reading_date", F.to_date("interval_start"))
+        # Received readings are not estimates of VEE's (vee.run writes those).
+        .withColumn("estimation_method", F.lit(None).cast("string"))
+        .withColumn("vee_rule", F.lit(None).cast("string"))
     )
 
 
