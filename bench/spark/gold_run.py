@@ -66,6 +66,7 @@ def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
     from lakewatt.jobs import gold, silver
     from lakewatt.spark import build_local_spark
     from lakewatt.gold_tables import GOLD_TABLES
+    from lakewatt.vee.config import VeeConfig
 
     spark = build_local_spark(
         "bench-gold-run",
@@ -80,7 +81,8 @@ def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
         silver.run(spark, RunContext("silver", f"bench-{dataset}", 0, roots), dataset, [f"bench-{dataset}"],
                    pii_key=key)  # fmt: skip
     silver.run(
-        spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None
+        spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None,
+        vee=VeeConfig(enabled=False),  # gold's cost only
     )
     first, last = START, START + dt.timedelta(days=days - 1)
     t = time.monotonic()

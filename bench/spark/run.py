@@ -195,6 +195,7 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.jobs import gold, silver
     from lakewatt.spark import build_local_spark
+    from lakewatt.vee.config import VeeConfig
 
     t0 = time.monotonic()
     spark = build_local_spark(
@@ -227,6 +228,7 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
         "meter_readings",
         instances,
         pii_key=None,
+        vee=VeeConfig(enabled=False),  # the baseline does no VEE; its cost is bench/vee/cost.py's
     )
     timings["silver_meter_readings"] = round(time.monotonic() - t, 1)
     readings_rows = next(

@@ -34,7 +34,8 @@ class RuleParameters:
     like_day_scale_max: float = 2.0
     # spike: robust z-score against the meter's own profile at that time of day
     spike_z: float = 8.0
-    spike_min_points: int = 12
+    spike_min_points: int = 6
+    spike_neighbour_ratio: float = 2.0  # and above this many times both neighbours (a spike stands alone)
     spike_min_scale_kwh: float = 0.05
     # zero_run: consecutive zero import while the meter exports nothing
     zero_run_minutes: int = 180

@@ -15,6 +15,7 @@ After the batch's MERGE into ``silver.meter_readings``, for every local day the 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ class Evaluation:
         )
         readings = fresh_writes.read_at(spark, self.tables.readings, self._snapshot, SOURCES[0])
         contracts = fresh_writes.read_at(spark, self.tables.contracts, self._snapshot, SOURCES[1])
-        zones = self._keep(s.meter_zones(contracts))
+        zones = s.meter_zones(contracts)
         zoned_batch = s.zoned(self.batch_rows, zones, self.default_timezone)
         self.batch = self._keep(
             zoned_batch.select("ingest_instance_id", "meter_id", "channel", "date").distinct()
@@ -125,7 +126,7 @@ class Evaluation:
             (F.col("valid_from") < F.lit(end))
             & (F.col("valid_to").isNull() | (F.col("valid_to") > F.lit(start)))
         ).select("meter_id")
-        meters = self._keep(self.batch.select("meter_id").union(active).distinct())
+        meters = self.batch.select("meter_id").union(active.select("meter_id")).distinct()
         utc_from = first - dt.timedelta(days=config.history_days + 2)
         window = readings.where(F.col("reading_date").between(utc_from, last + dt.timedelta(days=2))).join(
             F.broadcast(meters), "meter_id", "left_semi"
@@ -137,7 +138,7 @@ class Evaluation:
         self.history = s.history(self.window)
         evaluated = self.series.where(in_dates("date", self.days))
         self.evaluated = self._keep(estimation.estimate(evaluated, self.history))
-        self.completeness_rows = self._keep(self._completeness())
+        self.completeness_rows = self._completeness()
         self.findings_rows = self._keep(self._findings())
 
     def _completeness(self) -> DataFrame:
@@ -311,6 +312,19 @@ def _summary(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+class _Clock:
+    """Milliseconds per part of the step (the manifest's ``vee.timingsMs``)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.marks[name] = int((now - self._last) * 1000)
+        self._last = now
+
+
 def evaluate(
     spark: SparkSession,
     ctx: RunContext,
@@ -324,7 +338,9 @@ def evaluate(
     """Evaluates the batch's meter-days and writes estimates, edits, completeness and findings; returns the
     writes and the manifest's ``vee`` summary (None when the batch has no readings)."""
     batch = staged.select("ingest_instance_id", "meter_id", "channel", "interval_start")
+    clock = _Clock()
     evaluation = Evaluation(spark, tables, batch, config, default_timezone)
+    clock.mark("evaluate")
     try:
         if not evaluation.days:
             return [], None
@@ -332,27 +348,40 @@ def evaluate(
             name: delta_io.current_version(spark, name) for name in (tables.completeness, tables.findings)
         }
         estimates = evaluation.estimates(ctx).localCheckpoint(eager=True)
-        rows = estimates.drop("stored_kwh", "stored_quality", "gap_intervals")
-        writes = [
-            delta_io.merge(
-                spark,
-                tables.readings,
-                rows,
-                on=" AND ".join(f"t.{k} = s.{k}" for k in READING_KEY),
-                matched_condition=reading_wins_condition(),
-                user_metadata=ctx.user_metadata,
-            ),
-            delta_io.merge(
-                spark,
-                tables.edits,
-                _edits(spark, ctx, estimates, superseded),
-                on=" AND ".join(
-                    f"t.{k} = s.{k}" for k in (*READING_KEY, "edited_by", "method", "edited_kwh")
-                ),
-                matched_condition="false",
-                user_metadata=ctx.user_metadata,
-            ),
-        ]
+        lo = evaluation.days[0] - dt.timedelta(days=1)
+        hi = evaluation.days[-1] + dt.timedelta(days=2)
+        writes = []
+        if not estimates.isEmpty():
+            writes.append(
+                delta_io.merge(
+                    spark,
+                    tables.readings,
+                    estimates.drop("stored_kwh", "stored_quality", "gap_intervals"),
+                    on=" AND ".join(f"t.{k} = s.{k}" for k in READING_KEY),
+                    # The estimates' UTC days: Delta skips the table's other files.
+                    target_filter=lambda: f"t.reading_date BETWEEN DATE'{lo}' AND DATE'{hi}'",
+                    matched_condition=reading_wins_condition(),
+                    user_metadata=ctx.user_metadata,
+                )
+            )
+        if superseded or writes:
+            writes.append(
+                delta_io.merge(
+                    spark,
+                    tables.edits,
+                    _edits(spark, ctx, estimates, superseded),
+                    on=" AND ".join(
+                        f"t.{k} = s.{k}" for k in (*READING_KEY, "edited_by", "method", "edited_kwh")
+                    ),
+                    target_filter=lambda: (
+                        f"t.interval_start >= TIMESTAMP'{lo} 00:00:00' "
+                        f"AND t.interval_start < TIMESTAMP'{hi} 00:00:00'"
+                    ),
+                    matched_condition="false",
+                    user_metadata=ctx.user_metadata,
+                )
+            )
+        clock.mark("estimates")
         predicate = "date IN (" + ", ".join(f"DATE'{d.isoformat()}'" for d in evaluation.days) + ")"
         for table, frame in (
             (tables.completeness, lambda: evaluation.completeness_rows),
@@ -371,8 +400,10 @@ def evaluate(
                     since_version=since[table],
                 )
             )
+        clock.mark("days")
         summary = _summary(evaluation)
-        return writes, summary
+        clock.mark("summary")
+        return writes, {**summary, "timingsMs": clock.marks}
     finally:
         evaluation.release()
 
