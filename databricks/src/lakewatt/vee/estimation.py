@@ -50,7 +50,9 @@ def like_day_profile(day_slots: DataFrame, history: DataFrame) -> DataFrame:
             )
         ).alias("c"),
     ).select("meter_id", "channel", "interval_start", "minute_of_day", "c.on", "c.weekday")
-    past = history.select(
+    # Only the history of the meters that need a profile (a few): not a shuffle of every meter's weeks.
+    wanted = F.broadcast(day_slots.select("meter_id", "channel").distinct())
+    past = history.join(wanted, ["meter_id", "channel"], "left_semi").select(
         "meter_id", "channel", F.col("date").alias("on"), "minute_of_day", F.col("value").alias("past")
     )
     matched = candidates.join(past, ["meter_id", "channel", "on", "minute_of_day"])

@@ -192,24 +192,35 @@ def spike_profile(history: DataFrame, window_minutes: int) -> DataFrame:
     )
 
 
-def spikes(evaluated: DataFrame, profile: DataFrame) -> DataFrame:
+def spikes(evaluated: DataFrame, history: DataFrame, window_minutes: int) -> DataFrame:
     """``spike``: a value far above the meter's own profile at that time of day: robust z = (value -
     median) / scale with scale = IQR / 1.349, floored at 10 % of the median and ``spike_min_scale_kwh``;
     and more than ``spike_neighbour_ratio`` times both neighbouring values (a sunny hour of solar export is
-    high in every interval around it, an injected or metering spike is not)."""
-    local = F.from_utc_timestamp("interval_start", F.col("timezone"))
-    points = evaluated.where(F.col("value").isNotNull()).withColumn("profile_hour", F.hour(local))
-    scored = points.join(profile, ["meter_id", "channel", "profile_hour"])
-    median = F.col("q")[1]
-    scale = F.greatest((F.col("q")[2] - F.col("q")[0]) / 1.349, median * 0.1, param("spike_min_scale_kwh"))
-    z = (F.col("value") - median) / scale
+    high in every interval around it, an injected or metering spike is not).
+
+    The neighbour test is cheap and comes first: the profile is computed only for the meters, channels and
+    hours of the values that pass it (a few in a thousand), not for every hour of every meter."""
     neighbours = F.greatest(
         F.coalesce(F.col("prev_value"), F.lit(0.0)),
         F.coalesce(F.col("next_value"), F.lit(0.0)),
         param("spike_min_scale_kwh"),
     )
-    alone = F.col("value") > neighbours * param("spike_neighbour_ratio")
-    found = scored.where((F.col("points") >= param("spike_min_points")) & (z > param("spike_z")) & alone)
+    local = F.from_utc_timestamp("interval_start", F.col("timezone"))
+    candidates = evaluated.where(
+        F.col("value").isNotNull() & (F.col("value") > neighbours * param("spike_neighbour_ratio"))
+    ).withColumn("profile_hour", F.hour(local))
+    keys = candidates.select("meter_id", "channel", "profile_hour").distinct()
+    relevant = history.join(
+        F.broadcast(keys.select("meter_id", "channel").distinct()), ["meter_id", "channel"], "left_semi"
+    )
+    profile = spike_profile(relevant, window_minutes).join(
+        F.broadcast(keys), ["meter_id", "channel", "profile_hour"], "left_semi"
+    )
+    scored = candidates.join(profile, ["meter_id", "channel", "profile_hour"])
+    median = F.col("q")[1]
+    scale = F.greatest((F.col("q")[2] - F.col("q")[0]) / 1.349, median * 0.1, param("spike_min_scale_kwh"))
+    z = (F.col("value") - median) / scale
+    found = scored.where((F.col("points") >= param("spike_min_points")) & (z > param("spike_z")))
     return found.select(
         *_finding(
             "spike",

@@ -34,6 +34,16 @@ from lakewatt.vee.config import VeeConfig
 from lakewatt.vee.tables import METER_DAY_COMPLETENESS, READING_EDITS, VEE_FINDINGS
 
 SOURCES = ("silver.meter_readings", "silver.contracts")
+WINDOW_COLUMNS = (
+    "meter_id",
+    "channel",
+    "interval_start",
+    "interval_minutes",
+    "kwh",
+    "quality",
+    "estimation_method",
+    "source_system",
+)
 
 
 @dataclass(frozen=True)
@@ -128,13 +138,16 @@ class Evaluation:
         ).select("meter_id")
         meters = self.batch.select("meter_id").union(active.select("meter_id")).distinct()
         utc_from = first - dt.timedelta(days=config.history_days + 2)
-        window = readings.where(F.col("reading_date").between(utc_from, last + dt.timedelta(days=2))).join(
-            F.broadcast(meters), "meter_id", "left_semi"
+        window = (
+            readings.where(F.col("reading_date").between(utc_from, last + dt.timedelta(days=2)))
+            .select(*WINDOW_COLUMNS)  # kept in memory: no lineage strings
+            .join(F.broadcast(meters), "meter_id", "left_semi")
         )
         self.window = self._keep(s.zoned(window, zones, self.default_timezone))
         pairs = s.with_parameters(s.targets(self.window, meters), self.parameters, sorted(config.sources))
         span = sorted({d + dt.timedelta(days=k) for d in self.days for k in (-1, 0, 1)})
-        self.series = self._keep(s.series(s.slots(pairs, span), self.window))
+        span_readings = self.window.where(in_dates("date", span))
+        self.series = self._keep(s.series(s.slots(pairs, span), span_readings))
         self.history = s.history(self.window)
         evaluated = self.series.where(in_dates("date", self.days))
         self.evaluated = self._keep(estimation.estimate(evaluated, self.history))
@@ -162,16 +175,13 @@ class Evaluation:
     def _findings(self) -> DataFrame:
         runs = rules._runs(self.series)
         profile_from = self.days[0] - dt.timedelta(days=self.config.spike_profile_days)
-        profile = rules.spike_profile(
-            self.history.where(F.col("date").between(profile_from, self.days[-1])),
-            self.config.spike_window_minutes,
-        )
+        profile_history = self.history.where(F.col("date").between(profile_from, self.days[-1]))
         medians = rules.complete_day_totals(self.history, self.days[0], self.config.history_days)
         return (
             rules.gaps(self.evaluated)
             .unionByName(rules.zero_runs(self.series, self.evaluated, runs))
             .unionByName(rules.frozen_values(self.evaluated, runs))
-            .unionByName(rules.spikes(self.evaluated, profile))
+            .unionByName(rules.spikes(self.evaluated, profile_history, self.config.spike_window_minutes))
             .unionByName(rules.day_levels(self.evaluated, medians, self.days))
         )
 
@@ -339,14 +349,13 @@ def evaluate(
     writes and the manifest's ``vee`` summary (None when the batch has no readings)."""
     batch = staged.select("ingest_instance_id", "meter_id", "channel", "interval_start")
     clock = _Clock()
+    # Before the first read: commits of other runs after these versions are what the day writes check.
+    since = {name: delta_io.current_version(spark, name) for name in (tables.completeness, tables.findings)}
     evaluation = Evaluation(spark, tables, batch, config, default_timezone)
     clock.mark("evaluate")
     try:
         if not evaluation.days:
             return [], None
-        since = {
-            name: delta_io.current_version(spark, name) for name in (tables.completeness, tables.findings)
-        }
         estimates = evaluation.estimates(ctx).localCheckpoint(eager=True)
         lo = evaluation.days[0] - dt.timedelta(days=1)
         hi = evaluation.days[-1] + dt.timedelta(days=2)
