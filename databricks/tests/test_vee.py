@@ -4,15 +4,19 @@ whose series is known by construction (expected values computed here, from the s
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
 
 from lakehelpers import ctx, naive, reading, reset_catalog, stage, utc
 from lakewatt.jobs import silver
+from lakewatt.tables import SILVER_TABLES, create_table_sql, ensure_table
 from lakewatt.vee import series
 from lakewatt.vee.config import VeeConfigError, load_config
 
+VEE_COLUMNS = ("estimation_method", "vee_rule")
 METER = "V1"
 HISTORY = [dt.date(2025, 3, 1) + dt.timedelta(days=d) for d in range(21)]  # Sat 1 .. Fri 21 March
 DAY = dt.date(2025, 3, 22)  # a Saturday: like-days are 15, 8 and 1 March
@@ -209,3 +213,26 @@ def test_when_a_source_overrides_one_parameter_then_it_keeps_the_other_defaults(
     smartfeed = config.for_source("smartfeed")
     assert (smartfeed.zero_run_minutes, smartfeed.spike_z) == (240, 7.0)
     assert config.for_source("other").zero_run_minutes == 180
+
+
+def test_when_a_readings_table_predates_vee_then_opening_it_adds_the_vee_columns_and_keeps_its_rows(
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+):
+    reset_catalog(spark)
+    root = tmp_path_factory.mktemp("pre-vee")
+    context = ctx(root, "silver", "old")
+    spec = SILVER_TABLES["meter_readings"]
+    before = replace(spec, schema=StructType([f for f in spec.schema.fields if f.name not in VEE_COLUMNS]))
+    name, location = context.table_name("silver", spec.name), context.table_location("silver", spec.name)
+    spark.sql("CREATE SCHEMA IF NOT EXISTS silver")
+    spark.sql(create_table_sql(before, name, location))
+    spark.sql(
+        f"INSERT INTO {name} VALUES ('M', 'import', TIMESTAMP'2025-03-01 00:00:00', 30, 1.5, 'actual', "
+        "DATE'2025-03-01', 'sim', 'f.csv', '\"0x1\"', 1, 'old', TIMESTAMP'2025-03-02 00:00:00')"
+    )
+    reset_catalog(spark)
+
+    ensure_table(spark, context, spec)
+
+    assert spark.table(name).columns == spec.columns
+    assert [(r.kwh, r.estimation_method) for r in spark.table(name).collect()] == [(1.5, None)]

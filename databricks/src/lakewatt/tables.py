@@ -324,12 +324,14 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     exists = spark.catalog.tableExists(name)
     if exists and local and local_dir(spark, name) == _normal(location):
         return name  # confirmed, and brought to the contract, earlier in this session
+    created = False
     if not (exists and (not local or _registered_at(spark, name) == _normal(location))):
-        _create_or_register(spark, ctx, spec, name, location, local, registered=exists)
+        created = _create_or_register(spark, ctx, spec, name, location, local, registered=exists)
     if local:  # before any history read: the log to read is this location's
         remember_local_dir(spark, name, _normal(location))
     try:
-        add_missing_columns(spark, spec, name)
+        if not created:  # a table this call created is at the contract already
+            add_missing_columns(spark, spec, name)
         migrated = bring_to_contract(spark, spec, name, lambda: _replace_sql(spec, name, location, local))
     except Exception:
         if local:  # not confirmed: the next run in this session checks (and finishes) the migration again
@@ -369,7 +371,8 @@ def _create_or_register(
     local: bool,
     *,
     registered: bool,
-) -> None:
+) -> bool:
+    """Creates the table at the contract (True) or registers the one another process created (False)."""
     if registered:
         # A long-lived local session saw this name at another lake root: point it here.
         spark.sql(f"DROP TABLE {name}")
@@ -379,7 +382,8 @@ def _create_or_register(
     if local and _has_commit(location):
         # Another process created the table; this session only needs the name.
         spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
-    elif local:
+        return False
+    if local:
         # A new local table: constraints in the DDL, one commit.
         try:
             spark.sql(create_table_sql(spec, name, location, with_constraints=True))
@@ -389,11 +393,13 @@ def _create_or_register(
             # Another process committed the table first (Delta's ProtocolChangedException or a non-empty
             # location): register the table it made.
             spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION {_sql_string(location)}")
-    else:
-        # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
-        spark.sql(create_table_sql(spec, name, location, with_primary_key=True))
-        _declare_check_constraints(spark, spec, name)
-        _declare_foreign_keys(spark, ctx, spec)
+            return False
+        return True
+    # Unity Catalog: the documented ALTER TABLE ... ADD CONSTRAINT path (idempotent on re-runs).
+    spark.sql(create_table_sql(spec, name, location, with_primary_key=True))
+    _declare_check_constraints(spark, spec, name)
+    _declare_foreign_keys(spark, ctx, spec)
+    return True
 
 
 def _replace_sql(spec: TableSpec, name: str, location: str, local: bool) -> str:
