@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { type AuditRecord, auditRecordPath, readAuditRecord, writeAuditRecord } from '../../../lib/audit';
 import { LocalLakeStore } from '../../../lib/lake';
+import { VEE_OWN_OUTCOME, VEE_TOTALS } from '../../fixtures/vee';
 
 let root: string;
 let lake: LocalLakeStore;
@@ -110,23 +111,8 @@ describe('audit records', () => {
   });
 
   it('when a meter-readings record carries its VEE outcome and its silver run the totals, then both read back', async () => {
-    const vee = {
-      meterDays: 20,
-      completeMeterDays: 19,
-      missingIntervals: 8,
-      estimatedIntervals: { linear: 3 },
-      findings: { gap: 2 },
-    };
-    const totals = {
-      days: ['2025-09-28'],
-      meterDays: 40,
-      completeMeterDays: 37,
-      expectedIntervals: 1920,
-      receivedIntervals: 1890,
-      estimatedIntervals: { linear: 12, like_day: 10 },
-      missingIntervals: 8,
-      findings: { gap: 5, spike: 2, zero_run: 1 },
-    };
+    const vee = VEE_OWN_OUTCOME;
+    const totals = VEE_TOTALS;
     const silverRun = {
       step: 'silver' as const,
       job: 'lakewatt-silver',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LakewattError } from '../../../lib/errors';
 import { LocalLakeStore } from '../../../lib/lake';
 import { jobManifestPath, readJobManifest } from '../../../lib/pipeline/steps';
+import { VEE_MANIFEST } from '../../fixtures/vee';
 
 let root: string;
 let lake: LocalLakeStore;
@@ -63,25 +64,7 @@ describe('readJobManifest', () => {
   );
 
   describe('vee (silver of meter readings)', () => {
-    const VEE = {
-      days: ['2025-09-28'],
-      meterDays: 40,
-      completeMeterDays: 37,
-      expectedIntervals: 1920,
-      receivedIntervals: 1890,
-      estimatedIntervals: { linear: 12, like_day: 10 },
-      missingIntervals: 8,
-      findings: { gap: 5, spike: 2, zero_run: 1 },
-      byInstance: {
-        'ingest-a': {
-          meterDays: 20,
-          completeMeterDays: 19,
-          missingIntervals: 8,
-          estimatedIntervals: { linear: 3 },
-          findings: { gap: 2 },
-        },
-      },
-    };
+    const VEE = VEE_MANIFEST;
 
     it('when the manifest has a vee summary, then the summary carries it as written', async () => {
       await writeManifest({ tables: [TABLE], vee: VEE });

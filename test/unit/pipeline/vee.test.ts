@@ -1,30 +1,7 @@
-import { countsText, type VeeManifest, veeOutcomeOf, veeRunTotals } from '../../../lib/pipeline/vee';
+import { countsText, veeOutcomeOf, veeRunTotals } from '../../../lib/pipeline/vee';
+import { VEE_MANIFEST } from '../../fixtures/vee';
 
-const OWN = {
-  meterDays: 20,
-  completeMeterDays: 19,
-  missingIntervals: 8,
-  estimatedIntervals: { linear: 3 },
-  findings: { gap: 2 },
-};
-const OTHER = {
-  meterDays: 20,
-  completeMeterDays: 18,
-  missingIntervals: 0,
-  estimatedIntervals: { like_day: 10, linear: 9 },
-  findings: { gap: 3, spike: 2, zero_run: 1 },
-};
-const VEE: VeeManifest = {
-  days: ['2025-09-28'],
-  meterDays: 40,
-  completeMeterDays: 37,
-  expectedIntervals: 1920,
-  receivedIntervals: 1890,
-  estimatedIntervals: { linear: 12, like_day: 10 },
-  missingIntervals: 8,
-  findings: { gap: 5, spike: 2, zero_run: 1 },
-  byInstance: { 'ingest-a': OWN, 'ingest-b': OTHER },
-};
+const VEE = VEE_MANIFEST;
 
 describe('veeOutcomeOf', () => {
   it('when the run lists the file, then the file gets its own outcome, not the batch totals', () => {
