@@ -1,11 +1,11 @@
 """Gold per-run cost on a warm Spark session: one local day of N meters (not a test; prints figures).
 
-    .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--out bench/out/spark-gold]
+    .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--days 11] [--out bench/out/spark-gold]
 
 The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
 since that fixed cost, paid by every batch, dominates drop-to-gold latency.
 
-1. Generates staged input with bench/spark/run.py's generator: N meters x (anomaly baseline + 3) days of
+1. Generates staged input with bench/spark/run.py's generator: N meters x (the features' look-back + 3) days of
    half-hourly import readings, a contract and customer per meter, prices.
 2. One Spark session (local[2], 2 GB driver, as the emulator's worker): silver for every dataset, then a gold
    run over all days (creates the tables, warms the JVM and the caches).
@@ -63,9 +63,9 @@ class WriteProfile:
 
 def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
     from lakewatt.context import LakeRoots, RunContext
+    from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.jobs import gold, silver
     from lakewatt.spark import build_local_spark
-    from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.vee.config import VeeConfig
 
     spark = build_local_spark(
@@ -82,7 +82,9 @@ def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
                    pii_key=key)  # fmt: skip
     silver.run(
         spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None,
-        vee=VeeConfig(enabled=False),  # gold's cost only
+        # Gold's cost only (VEE's is bench/vee/cost.py's): the anomaly table then reads an empty findings table,
+        # where production reads a few hundred findings of the day.
+        vee=VeeConfig(enabled=False),
     )
     first, last = START, START + dt.timedelta(days=days - 1)
     t = time.monotonic()
@@ -116,13 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--meters", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--days", type=int, default=0, help="days generated (default: look-back + 3)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "spark-gold"))
     args = parser.parse_args()
     os.environ.setdefault("TZ", "UTC")
     time.tzset()
-    from lakewatt.transforms.gold import DEFAULT_RULES
+    from lakewatt.transforms.gold import LOOKBACK_DAYS
 
-    days = DEFAULT_RULES.baseline_days + 3
+    days = args.days or LOOKBACK_DAYS + 3
     out = Path(args.out)
     lake = out / "lake"
     shutil.rmtree(lake, ignore_errors=True)

@@ -141,21 +141,31 @@ def test_each_tariff_costs_what_was_computed_by_hand(spark: SparkSession, world)
     assert got["C-D"].unpriced_kwh == 0.0
 
 
-def test_spikes_implausible_values_and_zero_streaks_are_found_on_injected_days_only(
+def test_when_gold_runs_then_its_anomalies_are_vee_import_findings_and_implausible_power(
     spark: SparkSession, world
 ):
-    found = sorted(
-        (r.date, r.meter_id, r.anomaly_type, r.period_start_utc) for r in rows(spark, "consumption_anomalies")
+    days = [dt.date.fromisoformat(d) for d in world["manifest"]["parameters"]["local_dates"]]
+    findings = spark.table("silver.vee_findings").where(
+        F.col("date").isin(days) & (F.col("channel") == "import") & (F.col("rule") != "gap")
     )
-    streak = rows(spark, "consumption_anomalies", "anomaly_type = 'zero_streak'")
+    from_vee = {
+        (r.date, r.meter_id, r.rule, r.period_start_utc, r.period_end_utc, r.kwh, r.expected_kwh, r.score)
+        for r in findings.collect()
+    }
+    # ML1's 30 kWh half-hour is 60 kW on average, above the residential limit of 50 kW: a ratio of 1.2.
+    implausible = (dt.date(2025, 10, 27), "ML1", "implausible", utc(2025, 10, 27, 12).replace(tzinfo=None),
+                   utc(2025, 10, 27, 12, 30).replace(tzinfo=None), 30.0, None, 1.2)  # fmt: skip
 
-    assert found == [
-        (dt.date(2025, 10, 27), "MB1", "zero_streak", dt.datetime(2025, 10, 27, 0, 0)),
-        (dt.date(2025, 10, 27), "ML1", "implausible", dt.datetime(2025, 10, 27, 12, 0)),
-        (dt.date(2025, 10, 27), "ML1", "spike", dt.datetime(2025, 10, 27, 12, 0)),
-        (dt.date(2025, 10, 27), "ML1", "spike", dt.datetime(2025, 10, 27, 18, 0)),
-    ]
-    assert streak[0].score == 13.0  # hours
+    got = {
+        (r.date, r.meter_id, r.anomaly_type, r.period_start_utc, r.period_end_utc, r.kwh, r.baseline_kwh,
+         r.score)
+        for r in rows(spark, "consumption_anomalies")
+    }  # fmt: skip
+
+    assert got == from_vee | {implausible}
+    by_rule = {(r[1], r[2], r[3]) for r in got}
+    assert ("ML1", "spike", dt.datetime(2025, 10, 27, 12)) in by_rule
+    assert ("MB1", "zero_run", dt.datetime(2025, 10, 27)) in by_rule  # 26 zeros from 00:00Z
 
 
 def test_when_a_one_day_run_reads_its_history_from_forecast_features_then_it_finds_what_the_full_run_found(

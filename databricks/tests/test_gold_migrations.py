@@ -114,3 +114,51 @@ def test_when_a_table_has_a_column_no_migration_knows_then_the_run_is_refused_na
 
     with pytest.raises(GoldSchemaError, match=r"unknown \['note'\]"):
         ensure_table(spark, ctx(tmp_path, "gold", "g-new"), SPEC)
+
+
+ANOMALIES = GOLD_TABLES["consumption_anomalies"]
+
+
+def old_anomalies_table(spark: SparkSession, root) -> str:
+    """consumption_anomalies as gold's own detectors wrote it, before VEE: a zero_streak type."""
+    reset_catalog(spark)
+    context = ctx(root, "gold", "g-new")
+    name = context.table_name("gold", ANOMALIES.name)
+    location = context.table_location("gold", ANOMALIES.name)
+    spark.sql("CREATE SCHEMA IF NOT EXISTS gold")
+    spark.sql(
+        f"CREATE TABLE {name} (date DATE NOT NULL, meter_id STRING NOT NULL, anomaly_type STRING NOT NULL, "
+        "period_start_utc TIMESTAMP NOT NULL, period_end_utc TIMESTAMP NOT NULL, kwh DOUBLE NOT NULL, "
+        "baseline_kwh DOUBLE, score DOUBLE, detail STRING, computed_at TIMESTAMP NOT NULL, "
+        f"computed_by STRING NOT NULL) USING DELTA LOCATION '{location}'"
+    )
+    spark.sql(
+        f"ALTER TABLE {name} ADD CONSTRAINT known_type CHECK "
+        "(anomaly_type IN ('spike', 'zero_streak', 'implausible'))"
+    )
+    at = "TIMESTAMP'2026-01-01 00:00:00'"
+    spark.sql(
+        f"INSERT INTO {name} VALUES "
+        f"(DATE'2025-03-01', 'M1', 'zero_streak', {at}, {at}, 0.0, NULL, 13.0, 'zeros', {at}, 'g-old'), "
+        f"(DATE'2025-03-01', 'M2', 'spike', {at}, {at}, 4.0, 0.2, 9.5, 'high', {at}, 'g-old')"
+    )
+    return name
+
+
+def test_when_a_run_opens_anomalies_of_the_old_allowed_types_then_zero_streaks_become_zero_runs(
+    spark: SparkSession, tmp_path
+):
+    name = old_anomalies_table(spark, tmp_path)
+
+    ensure_table(spark, ctx(tmp_path, "gold", "g-new"), ANOMALIES)
+
+    assert sorted((r.meter_id, r.anomaly_type, r.score) for r in spark.table(name).collect()) == [
+        ("M1", "zero_run", 13.0),
+        ("M2", "spike", 9.5),
+    ]
+    properties = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()}
+    assert properties["delta.constraints.known_type"] == ANOMALIES.constraints["known_type"]
+    version = delta_io.current_version(spark, name)
+    reset_catalog(spark)  # a new session opens the migrated table: nothing more to do
+    ensure_table(spark, ctx(tmp_path, "gold", "g-later"), ANOMALIES)
+    assert delta_io.current_version(spark, name) == version

@@ -57,14 +57,17 @@ GOLD_COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     "consumption_anomalies": {
         "date": _LOCAL_DATE,
         "meter_id": _METER,
-        "anomaly_type": "spike, zero_streak or implausible.",
+        "anomaly_type": "spike, zero_run, frozen_value, high_day, low_day (VEE rules) or implausible.",
         "period_start_utc": "Start of the anomalous period (UTC instant).",
         "period_end_utc": "End of the anomalous period, exclusive (UTC instant).",
-        "kwh": "Energy imported in the period, kWh.",
-        "baseline_kwh": "Spike: median of the meter's same-hour baseline over the trailing days, kWh.",
+        "kwh": "Energy imported in the period, kWh (high_day / low_day: the day's total).",
+        "baseline_kwh": (
+            "What was expected, kWh: spike, the meter's profile median at that time of day; high_day / "
+            "low_day, the median of its complete days."
+        ),
         "score": (
-            "spike: robust z-score against the baseline; zero_streak: length, hours; implausible: average "
-            "power / the segment's limit (ratio)."
+            "spike: robust z-score; zero_run, frozen_value: length, minutes; high_day, low_day: ratio to the "
+            "median day; implausible: average power / the segment's limit (ratio)."
         ),
         "detail": "Human-readable explanation of the finding.",
         **_RUN,

@@ -1,6 +1,7 @@
 """Gold tables created under an older contract, brought to the current one (#13: one meaning per name).
 
-``ensure_table`` creates a table and never alters it, so a column renamed or dropped in the contract needs a
+``ensure_table`` creates a table and only adds nullable columns, so a column renamed or dropped in the
+contract, or a CHECK constraint whose allowed values changed (old values mapped to current ones), needs a
 step of its own. Gold is derived data with no column mapping (readers such as delta-rs would need a reader
 feature for renames), so a migration rewrites the table in two commits:
 
@@ -19,7 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from lakewatt import delta_io
@@ -30,13 +31,17 @@ from lakewatt.table_spec import TableSpec
 class Migration:
     renamed: Mapping[str, str] = field(default_factory=dict)  # old column -> its current name
     dropped: tuple[str, ...] = ()
+    # column (current name) -> {old value: current value}, for a CHECK constraint whose allowed values changed
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 MIGRATIONS: Mapping[str, Migration] = {
     # A UTC day and UTC instants say so in their names; the rule-failure map moved to its own table.
     "data_quality_daily": Migration(renamed={"date": "utc_date"}, dropped=("rule_failures",)),
+    # VEE's rules replaced gold's own (#14): its zero run is the old zero streak.
     "consumption_anomalies": Migration(
-        renamed={"period_start": "period_start_utc", "period_end": "period_end_utc"}
+        renamed={"period_start": "period_start_utc", "period_end": "period_end_utc"},
+        values={"anomaly_type": {"zero_streak": "zero_run"}},
     ),
     "forecast_features": Migration(renamed={"hour_start": "hour_start_utc"}),
 }
@@ -68,6 +73,30 @@ def _copy_pending(history: list) -> int | None:
     return None
 
 
+def _stale_constraints(spark: SparkSession, spec: TableSpec, name: str) -> list[str]:
+    """The contract's CHECK constraints the table holds with another expression (say, an older list of
+    allowed values). One the table lacks is not stale: creation and migration declare missing ones."""
+    prefix = "delta.constraints."
+    held = {
+        row.key[len(prefix) :]: row.value
+        for row in spark.sql(f"SHOW TBLPROPERTIES {name}").collect()
+        if row.key.startswith(prefix)
+    }
+    return sorted(
+        key
+        for key, expression in spec.constraints.items()
+        if key.lower() in held and held[key.lower()] != expression
+    )
+
+
+def _mapped(column: str, values: Mapping[str, str]) -> Column:
+    """``column`` with each old value replaced by its current one."""
+    mapped = F.col(column)
+    for old_value, new_value in values.items():
+        mapped = F.when(F.col(column) == F.lit(old_value), F.lit(new_value)).otherwise(mapped)
+    return mapped.alias(column)
+
+
 def bring_to_contract(
     spark: SparkSession, spec: TableSpec, name: str, replace_sql: Callable[[], str]
 ) -> bool:
@@ -82,7 +111,7 @@ def bring_to_contract(
     source = _copy_pending(history)
     if source is None:
         columns = spark.table(name).columns
-        if columns == spec.columns:
+        if columns == spec.columns and not _stale_constraints(spark, spec, name):
             return False
         mapped = [migration.renamed.get(c, c) for c in columns if c not in migration.dropped]
         if sorted(mapped) != sorted(spec.columns):
@@ -98,7 +127,7 @@ def bring_to_contract(
     old = spark.sql(f"SELECT * FROM {name} VERSION AS OF {source}")
     rows = old.select(
         *[F.col(c).alias(migration.renamed.get(c, c)) for c in old.columns if c not in migration.dropped]
-    ).select(*spec.columns)
+    ).select(*(_mapped(c, migration.values.get(c, {})) for c in spec.columns))
     copied = {MIGRATION_KEY: {"table": spec.name, "step": "copy", "copiedFrom": source}}
     delta_io.overwrite_once(spark, name, rows, user_metadata=json.dumps(copied, separators=(",", ":")))
     return True

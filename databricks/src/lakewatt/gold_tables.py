@@ -17,6 +17,7 @@ from pyspark.sql.types import (
 
 from lakewatt.gold_columns import GOLD_COLUMN_COMMENTS
 from lakewatt.table_spec import TableSpec, opt, req
+from lakewatt.transforms.gold.anomalies import ANOMALY_TYPES
 
 # Gold is for readers: no reader table feature, so delta-rs, DuckDB and BI engines open it too. Deletion
 # vectors buy gold nothing (each write replaces whole days), and Databricks turns them on for new tables
@@ -121,11 +122,11 @@ GOLD_TABLES = {
                 *_GOLD_TAIL,
             ]
         ),
-        "Import anomalies per meter: spike (robust z-score of the hourly kWh against the meter's trailing "
-        "same-hour baseline), zero_streak (consecutive zero readings), implausible "
-        "(power above the segment's physical limit).",
+        "Import anomalies per meter and local day: the findings of the VEE rules spike, zero_run, "
+        "frozen_value, high_day and low_day (silver.vee_findings, docs/vee.md), and implausible (average "
+        "power above the customer segment's physical limit).",
         cluster_by=("date", "meter_id"),
-        constraints={"known_type": "anomaly_type IN ('spike', 'zero_streak', 'implausible')"},
+        constraints={"known_type": f"anomaly_type IN ({', '.join(repr(t) for t in ANOMALY_TYPES)})"},
         properties=GOLD_PROPERTIES,
         column_comments=GOLD_COLUMN_COMMENTS["consumption_anomalies"],
     ),

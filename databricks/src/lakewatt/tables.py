@@ -330,9 +330,10 @@ def ensure_table(spark: SparkSession, ctx: RunContext, spec: TableSpec) -> str:
     if local:  # before any history read: the log to read is this location's
         remember_local_dir(spark, name, _normal(location))
     try:
+        migrated = False
         if not created:  # a table this call created is at the contract already
             add_missing_columns(spark, spec, name)
-        migrated = bring_to_contract(spark, spec, name, lambda: _replace_sql(spec, name, location, local))
+            migrated = bring_to_contract(spark, spec, name, lambda: _replace_sql(spec, name, location, local))
     except Exception:
         if local:  # not confirmed: the next run in this session checks (and finishes) the migration again
             forget_local_dir(spark, name)

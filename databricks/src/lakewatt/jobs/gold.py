@@ -213,7 +213,7 @@ class GoldRun:
             zones = [r.tariff_timezone for r in self.contracts.select("tariff_timezone").distinct().collect()]
             self.zones = sorted({self.default_timezone, *(z for z in zones if z)})
             self.days = sorted({x for d in self.utc_days for x in local_dates(d, d, self.zones)})
-        # Readings of the local days, a day of margin each side (a zero streak belongs to the day it starts).
+        # Readings of the local days: their UTC reading dates reach a day to each side.
         readings = self.source("silver.meter_readings")
         self.enriched = self.keep(
             g.enrich_readings(
@@ -230,16 +230,16 @@ class GoldRun:
             )
         )
         self.hourly = None
-        if {"consumption_anomalies", "forecast_features"} & set(self.tables):
+        if "forecast_features" in self.tables:
             fresh = g.hourly_import(self.enriched).where(F.col("date").isin(self.days))
-            self.hourly = self.keep(fresh.unionByName(self.hourly_before(readings)))
+            self.hourly = fresh.unionByName(self.hourly_before(readings))
         self.manifest.step("prepare")
 
     def hourly_before(self, readings: DataFrame) -> DataFrame:
-        """The hourly import of the anomaly baseline's days before the run's days, as ``forecast_features``
-        keeps it (a one-day run then enriches 3 days of readings, not 31). Days it holds no row of (a new
+        """The hourly import of the features' look-back days before the run's days, as ``forecast_features``
+        keeps it (a one-day run then enriches 3 days of readings, not 10). Days it holds no row of (a new
         lake, a table added later, a day without readings) come from silver."""
-        wanted = sorted(set(around(self.days, self.rules.baseline_days, 0)) - set(self.days))
+        wanted = sorted(set(around(self.days, g.LOOKBACK_DAYS, 0)) - set(self.days))
         if not wanted:
             return g.hourly_import(self.enriched).limit(0)
         features = self.spark.table(ensure_table(self.spark, self.ctx, GOLD_TABLES["forecast_features"]))
@@ -285,7 +285,7 @@ class GoldRun:
             ),
             "load_profile_hourly": lambda: g.load_profile_hourly(self.enriched, self.customers, self.days),
             "consumption_anomalies": lambda: g.consumption_anomalies(
-                self.enriched, self.hourly, self.customers, self.days, self.rules
+                self.source("silver.vee_findings"), self.enriched, self.customers, self.days, self.rules
             ),
             "data_quality_daily": lambda: g.data_quality_daily(
                 self.quality_inputs().bronze_of_days,

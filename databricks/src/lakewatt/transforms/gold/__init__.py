@@ -12,7 +12,7 @@ from lakewatt.transforms.gold.common import with_run_columns
 from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
 from lakewatt.transforms.gold.cost import customer_daily_cost, price_buckets
 from lakewatt.transforms.gold.dimensions import dim_contract, dim_customer, dim_meter
-from lakewatt.transforms.gold.features import forecast_features, stored_hourly
+from lakewatt.transforms.gold.features import LOOKBACK_DAYS, forecast_features, stored_hourly
 from lakewatt.transforms.gold.quality import (
     bronze_on_days,
     data_quality_daily,
@@ -24,6 +24,7 @@ from lakewatt.transforms.gold.reference import enrich_readings
 
 __all__ = [
     "DEFAULT_RULES",
+    "LOOKBACK_DAYS",
     "AnomalyRules",
     "bronze_on_days",
     "calendar_days",

@@ -42,8 +42,8 @@ def daily_consumption(enriched: DataFrame, dates: Sequence[dt.date]) -> DataFram
 
 
 def hourly_columns(hour_start: Column, kwh: Column, local_hour_start: Column) -> list[Column]:
-    """The columns of the hourly import series the anomaly baseline and the forecast features read, whichever
-    way it was built: from a UTC hour, its import kWh and the same hour on the meter's local clock."""
+    """The columns of the hourly import series the forecast features read, whichever way it was built: from a
+    UTC hour, its import kWh and the same hour on the meter's local clock."""
     return [
         F.col("meter_id"),
         hour_start.alias("hour_start"),

@@ -8,12 +8,22 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from lakewatt.transforms.gold.anomalies import same_hour_window
 from lakewatt.transforms.gold.common import in_dates
 from lakewatt.transforms.gold.consumption import hourly_columns
 from lakewatt.transforms.gold.reference import contract_periods
 
+# A day's features look back at most 168 hours: 7 days, 8 local dates across a clock change.
 LOOKBACK_DAYS = 8
+
+
+def same_hour_window(days_back: int, days_to: int) -> Window:
+    # One partitioning (meter) for every window of the table, so Spark shuffles the hourly series once; the
+    # composite order key keeps a range frame inside one local hour of day.
+    return (
+        Window.partitionBy("meter_id")
+        .orderBy(F.col("local_hour") * 100000 + F.col("day_number"))
+        .rangeBetween(days_back, days_to)
+    )
 
 
 def hourly_prices(buckets: DataFrame) -> DataFrame:
@@ -36,8 +46,6 @@ def stored_hourly(features: DataFrame) -> DataFrame:
 def forecast_features(
     hourly: DataFrame, contracts: DataFrame, buckets: DataFrame, dates: Sequence[dt.date]
 ) -> DataFrame:
-    # A day's features look back at most 168 hours (7 days; 8 local dates across a clock change): the windows
-    # need no older hours, though the shared hourly frame reaches back over the anomaly baseline.
     history = {d - dt.timedelta(days=back) for d in dates for back in range(LOOKBACK_DAYS + 1)}
     by_hour = Window.partitionBy("meter_id").orderBy("epoch_hour")
     features = (
