@@ -33,7 +33,7 @@ class RuleParameters:
     like_day_scale_min: float = 0.5  # the like-day profile is scaled to the day's own readings, within these
     like_day_scale_max: float = 2.0
     # spike: robust z-score against the meter's own profile at that time of day
-    spike_z: float = 8.0
+    spike_z: float = 6.0
     spike_min_points: int = 6
     spike_neighbour_ratio: float = 2.0  # and above this many times both neighbours (a spike stands alone)
     spike_min_scale_kwh: float = 0.05
