@@ -1,6 +1,7 @@
 """Gold per-run cost on a warm Spark session: one local day of N meters (not a test; prints figures).
 
-    .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--days 11] [--out bench/out/spark-gold]
+    .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--days 11] [--write-threads 1,4]
+        [--out bench/out/spark-gold]
 
 The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
 since that fixed cost, paid by every batch, dominates drop-to-gold latency.
@@ -9,8 +10,9 @@ since that fixed cost, paid by every batch, dominates drop-to-gold latency.
    half-hourly import readings, a contract and customer per meter, prices.
 2. One Spark session (local[2], 2 GB driver, as the emulator's worker): silver for every dataset, then a gold
    run over all days (creates the tables, warms the JVM and the caches).
-3. ``--runs`` gold runs of the last day with the tables a meter-readings batch feeds (all of them), each a
-   new orchestration id so nothing is skipped; per run the wall time, per table the manifest's step times.
+3. ``--runs`` gold runs of the last day per ``--write-threads`` setting (alternated), with the tables a
+   meter-readings batch feeds (all of them), each a new orchestration id so nothing is skipped; per run the
+   wall time, per table the manifest's step times.
 4. Prints the median of each figure and writes bench/out/spark-gold/latest.json.
 """
 
@@ -61,7 +63,7 @@ class WriteProfile:
         self.counts.clear()
 
 
-def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
+def measure(lake: Path, instances: list[str], days: int, runs: int, write_threads: list[int]) -> dict:
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.jobs import gold, silver
@@ -92,25 +94,34 @@ def measure(lake: Path, instances: list[str], days: int, runs: int) -> dict:
     warm_up = time.monotonic() - t
 
     profile = WriteProfile()
-    walls: list[float] = []
-    steps: dict[str, list[int]] = {}
+    per_setting: dict[int, dict] = {}
     for n in range(runs):
-        t = time.monotonic()
-        manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}", 0, roots), last, last,
-                            default_timezone="UTC")  # fmt: skip
-        walls.append(time.monotonic() - t)
-        for step, ms in manifest["timingsMs"].items():
-            steps.setdefault(step, []).append(ms)
-        print(f"run {n + 1}/{runs}: {walls[-1]:.1f} s {manifest['timingsMs']}", flush=True)
+        for threads in write_threads:  # alternated, so load drifts alike over every setting
+            t = time.monotonic()
+            manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}", 0, roots), last,
+                                last, default_timezone="UTC", write_threads=threads)  # fmt: skip
+            wall = time.monotonic() - t
+            figures = per_setting.setdefault(threads, {"walls": [], "steps": {}})
+            figures["walls"].append(wall)
+            for step, ms in manifest["timingsMs"].items():
+                figures["steps"].setdefault(step, []).append(ms)
+            print(f"run {n + 1}/{runs}, {threads} write thread(s): {wall:.1f} s {manifest['timingsMs']}",
+                  flush=True)  # fmt: skip
     spark.stop()
+    calls = runs * len(write_threads)
     return {
         "warm_up_all_days_seconds": round(warm_up, 1),
-        "run_seconds": [round(w, 2) for w in walls],
-        "median_run_seconds": round(statistics.median(walls), 2),
-        "median_step_ms": {step: int(statistics.median(ms)) for step, ms in steps.items()},
+        "by_write_threads": {
+            threads: {
+                "run_seconds": [round(w, 2) for w in figures["walls"]],
+                "median_run_seconds": round(statistics.median(figures["walls"]), 2),
+                "median_step_ms": {step: int(statistics.median(ms)) for step, ms in figures["steps"].items()},
+            }
+            for threads, figures in per_setting.items()
+        },
         "tables": list(GOLD_TABLES),
-        "delta_calls_per_run": {k: round(v / runs, 1) for k, v in profile.counts.items()},
-        "delta_call_seconds_per_run": {k: round(v / runs, 2) for k, v in profile.seconds.items()},
+        "delta_calls_per_run": {k: round(v / calls, 1) for k, v in profile.counts.items()},
+        "delta_call_seconds_per_run": {k: round(v / calls, 2) for k, v in profile.seconds.items()},
     }
 
 
@@ -119,12 +130,17 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--days", type=int, default=0, help="days generated (default: look-back + 3)")
+    parser.add_argument(
+        "--write-threads", default="", help="comma-separated settings, alternated per run (default: the job's)"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "spark-gold"))
     args = parser.parse_args()
     os.environ.setdefault("TZ", "UTC")
     time.tzset()
+    from lakewatt.jobs.gold import WRITE_THREADS
     from lakewatt.transforms.gold import LOOKBACK_DAYS
 
+    write_threads = [int(t) for t in args.write_threads.split(",") if t] or [WRITE_THREADS]
     days = args.days or LOOKBACK_DAYS + 3
     out = Path(args.out)
     lake = out / "lake"
@@ -135,7 +151,7 @@ def main() -> None:
     result = {
         "meters": args.meters,
         "days": days,
-        **measure(lake, gen["instances"], days, args.runs),
+        **measure(lake, gen["instances"], days, args.runs, write_threads),
         "cpus": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),

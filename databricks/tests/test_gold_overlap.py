@@ -45,11 +45,13 @@ def lake(spark: SparkSession, tmp_path):
     return tmp_path
 
 
-def started_run(spark: SparkSession, root, name: str, days: list[dt.date]) -> gold.GoldRun:
+def started_run(
+    spark: SparkSession, root, name: str, days: list[dt.date], tables=("daily_consumption",), **options
+) -> gold.GoldRun:
     """A gold run that has read silver (its shared frame computed, as a cached frame would be) but not
     written yet."""
     job = gold.GoldRun(
-        spark, ctx(root, "gold", name), min(days), max(days), dates=days, tables=["daily_consumption"]
+        spark, ctx(root, "gold", name), min(days), max(days), dates=days, tables=list(tables), **options
     )
     job.prepare()
     job.enriched.count()
@@ -115,3 +117,23 @@ def test_when_a_newer_run_commits_between_the_check_and_the_write_then_the_older
     assert interleaved
     assert written.action == "replace"
     assert daily_import(spark) == {("2025-03-11", "M1"): 48.0, ("2025-03-11", "M2"): 96.0}
+
+
+def test_when_tables_written_from_threads_find_newer_silver_then_they_are_recomputed_from_it(
+    spark: SparkSession, lake
+):
+    tables = ("daily_consumption", "consumption_anomalies")
+    older = started_run(spark, lake, "older", [DAY1, DAY2], tables, write_threads=2)
+    read_before = dict(older.snapshot.versions)
+    when_the_newer_run_writes_first(spark, lake, [DAY2])
+
+    older.write_all()
+
+    assert [w.table for w in older.manifest.tables] == [f"gold.{name}" for name in tables]
+    assert older.manifest.tables[0].action == "replace"
+    assert older.snapshot.versions["silver.meter_readings"] > read_before["silver.meter_readings"]
+    assert daily_import(spark) == {
+        ("2025-03-10", "M1"): 48.0,
+        ("2025-03-11", "M1"): 48.0,
+        ("2025-03-11", "M2"): 96.0,
+    }
