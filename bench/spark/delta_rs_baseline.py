@@ -266,7 +266,7 @@ class Baseline:
             date_to,
             sorted({self.default_timezone, *(z for z in zones if z)}),
         )
-        # The gold job reads the days plus the anomaly baseline before them; these two tables need the days
+        # The gold job reads the days plus the features' look-back before them; these two tables need the days
         # with one day of margin, which here (readings only inside the run's UTC days) reads the same rows.
         lo, hi = min(days) - dt.timedelta(days=1), max(days) + dt.timedelta(days=1)
         tz = f"coalesce(p.tariff_timezone, '{self.default_timezone}')"
