@@ -153,6 +153,35 @@ export function isDocumentFormat(type: string): type is DocumentFormat {
   return (DOCUMENT_FORMATS as readonly string[]).includes(type);
 }
 
+/**
+ * Market record formats: streamed line by line like CSV, each line read by its format's reader into
+ * records with the fields in RECORD_FIELDS (NEM12: lib/formats/nem12.ts), mapped like document fields.
+ */
+export const RECORD_FORMATS = ['nem12'] as const;
+export type RecordFormat = (typeof RECORD_FORMATS)[number];
+
+export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
+  nem12: [
+    'meter_id',
+    'channel',
+    'nmi_suffix',
+    'interval_start',
+    'interval_minutes',
+    'kwh',
+    'quality',
+    'source_quality',
+    'quality_method',
+    'reason_code',
+    'reason_description',
+  ],
+};
+
+const nem12Format = z.strictObject({ type: z.literal('nem12') });
+
+export function isRecordFormat(type: string): type is RecordFormat {
+  return (RECORD_FORMATS as readonly string[]).includes(type);
+}
+
 /** Canonical column name → source column (CSV header) or field path (NDJSON, dot-separated). */
 const columnMapping = z.record(z.string(), z.string().min(1));
 
@@ -188,6 +217,7 @@ export const sourceContractSchema = z
       entsoeXmlFormat,
       energyChartsJsonFormat,
       nordpoolJsonFormat,
+      nem12Format,
     ]),
     encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be']).default('auto'),
     compression: z.enum(['auto', 'none', 'gzip']).default('auto'),
@@ -315,6 +345,33 @@ export const sourceContractSchema = z
         });
       }
       const fields = DOCUMENT_FIELDS[format];
+      for (const [name, field] of Object.entries(contract.layout.columns)) {
+        if (!fields.includes(field)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['layout', 'columns', name],
+            message: `${format} records have no field '${field}' (fields: ${fields.join(', ')})`,
+          });
+        }
+      }
+    }
+    if (isRecordFormat(contract.format.type)) {
+      const format = contract.format.type;
+      if (contract.dataset !== 'meter_readings') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['format', 'type'],
+          message: `${format} is for the meter_readings dataset`,
+        });
+      }
+      if (contract.timestamp.format !== 'iso8601' || contract.timestamp.marks !== 'start') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['timestamp'],
+          message: `${format} records carry interval starts with their UTC offset: use format iso8601 and marks start`,
+        });
+      }
+      const fields = RECORD_FIELDS[format];
       for (const [name, field] of Object.entries(contract.layout.columns)) {
         if (!fields.includes(field)) {
           ctx.addIssue({

@@ -154,6 +154,7 @@ export async function validateStream(
         if (validator.needsFlush) await validator.flush();
       }
       splitter.end();
+      validator.endOfLines();
     }
     if (
       contract.format.type === 'csv' &&

@@ -3,6 +3,7 @@ import type { SourceContract } from '../contracts/sources';
 import { splitCsvLine } from '../formats/csv';
 import type { DecodeLimits } from '../formats/decode';
 import type { LineSink } from '../formats/lines';
+import { Nem12Reader } from '../formats/nem12';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
 import { ValueConverter } from './convert';
 import type { DocumentRecord } from './documents';
@@ -81,6 +82,8 @@ export class FileValidator implements LineSink {
   private readonly errors: RowErrors;
   private readonly columnIndex: Record<string, number> = {};
   private readonly ingestedAt: number;
+  /** The reader of a market record format (NEM12): a line gives the records of its intervals. */
+  private readonly nem12: Nem12Reader | undefined;
   private pendingRejections = 0;
   private sepLineAllowed = true;
   private currentLine = '';
@@ -124,6 +127,7 @@ export class FileValidator implements LineSink {
       days: new Set(),
       notes: [],
     };
+    this.nem12 = contract.format.type === 'nem12' ? new Nem12Reader() : undefined;
     this.errors = new RowErrors(this.state.columnStats);
     this.binding = new ColumnBinding(contract, piiColumns);
     this.converter = new ValueConverter(
@@ -152,6 +156,10 @@ export class FileValidator implements LineSink {
   // ---- lines ----------------------------------------------------------------------------------
 
   onLine(line: string, lineNumber: number): void {
+    if (this.nem12) {
+      for (const record of this.nem12.push(line, lineNumber)) this.onDocumentRecord(record);
+      return;
+    }
     const { contract } = this.input;
     const binding = this.binding;
     this.currentLine = line;
@@ -218,6 +226,19 @@ export class FileValidator implements LineSink {
         return;
       }
       this.processRecord(line, lineNumber, record as Record<string, unknown>);
+    }
+  }
+
+  /** After the last line: what a record format's reader still holds, and its notes for the report. */
+  endOfLines(): void {
+    if (!this.nem12) return;
+    for (const record of this.nem12.end()) this.onDocumentRecord(record);
+    const summary = this.nem12.summary;
+    this.state.notes.push(...summary.notes);
+    for (const channel of summary.notIngested) {
+      this.state.notes.push(
+        `NMI ${channel.meterId} ${channel.nmiSuffix} (${channel.uom}): ${channel.intervals} intervals on ${channel.days} day(s) reported, not ingested: ${channel.reason}`,
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { isDocumentFormat, type SourceContract } from '../contracts/sources';
+import { isDocumentFormat, isRecordFormat, type SourceContract } from '../contracts/sources';
 import { FileRejection } from './reasons';
 import { clockLabelMinutes, describe, type RawValue } from './values';
 
@@ -33,7 +33,8 @@ export class ColumnBinding {
     /** PII columns: a header that looks like data is described, not quoted. */
     private readonly piiColumns: ReadonlySet<string>,
   ) {
-    if (contract.format.type === 'ndjson' || isDocumentFormat(contract.format.type)) {
+    const { type } = contract.format;
+    if (type === 'ndjson' || isDocumentFormat(type) || isRecordFormat(type)) {
       for (const [column, path] of Object.entries(contract.layout.columns)) {
         this.sources.set(column, { kind: 'path', path: path.split('.'), name: path });
       }

@@ -24,6 +24,7 @@ export function parseDocument(contract: SourceContract, text: string, fileName: 
       return parseNordpoolJson(text, { areas: format.areas });
     case 'csv':
     case 'ndjson':
+    case 'nem12':
       throw new Error(`${format.type} is a line format, not a document format`);
   }
 }
