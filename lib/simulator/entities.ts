@@ -5,7 +5,7 @@
  */
 import type { Segment } from './model';
 import { Prng } from './prng';
-import { READING_SOURCES, type ReadingSource } from './sources';
+import { type MeterSource, READING_SOURCES } from './sources';
 import { DAY_MS, HOUR_MS, localMidnightUtc, MINUTE_MS, type TimeZone } from './time';
 
 export type Country = 'GB' | 'DE' | 'NL';
@@ -156,7 +156,7 @@ export interface Meter {
   customer_id: string;
   country: Country;
   zone: TimeZone;
-  source: ReadingSource;
+  source: MeterSource;
   segment: Segment;
   annualKwh: number;
   /** Installed solar capacity, kWp; 0 for meters without export. */
@@ -303,8 +303,17 @@ function newAddress(rng: Prng, country: Country): Pick<Customer, 'street' | 'pos
   };
 }
 
-/** Builds the customers, meters and contracts of a run, and their changes within [firstDay, lastDay]. */
-export function buildWorld(seed: string, meterCount: number, firstDay: number, lastDay: number): World {
+/**
+ * Builds the customers, meters and contracts of a run, and their changes within [firstDay, lastDay]. Meters
+ * are dealt to `sources` in turn.
+ */
+export function buildWorld(
+  seed: string,
+  meterCount: number,
+  firstDay: number,
+  lastDay: number,
+  sources: readonly MeterSource[] = READING_SOURCES,
+): World {
   const rng = Prng.derive(seed, 'world');
   const customers: Customer[] = [];
   const meters: Meter[] = [];
@@ -313,7 +322,7 @@ export function buildWorld(seed: string, meterCount: number, firstDay: number, l
   const startMs = firstDay * DAY_MS;
 
   for (let i = 0; i < meterCount; i++) {
-    const source = READING_SOURCES[i % READING_SOURCES.length] as ReadingSource;
+    const source = sources[i % sources.length] as MeterSource;
     const country: Country =
       source === 'uk_hh_wide'
         ? 'GB'

@@ -18,9 +18,12 @@ export interface ManifestFile {
   data_date: string;
   /** The day the file landed: the date in its path. */
   delivery_date: string;
-  format: 'csv' | 'ndjson';
+  format: 'csv' | 'ndjson' | 'nem12';
   compression: 'none' | 'gzip';
-  /** Physical lines after the header (after decompression); 0 for bytes-only files such as a truncated gzip. */
+  /**
+   * Physical lines after the header (after decompression); 0 for bytes-only files such as a truncated gzip;
+   * for NEM12 its 300 (interval-day) records.
+   */
   rows: number;
   bytes: number;
   sha256: string;
@@ -36,7 +39,7 @@ export interface ManifestSummary {
   bytes: number;
   by_source: Array<{ dataset: string; source: string; files: number; rows: number; bytes: number }>;
   defects_by_kind: Record<DefectKind, number>;
-  /** Readings written (meter-reading values: one per long/NDJSON row, 46/48/50 per wide row). */
+  /** Readings written (meter-reading values: one per long/NDJSON row, 46/48/50 per wide row, 48 per NEM12 day). */
   readings: number;
 }
 

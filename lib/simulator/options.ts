@@ -17,6 +17,11 @@ export interface SimulationOptions {
    * DEFAULT_SERIES_DEFECTS.
    */
   seriesDefects: number;
+  /**
+   * Also deal meters to a fourth source that delivers AEMO NEM12 files (every fourth meter). Opt-in and
+   * absent from DEFAULT_OPTIONS: a run without it writes exactly what it wrote before NEM12 existed.
+   */
+  nem12?: boolean;
 }
 
 /** About 45 of each series-defect kind in a month of 1,000 meters (30,000 meter-days). */
@@ -49,11 +54,14 @@ export const LIMITS = {
  * run (callers and the e2e truth rely on it) while a series rate can still be set on its own.
  */
 export function resolveOptions(options: Partial<SimulationOptions>): SimulationOptions {
-  const defects = options.defects ?? DEFAULT_OPTIONS.defects;
+  const { nem12, ...rest } = options;
+  const defects = rest.defects ?? DEFAULT_OPTIONS.defects;
   return {
     ...DEFAULT_OPTIONS,
-    ...options,
-    seriesDefects: options.seriesDefects ?? (defects > 0 ? DEFAULT_SERIES_DEFECTS : 0),
+    ...rest,
+    seriesDefects: rest.seriesDefects ?? (defects > 0 ? DEFAULT_SERIES_DEFECTS : 0),
+    // Only when on: `nem12: false` must leave the manifest's options (and so its bytes) as a default run's.
+    ...(nem12 === true ? { nem12 } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import {
 } from './badFiles';
 import { defect, DefectKind, type DefectRecord } from './defects';
 import { BIDDING_ZONE_TIME_ZONE, BIDDING_ZONES, buildWorld, type Meter, type World } from './entities';
+import { marketDayBounds, NEM12_INTERVALS_PER_DAY, renderNem12 } from './nem12';
 import type { SimulationOptions } from './options';
 import { Prng } from './prng';
 import {
@@ -26,7 +27,14 @@ import {
 } from './readings';
 import { renderContracts, renderCustomers, renderPrices } from './reference';
 import { drawSeriesPlan, FILL_LAG_DAYS, isLateFilled, type SeriesPlan, seriesRng } from './series';
-import { READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
+import {
+  meterSources,
+  NEM12_INTERVAL_MINUTES,
+  NEM12_SOURCE,
+  READING_SOURCES,
+  type ReadingSource,
+  SOURCE_IDS,
+} from './sources';
 import { DAY_MS, dayParts, formatDay, localDayBounds, parseIsoDate } from './time';
 import type { TruthSink } from './truth';
 
@@ -34,6 +42,8 @@ import type { TruthSink } from './truth';
 export interface RenderSinks {
   defect: DefectSink;
   truth: TruthSink;
+  /** Told once per data row, for files whose rows are not their lines (`rowsFrom: 'reported'`). */
+  row?: () => void;
 }
 
 export type FileContent =
@@ -47,12 +57,20 @@ export interface FileJob {
   source: string;
   dataDate: string;
   deliveryDate: string;
-  format: 'csv' | 'ndjson';
+  format: 'csv' | 'ndjson' | 'nem12';
   compression: 'none' | 'gzip';
   /** Lines before the first data row. */
   headerLines: number;
-  /** Meter-reading values per data row (1 for long layouts, the day's periods for wide, 0 otherwise). */
+  /**
+   * Meter-reading values per data row (1 for long layouts, the day's periods for wide, 48 for a NEM12 300
+   * record, 0 otherwise).
+   */
   valuesPerRow: number;
+  /**
+   * Where the data-row count comes from: the physical lines after the header (default), or the rows the
+   * renderer reports through `RenderSinks.row` (NEM12, whose 200/400/900 records are not data rows).
+   */
+  rowsFrom?: 'reported';
   content: FileContent;
   /** File-level defects (late delivery, whole-file rejects). */
   fileDefects: DefectRecord[];
@@ -94,6 +112,7 @@ function job(spec: JobSpec): FileJob {
     compression: spec.compression,
     headerLines: spec.headerLines,
     valuesPerRow: spec.valuesPerRow ?? 0,
+    ...(spec.rowsFrom === undefined ? {} : { rowsFrom: spec.rowsFrom }),
     content: spec.content,
     fileDefects: [],
   };
@@ -165,7 +184,7 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
   if (firstDay === undefined) throw new Error(`invalid start date ${options.start}`);
   const lastDay = firstDay + options.days - 1;
   const { seed, defects: rate } = options;
-  const world = buildWorld(seed, options.meters, firstDay, lastDay);
+  const world = buildWorld(seed, options.meters, firstDay, lastDay, meterSources(options.nem12 === true));
   const jobs: FileJob[] = [];
 
   // Reference data: full extracts on the first day, then one delta per day with changes, delivered next day.
@@ -356,7 +375,57 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
     for (let n = 1; n <= perKind; n++)
       jobs.push(...badFileJobs(n, fileRng, firstDay, lastDay, bySource, options));
   }
+  jobs.push(...nem12Jobs(options, world.meters, firstDay, lastDay));
   return { options, firstDay, lastDay, world, jobs };
+}
+
+/**
+ * NEM12 files (opt-in): one per AEST market day of the run, delivered the next day. Planned after every
+ * other file and from a values stream of their own, so they leave every other stream untouched; they are
+ * not among the files late delivery draws from and carry no defects (see nem12.ts).
+ */
+function nem12Jobs(
+  options: SimulationOptions,
+  allMeters: readonly Meter[],
+  firstDay: number,
+  lastDay: number,
+): FileJob[] {
+  const meters = allMeters.filter((m) => m.source === NEM12_SOURCE);
+  const jobs: FileJob[] = [];
+  if (meters.length === 0) return jobs;
+  for (let day = firstDay; day <= lastDay; day++) {
+    const { start, end } = marketDayBounds(day);
+    jobs.push(
+      job({
+        name: `nem12_${formatDay(day)}.csv`,
+        dataset: 'meter_readings',
+        source: NEM12_SOURCE,
+        dataDay: day,
+        deliveryDay: day + 1,
+        format: 'nem12',
+        compression: 'none',
+        headerLines: 1,
+        valuesPerRow: NEM12_INTERVALS_PER_DAY,
+        rowsFrom: 'reported',
+        content: {
+          kind: 'lines',
+          render: (sinks) =>
+            renderNem12(
+              meterDayReadings(
+                meters,
+                start,
+                end,
+                NEM12_INTERVAL_MINUTES,
+                Prng.derive(options.seed, 'values', NEM12_SOURCE, day),
+                true,
+              ),
+              { day, deliveryDay: day + 1, ...(sinks.row === undefined ? {} : { row: sinks.row }) },
+            ),
+        },
+      }),
+    );
+  }
+  return jobs;
 }
 
 function badFileJobs(

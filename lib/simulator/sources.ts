@@ -5,9 +5,22 @@
 
 export const WIDE_PERIOD_COLUMNS = 50;
 
-/** Meter-reading sources, one per layout. */
+/** Meter-reading sources of every run, one per layout. */
 export const READING_SOURCES = ['headend_utc', 'uk_hh_wide', 'smartfeed'] as const;
 export type ReadingSource = (typeof READING_SOURCES)[number];
+
+/**
+ * AEMO NEM12 files (contracts/sources/meter_readings.nem12.yaml): written only when a run asks for them
+ * (`nem12` option, `--nem12`), so a default run stays byte for byte what it was.
+ */
+export const NEM12_SOURCE = 'nem12' as const;
+/** Any source a meter can deliver through. */
+export type MeterSource = ReadingSource | typeof NEM12_SOURCE;
+
+/** The sources meters are dealt to in turn: the three layouts, then NEM12 when asked for. */
+export function meterSources(nem12: boolean): readonly MeterSource[] {
+  return nem12 ? [...READING_SOURCES, NEM12_SOURCE] : READING_SOURCES;
+}
 
 export const SOURCE_IDS = {
   customers: 'crm',
@@ -36,6 +49,25 @@ export const WIDE_QUALITY = { actual: 'A', estimated: 'E' } as const;
 export const FEED_FIELDS = ['meter.id', 'end', 'dur', 'ch', 'wh', 'q'] as const;
 export const FEED_CHANNEL = { import: 'imp', export: 'exp' } as const;
 export const FEED_QUALITY = { actual: 'OK', estimated: 'EST', substituted: 'SUB' } as const;
+
+/**
+ * NEM12: 30-minute interval-ending values per AEST market day (UTC+10, no daylight saving). Suffix E1 is
+ * import and B1 export; a day with estimated or substituted intervals is V, with 400 records giving each
+ * range's flag (reader: E → estimated, F/S → substituted).
+ */
+export const NEM12_CHANNEL = {
+  import: { suffix: 'E1', register: '001', stream: 'N1' },
+  export: { suffix: 'B1', register: '002', stream: 'N2' },
+} as const;
+export const NEM12_QUALITY = {
+  actual: { flag: 'A', reason: '' },
+  estimated: { flag: 'E52', reason: '' },
+  substituted: { flag: 'S14', reason: '1' },
+} as const;
+export const NEM12_INTERVAL_MINUTES = 30;
+/** NEM market time is AEST all year: UTC+10:00. */
+export const NEM12_MARKET_OFFSET_MINUTES = 600;
+export const NEM12_PARTICIPANTS = { from: 'LKWMDP', to: 'LAKEWATT' } as const;
 
 export const CUSTOMERS_HEADER = [
   'CustomerRef',

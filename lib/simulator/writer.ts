@@ -104,6 +104,7 @@ export async function writeJob(
   const defects: DefectRecord[] = [...job.fileDefects];
   const truth: string[] = [];
   const counter = { newlines: 0 };
+  let reportedRows = 0;
   const tap = new HashingCounter();
   const out = createWriteStream(target);
   if (job.content.kind === 'bytes') {
@@ -114,6 +115,9 @@ export async function writeJob(
         job.content.render({
           defect: (d) => defects.push(d),
           truth: (t) => truth.push(truthLine(t)),
+          row: () => {
+            reportedRows++;
+          },
         }),
         counter,
       ),
@@ -121,7 +125,7 @@ export async function writeJob(
     if (job.compression === 'gzip') await pipeline(source, createGzip({ level: 6 }), tap, out);
     else await pipeline(source, tap, out);
   }
-  const rows = Math.max(0, counter.newlines - job.headerLines);
+  const rows = job.rowsFrom === 'reported' ? reportedRows : Math.max(0, counter.newlines - job.headerLines);
   const { verdict, rejected } = expectedVerdict(rows, defects);
   return {
     entry: {

@@ -21,6 +21,7 @@ interface RawOptions {
   seed: string;
   defects: string;
   seriesDefects?: string;
+  nem12?: boolean;
   json?: boolean;
 }
 
@@ -43,6 +44,7 @@ export function parseSimulateOptions(raw: RawOptions): SimulationOptions {
     ...(raw.seriesDefects === undefined
       ? {}
       : { seriesDefects: number('series-defects', raw.seriesDefects) }),
+    ...(raw.nem12 === true ? { nem12: true } : {}),
   });
   const problems = checkOptions(options);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -73,6 +75,11 @@ export function registerSimulate(program: Command): void {
       '--series-defects <rate>',
       'rate per meter-day of each series defect (zero run, frozen value, late fill); ' +
         `default ${d.seriesDefects}, or 0 with --defects 0`,
+    )
+    .option(
+      '--nem12',
+      'also deal every fourth meter to a source delivering AEMO NEM12 files (one per AEST market day, ' +
+        'no injected defects); off by default, so a run without it is unchanged',
     )
     .option('--json', 'print a machine-readable summary')
     .action(async (raw: RawOptions) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { loadSourceContracts, type SourceContract } from '../../../lib/contracts/sources';
 import { simulate } from '../../../lib/simulator';
+import { validate } from '../../helpers/validation';
 import { physicalLines, readManifest, readText, splitCsv, tempDir } from '../simulator/support';
 
 const CONTRACTS = path.join(__dirname, '../../../contracts/sources');
@@ -156,5 +157,49 @@ describe('source contracts of the simulator', () => {
     for (const c of simulated) expect(c.max_kwh_per_interval).toBe(1000);
     const all = [...simulated, contractFor('customers', 'crm'), contractFor('contracts', 'billing')];
     for (const c of [...all, contractFor('prices', 'dayahead')]) expect(c.max_rejected_share).toBe(0.05);
+  });
+});
+
+describe('NEM12 files of the simulator (opt-in, so not in the run above)', () => {
+  let nemRoot: string;
+  let removeNem: () => void;
+  let nemFiles: string[];
+
+  beforeAll(async () => {
+    ({ dir: nemRoot, remove: removeNem } = tempDir('contracts-nem12'));
+    await simulate(nemRoot, {
+      meters: 12,
+      days: 3,
+      start: '2025-09-30',
+      seed: 'contracts',
+      defects: 0.02,
+      nem12: true,
+    });
+    nemFiles = readManifest(nemRoot)
+      .files.filter((f) => f.source === 'nem12')
+      .map((f) => f.path);
+  });
+  afterAll(() => removeNem());
+
+  it('when a simulated NEM12 file is validated with the nem12 contract, then it is accepted with no rejected rows', async () => {
+    const contract = contractFor('meter_readings', 'nem12');
+    expect([contract.format.type, contract.unit, contract.max_kwh_per_interval]).toEqual([
+      'nem12',
+      'kWh',
+      1000,
+    ]);
+    expect(nemFiles.length).toBe(3);
+    for (const file of nemFiles) {
+      const text = readText(nemRoot, file);
+      const days = physicalLines(text).filter((l) => l.startsWith('300,')).length;
+      const { report, rejected } = await validate(contract, text, { chunkSize: 65_536, path: file });
+      expect([file, report.verdict, report.counts.rowsRejected, rejected.length]).toEqual([
+        file,
+        'accepted',
+        0,
+        0,
+      ]);
+      expect([file, report.counts.rowsValid]).toEqual([file, days * 48]);
+    }
   });
 });
