@@ -5,8 +5,8 @@ import { type AuditRecord, auditRecordSchema } from '../../lib/audit';
 import { buildBlobCreatedEvent } from '../../lib/events/blobCreatedEvent';
 import type { Manifest } from '../../lib/simulator';
 import { simulate } from '../../lib/simulator';
-import { deltaSnapshot } from '../integration/databricks/lakeSupport';
-import { type Pipeline, startPipeline } from './support';
+import { deltaSnapshot, duckdb } from '../integration/databricks/lakeSupport';
+import { deltaSource, type Pipeline, startPipeline } from './support';
 
 /*
  * One file at a time through the whole embedded pipeline: the Event Grid trigger, ingestFile on the
@@ -15,6 +15,12 @@ import { type Pipeline, startPipeline } from './support';
  */
 
 jest.setTimeout(900_000);
+
+/** AEMO's NEM12 examples (aguinane/nem-reader, MIT; see SOURCE.txt), read in place, never copied. */
+const NEM12_SOLAR = path.resolve(
+  __dirname,
+  '../../../shared/real-data/nem12_australia/Example_NEM12_month_solar.csv',
+);
 
 let pipeline: Pipeline;
 let simDir: string;
@@ -147,5 +153,48 @@ describe('ingestFile end to end', () => {
     expect((await databricksRuns()).length).toBe(runsBefore);
     const records = (await auditRecords()).filter((r) => r.file.path === objectPath);
     expect(records).toHaveLength(1);
+  });
+
+  it('when a real NEM12 file is dropped, then silver holds its intervals with the kWh per channel the file gives', async () => {
+    // The file's own figures, split here: per 200 record's suffix, its 300 records' values.
+    const expected = new Map<string, { intervals: number; kwh: number }>();
+    let nmi = '';
+    let channel = '';
+    for (const line of (await fs.readFile(NEM12_SOLAR, 'utf8')).split(/\r?\n/)) {
+      const cells = line.split(',');
+      if (cells[0] === '200') {
+        nmi = cells[1]!;
+        channel = cells[4]!.startsWith('B') ? 'export' : 'import';
+      }
+      if (cells[0] !== '300') continue;
+      const values = cells.slice(2, -5).map(Number);
+      const total = expected.get(channel) ?? { intervals: 0, kwh: 0 };
+      total.intervals += values.length;
+      total.kwh += values.reduce((sum, value) => sum + value, 0);
+      expected.set(channel, total);
+    }
+
+    const dropped = await pipeline.drop(NEM12_SOLAR, {
+      dataset: 'meter_readings',
+      source: 'nem12',
+      date: '2023-04-01',
+    });
+    expect(await pipeline.wait(dropped.instanceId)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'completed' },
+    });
+
+    const silver = await deltaSource(path.join(pipeline.lakeRoot, 'silver', 'meter_readings'));
+    const rows = await duckdb(
+      `SELECT channel, CAST(count(*) AS INTEGER) AS intervals, CAST(round(sum(kwh), 3) AS VARCHAR) AS kwh
+       FROM ${silver!} WHERE meter_id = '${nmi}' AND source_system = 'nem12' GROUP BY channel ORDER BY channel`,
+    );
+    expect(rows.map((r) => [r.channel, Number(r.intervals), Number(r.kwh)])).toEqual(
+      ['export', 'import'].map((c) => [
+        c,
+        expected.get(c)!.intervals,
+        Number(expected.get(c)!.kwh.toFixed(3)),
+      ]),
+    );
   });
 });
