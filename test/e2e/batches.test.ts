@@ -94,7 +94,10 @@ describe('group commit', () => {
     const records = (await auditRecords(pipeline.lake)).filter((r) => ids.includes(r.instanceId));
     expect(records).toHaveLength(BURST);
     const runs = runIdsOf(records);
-    expect(runs.size).toBeLessThanOrEqual(2 + 2 * Math.ceil(BURST / CAP));
+    // Per step (silver, gold): the first file's own batch, full batches of CAP, and at most one more that
+    // started while the burst was still arriving (validation under load spreads the arrivals; a quicker run
+    // drains the queue sooner). One run per file would be 2 x BURST.
+    expect(runs.size).toBeLessThanOrEqual(2 * (Math.ceil(BURST / CAP) + 2));
     for (const record of records) {
       for (const run of record.databricksRuns) expect(run.batch?.members).toContain(record.instanceId);
     }
