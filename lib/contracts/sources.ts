@@ -178,6 +178,30 @@ export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
 
 const nem12Format = z.strictObject({ type: z.literal('nem12') });
 
+/**
+ * What a contract of a format whose records carry named fields (documents, record formats) must respect:
+ * the dataset the format is for, the fields its columns may map, and what its timestamps are.
+ */
+function fieldFormatOf(
+  type: string,
+): { format: string; dataset: DatasetName; fields: readonly string[]; timestamps: string } | undefined {
+  if (isDocumentFormat(type))
+    return {
+      format: type,
+      dataset: 'prices',
+      fields: DOCUMENT_FIELDS[type],
+      timestamps: 'UTC interval starts',
+    };
+  if (isRecordFormat(type))
+    return {
+      format: type,
+      dataset: 'meter_readings',
+      fields: RECORD_FIELDS[type],
+      timestamps: 'interval starts with their UTC offset',
+    };
+  return undefined;
+}
+
 export function isRecordFormat(type: string): type is RecordFormat {
   return (RECORD_FORMATS as readonly string[]).includes(type);
 }
@@ -328,50 +352,23 @@ export const sourceContractSchema = z
         ctx.addIssue({ code: 'custom', path: ['format', 'type'], message: 'the wide layout needs csv' });
       }
     }
-    if (isDocumentFormat(contract.format.type)) {
-      const format = contract.format.type;
-      if (!isPrice) {
+    const fieldFormat = fieldFormatOf(contract.format.type);
+    if (fieldFormat) {
+      const { format, dataset, fields, timestamps } = fieldFormat;
+      if (contract.dataset !== dataset) {
         ctx.addIssue({
           code: 'custom',
           path: ['format', 'type'],
-          message: `${format} is for the prices dataset`,
+          message: `${format} is for the ${dataset} dataset`,
         });
       }
       if (contract.timestamp.format !== 'iso8601' || contract.timestamp.marks !== 'start') {
         ctx.addIssue({
           code: 'custom',
           path: ['timestamp'],
-          message: `${format} records carry UTC interval starts: use format iso8601 and marks start`,
+          message: `${format} records carry ${timestamps}: use format iso8601 and marks start`,
         });
       }
-      const fields = DOCUMENT_FIELDS[format];
-      for (const [name, field] of Object.entries(contract.layout.columns)) {
-        if (!fields.includes(field)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['layout', 'columns', name],
-            message: `${format} records have no field '${field}' (fields: ${fields.join(', ')})`,
-          });
-        }
-      }
-    }
-    if (isRecordFormat(contract.format.type)) {
-      const format = contract.format.type;
-      if (contract.dataset !== 'meter_readings') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['format', 'type'],
-          message: `${format} is for the meter_readings dataset`,
-        });
-      }
-      if (contract.timestamp.format !== 'iso8601' || contract.timestamp.marks !== 'start') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['timestamp'],
-          message: `${format} records carry interval starts with their UTC offset: use format iso8601 and marks start`,
-        });
-      }
-      const fields = RECORD_FIELDS[format];
       for (const [name, field] of Object.entries(contract.layout.columns)) {
         if (!fields.includes(field)) {
           ctx.addIssue({

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
+import {
+  loadSourceContracts,
+  parseSourceContract,
+  type SourceContractRegistry,
+} from '../../../lib/contracts/sources';
+import { ContractError } from '../../../lib/errors';
 import { validate } from '../../helpers/validation';
 
 /** AEMO's NEM12/NEM13 examples (aguinane/nem-reader, MIT; see SOURCE.txt), read in place, never copied. */
@@ -87,5 +92,55 @@ describe('real NEM12 files through the validation engine', () => {
     expect(report.reasons).toEqual([
       { code: 'DOCUMENT_UNRECOGNISED', message: expect.stringContaining('NEM13') as string },
     ]);
+  });
+});
+
+describe('nem12 source contracts', () => {
+  const columns = {
+    meter_id: 'meter_id',
+    channel: 'channel',
+    interval_start: 'interval_start',
+    interval_minutes: 'interval_minutes',
+    kwh: 'kwh',
+    quality: 'quality',
+  };
+  const contract = (overrides: Record<string, unknown>): string[] => {
+    try {
+      parseSourceContract(
+        {
+          source: 'nem12_test',
+          dataset: 'meter_readings',
+          description: 'NEM12',
+          format: { type: 'nem12' },
+          layout: { kind: 'long', columns },
+          timestamp: { format: 'iso8601' },
+          unit: 'kWh',
+          ...overrides,
+        },
+        'test.yaml',
+      );
+    } catch (error) {
+      if (error instanceof ContractError) return [...error.issues];
+      throw error;
+    }
+    return [];
+  };
+
+  it('when a nem12 contract maps a field NEM12 records lack, then the field and the field list are named', () => {
+    const issues = contract({
+      layout: { kind: 'long', columns: { ...columns, meter_id: 'nmi' } },
+    });
+
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^layout\.columns\.meter_id: nem12 records have no field 'nmi' \(fields: meter_id,/,
+      ),
+    ]);
+  });
+
+  it('when nem12 is used for prices, then format.type names the meter_readings dataset', () => {
+    expect(contract({ dataset: 'prices', unit: 'EUR/MWh' })).toContain(
+      'format.type: nem12 is for the meter_readings dataset',
+    );
   });
 });
