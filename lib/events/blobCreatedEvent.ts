@@ -189,11 +189,15 @@ export function sequencerFromEpochNanos(nanos: bigint): string {
   return nanos.toString(16).padStart(SEQUENCER_DIGITS, '0');
 }
 
-/** Nanoseconds since the epoch, from the process's high-resolution clock anchored at its start. */
+/**
+ * Nanoseconds since the epoch, from the wall clock (millisecond resolution; the clock's +1 steps order
+ * sequencers within a millisecond). Not the monotonic high-resolution clock anchored at process start: that
+ * drifts from the wall clock over a long-running process (CI saw > 1 s after 30 minutes), and a restarted
+ * process must continue above the wall-clock time the old one reached.
+ */
 function epochNanos(): bigint {
-  return BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n + process.hrtime.bigint() - HR_ANCHOR;
+  return BigInt(Date.now()) * 1_000_000n;
 }
-const HR_ANCHOR = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
 
 // The highest sequencer any clock on the default time source has issued in this process: clocks created one
 // after the other never go backwards, even within the resolution of the time source.
