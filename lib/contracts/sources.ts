@@ -154,10 +154,11 @@ export function isDocumentFormat(type: string): type is DocumentFormat {
 }
 
 /**
- * Market record formats: streamed line by line like CSV, each line read by its format's reader into
- * records with the fields in RECORD_FIELDS (NEM12: lib/formats/nem12.ts), mapped like document fields.
+ * Market record formats: streamed like CSV, line by line (NEM12: lib/formats/nem12.ts) or segment by
+ * segment (MSCONS, EDIFACT: lib/formats/mscons.ts), each read by its format's reader into records with the
+ * fields in RECORD_FIELDS, mapped like document fields.
  */
-export const RECORD_FORMATS = ['nem12'] as const;
+export const RECORD_FORMATS = ['nem12', 'mscons'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
 export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
@@ -174,9 +175,23 @@ export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
     'reason_code',
     'reason_description',
   ],
+  mscons: [
+    'meter_id',
+    'channel',
+    'obis',
+    'product_id',
+    'interval_start',
+    'interval_minutes',
+    'kwh',
+    'quality',
+    'source_quality',
+    'status',
+  ],
 };
 
 const nem12Format = z.strictObject({ type: z.literal('nem12') });
+/** Separators and decimal mark come from the interchange's own UNA, so there is nothing to configure. */
+const msconsFormat = z.strictObject({ type: z.literal('mscons') });
 
 /**
  * What a contract of a format whose records carry named fields (documents, record formats) must respect:
@@ -242,6 +257,7 @@ export const sourceContractSchema = z
       energyChartsJsonFormat,
       nordpoolJsonFormat,
       nem12Format,
+      msconsFormat,
     ]),
     encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be']).default('auto'),
     compression: z.enum(['auto', 'none', 'gzip']).default('auto'),

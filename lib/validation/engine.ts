@@ -1,5 +1,6 @@
 import { TextFileDecoder } from '../formats/decode';
-import { LineSplitter, type LineStats } from '../formats/lines';
+import type { LineStats } from '../formats/lines';
+import { splitterFor } from '../formats/recordFormats';
 import { parseDocument } from './documents';
 import { FileValidator, type ValidationInput, type ValidationSinks } from './fileValidator';
 import { FILE_REASONS, type FileReasonCode, FileRejection, ROW_REASONS } from './reasons';
@@ -122,7 +123,7 @@ export async function validateStream(
     markup: format.type === 'entsoe_xml' ? 'xml' : 'reject',
   });
   const validator = new FileValidator(input, sinks);
-  const splitter = new LineSplitter(input.limits.maxLineBytes, validator);
+  const splitter = splitterFor(format.type, input.limits.maxLineBytes, validator);
   const documentLines = new DocumentLines();
   const lines = (): { stats: LineStats; mixed: boolean } =>
     'max_bytes' in format

@@ -3,8 +3,8 @@ import type { SourceContract } from '../contracts/sources';
 import { splitCsvLine } from '../formats/csv';
 import type { DecodeLimits } from '../formats/decode';
 import type { LineSink } from '../formats/lines';
-import { Nem12Reader } from '../formats/nem12';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
+import { type RecordFormatReader, recordReaderFor } from '../formats/recordFormats';
 import { ValueConverter } from './convert';
 import type { DocumentRecord } from './documents';
 import { fingerprint, KeyDuplicates, readingFingerprint } from './duplicates';
@@ -82,8 +82,8 @@ export class FileValidator implements LineSink {
   private readonly errors: RowErrors;
   private readonly columnIndex: Record<string, number> = {};
   private readonly ingestedAt: number;
-  /** The reader of a market record format (NEM12): a line gives the records of its intervals. */
-  private readonly nem12: Nem12Reader | undefined;
+  /** The reader of a market record format (NEM12, MSCONS): a line or segment gives its interval records. */
+  private readonly recordReader: RecordFormatReader | undefined;
   private pendingRejections = 0;
   private sepLineAllowed = true;
   private currentLine = '';
@@ -127,7 +127,7 @@ export class FileValidator implements LineSink {
       days: new Set(),
       notes: [],
     };
-    this.nem12 = contract.format.type === 'nem12' ? new Nem12Reader() : undefined;
+    this.recordReader = recordReaderFor(contract);
     this.errors = new RowErrors(this.state.columnStats);
     this.binding = new ColumnBinding(contract, piiColumns);
     this.converter = new ValueConverter(
@@ -156,8 +156,8 @@ export class FileValidator implements LineSink {
   // ---- lines ----------------------------------------------------------------------------------
 
   onLine(line: string, lineNumber: number): void {
-    if (this.nem12) {
-      for (const record of this.nem12.push(line, lineNumber)) this.onDocumentRecord(record);
+    if (this.recordReader) {
+      for (const record of this.recordReader.push(line, lineNumber)) this.onDocumentRecord(record);
       return;
     }
     const { contract } = this.input;
@@ -231,15 +231,9 @@ export class FileValidator implements LineSink {
 
   /** After the last line: what a record format's reader still holds, and its notes for the report. */
   endOfLines(): void {
-    if (!this.nem12) return;
-    for (const record of this.nem12.end()) this.onDocumentRecord(record);
-    const summary = this.nem12.summary;
-    this.state.notes.push(...summary.notes);
-    for (const channel of summary.notIngested) {
-      this.state.notes.push(
-        `NMI ${channel.meterId} ${channel.nmiSuffix} (${channel.uom}): ${channel.intervals} intervals on ${channel.days} day(s) reported, not ingested: ${channel.reason}`,
-      );
-    }
+    if (!this.recordReader) return;
+    for (const record of this.recordReader.end()) this.onDocumentRecord(record);
+    this.state.notes.push(...this.recordReader.notes());
   }
 
   /**

@@ -31,6 +31,9 @@ export const FILE_REASONS = {
   PRICE_UNIT_UNSUPPORTED: 'the prices are not per MWh',
   UNKNOWN_BIDDING_ZONE: 'the bidding zone is not one Lakewatt knows',
   TOO_MANY_SERIES: 'the file holds more meter series than one validation may keep in memory',
+  EDIFACT_MALFORMED:
+    'the EDIFACT interchange is malformed (service string advice, segment syntax or order, or cut short)',
+  EDIFACT_CONTROL_MISMATCH: 'an EDIFACT control count or reference (UNT, UNZ) does not match what was read',
 } as const;
 
 export const ROW_REASONS = {

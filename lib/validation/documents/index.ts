@@ -25,6 +25,7 @@ export function parseDocument(contract: SourceContract, text: string, fileName: 
     case 'csv':
     case 'ndjson':
     case 'nem12':
-      throw new Error(`${format.type} is a line format, not a document format`);
+    case 'mscons':
+      throw new Error(`${format.type} is a streamed format, not a document format`);
   }
 }
