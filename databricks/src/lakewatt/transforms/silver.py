@@ -63,16 +63,25 @@ def bronze_records(staged: DataFrame, dataset: str, pii_key: bytes | None = None
 def best_readings(staged: DataFrame) -> DataFrame:
     """One reading per ``(meter_id, channel, interval_start)``: the one with the highest priority.
 
-    Duplicates are rare (re-deliveries), so pre-aggregating before the shuffle gains nothing and would cost
-    a sort of every row on the map side (an aggregate over a struct is sort-based). Instead the rows are
-    hash-partitioned on the key once and ranked by a window in that partitioning: one shuffle, one sort.
+    Duplicates are rare (re-deliveries across the batch's files), so only rows whose key may repeat are
+    ranked: a hash of the key is counted (a shuffle of one long per row, not of whole rows), rows with a
+    unique hash pass straight through, and the rest (the repeats, plus any hash collision, which only costs
+    a ranking) are hash-partitioned on the key and ranked by a window. Ranking every row this way took twice
+    as long on 5 M staged readings (decision 0031).
     """
+    hashed = staged.withColumn("_key_hash", F.xxhash64(*READING_KEY))
+    repeated = hashed.groupBy("_key_hash").count().where(F.col("count") > 1).select("_key_hash")
+    unique = hashed.join(repeated, "_key_hash", "left_anti")
     ranked = Window.partitionBy(*READING_KEY).orderBy(reading_priority().desc())
-    return (
-        staged.repartition(*READING_KEY)
+    best_of_repeats = (
+        hashed.join(repeated, "_key_hash", "left_semi")
         .select("*", F.row_number().over(ranked).alias("_rank"))
         .where(F.col("_rank") == 1)
         .drop("_rank")
+    )
+    return (
+        unique.unionByName(best_of_repeats)
+        .drop("_key_hash")
         .withColumn("reading_date", F.to_date("interval_start"))
         # Received readings are not estimates of VEE's (vee.run writes those).
         .withColumn("estimation_method", F.lit(None).cast("string"))
