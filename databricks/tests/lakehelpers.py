@@ -55,9 +55,12 @@ def reading(
     ingested_at: datetime | None = None,
     source: str = "sim",
     landing: date | None = None,
+    source_quality: str | None = None,
+    source_quality_reason: str | None = None,
 ) -> tuple:
     at = ingested_at or utc(2026, 1, 1)
-    return (meter, start, minutes, channel, kwh, quality, *lineage(source, instance, line, at, landing))
+    own = (source_quality, source_quality_reason)
+    return (meter, start, minutes, channel, kwh, quality, *own, *lineage(source, instance, line, at, landing))
 
 
 def half_hours(start: datetime, end: datetime) -> Iterable[datetime]:

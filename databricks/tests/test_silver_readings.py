@@ -16,7 +16,7 @@ T1 = utc(2026, 1, 1, 6)  # orch-1 staged
 T2 = utc(2026, 1, 2, 6)  # orch-2 staged later
 
 
-def r(slot: int, kwh: float, quality: str, instance: str, line: int, at):
+def r(slot: int, kwh: float, quality: str, instance: str, line: int, at, own=(None, None)):
     return reading(
         "M1",
         utc(2025, 3, 1, slot // 2, 30 * (slot % 2)),
@@ -25,12 +25,14 @@ def r(slot: int, kwh: float, quality: str, instance: str, line: int, at):
         instance=instance,
         line=line,
         ingested_at=at,
+        source_quality=own[0],
+        source_quality_reason=own[1],
     )
 
 
 BATCH_1 = [
     r(0, 1.0, "actual", "orch-1", 1, T1),  # A
-    r(1, 2.0, "estimated", "orch-1", 2, T1),  # B
+    r(1, 2.0, "estimated", "orch-1", 2, T1, ("E52", "51")),  # B (a market file's own codes)
     r(2, 3.0, "estimated", "orch-1", 3, T1),  # C, duplicate in the file ...
     r(2, 3.5, "substituted", "orch-1", 4, T1),  # ... substituted beats estimated
     r(3, 4.0, "actual", "orch-1", 5, T1),  # D, duplicate of equal quality and ingestion ...
@@ -38,8 +40,8 @@ BATCH_1 = [
 ]
 BATCH_2 = [
     r(0, 9.0, "estimated", "orch-2", 1, T2),  # A: estimated never replaces actual
-    r(1, 2.2, "actual", "orch-2", 2, T2),  # B: actual replaces estimated
-    r(2, 3.9, "substituted", "orch-2", 3, T2),  # C: equal quality, later ingestion wins
+    r(1, 2.2, "actual", "orch-2", 2, T2, ("A", None)),  # B: actual replaces estimated
+    r(2, 3.9, "substituted", "orch-2", 3, T2, ("S14", "76")),  # C: equal quality, later ingestion wins
     r(4, 0.0, "missing", "orch-2", 4, T2),  # E: new key
 ]
 # By hand: slot -> (kwh, quality, winning orchestration)
@@ -73,6 +75,20 @@ def test_duplicates_resolve_by_quality_then_later_ingestion(spark: SparkSession,
     rows = spark.table("silver.meter_readings").collect()
 
     assert {x.interval_start: (x.kwh, x.quality, x.ingest_instance_id) for x in rows} == EXPECTED
+
+
+def test_when_a_reading_wins_then_silver_keeps_the_quality_code_and_reason_its_source_gave(
+    spark: SparkSession, world
+):
+    rows = spark.table("silver.meter_readings").collect()
+
+    assert {x.interval_start: (x.source_quality, x.source_quality_reason) for x in rows} == {
+        naive(2025, 3, 1, 0, 0): (None, None),
+        naive(2025, 3, 1, 0, 30): ("A", None),  # the estimated E52/51 lost to the actual reading
+        naive(2025, 3, 1, 1, 0): ("S14", "76"),
+        naive(2025, 3, 1, 1, 30): (None, None),
+        naive(2025, 3, 1, 2, 0): (None, None),
+    }
 
 
 def test_second_batch_updates_two_rows_and_inserts_one(world):
@@ -143,6 +159,7 @@ def test_silver_table_has_cdf_clustering_comment_and_rejects_negative_import(spa
         spark.sql(
             "INSERT INTO silver.meter_readings SELECT meter_id, channel, interval_start + INTERVAL 1 DAY, "
             "interval_minutes, -1.0, quality, reading_date, source_system, source_file, source_etag, "
-            "source_line, ingest_instance_id, ingested_at, estimation_method, vee_rule "
+            "source_line, ingest_instance_id, ingested_at, estimation_method, vee_rule, source_quality, "
+            "source_quality_reason "
             "FROM silver.meter_readings LIMIT 1"
         )

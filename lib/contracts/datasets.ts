@@ -86,6 +86,18 @@ const meterReadings = z.object({
     sparkType: 'string',
     description: 'actual, estimated, substituted or missing.',
   }),
+  // Market formats carry their own quality vocabulary; `quality` is its canonical reading, these keep what
+  // the file said so nothing is lost (NEM12 A/E/F/S/V with method and reason, MSCONS QTY qualifier and STS).
+  source_quality: column(z.string().min(1).nullable(), {
+    sparkType: 'string',
+    description:
+      "The source's own quality code as delivered (NEM12 flag with method, e.g. F14; MSCONS QTY qualifier, e.g. 67; ESPI ReadingQuality); null when the source gives only the canonical quality.",
+  }),
+  source_quality_reason: column(z.string().min(1).nullable(), {
+    sparkType: 'string',
+    description:
+      "The source's reason for that quality (NEM12 reason code; MSCONS STS status codes); null when none is given.",
+  }),
   ...lineageColumns,
 });
 

@@ -68,6 +68,8 @@ METER_READINGS = StructType(
         _required("channel", StringType()),
         _required("kwh", DoubleType()),
         _required("quality", StringType()),
+        _optional("source_quality", StringType()),
+        _optional("source_quality_reason", StringType()),
         *LINEAGE_FIELDS,
     ]
 )

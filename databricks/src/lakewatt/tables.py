@@ -132,6 +132,9 @@ SILVER_READINGS = TableSpec(
             # Added by VEE (#14): an existing table gains them on its first run (add_missing_columns).
             opt("estimation_method", StringType()),
             opt("vee_rule", StringType()),
+            # Added by issue #15: market formats' own quality codes (dataset contract meter_readings).
+            opt("source_quality", StringType()),
+            opt("source_quality_reason", StringType()),
         ]
     ),
     "One row per (meter_id, channel, interval_start): the best reading received, or VEE's estimate of a "
@@ -146,6 +149,9 @@ SILVER_READINGS = TableSpec(
         "source_file": "The bronze file of the reading; empty for VEE's estimates.",
         "estimation_method": "How VEE estimated the value (linear, like_day, recent_days); null: received.",
         "vee_rule": "The VEE rule whose finding the estimate fills (gap); null: received.",
+        "source_quality": "The source's own quality code (NEM12 flag with method, MSCONS QTY qualifier); "
+        "null: the source gives only the canonical quality, or a VEE estimate.",
+        "source_quality_reason": "The source's reason for that quality (NEM12 reason code; MSCONS STS).",
     },
 )
 

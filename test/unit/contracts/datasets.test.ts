@@ -35,6 +35,8 @@ describe('dataset contracts', () => {
       channel: 'import',
       kwh: 0.25,
       quality: 'actual',
+      source_quality: null,
+      source_quality_reason: null,
       ...lineage,
     };
     expect(DATASETS.meter_readings.schema.safeParse(row).success).toBe(true);

@@ -72,6 +72,18 @@ describe('real NEM12 files through the validation engine', () => {
     ]);
   });
 
+  it('when a day of variable quality is staged, then each interval keeps the flag and reason of its 400 record', async () => {
+    const text = read('Example_NEM12_multiple_quality.csv').toString('utf8');
+    // Each 400 record: first and last interval, flag with method, reason code.
+    const expected: Array<[string, string | null]> = [];
+    for (const [, first, last, flag, reason] of text.matchAll(/^400,(\d+),(\d+),(\w+),(\d*),/gm)) {
+      for (let k = Number(first); k <= Number(last); k++) expected.push([flag!, reason || null]);
+    }
+    const { rows } = await run('Example_NEM12_multiple_quality.csv');
+
+    expect(rows.map((r) => [r.source_quality, r.source_quality_reason])).toEqual(expected);
+  });
+
   it('when a file has a reactive channel, then its energy channel is staged and the report notes the other', async () => {
     const { report, rows } = await run('Example_NEM12_substituted_interval.csv');
 

@@ -26,6 +26,8 @@ describe('row-level rules (meter readings)', () => {
         channel: 'export',
         kwh: 1.25,
         quality: 'estimated',
+        source_quality: null,
+        source_quality_reason: null,
         source_system: 'test',
         source_file: 'bronze/landing/test/file.csv',
         source_etag: '0x1',

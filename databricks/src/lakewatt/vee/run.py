@@ -206,6 +206,8 @@ class Evaluation:
             F.current_timestamp().alias("ingested_at"),
             "estimation_method",
             F.lit("gap").alias("vee_rule"),
+            F.lit(None).cast("string").alias("source_quality"),
+            F.lit(None).cast("string").alias("source_quality_reason"),
             "stored_kwh",
             "stored_quality",
             "gap_intervals",
