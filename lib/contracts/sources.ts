@@ -154,11 +154,11 @@ export function isDocumentFormat(type: string): type is DocumentFormat {
 }
 
 /**
- * Market record formats: streamed like CSV, line by line (NEM12: lib/formats/nem12.ts) or segment by
- * segment (MSCONS, EDIFACT: lib/formats/mscons.ts), each read by its format's reader into records with the
- * fields in RECORD_FIELDS, mapped like document fields.
+ * Market record formats: streamed like CSV, line by line (NEM12: lib/formats/nem12.ts), segment by segment
+ * (MSCONS, EDIFACT: lib/formats/mscons.ts) or XML event by event (Green Button / ESPI: lib/formats/espi.ts),
+ * each read by its format's reader into records with the fields in RECORD_FIELDS, mapped like document fields.
  */
-export const RECORD_FORMATS = ['nem12', 'mscons'] as const;
+export const RECORD_FORMATS = ['nem12', 'mscons', 'espi_xml'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
 export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
@@ -187,11 +187,23 @@ export const RECORD_FIELDS: Record<RecordFormat, readonly string[]> = {
     'source_quality',
     'status',
   ],
+  espi_xml: [
+    'meter_id',
+    'channel',
+    'interval_start',
+    'interval_minutes',
+    'kwh',
+    'quality',
+    'source_quality',
+    'reading_type',
+  ],
 };
 
 const nem12Format = z.strictObject({ type: z.literal('nem12') });
 /** Separators and decimal mark come from the interchange's own UNA, so there is nothing to configure. */
 const msconsFormat = z.strictObject({ type: z.literal('mscons') });
+/** Units, interval lengths and local time come from the feed's own ReadingType and LocalTimeParameters. */
+const espiFormat = z.strictObject({ type: z.literal('espi_xml') });
 
 /**
  * What a contract of a format whose records carry named fields (documents, record formats) must respect:
@@ -258,6 +270,7 @@ export const sourceContractSchema = z
       nordpoolJsonFormat,
       nem12Format,
       msconsFormat,
+      espiFormat,
     ]),
     encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be']).default('auto'),
     compression: z.enum(['auto', 'none', 'gzip']).default('auto'),

@@ -120,7 +120,7 @@ export async function validateStream(
     ...input.limits,
     compression: contract.compression,
     encoding: contract.encoding,
-    markup: format.type === 'entsoe_xml' ? 'xml' : 'reject',
+    markup: format.type === 'entsoe_xml' || format.type === 'espi_xml' ? 'xml' : 'reject',
   });
   const validator = new FileValidator(input, sinks);
   const splitter = splitterFor(format.type, input.limits.maxLineBytes, validator);

@@ -34,6 +34,8 @@ export const FILE_REASONS = {
   EDIFACT_MALFORMED:
     'the EDIFACT interchange is malformed (service string advice, segment syntax or order, or cut short)',
   EDIFACT_CONTROL_MISMATCH: 'an EDIFACT control count or reference (UNT, UNZ) does not match what was read',
+  NO_INGESTIBLE_READINGS:
+    'the file holds readings, but none of a kind the source ingests (electricity energy, import or export)',
 } as const;
 
 export const ROW_REASONS = {

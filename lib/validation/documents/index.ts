@@ -26,6 +26,7 @@ export function parseDocument(contract: SourceContract, text: string, fileName: 
     case 'ndjson':
     case 'nem12':
     case 'mscons':
+    case 'espi_xml':
       throw new Error(`${format.type} is a streamed format, not a document format`);
   }
 }

@@ -23,11 +23,17 @@ export interface XmlLimits {
   maxDepth: number;
 }
 
-const DEFAULT_LIMITS: XmlLimits = { maxDepth: 64 };
-const NAME = /[A-Za-z_][\w.\-:]*/y;
-const ATTRIBUTE = /\s+([A-Za-z_][\w.\-:]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
-const TAG_END = /\s*(\/?)>/y;
-const DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
+export const DEFAULT_LIMITS: XmlLimits = { maxDepth: 64 };
+/*
+ * The tag syntax and the safety rules below are shared with the streamed reader (lib/formats/xmlStream.ts),
+ * so both accept and refuse the same documents. The sticky expressions are used by setting `lastIndex`
+ * right before each `exec`.
+ */
+export const NAME = /[A-Za-z_][\w.\-:]*/y;
+export const ATTRIBUTE = /\s+([A-Za-z_][\w.\-:]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
+export const TAG_END = /\s*(\/?)>/y;
+/** A DTD or entity declaration anywhere (even in a comment) refuses the document: XML_DTD_FORBIDDEN. */
+export const DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 function isXmlChar(code: number): boolean {
@@ -41,9 +47,28 @@ function isXmlChar(code: number): boolean {
   );
 }
 
-function localName(qualified: string): string {
+export function localName(qualified: string): string {
   const colon = qualified.lastIndexOf(':');
   return colon < 0 ? qualified : qualified.slice(colon + 1);
+}
+
+/**
+ * Text or an attribute value with its references resolved: only the five predefined entities and character
+ * references to XML characters; anything else (a bare `&`, `&lol;`, `&#0;`) is the error `fail` makes.
+ */
+export function decodeReferences(raw: string, fail: (detail: string) => Error): string {
+  if (!raw.includes('&')) return raw;
+  return raw.replace(/&([^;&\s]{0,12})(;?)/g, (_match, body: string, semicolon: string) => {
+    if (!semicolon) throw fail("a bare '&' (write &amp;)");
+    const named = PREDEFINED[body];
+    if (named !== undefined) return named;
+    const numeric = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(body);
+    if (numeric) {
+      const code = numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]);
+      if (isXmlChar(code)) return String.fromCodePoint(code);
+    }
+    throw fail(`the reference &${body}; is not a predefined entity`);
+  });
 }
 
 export function parseXml(text: string, limits: XmlLimits = DEFAULT_LIMITS): XmlElement {
@@ -66,20 +91,8 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_LIMITS): XmlE
     );
   }
 
-  const decode = (raw: string, position: number): string => {
-    if (!raw.includes('&')) return raw;
-    return raw.replace(/&([^;&\s]{0,12})(;?)/g, (_match, body: string, semicolon: string) => {
-      if (!semicolon) throw malformed(position, "a bare '&' (write &amp;)");
-      const named = PREDEFINED[body];
-      if (named !== undefined) return named;
-      const numeric = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(body);
-      if (numeric) {
-        const code = numeric[1] !== undefined ? parseInt(numeric[1], 16) : Number(numeric[2]);
-        if (isXmlChar(code)) return String.fromCodePoint(code);
-      }
-      throw malformed(position, `the reference &${body}; is not a predefined entity`);
-    });
-  };
+  const decode = (raw: string, position: number): string =>
+    decodeReferences(raw, (detail) => malformed(position, detail));
 
   const stack: Array<{ element: XmlElement; qualified: string; parts: string[] }> = [];
   let root: XmlElement | undefined;
