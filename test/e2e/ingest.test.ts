@@ -22,6 +22,18 @@ const NEM12_SOLAR = path.resolve(
   '../../../shared/real-data/nem12_australia/Example_NEM12_month_solar.csv',
 );
 
+/** A German MSCONS interchange (vdmitriyev/msconsconverter, MIT; see SOURCE.txt): 2 MaLos, March 2022. */
+const MSCONS_MULTIPLE_LOC = path.resolve(
+  __dirname,
+  '../../../shared/real-data/mscons_de/MSCONS_TL_Multiple_LOC_SAMPLE.txt',
+);
+
+/** A Green Button (ESPI) year of hourly readings (see SOURCE.txt), with its DST defects. */
+const ESPI_COASTAL = path.resolve(
+  __dirname,
+  '../../../shared/real-data/greenbutton_espi/Coastal_Single_Family_Jan_1_2011_to_Jan_1_2012.xml',
+);
+
 let pipeline: Pipeline;
 let simDir: string;
 let manifest: Manifest;
@@ -196,5 +208,75 @@ describe('ingestFile end to end', () => {
         Number(expected.get(c)!.kwh.toFixed(3)),
       ]),
     );
+  });
+
+  it('when a real MSCONS interchange is dropped, then silver holds the quarter-hours and kWh of each location with their qualifier', async () => {
+    // The file's own figures, split here: segments end at ' (the file releases none), each QTY after its LOC.
+    const expected = new Map<string, { intervals: number; kwh: number; qualifiers: Set<string> }>();
+    let location = '';
+    for (const segment of (await fs.readFile(MSCONS_MULTIPLE_LOC, 'utf8')).split("'")) {
+      const loc = /^LOC\+172\+(\w+)/.exec(segment);
+      if (loc) location = loc[1]!;
+      const qty = /^QTY\+(\d+):([\d.]+)/.exec(segment);
+      if (!qty) continue;
+      const total = expected.get(location) ?? { intervals: 0, kwh: 0, qualifiers: new Set<string>() };
+      total.intervals += 1;
+      total.kwh += Number(qty[2]);
+      total.qualifiers.add(qty[1]!);
+      expected.set(location, total);
+    }
+
+    const dropped = await pipeline.drop(MSCONS_MULTIPLE_LOC, {
+      dataset: 'meter_readings',
+      source: 'mscons',
+      date: '2024-02-02',
+    });
+    expect(await pipeline.wait(dropped.instanceId)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'completed' },
+    });
+
+    const silver = await deltaSource(path.join(pipeline.lakeRoot, 'silver', 'meter_readings'));
+    const rows = await duckdb(
+      `SELECT meter_id, CAST(count(*) AS INTEGER) AS intervals, CAST(round(sum(kwh), 3) AS VARCHAR) AS kwh,
+         string_agg(DISTINCT source_quality, ',') AS qualifiers
+       FROM ${silver!} WHERE source_system = 'mscons' GROUP BY meter_id ORDER BY meter_id`,
+    );
+    expect(rows.map((r) => [r.meter_id, Number(r.intervals), Number(r.kwh), r.qualifiers])).toEqual(
+      [...expected.keys()].sort().map((m) => {
+        const total = expected.get(m)!;
+        return [m, total.intervals, Number(total.kwh.toFixed(3)), [...total.qualifiers].sort().join(',')];
+      }),
+    );
+  });
+
+  it('when a real Green Button feed is dropped, then silver holds its hourly readings and kWh', async () => {
+    // The file's own figures, read here: one-hour readings, the first of each start (the DST defects give a
+    // two-hour, a zero-length and a repeated reading, which are rejected).
+    const hours = new Map<string, number>();
+    const text = await fs.readFile(ESPI_COASTAL, 'utf8');
+    for (const [, duration, start, value] of text.matchAll(
+      /<duration>(\d+)<\/duration>\s*<start>(\d+)<\/start>\s*<\/timePeriod>\s*<value>(-?\d+)<\/value>/g,
+    )) {
+      if (duration === '3600' && !hours.has(start!)) hours.set(start!, Number(value));
+    }
+    const wh = [...hours.values()].reduce((sum, value) => sum + value, 0);
+
+    const dropped = await pipeline.drop(ESPI_COASTAL, {
+      dataset: 'meter_readings',
+      source: 'greenbutton',
+      date: '2012-01-01',
+    });
+    expect(await pipeline.wait(dropped.instanceId)).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { status: 'completed' },
+    });
+
+    const silver = await deltaSource(path.join(pipeline.lakeRoot, 'silver', 'meter_readings'));
+    const rows = await duckdb(
+      `SELECT CAST(count(*) AS INTEGER) AS intervals, CAST(round(sum(kwh), 3) AS VARCHAR) AS kwh
+       FROM ${silver!} WHERE source_system = 'greenbutton'`,
+    );
+    expect(rows.map((r) => [Number(r.intervals), Number(r.kwh)])).toEqual([[hours.size, wh / 1000]]);
   });
 });
