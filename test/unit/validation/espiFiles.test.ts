@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import {
-  loadSourceContracts,
-  parseSourceContract,
-  type SourceContractRegistry,
-} from '../../../lib/contracts/sources';
-import { ContractError } from '../../../lib/errors';
+import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
+import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
 import { type StagedRow, validate } from '../../helpers/validation';
 
 /** The Green Button files in ../shared/real-data/greenbutton_espi/ (see SOURCE.txt), read in place. */
@@ -253,38 +249,13 @@ describe('the PG&E gas file (daily therms) through the validation engine', () =>
 });
 
 describe('greenbutton source contracts', () => {
-  const columns = {
-    meter_id: 'meter_id',
-    channel: 'channel',
-    interval_start: 'interval_start',
-    interval_minutes: 'interval_minutes',
-    kwh: 'kwh',
-    quality: 'quality',
-  };
-  const issuesOf = (overrides: Record<string, unknown>): string[] => {
-    try {
-      parseSourceContract(
-        {
-          source: 'espi_test',
-          dataset: 'meter_readings',
-          description: 'ESPI',
-          format: { type: 'espi_xml' },
-          layout: { kind: 'long', columns },
-          timestamp: { format: 'iso8601' },
-          unit: 'kWh',
-          ...overrides,
-        },
-        'test.yaml',
-      );
-    } catch (error) {
-      if (error instanceof ContractError) return [...error.issues];
-      throw error;
-    }
-    return [];
-  };
+  const issuesOf = (overrides: Record<string, unknown>): string[] =>
+    recordContractIssues('espi_xml', overrides);
 
   it('when an espi_xml contract maps a field ESPI records lack, then the field is named', () => {
-    expect(issuesOf({ layout: { kind: 'long', columns: { ...columns, meter_id: 'usage_point' } } })).toEqual([
+    expect(
+      issuesOf({ layout: { kind: 'long', columns: { ...RECORD_COLUMNS, meter_id: 'usage_point' } } }),
+    ).toEqual([
       expect.stringMatching(/^layout\.columns\.meter_id: espi_xml records have no field 'usage_point'/),
     ]);
   });

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import {
-  loadSourceContracts,
-  parseSourceContract,
-  type SourceContractRegistry,
-} from '../../../lib/contracts/sources';
-import { ContractError } from '../../../lib/errors';
+import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
+import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
 import { type StagedRow, validate } from '../../helpers/validation';
 
 /** The real MSCONS samples (vdmitriyev/msconsconverter, MIT; see SOURCE.txt), read in place, never copied. */
@@ -214,38 +210,11 @@ describe('real MSCONS files through the validation engine', () => {
 });
 
 describe('mscons source contracts', () => {
-  const columns = {
-    meter_id: 'meter_id',
-    channel: 'channel',
-    interval_start: 'interval_start',
-    interval_minutes: 'interval_minutes',
-    kwh: 'kwh',
-    quality: 'quality',
-  };
-  const issuesOf = (overrides: Record<string, unknown>): string[] => {
-    try {
-      parseSourceContract(
-        {
-          source: 'mscons_test',
-          dataset: 'meter_readings',
-          description: 'MSCONS',
-          format: { type: 'mscons' },
-          layout: { kind: 'long', columns },
-          timestamp: { format: 'iso8601', timezone: 'Europe/Berlin' },
-          unit: 'kWh',
-          ...overrides,
-        },
-        'test.yaml',
-      );
-    } catch (error) {
-      if (error instanceof ContractError) return [...error.issues];
-      throw error;
-    }
-    return [];
-  };
+  const issuesOf = (overrides: Record<string, unknown>): string[] =>
+    recordContractIssues('mscons', overrides);
 
   it('when an mscons contract maps a field MSCONS records lack, then the field and the field list are named', () => {
-    expect(issuesOf({ layout: { kind: 'long', columns: { ...columns, meter_id: 'malo' } } })).toEqual([
+    expect(issuesOf({ layout: { kind: 'long', columns: { ...RECORD_COLUMNS, meter_id: 'malo' } } })).toEqual([
       expect.stringMatching(
         /^layout\.columns\.meter_id: mscons records have no field 'malo' \(fields: meter_id,/,
       ),

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import {
-  loadSourceContracts,
-  parseSourceContract,
-  type SourceContractRegistry,
-} from '../../../lib/contracts/sources';
-import { ContractError } from '../../../lib/errors';
+import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
+import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
 import { validate } from '../../helpers/validation';
 
 /** AEMO's NEM12/NEM13 examples (aguinane/nem-reader, MIT; see SOURCE.txt), read in place, never copied. */
@@ -108,39 +104,11 @@ describe('real NEM12 files through the validation engine', () => {
 });
 
 describe('nem12 source contracts', () => {
-  const columns = {
-    meter_id: 'meter_id',
-    channel: 'channel',
-    interval_start: 'interval_start',
-    interval_minutes: 'interval_minutes',
-    kwh: 'kwh',
-    quality: 'quality',
-  };
-  const contract = (overrides: Record<string, unknown>): string[] => {
-    try {
-      parseSourceContract(
-        {
-          source: 'nem12_test',
-          dataset: 'meter_readings',
-          description: 'NEM12',
-          format: { type: 'nem12' },
-          layout: { kind: 'long', columns },
-          timestamp: { format: 'iso8601' },
-          unit: 'kWh',
-          ...overrides,
-        },
-        'test.yaml',
-      );
-    } catch (error) {
-      if (error instanceof ContractError) return [...error.issues];
-      throw error;
-    }
-    return [];
-  };
+  const contract = (overrides: Record<string, unknown>): string[] => recordContractIssues('nem12', overrides);
 
   it('when a nem12 contract maps a field NEM12 records lack, then the field and the field list are named', () => {
     const issues = contract({
-      layout: { kind: 'long', columns: { ...columns, meter_id: 'nmi' } },
+      layout: { kind: 'long', columns: { ...RECORD_COLUMNS, meter_id: 'nmi' } },
     });
 
     expect(issues).toEqual([
