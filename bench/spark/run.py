@@ -248,6 +248,7 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
     return {
         "timings": timings,
         "silver_readings_rows": readings_rows,
+        "silver_steps_ms": m["timingsMs"],
         "gold_steps_ms": g["timingsMs"],
     }
 

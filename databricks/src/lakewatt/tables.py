@@ -47,7 +47,14 @@ SILVER_PROPERTIES: Mapping[str, str] = {
     "delta.enableChangeDataFeed": "true",
     "delta.enableDeletionVectors": "true",
 }
-BRONZE_PROPERTIES: Mapping[str, str] = {"delta.appendOnly": "true"}
+# Delta computes min/max/null statistics of the first 32 columns of every file it writes unless told which
+# ones; on 10 M readings that cost a third of the bronze append (decision 0031). Only the columns reads prune
+# on keep them: bronze is read by file (instance), silver readings by meter and day (VEE by its estimates).
+BRONZE_PROPERTIES: Mapping[str, str] = {
+    "delta.appendOnly": "true",
+    "delta.dataSkippingStatsColumns": "ingest_instance_id",
+}
+READINGS_STATS_COLUMNS = "meter_id,channel,interval_start,reading_date,estimation_method"
 
 
 def _without(schema: StructType, *names: str) -> list[StructField]:
@@ -142,7 +149,7 @@ SILVER_READINGS = TableSpec(
     "wins. Lineage names the winner.",
     cluster_by=("meter_id", "reading_date"),
     constraints=READING_CONSTRAINTS,
-    properties=SILVER_PROPERTIES,
+    properties={**SILVER_PROPERTIES, "delta.dataSkippingStatsColumns": READINGS_STATS_COLUMNS},
     column_comments={
         "reading_date": "UTC date of interval_start (clustering and pruning key).",
         "source_system": "The source that delivered the reading; lakewatt-vee for VEE's estimates.",
