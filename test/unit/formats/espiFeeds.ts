@@ -1,7 +1,8 @@
 import { EspiReader, type EspiSummary } from '../../../lib/formats/espi';
 import { XmlSplitter } from '../../../lib/formats/xmlStream';
 import type { DocumentRecord } from '../../../lib/validation/documents/types';
-import { FileRejection } from '../../../lib/validation/reasons';
+import type { FileRejection } from '../../../lib/validation/reasons';
+import { rejectedBy } from '../../helpers/recordFormats';
 
 /**
  * Small hand-written Green Button feeds, shaped like the official sample (default namespaces, relative
@@ -127,16 +128,5 @@ export function read(
   return { records, summary: reader.summary };
 }
 
-export function rejectionOf(text: string): FileRejection {
-  try {
-    read(text);
-  } catch (error) {
-    if (error instanceof FileRejection) return error;
-    throw error;
-  }
-  throw new Error('expected the feed to be rejected');
-}
-
-export const field = (record: DocumentRecord | undefined, name: string): unknown => record?.fields[name];
-export const errorsOf = (records: DocumentRecord[]): Array<[string, string]> =>
-  records.flatMap((r) => (r.errors ?? []).map((e): [string, string] => [e.code, e.message]));
+export { errorsOf, field } from '../../helpers/recordFormats';
+export const rejectionOf = (text: string): FileRejection => rejectedBy(read, text);

@@ -1,7 +1,8 @@
 import { EdifactSplitter } from '../../../lib/formats/edifact';
 import { MsconsReader, type MsconsSummary } from '../../../lib/formats/mscons';
 import type { DocumentRecord } from '../../../lib/validation/documents/types';
-import { FileRejection } from '../../../lib/validation/reasons';
+import type { FileRejection } from '../../../lib/validation/reasons';
+import { rejectedBy } from '../../helpers/recordFormats';
 
 /** Small hand-written interchanges, in the default syntax (`UNA:+.? '`) unless a test says otherwise. */
 export const UNA = "UNA:+.? '";
@@ -72,16 +73,5 @@ export function read(text: string): { records: DocumentRecord[]; summary: Mscons
   return { records, summary: reader.summary };
 }
 
-export function rejectionOf(text: string): FileRejection {
-  try {
-    read(text);
-  } catch (error) {
-    if (error instanceof FileRejection) return error;
-    throw error;
-  }
-  throw new Error('expected a FileRejection');
-}
-
-export const field = (record: DocumentRecord | undefined, name: string): unknown => record?.fields[name];
-export const errorsOf = (records: DocumentRecord[]): Array<[string, string]> =>
-  records.flatMap((r) => (r.errors ?? []).map((e): [string, string] => [e.code, e.message]));
+export { errorsOf, field } from '../../helpers/recordFormats';
+export const rejectionOf = (text: string): FileRejection => rejectedBy(read, text);

@@ -3,7 +3,8 @@ import path from 'node:path';
 
 import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
 import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
-import { type StagedRow, validate } from '../../helpers/validation';
+import { totals, totalsOfRows } from '../../helpers/recordFormats';
+import { validate } from '../../helpers/validation';
 
 /** The Green Button files in ../shared/real-data/greenbutton_espi/ (see SOURCE.txt), read in place. */
 const REAL = path.join(__dirname, '../../../../shared/real-data/greenbutton_espi');
@@ -140,29 +141,6 @@ describe('the Green Button sample (Coastal, a year of hourly Wh) through the val
 
   it('when it is validated, then readings, kWh and quality per meter and channel are those of a plain reading', async () => {
     const { rows } = await run(COASTAL);
-    const totals = (items: Array<{ meter: string; channel: string; kwh: number; quality: string }>) => {
-      const byChannel: Record<string, { readings: number; kwh: string; quality: Record<string, number> }> =
-        {};
-      const sums: Record<string, number> = {};
-      for (const item of items) {
-        const key = `${item.meter} ${item.channel}`;
-        const entry = (byChannel[key] ??= { readings: 0, kwh: '', quality: {} });
-        entry.readings++;
-        entry.quality[item.quality] = (entry.quality[item.quality] ?? 0) + 1;
-        sums[key] = (sums[key] ?? 0) + item.kwh;
-        entry.kwh = sums[key].toFixed(3);
-      }
-      return byChannel;
-    };
-    const fromRows = (staged: StagedRow[]) =>
-      totals(
-        staged.map((r) => ({
-          meter: String(r.meter_id),
-          channel: String(r.channel),
-          kwh: Number(r.kwh),
-          quality: String(r.quality),
-        })),
-      );
     // No ReadingQuality and no defaultQuality in the file: every reading is actual; flowDirection 1: import.
     const fromFile = totals(
       expected.staged.map((r) => ({
@@ -173,7 +151,7 @@ describe('the Green Button sample (Coastal, a year of hourly Wh) through the val
       })),
     );
 
-    expect(fromRows(rows)).toEqual(fromFile);
+    expect(totalsOfRows(rows)).toEqual(fromFile);
     expect(fromFile).toEqual({
       [`${meter} import`]: { readings: 8757, kwh: '6561.333', quality: { actual: 8757 } },
     });

@@ -3,7 +3,8 @@ import path from 'node:path';
 
 import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/contracts/sources';
 import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
-import { type StagedRow, validate } from '../../helpers/validation';
+import { totals, totalsOfRows } from '../../helpers/recordFormats';
+import { validate } from '../../helpers/validation';
 
 /** The real MSCONS samples (vdmitriyev/msconsconverter, MIT; see SOURCE.txt), read in place, never copied. */
 const REAL = path.join(__dirname, '../../../../shared/real-data/mscons_de');
@@ -90,30 +91,6 @@ function expectedOf(readings: Reading[]): Expected {
   return expected;
 }
 
-/** Per meter and channel: readings, kWh (to the Wh) and quality counts. */
-function totals(items: Array<{ meter: string; channel: string; kwh: number; quality: string }>) {
-  const byChannel: Record<string, { readings: number; kwh: string; quality: Record<string, number> }> = {};
-  const sums: Record<string, number> = {};
-  for (const item of items) {
-    const key = `${item.meter} ${item.channel}`;
-    const entry = (byChannel[key] ??= { readings: 0, kwh: '', quality: {} });
-    entry.readings++;
-    entry.quality[item.quality] = (entry.quality[item.quality] ?? 0) + 1;
-    sums[key] = (sums[key] ?? 0) + item.kwh;
-    entry.kwh = sums[key].toFixed(3);
-  }
-  return byChannel;
-}
-
-const fromRows = (rows: StagedRow[]) =>
-  totals(
-    rows.map((r) => ({
-      meter: String(r.meter_id),
-      channel: String(r.channel),
-      kwh: Number(r.kwh),
-      quality: String(r.quality),
-    })),
-  );
 const fromReadings = (readings: Reading[]) =>
   totals(readings.map((r) => ({ ...r, quality: QUALITY[r.qualifier] ?? r.qualifier })));
 
@@ -135,7 +112,7 @@ describe('real MSCONS files through the validation engine', () => {
       const expected = expectedOf(readingsOf(read(name).toString('utf8')));
       const { rows } = await run(name);
 
-      expect(fromRows(rows)).toEqual(fromReadings(expected.staged));
+      expect(totalsOfRows(rows)).toEqual(fromReadings(expected.staged));
     },
   );
 
