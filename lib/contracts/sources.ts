@@ -272,7 +272,7 @@ export const sourceContractSchema = z
       msconsFormat,
       espiFormat,
     ]),
-    encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be']).default('auto'),
+    encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'iso-8859-1']).default('auto'),
     compression: z.enum(['auto', 'none', 'gzip']).default('auto'),
     layout: z.discriminatedUnion('kind', [longLayout, wideLayout]),
     timestamp: z.strictObject({

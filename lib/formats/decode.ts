@@ -13,7 +13,11 @@ export interface DecodeLimits {
 
 export interface DecodeOptions extends DecodeLimits {
   compression: 'auto' | 'none' | 'gzip';
-  encoding: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be';
+  /**
+   * `iso-8859-1`: what EDIFACT's UNOC character set declares (MSCONS). Decoded by the WHATWG decoder of that
+   * label (windows-1252), which agrees with ISO 8859-1 except in 0x80-0x9F, C1 controls no text uses.
+   */
+  encoding: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1';
   /** 'xml': the file is an XML document, so only an HTML page counts as markup (default 'reject'). */
   markup?: 'reject' | 'xml';
 }
@@ -24,7 +28,7 @@ export interface DecodeStats {
   decompressedBytes: number;
   sha256: string;
   compressed: boolean;
-  encoding: 'utf-8' | 'utf-16le' | 'utf-16be' | undefined;
+  encoding: DetectedEncoding | undefined;
   bom: boolean;
 }
 
@@ -87,10 +91,12 @@ async function* gunzip(source: AsyncIterable<Buffer>, stats: DecodeStats, limits
   }
 }
 
+type DetectedEncoding = Exclude<DecodeOptions['encoding'], 'auto'>;
+
 function detectEncoding(
   head: Buffer,
   declared: DecodeOptions['encoding'],
-): { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; bomLength: number } {
+): { encoding: DetectedEncoding; bomLength: number } {
   if (head.length >= 4 && head[0] === 0xff && head[1] === 0xfe && head[2] === 0 && head[3] === 0) {
     throw new FileRejection('ENCODING_UNSUPPORTED', 'UTF-32 byte-order mark');
   }
@@ -122,7 +128,7 @@ function detectEncoding(
     }
     throw new FileRejection('BINARY_CONTENT', 'NUL bytes in the text');
   }
-  return { encoding: 'utf-8', bomLength: 0 };
+  return { encoding: declared === 'iso-8859-1' ? 'iso-8859-1' : 'utf-8', bomLength: 0 };
 }
 
 function looksLikeMarkup(text: string): boolean {

@@ -116,6 +116,21 @@ describe('file-level checks', () => {
     expect((await verdictOf(latin1)).codes).toEqual(['ENCODING_INVALID']);
   });
 
+  it('when the contract declares ISO 8859-1, then Latin-1 bytes are read as their characters', async () => {
+    const latin1 = Buffer.from(
+      csv(CANONICAL_HEADER, 'Zürich-1,2025-01-01T00:00:00Z,30,import,0.5,actual'),
+      'latin1',
+    );
+
+    const { report, rows } = await validate(contractOf({ encoding: 'iso-8859-1' }), latin1);
+
+    expect([report.verdict, report.file.encoding, rows.map((r) => r.meter_id)]).toEqual([
+      'accepted',
+      'iso-8859-1',
+      ['Zürich-1'],
+    ]);
+  });
+
   it('when the content is binary, then it is rejected as BINARY_CONTENT', async () => {
     const binary = Buffer.from([
       0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00, 0x21, 0x00,

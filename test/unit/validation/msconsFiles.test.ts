@@ -5,6 +5,7 @@ import { loadSourceContracts, type SourceContractRegistry } from '../../../lib/c
 import { RECORD_COLUMNS, recordContractIssues } from '../../helpers/contracts';
 import { totals, totalsOfRows } from '../../helpers/recordFormats';
 import { validate } from '../../helpers/validation';
+import { interchange, lin, loc, message, quarterHours } from '../formats/msconsInterchanges';
 
 /** The real MSCONS samples (vdmitriyev/msconsconverter, MIT; see SOURCE.txt), read in place, never copied. */
 const REAL = path.join(__dirname, '../../../../shared/real-data/mscons_de');
@@ -182,6 +183,22 @@ describe('real MSCONS files through the validation engine', () => {
     expect([rows[0]?.interval_start, rows[0]?.source_line]).toEqual([
       new Date(first!.startMs).toISOString(),
       first!.segment,
+    ]);
+  });
+});
+
+describe('the shipped mscons contract', () => {
+  it('when an interchange in UNOC (ISO 8859-1) names a meter with an umlaut, then the meter id keeps it', async () => {
+    const text = interchange([message('1', loc('MÜNSTER0001'), lin(), quarterHours(4))]);
+
+    const { report, rows } = await validate(
+      registry.resolve('meter_readings', 'mscons'),
+      Buffer.from(text, 'latin1'),
+    );
+
+    expect([report.verdict, [...new Set(rows.map((r) => r.meter_id))]]).toEqual([
+      'accepted',
+      ['MÜNSTER0001'],
     ]);
   });
 });
