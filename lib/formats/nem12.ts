@@ -58,6 +58,8 @@ interface Quality {
 
 interface ChannelContext {
   meterId: string;
+  /** The meter id its records carry: the NMI for the first register (E1, B1), `NMI/suffix` for others. */
+  seriesId: string;
   nmiSuffix: string;
   uom: string;
   intervalMinutes: number;
@@ -119,6 +121,16 @@ function parseDate(text: string): number | null {
   const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
   // Date.UTC rolls 20230230 over into March: only a date that prints back as itself exists.
   return new Date(ms).toISOString().slice(0, 10).replaceAll('-', '') === text ? ms : null;
+}
+
+/**
+ * The meter id of an NMI's datastream. A site can have several registers of one direction (E1 general
+ * supply and E2 controlled load, B1 and B2 for two inverters); as one meter they would share every
+ * (meter, channel, interval) key. The first register keeps the NMI, so contracts keyed on the NMI apply to it;
+ * any other is a meter of its own, `NMI/E2`.
+ */
+export function seriesIdOf(nmi: string, nmiSuffix: string): string {
+  return /^[EB]1$/i.test(nmiSuffix) ? nmi : `${nmi}/${nmiSuffix}`;
 }
 
 export class Nem12Reader {
@@ -217,6 +229,7 @@ export class Nem12Reader {
             : { code: 'INVALID_INTERVAL', message: `its 200 record gives interval '${clip(lengthText)}'` };
     this.context = {
       meterId,
+      seriesId: seriesIdOf(meterId, nmiSuffix),
       nmiSuffix,
       uom,
       intervalMinutes,
@@ -304,7 +317,7 @@ export class Nem12Reader {
   private emitDay(day: Day, context: ChannelContext): DocumentRecord[] {
     const { line, midnightMs, values } = day;
     const channel = context.channel!;
-    const totals = this.channelTotals(context.meterId, channel, context.nmiSuffix);
+    const totals = this.channelTotals(context.seriesId, channel, context.nmiSuffix);
     totals.days++;
     const records: DocumentRecord[] = [];
     const stepMs = context.intervalMinutes * MINUTE_MS;
@@ -325,7 +338,7 @@ export class Nem12Reader {
       records.push({
         line,
         fields: {
-          meter_id: context.meterId,
+          meter_id: context.seriesId,
           channel,
           nmi_suffix: context.nmiSuffix,
           interval_start: `${wall}+10:00`,
@@ -366,10 +379,8 @@ export class Nem12Reader {
     }
     if (!totals.nmiSuffixes.includes(nmiSuffix)) {
       totals.nmiSuffixes.push(nmiSuffix);
-      // E1 and E2 (controlled load) are both import: the engine's (meter, channel, interval) key would clash.
-      const suffixes = totals.nmiSuffixes.join(', ');
-      if (totals.nmiSuffixes.length > 1)
-        this.notes.push(`NMI ${clip(meterId)} has ${channel} on ${suffixes}`);
+      if (meterId.includes('/'))
+        this.notes.push(`${channel} register ${clip(nmiSuffix)} staged as its own meter ${clip(meterId)}`);
     }
     return totals;
   }

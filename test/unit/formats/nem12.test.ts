@@ -312,9 +312,12 @@ describe('NEM12 reader, malformed and edge inputs', () => {
     expect(releasedPerLine).toEqual([0, 0, 0, 0, 0, 48]);
   });
 
-  it('when E1 and E2 of one NMI are both read, then a note says both are import', () => {
-    const { summary } = read(file(channel('E1'), day(halfHours()), channel('E2'), day(halfHours())));
-    expect(summary.notes).toEqual(['NMI NMI0000001 has import on E1, E2']);
+  it('when E1 and E2 of one NMI are both read, then E2 is its own meter NMI/E2 and a note says so', () => {
+    const { records, summary } = read(file(channel('E1'), day(halfHours()), channel('E2'), day(halfHours())));
+
+    const meters = records.map((r) => `${String(r.fields.meter_id)} ${String(r.fields.channel)}`);
+    expect([...new Set(meters)]).toEqual(['NMI0000001 import', 'NMI0000001/E2 import']);
+    expect(summary.notes).toEqual(['import register E2 staged as its own meter NMI0000001/E2']);
   });
 
   it('when a 500 record is present, then it is ignored and noted', () => {
