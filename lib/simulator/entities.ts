@@ -5,7 +5,7 @@
  */
 import type { Segment } from './model';
 import { Prng } from './prng';
-import { type MeterSource, READING_SOURCES } from './sources';
+import { type MeterSource, MSCONS_SOURCE, READING_SOURCES } from './sources';
 import { DAY_MS, HOUR_MS, localMidnightUtc, MINUTE_MS, type TimeZone } from './time';
 
 export type Country = 'GB' | 'DE' | 'NL';
@@ -323,14 +323,17 @@ export function buildWorld(
 
   for (let i = 0; i < meterCount; i++) {
     const source = sources[i % sources.length] as MeterSource;
+    // A layout's market fixes the country: UK settlement files are British, MSCONS meters German MaLos.
     const country: Country =
       source === 'uk_hh_wide'
         ? 'GB'
-        : rng.weighted<Country>([
-            ['GB', 4],
-            ['DE', 3.5],
-            ['NL', 2.5],
-          ]);
+        : source === MSCONS_SOURCE
+          ? 'DE'
+          : rng.weighted<Country>([
+              ['GB', 4],
+              ['DE', 3.5],
+              ['NL', 2.5],
+            ]);
     const info = COUNTRIES[country];
     const segment = rng.weighted<Segment>([
       ['residential', 75],

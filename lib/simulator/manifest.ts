@@ -18,11 +18,12 @@ export interface ManifestFile {
   data_date: string;
   /** The day the file landed: the date in its path. */
   delivery_date: string;
-  format: 'csv' | 'ndjson' | 'nem12';
+  /** The contract's format type: `nem12`, `mscons` and `espi_xml` for the opt-in market formats. */
+  format: 'csv' | 'ndjson' | 'nem12' | 'mscons' | 'espi_xml';
   compression: 'none' | 'gzip';
   /**
    * Physical lines after the header (after decompression); 0 for bytes-only files such as a truncated gzip;
-   * for NEM12 its 300 (interval-day) records.
+   * for NEM12 its 300 (interval-day) records, for MSCONS its QTY segments, for ESPI its IntervalReadings.
    */
   rows: number;
   bytes: number;
@@ -39,7 +40,10 @@ export interface ManifestSummary {
   bytes: number;
   by_source: Array<{ dataset: string; source: string; files: number; rows: number; bytes: number }>;
   defects_by_kind: Record<DefectKind, number>;
-  /** Readings written (meter-reading values: one per long/NDJSON row, 46/48/50 per wide row, 48 per NEM12 day). */
+  /**
+   * Readings written (meter-reading values: one per long/NDJSON row, MSCONS QTY and ESPI IntervalReading,
+   * 46/48/50 per wide row, 48 per NEM12 day).
+   */
   readings: number;
 }
 

@@ -22,6 +22,14 @@ export interface SimulationOptions {
    * absent from DEFAULT_OPTIONS: a run without it writes exactly what it wrote before NEM12 existed.
    */
   nem12?: boolean;
+  /**
+   * Also deal meters to a source that delivers German MSCONS interchanges (one per German market day). Opt-in
+   * like `nem12`, and independent of it: each market format asked for takes its own share of the meters
+   * (`meterSources` in sources.ts).
+   */
+  mscons?: boolean;
+  /** Also deal meters to a source that delivers Green Button (ESPI) Atom feeds (one per UTC day). Opt-in. */
+  espi?: boolean;
 }
 
 /** About 45 of each series-defect kind in a month of 1,000 meters (30,000 meter-days). */
@@ -54,14 +62,17 @@ export const LIMITS = {
  * run (callers and the e2e truth rely on it) while a series rate can still be set on its own.
  */
 export function resolveOptions(options: Partial<SimulationOptions>): SimulationOptions {
-  const { nem12, ...rest } = options;
+  const { nem12, mscons, espi, ...rest } = options;
   const defects = rest.defects ?? DEFAULT_OPTIONS.defects;
   return {
     ...DEFAULT_OPTIONS,
     ...rest,
     seriesDefects: rest.seriesDefects ?? (defects > 0 ? DEFAULT_SERIES_DEFECTS : 0),
-    // Only when on: `nem12: false` must leave the manifest's options (and so its bytes) as a default run's.
+    // Only when on: `nem12: false` (or mscons, espi) must leave the manifest's options (and so its bytes) as
+    // a default run's.
     ...(nem12 === true ? { nem12 } : {}),
+    ...(mscons === true ? { mscons } : {}),
+    ...(espi === true ? { espi } : {}),
   };
 }
 

@@ -2,21 +2,20 @@
  * Plans a simulation: which files land where, with what content (as lazy line generators) and which
  * file-level defects. Pure: no I/O. The writer streams each job's lines to disk.
  */
-import type { DatasetName } from '../contracts/datasets';
 import {
   renderHeadendWrongHeader,
   renderHtmlLoginPage,
   renderWideWrongHeader,
   truncatedGzipFeed,
 } from './badFiles';
-import { defect, DefectKind, type DefectRecord } from './defects';
+import { defect, DefectKind } from './defects';
 import { BIDDING_ZONE_TIME_ZONE, BIDDING_ZONES, buildWorld, type Meter, type World } from './entities';
-import { marketDayBounds, NEM12_INTERVALS_PER_DAY, renderNem12 } from './nem12';
+import { type FileJob, job, landingPath, type RenderSinks } from './jobs';
+import { marketJobs } from './marketJobs';
 import type { SimulationOptions } from './options';
 import { Prng } from './prng';
 import {
   type Channel,
-  type DefectSink,
   FEED_LAYOUT,
   HEADEND_LAYOUT,
   meterDayReadings,
@@ -27,54 +26,11 @@ import {
 } from './readings';
 import { renderContracts, renderCustomers, renderPrices } from './reference';
 import { drawSeriesPlan, FILL_LAG_DAYS, isLateFilled, type SeriesPlan, seriesRng } from './series';
-import {
-  meterSources,
-  NEM12_INTERVAL_MINUTES,
-  NEM12_SOURCE,
-  READING_SOURCES,
-  type ReadingSource,
-  SOURCE_IDS,
-} from './sources';
-import { DAY_MS, dayParts, formatDay, localDayBounds, parseIsoDate } from './time';
-import type { TruthSink } from './truth';
+import { meterSources, READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
+import { DAY_MS, formatDay, localDayBounds, parseIsoDate } from './time';
 
-/** Where a file's rendering reports what it injected: defect records, and the true values it hides. */
-export interface RenderSinks {
-  defect: DefectSink;
-  truth: TruthSink;
-  /** Told once per data row, for files whose rows are not their lines (`rowsFrom: 'reported'`). */
-  row?: () => void;
-}
-
-export type FileContent =
-  | { kind: 'lines'; render: (sinks: RenderSinks) => Iterable<string> }
-  | { kind: 'bytes'; bytes: () => Buffer };
-
-export interface FileJob {
-  /** Lake-relative path, `bronze/landing/{dataset}/{source}/{yyyy}/{mm}/{dd}/{name}`. */
-  path: string;
-  dataset: DatasetName;
-  source: string;
-  dataDate: string;
-  deliveryDate: string;
-  format: 'csv' | 'ndjson' | 'nem12';
-  compression: 'none' | 'gzip';
-  /** Lines before the first data row. */
-  headerLines: number;
-  /**
-   * Meter-reading values per data row (1 for long layouts, the day's periods for wide, 48 for a NEM12 300
-   * record, 0 otherwise).
-   */
-  valuesPerRow: number;
-  /**
-   * Where the data-row count comes from: the physical lines after the header (default), or the rows the
-   * renderer reports through `RenderSinks.row` (NEM12, whose 200/400/900 records are not data rows).
-   */
-  rowsFrom?: 'reported';
-  content: FileContent;
-  /** File-level defects (late delivery, whole-file rejects). */
-  fileDefects: DefectRecord[];
-}
+export type { FileContent, FileJob, RenderSinks } from './jobs';
+export { landingPath } from './jobs';
 
 export interface SimulationPlan {
   options: SimulationOptions;
@@ -82,40 +38,6 @@ export interface SimulationPlan {
   lastDay: number;
   world: World;
   jobs: FileJob[];
-}
-
-export function landingPath(dataset: string, source: string, deliveryDay: number, name: string): string {
-  const { year, month, date } = dayParts(deliveryDay);
-  const mm = String(month).padStart(2, '0');
-  const dd = String(date).padStart(2, '0');
-  return `bronze/landing/${dataset}/${source}/${year}/${mm}/${dd}/${name}`;
-}
-
-interface JobSpec extends Omit<
-  FileJob,
-  'path' | 'deliveryDate' | 'fileDefects' | 'dataDate' | 'valuesPerRow'
-> {
-  valuesPerRow?: number;
-  name: string;
-  dataDay: number;
-  deliveryDay: number;
-}
-
-function job(spec: JobSpec): FileJob {
-  return {
-    path: landingPath(spec.dataset, spec.source, spec.deliveryDay, spec.name),
-    dataset: spec.dataset,
-    source: spec.source,
-    dataDate: formatDay(spec.dataDay),
-    deliveryDate: formatDay(spec.deliveryDay),
-    format: spec.format,
-    compression: spec.compression,
-    headerLines: spec.headerLines,
-    valuesPerRow: spec.valuesPerRow ?? 0,
-    ...(spec.rowsFrom === undefined ? {} : { rowsFrom: spec.rowsFrom }),
-    content: spec.content,
-    fileDefects: [],
-  };
 }
 
 /** What one reading source's file of one data day looks like, and how its lines are rendered. */
@@ -184,7 +106,7 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
   if (firstDay === undefined) throw new Error(`invalid start date ${options.start}`);
   const lastDay = firstDay + options.days - 1;
   const { seed, defects: rate } = options;
-  const world = buildWorld(seed, options.meters, firstDay, lastDay, meterSources(options.nem12 === true));
+  const world = buildWorld(seed, options.meters, firstDay, lastDay, meterSources(options));
   const jobs: FileJob[] = [];
 
   // Reference data: full extracts on the first day, then one delta per day with changes, delivered next day.
@@ -375,57 +297,8 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
     for (let n = 1; n <= perKind; n++)
       jobs.push(...badFileJobs(n, fileRng, firstDay, lastDay, bySource, options));
   }
-  jobs.push(...nem12Jobs(options, world.meters, firstDay, lastDay));
+  jobs.push(...marketJobs(options, world.meters, firstDay, lastDay));
   return { options, firstDay, lastDay, world, jobs };
-}
-
-/**
- * NEM12 files (opt-in): one per AEST market day of the run, delivered the next day. Planned after every
- * other file and from a values stream of their own, so they leave every other stream untouched; they are
- * not among the files late delivery draws from and carry no defects (see nem12.ts).
- */
-function nem12Jobs(
-  options: SimulationOptions,
-  allMeters: readonly Meter[],
-  firstDay: number,
-  lastDay: number,
-): FileJob[] {
-  const meters = allMeters.filter((m) => m.source === NEM12_SOURCE);
-  const jobs: FileJob[] = [];
-  if (meters.length === 0) return jobs;
-  for (let day = firstDay; day <= lastDay; day++) {
-    const { start, end } = marketDayBounds(day);
-    jobs.push(
-      job({
-        name: `nem12_${formatDay(day)}.csv`,
-        dataset: 'meter_readings',
-        source: NEM12_SOURCE,
-        dataDay: day,
-        deliveryDay: day + 1,
-        format: 'nem12',
-        compression: 'none',
-        headerLines: 1,
-        valuesPerRow: NEM12_INTERVALS_PER_DAY,
-        rowsFrom: 'reported',
-        content: {
-          kind: 'lines',
-          render: (sinks) =>
-            renderNem12(
-              meterDayReadings(
-                meters,
-                start,
-                end,
-                NEM12_INTERVAL_MINUTES,
-                Prng.derive(options.seed, 'values', NEM12_SOURCE, day),
-                true,
-              ),
-              { day, deliveryDay: day + 1, ...(sinks.row === undefined ? {} : { row: sinks.row }) },
-            ),
-        },
-      }),
-    );
-  }
-  return jobs;
 }
 
 function badFileJobs(

@@ -22,6 +22,8 @@ interface RawOptions {
   defects: string;
   seriesDefects?: string;
   nem12?: boolean;
+  mscons?: boolean;
+  espi?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +47,8 @@ export function parseSimulateOptions(raw: RawOptions): SimulationOptions {
       ? {}
       : { seriesDefects: number('series-defects', raw.seriesDefects) }),
     ...(raw.nem12 === true ? { nem12: true } : {}),
+    ...(raw.mscons === true ? { mscons: true } : {}),
+    ...(raw.espi === true ? { espi: true } : {}),
   });
   const problems = checkOptions(options);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -58,7 +62,10 @@ export function registerSimulate(program: Command): void {
     .description(
       'write a deterministic synthetic data set (customers, contracts, prices, meter readings from three ' +
         'source layouts, injected defects) into a lake root, with simulation-manifest.json and the true ' +
-        'values of the readings the defects hide in simulation-truth.csv.gz',
+        'values of the readings the defects hide in simulation-truth.csv.gz. Market formats are opt-in ' +
+        '(--nem12, --mscons, --espi, in any combination): meters are dealt in turn to the three layouts, ' +
+        'then to each format asked for, so one format alone takes every fourth meter, two every fifth, ' +
+        'three every sixth',
     )
     .requiredOption('--out <dir>', 'lake root: files land under <dir>/bronze/landing/...')
     .option('--meters <n>', 'number of meters (one customer and contract each)', String(d.meters))
@@ -78,8 +85,18 @@ export function registerSimulate(program: Command): void {
     )
     .option(
       '--nem12',
-      'also deal every fourth meter to a source delivering AEMO NEM12 files (one per AEST market day, ' +
+      'also deal meters to a source delivering AEMO NEM12 files (one per AEST market day, 30-minute, ' +
         'no injected defects); off by default, so a run without it is unchanged',
+    )
+    .option(
+      '--mscons',
+      'also deal meters (German MaLos) to a source delivering MSCONS interchanges (one per German market ' +
+        'day, times in UTC, 15-minute, or 60 with --interval 60; no injected defects); off by default',
+    )
+    .option(
+      '--espi',
+      'also deal meters to a source delivering Green Button (ESPI) Atom feeds (one per UTC day, at ' +
+        '--interval; no injected defects); off by default',
     )
     .option('--json', 'print a machine-readable summary')
     .action(async (raw: RawOptions) => {
