@@ -185,6 +185,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     days: options.days,
     seed: options.seed,
     defects: options.defects,
+    // Besides the CSV and NDJSON sources, a share of the meters arrives in each market format.
+    nem12: true,
+    mscons: true,
+    espi: true,
   });
   options.log(`simulated ${manifest.files.length} files from ${manifest.summary.by_source.length} sources`);
   const config = demoConfig(home);
