@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { Nem12Reader, type Nem12Summary } from '../../../lib/formats/nem12';
 import type { DocumentRecord } from '../../../lib/validation/documents/types';
 import { FileRejection } from '../../../lib/validation/reasons';
+import { rejectedBy } from '../../helpers/recordFormats';
 
 /**
  * The real NEM12/NEM13 examples (aguinane/nem-reader, MIT; see SOURCE.txt), read in place, never copied.
@@ -26,15 +27,7 @@ function read(text: string): { records: DocumentRecord[]; summary: Nem12Summary 
   return { records, summary: reader.summary };
 }
 
-function rejectionOf(text: string): FileRejection {
-  try {
-    read(text);
-  } catch (error) {
-    if (error instanceof FileRejection) return error;
-    throw error;
-  }
-  throw new Error('expected a FileRejection');
-}
+const rejectionOf = (text: string): FileRejection => rejectedBy(read, text);
 
 /** Per NMI suffix: the 300 records' values (everything between the date and the five trailing fields). */
 function valuesBySuffix(text: string): Map<string, number[]> {
