@@ -141,6 +141,8 @@ export interface ParquetCheck {
   firstInterval: string;
   lastInterval: string;
   columns: number;
+  /** Rows by their `quality` value (empty when the file has no quality column). */
+  quality: Record<string, number>;
 }
 
 export async function checkParquet(file: string): Promise<ParquetCheck> {
@@ -155,13 +157,21 @@ export async function checkParquet(file: string): Promise<ParquetCheck> {
         `strftime(max(interval_start), '%Y-%m-%dT%H:%M:%SZ') FROM ${source}`,
     );
     const [count, sum, first, last] = reader.getRows()[0] ?? [];
-    const columns = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+    const columns = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRows();
+    const quality: Record<string, number> = {};
+    if (columns.some(([name]) => name === 'quality')) {
+      const counts = await connection.runAndReadAll(
+        `SELECT quality, count(*) FROM ${source} GROUP BY quality`,
+      );
+      for (const [value, n] of counts.getRows()) quality[String(value)] = Number(n);
+    }
     return {
       rows: Number(count),
       kwhSum: Number(sum),
       firstInterval: String(first),
       lastInterval: String(last),
-      columns: columns.getRows().length,
+      columns: columns.length,
+      quality,
     };
   } finally {
     connection.closeSync();

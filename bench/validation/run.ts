@@ -10,43 +10,44 @@ import {
   describeMachine,
   loadDuckdb,
   machineInfo,
-  MB,
   MIB,
-  type ParquetCheck,
   parseArgs,
   reportToParent,
   runChild,
-  sameSum,
   sourceState,
   sqlString,
-  table,
-  thousands,
 } from './common';
+import { type AnyGenerated, ensureFormat, type GeneratedFile, parseSize, PRESETS } from './generate';
 import {
-  DEFAULT_NEM12,
-  DEFAULT_OPTIONS,
-  ensureCsv,
-  ensureNem12,
-  type GeneratedFile,
-  type GeneratedNem12,
-  parseSize,
-  PRESETS,
-} from './generate';
+  type Check,
+  checkFile,
+  type Format,
+  type FormatResult,
+  FORMATS,
+  type Measurement,
+  render,
+  sameReadingNotes,
+  type SizeResult,
+  targets,
+} from './results';
 
 /**
  * The validation benchmark of issue 3: canonical long CSV → staged Parquet, our engine against DuckDB; and
- * (issue #15, `--formats csv,nem12`) the same readings as AEMO NEM12 through the same engine beside it.
+ * (issue #15, `--formats csv,nem12,mscons,espi`) the same readings in the market formats the project reads
+ * (AEMO NEM12, German MSCONS, Green Button ESPI) through the same engine beside it.
  *
  *   node .lakewatt/bench-build/bench/validation/run.js [--sizes 1m,10m,2gb] [--formats csv] [--repeat 1]
  *     [--no-duckdb] [--profile]
  *
  * Each measurement runs in a fresh child process so its peak RSS is its own:
  *   ours    validateAndStage (the pipeline's own path: decode, validate, ParquetWriter with gzip) into a
- *           LocalLakeStore, exactly as `lakewatt validate` does; the CSV with contract
- *           meter_readings/canonical, the NEM12 file with meter_readings/nem12;
+ *           LocalLakeStore, exactly as `lakewatt validate` does, with the format's meter_readings contract
+ *           (CONTRACT_SOURCE: canonical, nem12, mscons, greenbutton);
  *   duckdb  (CSV only) DuckDB (threads=1) read_csv with explicit column types, COPY ... TO ... (FORMAT parquet).
- * Another child reads each Parquet file with DuckDB and checks row count, kWh sum and interval range
- * against what the generator wrote, so every side did the same work.
+ * Another child reads each Parquet file with DuckDB and checks row count, kWh sum and (market formats)
+ * interval range against what the generator wrote, so every side did the same work; and where a format holds
+ * all of the CSV's readings, its staged kWh sum must equal the CSV's. Rows are staged rows: MSCONS writes each
+ * half-hourly reading as two quarter-hours (generateMscons.ts), so it stages twice the CSV's rows.
  */
 
 const OUT = 'bench/out';
@@ -55,29 +56,13 @@ const WORK_DIR = path.join(OUT, 'validation');
 const PROFILE_DIR = path.join(OUT, 'profiles');
 const RESULTS_FILE = path.join(OUT, 'validation-latest.json');
 
-const FORMATS = ['csv', 'nem12'] as const;
-type Format = (typeof FORMATS)[number];
 /** The meter_readings contract (source) each format is validated with. */
-const CONTRACT_SOURCE: Record<Format, string> = { csv: 'canonical', nem12: 'nem12' };
-
-interface Measurement {
-  format: Format;
-  side: 'ours' | 'duckdb';
-  rows: number;
-  rowsValid: number;
-  inputBytes: number;
-  outputBytes: number;
-  outputPath: string;
-  durationMs: number;
-  peakRssBytes: number;
-  verdict?: string;
-  /** process.memoryUsage() when the engine finished (ours only): where the peak RSS went. */
-  memoryAtEnd?: Record<string, number>;
-}
-
-interface Check extends ParquetCheck {
-  peakRssBytes: number;
-}
+const CONTRACT_SOURCE: Record<Format, string> = {
+  csv: 'canonical',
+  nem12: 'nem12',
+  mscons: 'mscons',
+  espi: 'greenbutton',
+};
 
 // ---- children ---------------------------------------------------------------------------------
 
@@ -186,36 +171,6 @@ function best(measurements: Measurement[]): Measurement {
   return measurements.reduce((a, b) => (b.durationMs < a.durationMs ? b : a));
 }
 
-function rowsPerSecond(m: Measurement): number {
-  return m.rows / (m.durationMs / 1000);
-}
-
-function mbPerSecond(m: Measurement): number {
-  return m.inputBytes / MB / (m.durationMs / 1000);
-}
-
-interface FormatResult {
-  format: Format;
-  file: GeneratedFile | GeneratedNem12;
-  ours: Measurement;
-  duckdb: Measurement | undefined;
-  checks: { ours: Check; duckdb: Check | undefined; ok: boolean; problems: string[] };
-}
-
-interface SizeResult {
-  size: string;
-  /** Readings asked for; the NEM12 file holds them rounded down to whole channel-days (48 readings). */
-  readings: number;
-  formats: FormatResult[];
-  /** Cross-format facts (same readings or not), not failures. */
-  notes: string[];
-  loadAverage: number[];
-}
-
-function isNem12(file: GeneratedFile | GeneratedNem12): file is GeneratedNem12 {
-  return 'channelDays' in file;
-}
-
 function parseFormats(text: string): Format[] {
   const formats = text.split(',').filter(Boolean);
   const unknown = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
@@ -235,29 +190,6 @@ function assertWithinLimit(file: GeneratedFile): void {
   }
 }
 
-function checkFile(
-  name: string,
-  file: GeneratedFile | GeneratedNem12,
-  measurement: Measurement,
-  check: Check,
-  problems: string[],
-): void {
-  if (check.rows !== file.rows)
-    problems.push(`${name}: ${check.rows} rows in Parquet, generated ${file.rows}`);
-  if (!sameSum(check.kwhSum, file.kwhSum))
-    problems.push(`${name}: kWh sum ${check.kwhSum}, generated ${file.kwhSum}`);
-  if (measurement.side === 'ours' && measurement.rowsValid !== file.rows)
-    problems.push(`${name}: ${measurement.rowsValid} valid rows of ${file.rows}`);
-  if (
-    isNem12(file) &&
-    (check.firstInterval !== file.firstInterval || check.lastInterval !== file.lastInterval)
-  ) {
-    problems.push(
-      `${name}: intervals ${check.firstInterval}..${check.lastInterval}, generated ${file.firstInterval}..${file.lastInterval}`,
-    );
-  }
-}
-
 async function measureSize(
   size: string,
   formats: Format[],
@@ -270,13 +202,9 @@ async function measureSize(
     throw new Error(
       `unknown size '${size}': one of ${Object.keys(PRESETS).join(', ')} or a number of readings (360k, 5m)`,
     );
-  const options = { ...DEFAULT_OPTIONS, rows };
-  const files = new Map<Format, GeneratedFile | GeneratedNem12>();
+  const files = new Map<Format, AnyGenerated>();
   for (const format of formats) {
-    const file =
-      format === 'csv'
-        ? ensureCsv(DATA_DIR, options)
-        : ensureNem12(DATA_DIR, { ...options, ...DEFAULT_NEM12 });
+    const file = ensureFormat(DATA_DIR, format, rows);
     assertWithinLimit(file);
     files.set(format, file);
   }
@@ -365,106 +293,8 @@ async function measureSize(
       checks: { ours: oursCheck, duckdb: duckCheck, ok: problems.length === 0, problems },
     });
   }
-  const notes: string[] = [];
-  const csv = results.find((r) => r.format === 'csv');
-  const nem12 = results.find((r) => r.format === 'nem12');
-  if (csv && nem12) {
-    // Same model, same draws: equal counts mean the very same readings, so the staged kWh sums must agree.
-    if (nem12.file.rows === csv.file.rows) {
-      if (sameSum(nem12.checks.ours.kwhSum, csv.checks.ours.kwhSum))
-        notes.push('same readings in both formats (staged row counts and kWh sums equal)');
-      else {
-        nem12.checks.ok = false;
-        nem12.checks.problems.push(
-          `staged kWh sum ${nem12.checks.ours.kwhSum} differs from the CSV's ${csv.checks.ours.kwhSum}`,
-        );
-      }
-    } else {
-      notes.push(
-        `NEM12 holds the first ${thousands(nem12.file.rows)} of the CSV's ${thousands(csv.file.rows)} readings (whole channel-days)`,
-      );
-    }
-  }
+  const notes = sameReadingNotes(results);
   return { size, readings: rows, formats: results, notes, loadAverage: machineInfo().loadAverage };
-}
-
-function render(results: SizeResult[]): string {
-  const rows: string[][] = [];
-  for (const r of results) {
-    const csv = r.formats.find((f) => f.format === 'csv');
-    for (const f of r.formats) {
-      const sides = f.duckdb ? [f.ours, f.duckdb] : [f.ours];
-      for (const m of sides) {
-        const ours = m.side === 'ours';
-        rows.push([
-          r.size,
-          f.format,
-          `${(f.file.bytes / MB).toFixed(0)} MB`,
-          m.side,
-          thousands(m.rows),
-          (m.durationMs / 1000).toFixed(1),
-          thousands(rowsPerSecond(m)),
-          mbPerSecond(m).toFixed(1),
-          (m.peakRssBytes / MIB).toFixed(0),
-          `${(m.outputBytes / MB).toFixed(1)} MB`,
-          ours && f.duckdb ? `${(rowsPerSecond(f.ours) / rowsPerSecond(f.duckdb)).toFixed(2)}×` : '',
-          ours && csv && f !== csv ? `${(rowsPerSecond(f.ours) / rowsPerSecond(csv.ours)).toFixed(2)}×` : '',
-          ours ? (f.checks.ok ? 'ok' : 'MISMATCH') : '',
-          ours ? r.loadAverage.join(' ') : '',
-        ]);
-      }
-    }
-  }
-  return table(
-    [
-      'size',
-      'format',
-      'input',
-      'side',
-      'rows',
-      's',
-      'rows/s',
-      'MB/s',
-      'peak RSS MiB',
-      'Parquet',
-      'ours/DuckDB',
-      'rows/s vs CSV',
-      'check',
-      'load after',
-    ],
-    rows,
-  );
-}
-
-function targets(results: SizeResult[]): string[] {
-  const lines: string[] = [];
-  for (const r of results) {
-    for (const f of r.formats) {
-      if (f.duckdb) {
-        const ratio = rowsPerSecond(f.ours) / rowsPerSecond(f.duckdb);
-        lines.push(
-          `${r.size}: throughput ${ratio.toFixed(2)}× DuckDB (target ≥ 0.5×): ${ratio >= 0.5 ? 'MET' : 'NOT MET'}`,
-        );
-      }
-      const mib = f.ours.peakRssBytes / MIB;
-      if (f.format === 'csv' && f.file.bytes >= 1.9e9) {
-        lines.push(
-          `${r.size}: peak RSS ${mib.toFixed(0)} MiB for ${(f.file.bytes / 1e9).toFixed(2)} GB (target < 300 MB): ${mib < 300 ? 'MET' : 'NOT MET'}`,
-        );
-      }
-      if (f.format === 'nem12') {
-        const file = f.file as GeneratedNem12;
-        lines.push(
-          `${r.size}: nem12 ${thousands(rowsPerSecond(f.ours))} rows/s, ${mbPerSecond(f.ours).toFixed(1)} MB/s, ` +
-            `peak RSS ${mib.toFixed(0)} MiB for ${(f.file.bytes / MB).toFixed(0)} MB ` +
-            `(${thousands(file.channelDays)} channel-days, ${thousands(file.variableDays)} of quality V)`,
-        );
-      }
-      for (const problem of f.checks.problems) lines.push(`${r.size}: CHECK FAILED: ${problem}`);
-    }
-    for (const note of r.notes) lines.push(`${r.size}: ${note}`);
-  }
-  return lines;
 }
 
 async function parent(args: Map<string, string>): Promise<void> {
