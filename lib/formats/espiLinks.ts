@@ -33,8 +33,8 @@ export interface Described {
 
 export type Linked = { meterReading: Described; readingType: Described; usagePoint: Described };
 
-/** Describing entries kept: beyond them a feed is refused, as a file of too many series is. */
-const MOST_RESOURCES = 100_000;
+/** Distinct describing entries kept: beyond them a feed is refused, as a file of too many series is. */
+export const MOST_RESOURCES = 100_000;
 
 export const clipHref = (href: string): string => (href.length > 120 ? `${href.slice(0, 120)}…` : href);
 
@@ -44,14 +44,19 @@ export class EspiLinks {
   private readonly usagePoints = new Map<string, Described>();
   private readonly meterReadings = new Map<string, Described>();
   private readonly readingTypes = new Map<string, Described>();
-  private count = 0;
+  /** Entries by resource and self href (or id): a feed that repeats its describing entries, as joined daily
+   * feeds do, keeps one of each. */
+  private readonly distinct = new Set<string>();
+
+  constructor(private readonly mostResources = MOST_RESOURCES) {}
 
   /** Keeps a UsagePoint, MeterReading or ReadingType entry under the hrefs that link to it. */
   register(entry: EspiEntry, resource: 'UsagePoint' | 'MeterReading' | 'ReadingType'): void {
-    if (++this.count > MOST_RESOURCES)
+    this.distinct.add(`${resource} ${entry.links.self || entry.id}`);
+    if (this.distinct.size > this.mostResources)
       throw new FileRejection(
         'TOO_MANY_SERIES',
-        `more than ${MOST_RESOURCES} ESPI resources describing readings`,
+        `more than ${this.mostResources} distinct ESPI resources describing readings`,
       );
     const { links, line, fields } = entry;
     const described: Described = { ...links, line, fields, meterId: links.self || entry.id };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 
+import { type EspiEntry, EspiLinks } from '../../../lib/formats/espiLinks';
 import { dstRuleTime } from '../../../lib/formats/espiTime';
 import { FileRejection } from '../../../lib/validation/reasons';
 import {
@@ -200,6 +201,28 @@ describe('ESPI reader, links between entries', () => {
         `MeterReading ${UP}/MeterReading/01 links ReadingType 'ReadingType/REDACTED', which no entry of the feed is; the feed's only ReadingType ${RT} was used`,
       ]),
     ]);
+  });
+
+  it('when a feed repeats its describing entries, then they count once against the limit, and distinct ones beyond it refuse the feed', () => {
+    const described = (self: string): EspiEntry => ({
+      line: 1,
+      id: self,
+      links: { self, up: '', related: [] },
+      resource: 'UsagePoint',
+      fields: new Map(),
+    });
+    const links = new EspiLinks(3);
+    for (let day = 0; day < 10; day++)
+      for (const self of ['UsagePoint/1', 'UsagePoint/2', 'UsagePoint/3'])
+        links.register(described(self), 'UsagePoint');
+    let refusal: unknown;
+    try {
+      links.register(described('UsagePoint/4'), 'UsagePoint');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(FileRejection);
+    expect((refusal as FileRejection).code).toBe('TOO_MANY_SERIES');
   });
 
   it('when an IntervalBlock comes before its MeterReading, then its readings are rejected together', () => {
