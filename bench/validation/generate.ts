@@ -48,8 +48,9 @@ export const PRESETS: Record<string, number> = {
   /** About 2 GB of CSV: the memory target of issue 3. */
   '2gb': 36_000_000,
   /**
-   * Readings for a NEM12 file of ≥ 1 GB (issue #15): 1,100 days of the 2,500 series, ~1.03 GB of NEM12; the
-   * canonical CSV of the same readings is ~7.7 GB, over the default VALIDATION_MAX_FILE_BYTES (4 GiB).
+   * Readings for a NEM12 file of ≥ 1 GB (issue #15): 220 days of 10,000 meters (PRESET_METERS; 12,500
+   * series), ~1.03 GB of NEM12; the canonical CSV of the same readings is ~7.7 GB, over the default
+   * VALIDATION_MAX_FILE_BYTES (4 GiB).
    */
   'nem12-1gb': 132_000_000,
   /**
@@ -66,6 +67,19 @@ export const PRESETS: Record<string, number> = {
    */
   'espi-1gb': 6_840_000,
 };
+
+/**
+ * Meters of the presets that would otherwise run past today: the contracts reject readings from the future,
+ * and 132 M readings of the default 2,000 meters reach into 2028.
+ */
+const PRESET_METERS: Record<string, number> = { 'nem12-1gb': 10_000 };
+
+/** The model's options for a size (`parseSize`): the default model, with a preset's own meter count. */
+export function sizeOptions(size: string): GenerateOptions | undefined {
+  const rows = parseSize(size);
+  if (rows === undefined) return undefined;
+  return { ...DEFAULT_OPTIONS, rows, meters: PRESET_METERS[size] ?? DEFAULT_OPTIONS.meters };
+}
 
 /** The formats a file can be generated in; each is the same readings. */
 export const GENERATED_FORMATS = ['csv', 'nem12', 'mscons', 'espi'] as const;
@@ -105,14 +119,13 @@ export function ensureCsv(dir: string, options: GenerateOptions, log = true): Ge
   return ensureGenerated(CSV, dir, options, log);
 }
 
-/** The file of `readings` readings of the default model in `format`, generated unless it exists in `dir`. */
+/** The file of the model's `options` in `format`, generated unless it exists in `dir`. */
 export function ensureFormat(
   dir: string,
   format: GeneratedFormat,
-  readings: number,
+  options: GenerateOptions,
   log = true,
 ): AnyGenerated {
-  const options = { ...DEFAULT_OPTIONS, rows: readings };
   switch (format) {
     case 'csv':
       return ensureCsv(dir, options, log);
@@ -172,8 +185,9 @@ function generate(file: string, options: GenerateOptions): GeneratedFile {
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const size = args.get('size');
-  const rows = size ? parseSize(size) : Number(args.get('rows') ?? PRESETS['1m']);
-  if (!rows || !Number.isInteger(rows) || rows <= 0) {
+  const rows = Number(args.get('rows') ?? PRESETS['1m']);
+  const options = size ? sizeOptions(size) : { ...DEFAULT_OPTIONS, rows };
+  if (!options || !Number.isInteger(options.rows) || options.rows <= 0) {
     throw new Error(
       `unknown size '${size ?? ''}': one of ${Object.keys(PRESETS).join(', ')}, a number of readings (360k, 5m) or --rows N`,
     );
@@ -182,7 +196,7 @@ function main(): void {
   const format = args.get('format') ?? 'csv';
   if (!(GENERATED_FORMATS as readonly string[]).includes(format))
     throw new Error(`unknown format '${format}': one of ${GENERATED_FORMATS.join(', ')}`);
-  const file = ensureFormat(dir, format as GeneratedFormat, rows);
+  const file = ensureFormat(dir, format as GeneratedFormat, options);
   process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
 }
 

@@ -17,7 +17,7 @@ import {
   sourceState,
   sqlString,
 } from './common';
-import { type AnyGenerated, ensureFormat, type GeneratedFile, parseSize, PRESETS } from './generate';
+import { type AnyGenerated, ensureFormat, type GeneratedFile, PRESETS, sizeOptions } from './generate';
 import {
   type Check,
   checkFile,
@@ -197,14 +197,15 @@ async function measureSize(
   withDuckdb: boolean,
   profile: boolean,
 ): Promise<SizeResult> {
-  const rows = parseSize(size);
-  if (rows === undefined)
+  const options = sizeOptions(size);
+  if (options === undefined)
     throw new Error(
       `unknown size '${size}': one of ${Object.keys(PRESETS).join(', ')} or a number of readings (360k, 5m)`,
     );
+  const rows = options.rows;
   const files = new Map<Format, AnyGenerated>();
   for (const format of formats) {
-    const file = ensureFormat(DATA_DIR, format, rows);
+    const file = ensureFormat(DATA_DIR, format, options);
     assertWithinLimit(file);
     files.set(format, file);
   }
