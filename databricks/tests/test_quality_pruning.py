@@ -56,9 +56,14 @@ def test_when_a_reference_file_rejected_rows_then_its_reasons_count_on_the_days_
     spark: SparkSession,
 ):
     # A customers report lists no days: its failures belong to the UTC days of its staged rows.
+    landed = "bronze/customers/crm/2025/05/07/crm-1.csv"
     bronze = spark.createDataFrame(
-        [("crm-1", dt.datetime(2025, 5, 7, 9)), ("crm-1", dt.datetime(2025, 5, 6, 9))],
-        "ingest_instance_id string, updated_at timestamp",
+        [
+            ("crm-1", "C1", dt.datetime(2025, 5, 7, 9), "crm", landed),
+            ("crm-1", "C2", dt.datetime(2025, 5, 6, 9), "crm", landed),
+        ],
+        "ingest_instance_id string, customer_id string, updated_at timestamp, source_system string, "
+        "source_file string",
     )
     reports = spark.createDataFrame(
         [("crm-1", "customers", "crm", {"BAD_EMAIL": 2}, [])],

@@ -10,7 +10,7 @@ from lakewatt.transforms.gold.anomalies import DEFAULT_RULES, AnomalyRules, cons
 from lakewatt.transforms.gold.calendar import calendar_days, calendar_rows, holiday_rows
 from lakewatt.transforms.gold.common import with_run_columns
 from lakewatt.transforms.gold.consumption import daily_consumption, hourly_import, load_profile_hourly
-from lakewatt.transforms.gold.cost import customer_daily_cost, price_buckets
+from lakewatt.transforms.gold.cost import customer_daily_cost, price_buckets, version_day_sums
 from lakewatt.transforms.gold.dimensions import dim_contract, dim_customer, dim_meter
 from lakewatt.transforms.gold.features import LOOKBACK_DAYS, forecast_features, stored_hourly
 from lakewatt.transforms.gold.quality import (
@@ -19,6 +19,8 @@ from lakewatt.transforms.gold.quality import (
     data_quality_rule_failures,
     instance_days,
     report_files,
+    rows_per_instance_day,
+    staged_rows,
 )
 from lakewatt.transforms.gold.reference import enrich_readings
 
@@ -45,6 +47,9 @@ __all__ = [
     "load_profile_hourly",
     "price_buckets",
     "report_files",
+    "rows_per_instance_day",
+    "staged_rows",
     "stored_hourly",
+    "version_day_sums",
     "with_run_columns",
 ]

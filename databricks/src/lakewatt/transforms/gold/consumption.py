@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lakewatt.transforms.gold.common import in_dates, local_day_minutes, usable_channel
 from lakewatt.transforms.gold.reference import customer_periods
+from lakewatt.transforms.zones import from_utc
 
 
-def daily_consumption(enriched: DataFrame, dates: Sequence[dt.date]) -> DataFrame:
-    rows = enriched.where(in_dates("date", dates))
-    imp = usable_channel("import")
-    daily = rows.groupBy("date", "meter_id", "customer_id", "timezone").agg(
-        F.sum(F.when(imp, F.col("kwh")).otherwise(0.0)).alias("import_kwh"),
-        F.sum(F.when(usable_channel("export"), F.col("kwh")).otherwise(0.0)).alias("export_kwh"),
-        F.count(F.lit(1)).alias("readings_count"),
-        F.count(F.when(imp, True)).alias("import_readings"),
-        F.count(F.when(imp & F.col("quality").isin("estimated", "substituted"), True)).alias("estimated"),
+def daily_consumption(sums: DataFrame) -> DataFrame:
+    """Energy per meter and local day, from the per-version sums of the day (``version_day_sums``)."""
+    daily = sums.groupBy("date", "meter_id", "customer_id", "timezone").agg(
+        F.sum("import_kwh").alias("import_kwh"),
+        F.sum("export_kwh").alias("export_kwh"),
+        F.sum("readings_count").alias("readings_count"),
+        F.sum("import_readings").alias("import_readings"),
+        F.sum("estimated").alias("estimated"),
         F.min("interval_minutes").alias("interval_minutes"),
     )
     expected = (local_day_minutes(F.col("date"), F.col("timezone")) / F.col("interval_minutes")).cast("long")
@@ -56,13 +56,14 @@ def hourly_columns(hour_start: Column, kwh: Column, local_hour_start: Column) ->
     ]
 
 
-def hourly_import(enriched: DataFrame) -> DataFrame:
-    """Import kWh per meter and UTC hour, with local date and local hour (``hourly_columns``)."""
+def hourly_import(enriched: DataFrame, zones: Iterable[str] = ()) -> DataFrame:
+    """Import kWh per meter and UTC hour, with local date and local hour (``hourly_columns``); ``zones`` as
+    in ``from_utc``."""
     usable = enriched.where(usable_channel("import"))
     hourly = usable.groupBy("meter_id", F.date_trunc("hour", "interval_start").alias("hour_start")).agg(
         F.sum("kwh").alias("kwh"), F.max("timezone").alias("timezone")
     )
-    local = F.from_utc_timestamp("hour_start", F.col("timezone"))
+    local = from_utc(F.col("hour_start"), F.col("timezone"), zones)
     return hourly.select(*hourly_columns(F.col("hour_start"), F.col("kwh"), local))
 
 

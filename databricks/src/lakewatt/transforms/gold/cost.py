@@ -62,21 +62,18 @@ def _minute_of(hhmm: Column) -> Column:
     return F.substring(hhmm, 1, 2).cast("int") * 60 + F.substring(hhmm, 4, 2).cast("int")
 
 
-def customer_daily_cost(
-    enriched: DataFrame,
-    contracts: DataFrame,
-    buckets: DataFrame,
-    dates: Sequence[dt.date],
-    default_timezone: str,
+def version_day_sums(
+    enriched: DataFrame, contracts: DataFrame, buckets: DataFrame, dates: Sequence[dt.date]
 ) -> DataFrame:
-    """Energy cost per reading under its contract version's tariff, per day, plus standing charges.
+    """Per local day, meter, customer, time zone and contract version (null for readings without one): the
+    sums ``daily_consumption`` and ``customer_daily_cost`` fold, from one pass over the readings.
 
-    fixed: kWh x unit rate. time_of_use: peak rate when the local clock time of the interval start is in
-    ``[peak_start, peak_end)`` (a window may wrap midnight), off-peak rate otherwise. dynamic: kWh x (spot
-    EUR/MWh / 1000 + markup), the spot price of the reading's interval; kWh with no price count as unpriced.
-    Standing charge: the contract version valid at local midnight is charged for the day, whether or not
-    readings arrived.
+    Each usable import reading is priced under its version's tariff. fixed: kWh x unit rate. time_of_use:
+    peak rate when the local clock time of the interval start is in ``[peak_start, peak_end)`` (a window may
+    wrap midnight), off-peak rate otherwise. dynamic: kWh x (spot EUR/MWh / 1000 + markup), the spot price of
+    the reading's interval; kWh with no price (or no contract) count as unpriced.
     """
+    # Per contract version; the peak window as minutes of the day once here, not per reading.
     terms = contracts.select(
         F.col("contract_id").alias("k_contract"),
         F.col("valid_from").alias("k_valid_from"),
@@ -84,28 +81,27 @@ def customer_daily_cost(
         "unit_rate_eur_per_kwh",
         "peak_rate_eur_per_kwh",
         "offpeak_rate_eur_per_kwh",
-        "peak_start_local",
-        "peak_end_local",
+        _minute_of(F.col("peak_start_local")).alias("peak_start_minute"),
+        _minute_of(F.col("peak_end_local")).alias("peak_end_minute"),
         "spot_markup_eur_per_kwh",
-        "bidding_zone",
+        F.col("bidding_zone").alias("k_zone"),
     )
-    rows = enriched.where(
-        in_dates("date", dates) & usable_channel("import") & F.col("contract_id").isNotNull()
-    )
+    rows = enriched.where(in_dates("date", dates))
     rows = rows.join(
         F.broadcast(terms),
         (rows.contract_id == terms.k_contract) & (rows.contract_valid_from == terms.k_valid_from),
+        "left",
     )
     rows = rows.join(
         F.broadcast(buckets),
-        (rows.bidding_zone == buckets.bidding_zone)
+        (rows.k_zone == buckets.bidding_zone)
         & (rows.interval_minutes == buckets.bucket_minutes)
         & (rows.interval_start == buckets.bucket_start)
         & (rows.tariff_type == "dynamic"),
         "left",
-    ).drop(buckets.bidding_zone)
+    )
     minute = F.hour("local_ts") * 60 + F.minute("local_ts")
-    start, end = _minute_of(F.col("peak_start_local")), _minute_of(F.col("peak_end_local"))
+    start, end = F.col("peak_start_minute"), F.col("peak_end_minute")
     in_peak = F.when(start <= end, (minute >= start) & (minute < end)).otherwise(
         (minute >= start) | (minute < end)
     )
@@ -120,16 +116,44 @@ def customer_daily_cost(
             F.col("price_eur_per_mwh") / 1000.0 + F.coalesce(F.col("spot_markup_eur_per_kwh"), F.lit(0.0)),
         )
     )
-    # Two steps: sums per contract version first (numeric buffers: a hash aggregate over every reading), then
-    # the few version rows of a day folded into one, taking the latest version's tariff and zone (max_by over
-    # strings is sort-based, so it only sees the small pre-aggregated rows).
-    version_keys = ["date", "customer_id", "meter_id", "contract_id", "contract_valid_from"]
-    per_version = rows.groupBy(*version_keys, "tariff_type", "bidding_zone").agg(
-        F.sum("kwh").alias("import_kwh"),
-        F.sum(F.coalesce(F.col("kwh") * rate, F.lit(0.0))).alias("energy_cost_eur"),
-        F.sum(F.when(rate.isNull(), F.col("kwh")).otherwise(0.0)).alias("unpriced_kwh"),
+    imp = usable_channel("import")
+    # Numeric buffers only: Spark hash-aggregates them over every reading (a string buffer, such as the
+    # tariff's name, would make it sort-based); customer_daily_cost joins the tariff and zone back.
+    return rows.groupBy(
+        "date", "meter_id", "customer_id", "timezone", "contract_id", "contract_valid_from"
+    ).agg(
+        F.sum(F.when(imp, F.col("kwh")).otherwise(0.0)).alias("import_kwh"),
+        F.sum(F.when(usable_channel("export"), F.col("kwh")).otherwise(0.0)).alias("export_kwh"),
+        F.count(F.lit(1)).alias("readings_count"),
+        F.count(F.when(imp, True)).alias("import_readings"),
+        F.count(F.when(imp & F.col("quality").isin("estimated", "substituted"), True)).alias("estimated"),
+        F.min("interval_minutes").alias("interval_minutes"),
+        F.sum(F.when(imp, F.coalesce(F.col("kwh") * rate, F.lit(0.0))).otherwise(0.0)).alias(
+            "energy_cost_eur"
+        ),
+        F.sum(F.when(imp & rate.isNull(), F.col("kwh")).otherwise(0.0)).alias("unpriced_kwh"),
     )
-    energy = per_version.groupBy("date", "customer_id", "meter_id", "contract_id").agg(
+
+
+def customer_daily_cost(
+    sums: DataFrame, contracts: DataFrame, dates: Sequence[dt.date], default_timezone: str
+) -> DataFrame:
+    """Energy cost per contract and local day (``version_day_sums``), plus standing charges: the contract
+    version valid at local midnight is charged for the day, whether or not readings arrived."""
+    # The versions a day's usable import readings fell under, folded into one row per contract, taking the
+    # latest version's tariff and zone (max_by over strings is sort-based: it only sees these few rows).
+    version = contracts.select(
+        F.col("contract_id").alias("v_contract"),
+        F.col("valid_from").alias("v_valid_from"),
+        "tariff_type",
+        "bidding_zone",
+    )
+    priced = sums.where(F.col("contract_id").isNotNull() & (F.col("import_readings") > 0))
+    priced = priced.join(
+        F.broadcast(version),
+        (priced.contract_id == version.v_contract) & (priced.contract_valid_from == version.v_valid_from),
+    )
+    energy = priced.groupBy("date", "customer_id", "meter_id", "contract_id").agg(
         F.sum("import_kwh").alias("import_kwh"),
         F.sum("energy_cost_eur").alias("energy_cost_eur"),
         F.sum("unpriced_kwh").alias("unpriced_kwh"),

@@ -31,20 +31,51 @@ def landing_date(source_file: Column) -> Column:
     return F.when(parts[0] != "", F.make_date(*(p.cast("int") for p in parts)))
 
 
-def staged_quality(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
-    """Per UTC data day and source: rows, files, re-delivered duplicates, late rows, completeness."""
-    key = F.struct(*DATASET_KEYS[dataset])
+def staged_rows_of(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
+    """One dataset's bronze rows on ``dates`` (UTC data days) in the shape every dataset shares: its file, its
+    key as one exact string, whether it arrived late (landed after the day after its data day) and whether it
+    holds a value."""
     day = F.to_date(F.col(DATA_DATE_COLUMN[dataset]))
     rows = bronze.select("*", day.alias("date")).where(in_dates("date", dates))
+    # \u0001 cannot occur in ids or in the string form of timestamps and numbers; null stands out as \u0000.
+    key = F.concat_ws(
+        "\u0001", *(F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in DATASET_KEYS[dataset])
+    )
     late = landing_date(F.col("source_file")) > F.date_add(F.col("date"), 1)
     has_value = F.col("quality") != "missing" if dataset == "meter_readings" else F.lit(True)
-    return rows.groupBy("date", "source_system").agg(
+    return rows.select(
         F.lit(dataset).alias("dataset"),
+        "date",
+        "source_system",
+        "ingest_instance_id",
+        "source_file",
+        key.alias("row_key"),
+        F.coalesce(late, F.lit(False)).alias("late"),
+        has_value.alias("has_value"),
+    )
+
+
+def staged_rows(bronze_of_days: Mapping[str, DataFrame], dates: Sequence[dt.date]) -> DataFrame:
+    """``staged_rows_of`` every dataset in ``bronze_of_days`` (``bronze_on_days``), as one frame: both
+    data-quality tables aggregate it, each in one query for every dataset."""
+    frames = [staged_rows_of(table, dataset, dates) for dataset, table in bronze_of_days.items()]
+    if not frames:
+        raise ValueError("no bronze tables given")
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out
+
+
+def staged_quality(staged: DataFrame) -> DataFrame:
+    """Per UTC data day, dataset and source: files, rows, re-delivered duplicates, late rows, completeness."""
+    rows = F.count(F.lit(1))
+    return staged.groupBy("date", "dataset", "source_system").agg(
         F.countDistinct("source_file").alias("files"),
-        F.count(F.lit(1)).alias("rows_staged"),
-        (F.count(F.lit(1)) - F.countDistinct(key)).alias("duplicate_rows"),
-        F.count(F.when(late, True)).alias("late_rows"),
-        (F.count(F.when(has_value, True)) / F.count(F.lit(1))).alias("completeness"),
+        rows.alias("rows_staged"),
+        (rows - F.countDistinct("row_key")).alias("duplicate_rows"),
+        F.count(F.when(F.col("late"), True)).alias("late_rows"),
+        (F.count(F.when(F.col("has_value"), True)) / rows).alias("completeness"),
     )
 
 
@@ -78,47 +109,26 @@ def bronze_on_days(bronze: DataFrame, dataset: str, files: Mapping[str, Sequence
     return bronze.where(F.col("ingest_instance_id").isin(list(files[dataset])))
 
 
-def rows_per_instance_day(bronze: DataFrame, dataset: str, dates: Sequence[dt.date]) -> DataFrame:
-    day = F.to_date(F.col(DATA_DATE_COLUMN[dataset]))
-    return (
-        bronze.select("ingest_instance_id", day.alias("date"))
-        .where(in_dates("date", dates))
-        .groupBy("ingest_instance_id", "date")
-        .agg(F.count(F.lit(1)).alias("n"))
-    )
+def rows_per_instance_day(staged: DataFrame) -> DataFrame:
+    """Staged rows per file (ingest instance) and UTC data day, from ``staged_rows``."""
+    return staged.groupBy("ingest_instance_id", "date").agg(F.count(F.lit(1)).alias("n"))
 
 
 def instance_days(bronze_of_days: Mapping[str, DataFrame], dates: Sequence[dt.date]) -> DataFrame:
     """Staged rows per file (ingest instance) and UTC data day on ``dates``, over every dataset's bronze rows
-    that can fall on them (``bronze_on_days``). Both data-quality tables read it."""
-    per_dataset = [rows_per_instance_day(table, dataset, dates) for dataset, table in bronze_of_days.items()]
-    if not per_dataset:
-        raise ValueError("no bronze tables given")
-    out = per_dataset[0]
-    for frame in per_dataset[1:]:
-        out = out.unionByName(frame)
-    return out
+    that can fall on them (``bronze_on_days``)."""
+    return rows_per_instance_day(staged_rows(bronze_of_days, dates))
 
 
-def data_quality_daily(
-    bronze_of_days: Mapping[str, DataFrame],
-    reports: DataFrame,
-    dates: Sequence[dt.date],
-    per_instance_day: DataFrame,
-) -> DataFrame:
-    """``staged_quality`` of every dataset (its bronze rows that can fall on ``dates``) plus rejected rows
-    from the validation reports.
+def data_quality_daily(staged: DataFrame, reports: DataFrame, per_instance_day: DataFrame) -> DataFrame:
+    """``staged_quality`` of every dataset's rows on the run's days (``staged_rows``) plus rejected rows from
+    the validation reports.
 
     A file's rejected rows are spread over its data days in proportion to its staged rows on each day
-    (``per_instance_day``, from ``instance_days``; the rejected rows themselves have no trustworthy date).
-    Per reason code: ``data_quality_rule_failures``.
+    (``per_instance_day``, from ``rows_per_instance_day``; the rejected rows themselves have no trustworthy
+    date). Per reason code: ``data_quality_rule_failures``.
     """
-    staged = None
-    for dataset, table in bronze_of_days.items():
-        q = staged_quality(table, dataset, dates)
-        staged = q if staged is None else staged.unionByName(q)
-    if staged is None:
-        raise ValueError("no bronze tables given")
+    quality = staged_quality(staged)
     r = reports.select("instance_id", "dataset", "source_system", "rows_valid", "rows_rejected").join(
         per_instance_day, reports.instance_id == per_instance_day.ingest_instance_id
     )
@@ -130,7 +140,7 @@ def data_quality_daily(
         ).alias("rows_rejected")
     )
     keys = ["date", "dataset", "source_system"]
-    out = staged.join(allocated, keys, "left")
+    out = quality.join(allocated, keys, "left")
     rejected = F.round(F.coalesce(F.col("rows_rejected"), F.lit(0.0)), 3)
     return out.select(
         F.col("date").alias("utc_date"),
