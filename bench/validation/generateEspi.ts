@@ -7,7 +7,7 @@ import {
   ensureGenerated,
   type FileGenerator,
   fileStem,
-  type GeneratedFile,
+  type GeneratedMarketFile,
   type GenerateOptions,
   HALF_HOUR_MS,
   type QualityCounts,
@@ -21,14 +21,9 @@ import {
  * (contracts/sources/meter_readings.espi.yaml, source `greenbutton`; reader lib/formats/espi.ts).
  */
 
-export interface GeneratedEspi extends GeneratedFile {
+export interface GeneratedEspi extends GeneratedMarketFile {
   /** IntervalBlock entries: one per channel-day. */
   intervalBlocks: number;
-  /** Readings by the canonical quality the reader gives them. */
-  quality: QualityCounts;
-  /** Earliest and latest interval start, UTC (`YYYY-MM-DDTHH:MM:SSZ`, as checkParquet prints them). */
-  firstInterval: string;
-  lastInterval: string;
 }
 
 /** Bump when the same options would give different bytes (sidecars of older files then stop matching). */

@@ -7,7 +7,7 @@ import {
   ensureGenerated,
   type FileGenerator,
   fileStem,
-  type GeneratedFile,
+  type GeneratedMarketFile,
   type GenerateOptions,
   type QualityCounts,
   seriesCount,
@@ -21,16 +21,11 @@ import {
  * (contracts/sources/meter_readings.mscons.yaml, source `mscons`; reader lib/formats/mscons.ts).
  */
 
-export interface GeneratedMscons extends GeneratedFile {
+export interface GeneratedMscons extends GeneratedMarketFile {
   /** Readings of the CSV the file holds; each is two quarter-hours, so `rows` (QTY segments) is twice this. */
   readings: number;
   /** UNH ... UNT messages: one per UTC day. */
   messages: number;
-  /** Quarter-hours by the canonical quality the reader gives their QTY qualifier. */
-  quality: QualityCounts;
-  /** Earliest and latest interval start, UTC (`YYYY-MM-DDTHH:MM:SSZ`, as checkParquet prints them). */
-  firstInterval: string;
-  lastInterval: string;
 }
 
 /** Bump when the same options would give different bytes (sidecars of older files then stop matching). */

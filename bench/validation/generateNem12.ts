@@ -5,7 +5,7 @@ import {
   ensureGenerated,
   type FileGenerator,
   fileStem,
-  type GeneratedFile,
+  type GeneratedMarketFile,
   type GenerateOptions,
   HALF_HOUR_MS,
   prng,
@@ -28,16 +28,11 @@ export interface Nem12Options extends GenerateOptions {
 
 export const DEFAULT_NEM12: Pick<Nem12Options, 'variableDayShare'> = { variableDayShare: 0.05 };
 
-export interface GeneratedNem12 extends GeneratedFile {
+export interface GeneratedNem12 extends GeneratedMarketFile {
   options: Nem12Options;
   /** 300 records written (channel-days); each is preceded by its 200 record. */
   channelDays: number;
   variableDays: number;
-  /** Readings by the canonical quality the reader gives them. */
-  quality: QualityCounts;
-  /** Earliest and latest interval start, UTC (`YYYY-MM-DDTHH:MM:SSZ`, as checkParquet prints them). */
-  firstInterval: string;
-  lastInterval: string;
 }
 
 /** Bump when the same options would give different bytes (sidecars of older files then stop matching). */

@@ -52,6 +52,15 @@ export interface QualityCounts {
 
 export type CanonicalQuality = keyof QualityCounts;
 
+/** A market-format file (NEM12, MSCONS, ESPI): what its staged Parquet is checked against beyond the CSV's. */
+export interface GeneratedMarketFile extends GeneratedFile {
+  /** Staged rows by the canonical quality the reader gives them. */
+  quality: QualityCounts;
+  /** Earliest and latest interval start, UTC (`YYYY-MM-DDTHH:MM:SSZ`, as checkParquet prints them). */
+  firstInterval: string;
+  lastInterval: string;
+}
+
 export const DEFAULT_OPTIONS: Omit<GenerateOptions, 'rows'> = {
   meters: 2000,
   exportEvery: 4,
