@@ -327,7 +327,11 @@ class GoldRun:
         builders = {
             "daily_consumption": lambda: g.daily_consumption(self.version_sums()),
             "customer_daily_cost": lambda: g.customer_daily_cost(
-                self.version_sums(), self.contracts, self.days, self.default_timezone
+                # The sums price each reading from self.price_buckets (daily_consumption's figures use none).
+                self.version_sums(),
+                self.contracts,
+                self.days,
+                self.default_timezone,
             ),
             "load_profile_hourly": lambda: g.load_profile_hourly(self.enriched, self.customers, self.days),
             "consumption_anomalies": lambda: g.consumption_anomalies(
