@@ -269,9 +269,12 @@ export class FileValidator implements LineSink {
     const row = this.batch.length;
     let ok = true;
     for (const error of recordErrors ?? []) ok = this.errors.fail(error.code, error.message, error.column);
+    // A column the record reader already failed (an MSCONS 16-minute interval) keeps that one, more specific
+    // reason instead of gaining the engine's generic one as well.
+    const failedByReader = ok ? undefined : new Set(recordErrors!.map((error) => error.column));
     for (let c = 0; c < this.columns.length; c++) {
       const column = this.columns[c]!;
-      if (column.lineage) continue;
+      if (column.lineage || failedByReader?.has(column.name)) continue;
       ok = this.converter.convert(c, column, this.binding.raw(column.name, record), row) && ok;
     }
     if (ok) ok = this.rules.check(row);
@@ -462,8 +465,9 @@ export class FileValidator implements LineSink {
     const raw = line ?? this.currentLine;
     const errors = this.errors.list;
     this.state.rowsRejected += rows;
-    for (const error of errors)
-      this.state.ruleFailures[error.code] = (this.state.ruleFailures[error.code] ?? 0) + 1;
+    // Rejected records per reason code: a record failing one rule in two columns counts once.
+    for (const code of new Set(errors.map((error) => error.code)))
+      this.state.ruleFailures[code] = (this.state.ruleFailures[code] ?? 0) + 1;
     this.sinks.writeRejected({
       line: lineNumber,
       ...(column ? { column } : {}),

@@ -139,6 +139,16 @@ describe('real MSCONS files through the validation engine', () => {
     },
   );
 
+  it('when SAMPLE01 is validated, then an irregular reading carries one reason and ruleFailures counts rejected readings', async () => {
+    const expected = expectedOf(readingsOf(read(SAMPLE01).toString('utf8')));
+    const { report, rejected } = await run(SAMPLE01);
+
+    expect([rejected.filter((row) => row.reasons.length !== 1).length, report.ruleFailures]).toEqual([
+      0,
+      { INVALID_INTERVAL: expected.irregular, DUPLICATE_CONFLICT: expected.conflicts },
+    ]);
+  });
+
   it('when SAMPLE01 is validated, then the notes count its irregular intervals and say values had no unit', async () => {
     const readings = readingsOf(read(SAMPLE01).toString('utf8'));
     const { report } = await run(SAMPLE01);
