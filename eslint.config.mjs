@@ -4,6 +4,13 @@ import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// What only the local embedded default uses (devDependencies, and the simulator behind `lakewatt simulate`):
+// the Function App package ships neither (.funcignore, test/unit/infra/functionPackage.test.ts).
+const LOCAL_ONLY = [
+  { group: ['better-sqlite3', 'commander'], message: 'Only local/ uses this package (a devDependency).' },
+  { group: ['**/simulator', '**/simulator/**'], message: 'The simulator does not ship to Azure.' },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -47,6 +54,7 @@ export default tseslint.config(
               message: 'lib/ must not import the Functions runtime.',
             },
             { group: ['**/local/**', '../local/*'], message: 'Production code never imports local/.' },
+            ...LOCAL_ONLY,
           ],
         },
       ],
@@ -60,6 +68,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/local/**', '../local/*'], message: 'Production code never imports local/.' },
+            ...LOCAL_ONLY,
           ],
         },
       ],
