@@ -296,7 +296,9 @@ class GoldRun:
         built once per snapshot and kept: a few rows per meter and day, from one pass over the readings."""
         with self._shared:
             if self._sums is None:
-                sums = g.version_day_sums(self.enriched, self.contracts, self.price_buckets, self.days)
+                sums = g.version_day_sums(
+                    self.enriched, self.contracts, self.price_buckets, self.days, self.default_timezone
+                )
                 self._sums = self.keep(sums)
             return self._sums
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakewatt.transforms.gold.common import date_list, in_dates, usable_channel
+from lakewatt.transforms.gold.reference import contract_periods
 
 
 def price_buckets(prices: DataFrame) -> DataFrame:
@@ -58,45 +59,34 @@ def price_buckets(prices: DataFrame) -> DataFrame:
     return out
 
 
-def _minute_of(hhmm: Column) -> Column:
-    return F.substring(hhmm, 1, 2).cast("int") * 60 + F.substring(hhmm, 4, 2).cast("int")
-
-
 def version_day_sums(
-    enriched: DataFrame, contracts: DataFrame, buckets: DataFrame, dates: Sequence[dt.date]
+    enriched: DataFrame,
+    contracts: DataFrame,
+    buckets: DataFrame,
+    dates: Sequence[dt.date],
+    default_timezone: str,
 ) -> DataFrame:
     """Per local day, meter, customer, time zone and contract version (null for readings without one): the
     sums ``daily_consumption`` and ``customer_daily_cost`` fold, from one pass over the readings.
 
-    Each usable import reading is priced under its version's tariff. fixed: kWh x unit rate. time_of_use:
-    peak rate when the local clock time of the interval start is in ``[peak_start, peak_end)`` (a window may
-    wrap midnight), off-peak rate otherwise. dynamic: kWh x (spot EUR/MWh / 1000 + markup), the spot price of
-    the reading's interval; kWh with no price (or no contract) count as unpriced.
+    Each usable import reading is priced under its version's tariff terms (on the enriched reading). fixed:
+    kWh x unit rate. time_of_use: peak rate when the local clock time of the interval start is in
+    ``[peak_start, peak_end)`` (a window may wrap midnight), off-peak rate otherwise. dynamic: kWh x (spot
+    EUR/MWh / 1000 + markup), the spot price of the reading's interval; kWh with no price (or no contract)
+    count as unpriced.
     """
-    # Per contract version; the peak window as minutes of the day once here, not per reading.
-    terms = contracts.select(
-        F.col("contract_id").alias("k_contract"),
-        F.col("valid_from").alias("k_valid_from"),
-        "tariff_type",
-        "unit_rate_eur_per_kwh",
-        "peak_rate_eur_per_kwh",
-        "offpeak_rate_eur_per_kwh",
-        _minute_of(F.col("peak_start_local")).alias("peak_start_minute"),
-        _minute_of(F.col("peak_end_local")).alias("peak_end_minute"),
-        "spot_markup_eur_per_kwh",
-        F.col("bidding_zone").alias("k_zone"),
+    spot = buckets.select(
+        F.col("bidding_zone").alias("p_zone"),
+        F.col("bucket_minutes").alias("p_minutes"),
+        F.col("bucket_start").alias("p_start"),
+        "price_eur_per_mwh",
     )
     rows = enriched.where(in_dates("date", dates))
     rows = rows.join(
-        F.broadcast(terms),
-        (rows.contract_id == terms.k_contract) & (rows.contract_valid_from == terms.k_valid_from),
-        "left",
-    )
-    rows = rows.join(
-        F.broadcast(buckets),
-        (rows.k_zone == buckets.bidding_zone)
-        & (rows.interval_minutes == buckets.bucket_minutes)
-        & (rows.interval_start == buckets.bucket_start)
+        F.broadcast(spot),
+        (rows.bidding_zone == spot.p_zone)
+        & (rows.interval_minutes == spot.p_minutes)
+        & (rows.interval_start == spot.p_start)
         & (rows.tariff_type == "dynamic"),
         "left",
     )
@@ -117,11 +107,11 @@ def version_day_sums(
         )
     )
     imp = usable_channel("import")
-    # Numeric buffers only: Spark hash-aggregates them over every reading (a string buffer, such as the
-    # tariff's name, would make it sort-based); customer_daily_cost joins the tariff and zone back.
-    return rows.groupBy(
-        "date", "meter_id", "customer_id", "timezone", "contract_id", "contract_valid_from"
-    ).agg(
+    # Keyed by meter and version start only, with numeric buffers: Spark hash-aggregates every reading on one
+    # string (a string buffer would make it sort-based). Within a meter the periods a reading can fall in
+    # start at distinct instants (contract_periods), so the pair names the version; its contract, customer
+    # and zone are joined back onto the few sums.
+    sums = rows.groupBy("date", "meter_id", "contract_valid_from").agg(
         F.sum(F.when(imp, F.col("kwh")).otherwise(0.0)).alias("import_kwh"),
         F.sum(F.when(usable_channel("export"), F.col("kwh")).otherwise(0.0)).alias("export_kwh"),
         F.count(F.lit(1)).alias("readings_count"),
@@ -132,6 +122,31 @@ def version_day_sums(
             "energy_cost_eur"
         ),
         F.sum(F.when(imp & rate.isNull(), F.col("kwh")).otherwise(0.0)).alias("unpriced_kwh"),
+    )
+    versions = (
+        contract_periods(contracts)
+        .where(F.col("eff_to").isNull() | (F.col("eff_to") > F.col("eff_from")))
+        .select(
+            F.col("meter_id").alias("v_meter"),
+            F.col("eff_from").alias("v_from"),
+            "contract_id",
+            "customer_id",
+            F.coalesce(F.col("tariff_timezone"), F.lit(default_timezone)).alias("v_timezone"),
+        )
+    )
+    joined = sums.join(
+        F.broadcast(versions),
+        (sums.meter_id == versions.v_meter) & (sums.contract_valid_from == versions.v_from),
+        "left",
+    )
+    return joined.select(
+        "date",
+        "meter_id",
+        "customer_id",
+        F.coalesce(F.col("v_timezone"), F.lit(default_timezone)).alias("timezone"),
+        "contract_id",
+        "contract_valid_from",
+        *(c for c in sums.columns if c not in ("date", "meter_id", "contract_valid_from")),
     )
 
 

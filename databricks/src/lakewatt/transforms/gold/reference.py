@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakewatt.transforms.zones import from_utc
@@ -36,10 +36,29 @@ def customer_periods(customers: DataFrame) -> DataFrame:
     )
 
 
+def minute_of_day(hhmm: Column) -> Column:
+    """``HH:MM`` as minutes after midnight."""
+    return F.substring(hhmm, 1, 2).cast("int") * 60 + F.substring(hhmm, 4, 2).cast("int")
+
+
+# The contract version's tariff, carried on each reading so pricing needs no second join of every reading.
+TARIFF_TERMS = (
+    "tariff_type",
+    "unit_rate_eur_per_kwh",
+    "peak_rate_eur_per_kwh",
+    "offpeak_rate_eur_per_kwh",
+    "peak_start_minute",
+    "peak_end_minute",
+    "spot_markup_eur_per_kwh",
+    "bidding_zone",
+)
+
+
 def enrich_readings(
     readings: DataFrame, contracts: DataFrame, default_timezone: str, zones: Iterable[str] = ()
 ) -> DataFrame:
-    """Readings with their contract version, customer, time zone, local time and local date.
+    """Readings with their contract version, its tariff terms (``TARIFF_TERMS``), customer, time zone, local
+    time and local date.
 
     The contract side is small and broadcast; the range condition is a filter after the hash join on meter.
     ``zones``: the time zones the contracts name, if known (``from_utc``: the same result, faster).
@@ -52,6 +71,9 @@ def enrich_readings(
         F.col("valid_from").alias("contract_valid_from"),
         "customer_id",
         "tariff_timezone",
+        *(name for name in TARIFF_TERMS if not name.endswith("_minute")),
+        minute_of_day(F.col("peak_start_local")).alias("peak_start_minute"),
+        minute_of_day(F.col("peak_end_local")).alias("peak_end_minute"),
     )
     joined = readings.join(
         F.broadcast(periods),
@@ -72,6 +94,7 @@ def enrich_readings(
         "contract_id",
         "contract_valid_from",
         "customer_id",
+        *TARIFF_TERMS,
         tz.alias("timezone"),
         local.alias("local_ts"),
         F.to_date(local).alias("date"),
