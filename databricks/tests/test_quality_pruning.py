@@ -10,8 +10,9 @@ from pyspark.sql.types import ArrayType, DateType, StringType, StructField, Stru
 from lakewatt.transforms.gold.quality import (
     bronze_on_days,
     data_quality_rule_failures,
-    instance_days,
     report_files,
+    rows_per_instance_day,
+    staged_rows,
 )
 
 REPORTS = StructType(
@@ -72,6 +73,6 @@ def test_when_a_reference_file_rejected_rows_then_its_reasons_count_on_the_days_
     )
 
     on_days = {"customers": bronze_on_days(bronze, "customers", report_files(reports, [MAY_7]))}
-    got = data_quality_rule_failures(reports, instance_days(on_days, [MAY_7]))
+    got = data_quality_rule_failures(reports, rows_per_instance_day(staged_rows(on_days, [MAY_7])))
 
     assert [tuple(r) for r in got.collect()] == [(MAY_7, "customers", "crm", "BAD_EMAIL", 2)]

@@ -66,8 +66,9 @@ def version_day_sums(
     dates: Sequence[dt.date],
     default_timezone: str,
 ) -> DataFrame:
-    """Per local day, meter, customer, time zone and contract version (null for readings without one): the
-    sums ``daily_consumption`` and ``customer_daily_cost`` fold, from one pass over the readings.
+    """Per local day, meter and contract version (null for readings without one), with the version's
+    customer, time zone, tariff and bidding zone: the sums ``daily_consumption`` and ``customer_daily_cost``
+    fold, from one pass over the readings.
 
     Each usable import reading is priced under its version's tariff terms (on the enriched reading). fixed:
     kWh x unit rate. time_of_use: peak rate when the local clock time of the interval start is in
@@ -109,8 +110,8 @@ def version_day_sums(
     imp = usable_channel("import")
     # Keyed by meter and version start only, with numeric buffers: Spark hash-aggregates every reading on one
     # string (a string buffer would make it sort-based). Within a meter the periods a reading can fall in
-    # start at distinct instants (contract_periods), so the pair names the version; its contract, customer
-    # and zone are joined back onto the few sums.
+    # start at distinct instants (contract_periods), so the pair names the version; its contract, customer,
+    # time zone, tariff and bidding zone are joined back onto the few sums.
     sums = rows.groupBy("date", "meter_id", "contract_valid_from").agg(
         F.sum(F.when(imp, F.col("kwh")).otherwise(0.0)).alias("import_kwh"),
         F.sum(F.when(usable_channel("export"), F.col("kwh")).otherwise(0.0)).alias("export_kwh"),
@@ -132,6 +133,8 @@ def version_day_sums(
             "contract_id",
             "customer_id",
             F.coalesce(F.col("tariff_timezone"), F.lit(default_timezone)).alias("v_timezone"),
+            "tariff_type",
+            "bidding_zone",
         )
     )
     joined = sums.join(
@@ -146,6 +149,8 @@ def version_day_sums(
         F.coalesce(F.col("v_timezone"), F.lit(default_timezone)).alias("timezone"),
         "contract_id",
         "contract_valid_from",
+        "tariff_type",
+        "bidding_zone",
         *(c for c in sums.columns if c not in ("date", "meter_id", "contract_valid_from")),
     )
 
@@ -157,17 +162,7 @@ def customer_daily_cost(
     version valid at local midnight is charged for the day, whether or not readings arrived."""
     # The versions a day's usable import readings fell under, folded into one row per contract, taking the
     # latest version's tariff and zone (max_by over strings is sort-based: it only sees these few rows).
-    version = contracts.select(
-        F.col("contract_id").alias("v_contract"),
-        F.col("valid_from").alias("v_valid_from"),
-        "tariff_type",
-        "bidding_zone",
-    )
     priced = sums.where(F.col("contract_id").isNotNull() & (F.col("import_readings") > 0))
-    priced = priced.join(
-        F.broadcast(version),
-        (priced.contract_id == version.v_contract) & (priced.contract_valid_from == version.v_valid_from),
-    )
     energy = priced.groupBy("date", "customer_id", "meter_id", "contract_id").agg(
         F.sum("import_kwh").alias("import_kwh"),
         F.sum("energy_cost_eur").alias("energy_cost_eur"),

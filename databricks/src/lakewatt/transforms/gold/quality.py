@@ -114,12 +114,6 @@ def rows_per_instance_day(staged: DataFrame) -> DataFrame:
     return staged.groupBy("ingest_instance_id", "date").agg(F.count(F.lit(1)).alias("n"))
 
 
-def instance_days(bronze_of_days: Mapping[str, DataFrame], dates: Sequence[dt.date]) -> DataFrame:
-    """Staged rows per file (ingest instance) and UTC data day on ``dates``, over every dataset's bronze rows
-    that can fall on them (``bronze_on_days``)."""
-    return rows_per_instance_day(staged_rows(bronze_of_days, dates))
-
-
 def data_quality_daily(staged: DataFrame, reports: DataFrame, per_instance_day: DataFrame) -> DataFrame:
     """``staged_quality`` of every dataset's rows on the run's days (``staged_rows``) plus rejected rows from
     the validation reports.
@@ -160,8 +154,9 @@ def data_quality_rule_failures(reports: DataFrame, per_instance_day: DataFrame) 
     """Rejected rows per reason code, UTC data day, dataset and source (long form: BI tools read no maps).
 
     A file's failures count on every one of its data days that the run recomputes, the days its staged rows
-    fall on (``per_instance_day``, from ``instance_days``; reference files' reports list no days, so the days
-    come from bronze, as in ``data_quality_daily``): the rejected rows themselves have no trustworthy date.
+    fall on (``per_instance_day``, from ``rows_per_instance_day``; reference files' reports list no days, so
+    the days come from bronze, as in ``data_quality_daily``): the rejected rows themselves have no trustworthy
+    date.
     """
     failing = reports.where(F.size("rule_failures") > 0).select(
         "instance_id", "dataset", "source_system", "rule_failures"
