@@ -34,6 +34,7 @@ export const validationReportSchema = z.object({
     ambiguousTimesResolved: z.number().int().nonnegative(),
   }),
   rejectedShare: z.number(),
+  /** Rejected records per reason code; a record counts once per code, however many columns fail it. */
   ruleFailures: z.record(z.string(), z.number().int()),
   columns: z.record(
     z.string(),
