@@ -8,8 +8,8 @@ since that fixed cost, paid by every batch, dominates drop-to-gold latency.
 
 1. Generates staged input with bench/spark/run.py's generator: N meters x (the features' look-back + 3) days of
    half-hourly import readings, a contract and customer per meter, prices.
-2. One Spark session (local[2], 2 GB driver, as the emulator's worker): silver for every dataset, then a gold
-   run over all days (creates the tables, warms the JVM and the caches).
+2. One Spark session (local[2], 2 GB driver, the emulator worker's other settings): silver for every
+   dataset, then a gold run over all days (creates the tables, warms the JVM and the caches).
 3. ``--runs`` gold runs of the last day per ``--write-threads`` setting (alternated), with the tables a
    meter-readings batch feeds (all of them), each a new orchestration id so nothing is skipped; per run the
    wall time, per table the manifest's step times.
@@ -67,14 +67,12 @@ def measure(lake: Path, instances: list[str], days: int, runs: int, write_thread
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.jobs import gold, silver
-    from lakewatt.spark import build_local_spark
+    from lakewatt.spark import WARM_WORKER_CONF, build_local_spark
     from lakewatt.vee.config import VeeConfig
 
+    # The settings of the emulator's warm worker, whose per-run cost this measures (worker.py).
     spark = build_local_spark(
-        "bench-gold-run",
-        warehouse_dir=lake / "_warehouse",
-        driver_memory="2g",
-        extra_conf={"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "true"},
+        "bench-gold-run", warehouse_dir=lake / "_warehouse", driver_memory="2g", extra_conf=WARM_WORKER_CONF
     )
     uri = lake.resolve().as_uri()
     roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")

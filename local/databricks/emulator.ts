@@ -70,19 +70,6 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-/**
- * Spark settings of the emulator's workers on top of `build_local_spark`'s. Its Delta log cache of 3 tables
- * suits a test session; a worker that stays up across runs, like a cluster, touches ~20 tables (a gold run
- * alone reads or writes 14), and with 3 cached logs every switch replays a table's log again: a warm gold
- * run took 51 s of CPU with 3, 35 s with a large cache (docs/jobs-emulator.md).
- */
-export const WARM_WORKER_SPARK_CONF: Readonly<Record<string, string>> = {
-  'spark.databricks.delta.delta.log.cacheSize': '64',
-  // SQL statements run beside a task in their own pool (`sql`): with fair pools a statement gets the next
-  // free task slot instead of waiting behind every stage of a running job (FIFO within each pool, as before).
-  'spark.scheduler.mode': 'FAIR',
-};
-
 /** The repository root: the nearest folder above this file with the project's package.json. */
 export function findRepoRoot(from: string = __dirname): string {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
@@ -154,7 +141,7 @@ export class JobsEmulator {
           warehouseDir: path.join(options.home, 'spark-warehouse'),
           derbyHome: path.join(options.home, 'derby'),
           javaOptions: options.javaOptions ?? [],
-          sparkConf: { ...WARM_WORKER_SPARK_CONF, ...options.sparkConf },
+          sparkConf: options.sparkConf ?? {},
           purgeRoots: [root, this.catalog.bundle.root],
         },
         env: { LAKEWATT_DELTA_JARS: jars, TZ: 'UTC', SPARK_LOCAL_IP: '127.0.0.1' },

@@ -157,9 +157,9 @@ class Worker:
             if self.spark is not None:
                 return self.spark
             started = time.monotonic()
-            from lakewatt.spark import build_local_spark
+            from lakewatt.spark import WARM_WORKER_CONF, build_local_spark
 
-            conf: dict[str, str] = dict(self.config.get("sparkConf", {}))
+            conf: dict[str, str] = {**WARM_WORKER_CONF, **self.config.get("sparkConf", {})}
             warehouse = self.config.get("warehouseDir")
             java_options = list(self.config.get("javaOptions", []))
             derby = self.config.get("derbyHome")
