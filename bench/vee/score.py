@@ -87,10 +87,7 @@ def markdown(result: dict) -> str:
                 f"| {rule} | {s['truth']} | {s['tp']} | {s['fp']} | {s['fn']} | {s['neutral']} | "
                 f"{s['outside']} | {fmt(s['precision'])} | {fmt(s['recall'])} | {'yes' if met else 'NO'} |"
             )
-        for rule, c in scores["count_only_rules"].items():
-            lines.append(
-                f"| {rule} | - | {c['findings']} findings ({c['per_meter_day']:.4f} per meter-day) |"
-            )
+        lines.append("(high_day and low_day count meter-days, the other rules intervals)")
         lines += ["", "| estimation | n | MAPE | WAPE | MAE kWh | bias kWh |", "|---|---|---|---|---|---|"]
         for method, m in scores["estimation"]["by_method"].items():
             lines.append(

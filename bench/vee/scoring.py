@@ -13,6 +13,9 @@ Truth per rule (``truth_sets``):
   (``rejected_file_intervals``): the truth file does not list those.
 - ``spike``, ``zero_run``, ``frozen_value``: the truth rows of that kind, i.e. the intervals written with
   another value than the meter measured.
+- ``high_day``, ``low_day`` are scored by meter-day: the simulator scales one meter's import over a file's
+  day (UTC for the long sources), and VEE judges local days, so the truth day is the meter's local day that
+  holds most of the scaled intervals (``day_truth_sets``); a finding names its local day.
 
 Matching semantics (``neutral_zones``): a zero run or frozen run is an injected span (the manifest's defect
 record: first interval and count). The truth lists only the span's intervals whose written value differs
@@ -48,7 +51,8 @@ UTC = dt.UTC
 MISSING_KINDS = frozenset({"gap", "malformed_row", "bad_timestamp", "negative_value", "implausible_value"})
 VALUE_RULES = ("spike", "zero_run", "frozen_value")
 SCORED_RULES = ("gap", *VALUE_RULES)
-COUNT_ONLY_RULES = ("high_day", "low_day")
+# Rules about a whole local day, scored by meter-day (``day_truth_sets``), not by interval.
+DAY_RULES = ("high_day", "low_day")
 # The simulator's reading sources whose files cover local days (the rest cover UTC days).
 LOCAL_DAY_SOURCES = {"uk_hh_wide": "Europe/London"}
 
@@ -128,6 +132,33 @@ def truth_sets(truth: Iterable[Truth], received: set[Key]) -> dict[str, set[Key]
         elif t.kind in VALUE_RULES:
             sets[t.kind].add(t.key)
     return sets
+
+
+def day_key(meter: str, day: dt.date) -> Key:
+    """A meter-day as a key: the import channel and the day's date at midnight (not an instant)."""
+    return (meter, "import", dt.datetime(day.year, day.month, day.day))
+
+
+def day_truth_sets(truth: Iterable[Truth], zone_of: Mapping[str, str]) -> dict[str, set[Key]]:
+    """Per day rule, the meter-days it should flag: for each injected day (the truth rows of one kind, meter
+    and file), the meter's local day (its zone, UTC when unknown) holding most of the scaled intervals."""
+    injected: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for t in truth:
+        if t.kind in DAY_RULES:
+            injected[(t.kind, t.meter_id, t.file)][local_date(t.start, zone_of.get(t.meter_id, "UTC"))] += 1
+    sets: dict[str, set[Key]] = {rule: set() for rule in DAY_RULES}
+    for (kind, meter, _), days in injected.items():
+        sets[kind].add(day_key(meter, days.most_common(1)[0][0]))
+    return sets
+
+
+def day_findings(findings: Iterable[Finding], zone_of: Mapping[str, str]) -> dict[str, set[Key]]:
+    """The meter-days the day rules flagged (a finding's period is its local day)."""
+    out: dict[str, set[Key]] = {rule: set() for rule in DAY_RULES}
+    for f in findings:
+        if f.rule in DAY_RULES and f.channel == "import":
+            out[f.rule].add(day_key(f.meter_id, local_date(f.period_start, zone_of.get(f.meter_id, "UTC"))))
+    return out
 
 
 def intervals(meter: str, channel: str, start: dt.datetime, end: dt.datetime, minutes: int) -> list[Key]:
@@ -476,7 +507,7 @@ def daily_totals(
     examples: int = 10,
 ) -> dict:
     """Import meter-days (local days wholly inside the window) with 0 < missing <= ``max_missing_minutes``
-    before estimation and no spike, zero-run or frozen truth: |sum(final series) - true total| / true total,
+    before estimation and no spike, zero-run, frozen or high/low-day truth: |sum(final series) - true total| / true total,
     where the true total is the received values plus the true value of each missing interval.
 
     ``series``: the final import series (estimates included); ``received``: its non-estimated keys;
@@ -484,7 +515,7 @@ def daily_totals(
     true_of = {t.key: t.true_kwh for t in truth if t.key in gap_truth}
     tainted: set[tuple[str, dt.date]] = set()
     for t in truth:
-        if t.kind in VALUE_RULES and t.channel == "import" and t.meter_id in zone_of:
+        if (t.kind in VALUE_RULES or t.kind in DAY_RULES) and t.channel == "import" and t.meter_id in zone_of:
             tainted.add((t.meter_id, local_date(t.start, zone_of[t.meter_id])))
     counts: Counter = Counter()
     errors: list[tuple[float, str]] = []
@@ -631,16 +662,12 @@ def evaluate(manifest: Mapping, truth: list[Truth], state: LakeState, rejected: 
         ).__dict__
         for rule in SCORED_RULES
     }
-    meter_days = state.completeness_days or int(opts["meters"]) * int(opts["days"])
-    findings_per_rule = Counter(f.rule for f in state.findings)
-    result["count_only_rules"] = {
-        rule: {
-            "findings": findings_per_rule.get(rule, 0),
-            "per_meter_day": findings_per_rule.get(rule, 0) / meter_days,
-        }
-        for rule in COUNT_ONLY_RULES
-    }
-    result["findings_by_rule"] = dict(findings_per_rule)
+    truth_days = day_truth_sets(truth, state.zone_of)
+    flagged_days = day_findings(state.findings, state.zone_of)
+    result["truth_days"] = {rule: len(days) for rule, days in truth_days.items()}
+    for rule in DAY_RULES:
+        result["rules"][rule] = score_rule(rule, flagged_days[rule], truth_days[rule]).__dict__
+    result["findings_by_rule"] = dict(Counter(f.rule for f in state.findings))
     estimates = [
         Estimate(r.key, r.estimation_method, r.vee_rule, r.kwh)
         for r in state.readings

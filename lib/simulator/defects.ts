@@ -40,6 +40,14 @@ export enum DefectKind {
    * delivered days later in a separate fill file for the same data date: the day is first short, then complete.
    */
   LateFill = 'late_fill',
+  /**
+   * A whole day of one meter's import readings far above its usual level (a CT ratio or multiplier set
+   * wrong at the head-end): every reading of the file's day scaled by 4 to 6. Only after the meter has two
+   * weeks of history, against which such a day stands out.
+   */
+  HighDay = 'high_day',
+  /** As HighDay, scaled by 0.03 to 0.08 (a multiplier or a unit that lost a factor of ten or more). */
+  LowDay = 'low_day',
   /** A zero-byte file. */
   EmptyFile = 'empty_file',
   /** An HTML page (a supplier portal's login page) saved under a .csv name. */
@@ -59,7 +67,7 @@ export enum ExpectedVerdict {
   /** The whole file fails a file-level check and is quarantined. */
   FileRejected = 'file_rejected',
   /**
-   * Not a validation error (gap, spike, zero run, frozen value, late fill, late file): later stages
+   * Not a validation error (gap, spike, zero run, frozen value, late fill, high or low day, late file): later stages
    * (completeness, VEE rules, anomalies) see it.
    */
   NotAValidationError = 'not_a_validation_error',
@@ -80,6 +88,8 @@ export const DEFECT_INFO: Record<DefectKind, { scope: DefectScope; verdict: Expe
   [DefectKind.ZeroRun]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.FrozenValue]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.LateFill]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
+  [DefectKind.HighDay]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
+  [DefectKind.LowDay]: { scope: 'row', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.LateFile]: { scope: 'file', verdict: ExpectedVerdict.NotAValidationError },
   [DefectKind.EmptyFile]: { scope: 'file', verdict: ExpectedVerdict.FileRejected },
   [DefectKind.HtmlAsCsv]: { scope: 'file', verdict: ExpectedVerdict.FileRejected },

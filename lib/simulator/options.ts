@@ -12,8 +12,8 @@ export interface SimulationOptions {
   /** Probability that a row carries a defect (0 = clean); file-level defects scale with it too. */
   defects: number;
   /**
-   * Probability that a meter-day carries a series defect, per kind (zero run, frozen value, late fill);
-   * a meter-day carries at most one. Unset, it follows `defects`: none in a clean run, else
+   * Probability that a meter-day carries a series defect, per kind (zero run, frozen value, late fill, high
+   * day, low day); a meter-day carries at most one. Unset, it follows `defects`: none in a clean run, else
    * DEFAULT_SERIES_DEFECTS.
    */
   seriesDefects: number;

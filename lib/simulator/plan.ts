@@ -25,7 +25,15 @@ import {
   wideMeterDays,
 } from './readings';
 import { renderContracts, renderCustomers, renderPrices } from './reference';
-import { drawSeriesPlan, FILL_LAG_DAYS, isLateFilled, type SeriesPlan, seriesRng } from './series';
+import {
+  dayDefectRng,
+  drawSeriesPlan,
+  FILL_LAG_DAYS,
+  isLateFilled,
+  type SeriesPlan,
+  seriesRng,
+  withDayDefects,
+} from './series';
 import { meterSources, READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
 import { DAY_MS, formatDay, localDayBounds, parseIsoDate } from './time';
 
@@ -231,7 +239,13 @@ export function planSimulation(options: SimulationOptions): SimulationPlan {
       if (meters.length === 0) continue;
       const layout = readingLayout(source, options, meters, day);
       const seriesDraws = seriesRng(seed, source, day);
-      const series = drawSeriesPlan(meters, layout.series, options.seriesDefects, seriesDraws);
+      const series = withDayDefects(
+        drawSeriesPlan(meters, layout.series, options.seriesDefects, seriesDraws),
+        meters,
+        { intervals: layout.series.intervals, dayIndex: day - firstDay },
+        options.seriesDefects,
+        dayDefectRng(seed, source, day),
+      );
       const regular: FileJob = job({
         ...layout.file,
         name: layout.name(''),

@@ -46,7 +46,7 @@ export interface RenderContext {
   sink: DefectSink;
   /** Receives the true value of every reading the file leaves out or alters. */
   truth: TruthSink;
-  /** The file's series defects (zero runs, frozen values, late fills); none when absent. */
+  /** The file's series defects (zero runs, frozen values, late fills, high and low days); none when absent. */
   series?: SeriesPlan;
 }
 
@@ -201,10 +201,20 @@ function readingKey(r: Reading): DefectKey {
 const sameSeries = (a: Reading, b: Reading): boolean =>
   a.meter === b.meter && a.channel === b.channel && b.startMs === a.startMs + a.minutes * MINUTE_MS;
 
-/** How a series defect writes the readings it covers; undefined when it leaves them out (late fill). */
-function seriesValue(span: SeriesSpan, zero: string, stuckAt: string): string | undefined {
-  if (span.kind === DefectKind.ZeroRun) return zero;
+/**
+ * How a series defect writes a reading it covers (`value` formats kWh as the layout writes them); undefined
+ * when it leaves it out (late fill). A day kind scales the reading, kept under the contracts' ceiling so
+ * validation passes it on.
+ */
+function seriesValue(
+  span: SeriesSpan,
+  kwh: number,
+  stuckAt: string,
+  value: (kwh: number) => string,
+): string | undefined {
+  if (span.kind === DefectKind.ZeroRun) return value(0);
   if (span.kind === DefectKind.FrozenValue) return stuckAt;
+  if (span.factor !== undefined) return value(Math.min(kwh * span.factor, MAX_KWH_PER_INTERVAL * 0.9));
   return undefined;
 }
 
@@ -226,7 +236,12 @@ function seriesDefect(
       detail: `${hours} h of readings left out, delivered later in ${plan.fillFile ?? 'no file'}`,
     });
   }
-  const what = span.kind === DefectKind.ZeroRun ? 'written as 0' : `stuck at ${written ?? ''}`;
+  const what =
+    span.kind === DefectKind.ZeroRun
+      ? 'written as 0'
+      : span.factor !== undefined
+        ? `scaled by ${span.factor}`
+        : `stuck at ${written ?? ''}`;
   return defect(span.kind, { ...fields, detail: `${span.count} import readings (${hours} h) ${what}` });
 }
 
@@ -255,7 +270,7 @@ export function* renderLong(
       file,
     });
   let gap: { record: DefectRecord; last: Reading; left: number } | undefined;
-  const runs = new Map<SeriesSpan, { record: DefectRecord; written: string | undefined }>();
+  const runs = new Map<SeriesSpan, { record: DefectRecord; stuckAt: string; written: string | undefined }>();
   let previous: Reading | undefined;
   for (const r of readings) {
     const span = ctx.series && spanAt(ctx.series, r.meter.meter_id, r.channel, r.startMs);
@@ -268,25 +283,26 @@ export function* renderLong(
       if (!run) {
         // A frozen run starts after its first interval: the reading before holds the stuck value.
         const stuckAt = layout.value(before && sameSeries(before, r) ? before.kwh : r.kwh);
-        const written = seriesValue(span, layout.value(0), stuckAt);
+        const written = seriesValue(span, r.kwh, stuckAt, (k) => layout.value(k));
         const key: DefectKey = {
           meter_id: r.meter.meter_id,
           ...(span.kind === DefectKind.LateFill ? {} : { channel: r.channel }),
           interval_start: formatUtc(r.startMs),
         };
-        run = { record: seriesDefect(span, ctx.series, file, key, written), written };
+        run = { record: seriesDefect(span, ctx.series, file, key, written), stuckAt, written };
         runs.set(span, run);
         sink(run.record);
       }
-      if (run.written === undefined) {
+      const written = seriesValue(span, r.kwh, run.stuckAt, (k) => layout.value(k));
+      if (written === undefined) {
         run.record.missing_readings = (run.record.missing_readings ?? 0) + 1;
         tell(span.kind, r, undefined);
         continue;
       }
       line++;
-      yield layout.row(r, { value: run.written }) + eol;
+      yield layout.row(r, { value: written }) + eol;
       run.record.lines.push(line);
-      if (run.written !== layout.value(r.kwh)) tell(span.kind, r, run.written);
+      if (written !== layout.value(r.kwh)) tell(span.kind, r, written);
       continue;
     }
     if (gap && gap.left > 0 && sameSeries(gap.last, r)) {
@@ -484,7 +500,10 @@ export function* renderWide(
     const span = ctx.series?.spans.get(id);
     if (span && ctx.series) {
       // Series defects take the row whole: no row defect on top, so the truth stays one value per period.
-      const written = seriesValue(span, kwh3(0), cells[span.first - 1] ?? cells[span.first] ?? '');
+      const stuckAt = cells[span.first - 1] ?? cells[span.first] ?? '';
+      const writtenAt = (period: number): string | undefined =>
+        seriesValue(span, values[period] ?? 0, stuckAt, kwh3);
+      const written = writtenAt(span.first);
       const key: DefectKey = {
         meter_id: id,
         channel: 'import',
@@ -500,16 +519,12 @@ export function* renderWide(
       }
       const inSpan = (period: number): boolean => period >= span.first && period < span.first + span.count;
       line++;
-      yield row(
-        id,
-        dateUk,
-        readType,
-        cells.map((c, period) => (inSpan(period) ? written : c)),
-      );
+      const rowCells = cells.map((c, period) => (inSpan(period) ? (writtenAt(period) ?? c) : c));
+      yield row(id, dateUk, readType, rowCells);
       record.lines.push(line);
       record.column = `SP${span.first + 1}`;
       cells.forEach((c, period) => {
-        if (inSpan(period) && c !== written) tell(span.kind, period, written);
+        if (inSpan(period) && c !== rowCells[period]) tell(span.kind, period, rowCells[period]);
       });
       continue;
     }

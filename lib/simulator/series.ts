@@ -1,8 +1,8 @@
 /**
  * Series defects: faults only visible along a meter's series of intervals (a run of zeros, a stuck
- * register, readings that arrive in a later file). They are drawn per file (source and data day) before
- * rendering, from a PRNG stream of their own, so the values and the row defects of every other file stay
- * byte for byte what they were. Pure.
+ * register, readings that arrive in a later file, a day far above or below the meter's history). They are
+ * drawn per file (source and data day) before rendering, from PRNG streams of their own, so the values and
+ * the row defects of every other file stay byte for byte what they were. Pure.
  */
 import { DefectKind } from './defects';
 import type { Meter } from './entities';
@@ -10,16 +10,32 @@ import { Prng } from './prng';
 import type { Channel } from './readings';
 import { HOUR_MS, MINUTE_MS } from './time';
 
-export type SeriesKind = DefectKind.ZeroRun | DefectKind.FrozenValue | DefectKind.LateFill;
+export type RunKind = DefectKind.ZeroRun | DefectKind.FrozenValue | DefectKind.LateFill;
+export type DayKind = DefectKind.HighDay | DefectKind.LowDay;
+export type SeriesKind = RunKind | DayKind;
 
-export const SERIES_KINDS: readonly SeriesKind[] = [
+/** Runs of a few hours, drawn first. */
+export const RUN_KINDS: readonly RunKind[] = [
   DefectKind.ZeroRun,
   DefectKind.FrozenValue,
   DefectKind.LateFill,
 ];
+/** Whole days of one meter's import scaled, drawn from a stream of their own for meters without a run. */
+export const DAY_KINDS: readonly DayKind[] = [DefectKind.HighDay, DefectKind.LowDay];
+export const SERIES_KINDS: readonly SeriesKind[] = [...RUN_KINDS, ...DAY_KINDS];
 
-/** Length of each kind's run, hours (drawn uniformly, then rounded to whole intervals). */
-const RUN_HOURS: Record<SeriesKind, readonly [number, number]> = {
+/** Scale factor of each day kind (drawn uniformly): far enough from 1 that a day is plainly off. */
+const DAY_FACTOR: Record<DayKind, readonly [number, number]> = {
+  [DefectKind.HighDay]: [4, 6],
+  // Low enough that a local day two hours off the file's UTC day still stays below a fifth of its usual.
+  [DefectKind.LowDay]: [0.03, 0.08],
+};
+
+/** A day kind needs the meter's history to stand out against: none in a simulation's first two weeks. */
+export const DAY_DEFECT_AFTER_DAYS = 14;
+
+/** Length of each run kind, hours (drawn uniformly, then rounded to whole intervals). */
+const RUN_HOURS: Record<RunKind, readonly [number, number]> = {
   // Long enough for a "consecutive zeros over N hours" rule with N of a few hours.
   [DefectKind.ZeroRun]: [3, 8],
   [DefectKind.FrozenValue]: [1.5, 6],
@@ -36,6 +52,8 @@ export interface SeriesSpan {
   meterId: string;
   first: number;
   count: number;
+  /** Day kinds: what every covered reading is multiplied by. */
+  factor?: number;
 }
 
 /** The series defects of one reading file, and where their late fills land. */
@@ -88,8 +106,8 @@ export function drawSeriesPlan(
   const spans = new Map<string, SeriesSpan>();
   if (rate > 0) {
     for (const meter of meters) {
-      if (!rng.chance(rate * SERIES_KINDS.length)) continue;
-      const kind = rng.pick(SERIES_KINDS);
+      if (!rng.chance(rate * RUN_KINDS.length)) continue;
+      const kind = rng.pick(RUN_KINDS);
       const [minHours, maxHours] = RUN_HOURS[kind];
       const hours = rng.uniform(minHours, maxHours);
       const earliest = kind === DefectKind.FrozenValue ? 1 : 0;
@@ -111,6 +129,37 @@ export function drawSeriesPlan(
   return { spans, startMs, minutes };
 }
 
+/**
+ * Adds the day kinds to a file's plan: each meter without a run gets a high or a low day with probability
+ * `rate` per kind, once the simulation is `DAY_DEFECT_AFTER_DAYS` days in (`dayIndex` counts from 0). The
+ * span is the file's whole day.
+ */
+export function withDayDefects(
+  plan: SeriesPlan,
+  meters: readonly Meter[],
+  day: { intervals: number; dayIndex: number },
+  rate: number,
+  rng: Prng,
+): SeriesPlan {
+  if (rate <= 0 || day.dayIndex < DAY_DEFECT_AFTER_DAYS) return plan;
+  const spans = new Map(plan.spans);
+  for (const meter of meters) {
+    if (spans.has(meter.meter_id) || !rng.chance(rate * DAY_KINDS.length)) continue;
+    const kind = rng.pick(DAY_KINDS);
+    const factor = Math.round(rng.uniform(...DAY_FACTOR[kind]) * 1000) / 1000;
+    spans.set(meter.meter_id, { kind, meterId: meter.meter_id, first: 0, count: day.intervals, factor });
+  }
+  return { ...plan, spans };
+}
+
+/** True for the day kinds, which scale each reading instead of writing one value over a run. */
+export const isDayKind = (kind: SeriesKind): kind is DayKind =>
+  (DAY_KINDS as readonly SeriesKind[]).includes(kind);
+
 /** The PRNG stream of one file's series defects (separate from its values and row defects). */
 export const seriesRng = (seed: string, source: string, day: number): Prng =>
   Prng.derive(seed, 'series', source, day);
+
+/** The PRNG stream of one file's day defects (separate again, so adding them moved no run). */
+export const dayDefectRng = (seed: string, source: string, day: number): Prng =>
+  Prng.derive(seed, 'series-day', source, day);

@@ -80,7 +80,7 @@ export function registerSimulate(program: Command): void {
     .option('--defects <rate>', 'defect rate per row, 0 for a clean data set', String(d.defects))
     .option(
       '--series-defects <rate>',
-      'rate per meter-day of each series defect (zero run, frozen value, late fill); ' +
+      'rate per meter-day of each series defect (zero run, frozen value, late fill, high or low day); ' +
         `default ${d.seriesDefects}, or 0 with --defects 0`,
     )
     .option(

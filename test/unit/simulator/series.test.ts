@@ -1,5 +1,5 @@
 /**
- * Series defects (zero runs, frozen values, late fills) and the hidden truth, checked against a clean run of
+ * Series defects (zero runs, frozen values, late fills, high and low days) and the hidden truth, checked against a clean run of
  * the same seed: values and defects come from separate PRNG streams, so the clean files hold the true value
  * of every reading. Files are parsed here with the layouts' own rules, independently of lib/simulator.
  */
@@ -306,5 +306,75 @@ describe('series defect options', () => {
     } finally {
       only.remove();
     }
+  });
+});
+
+describe('high and low days', () => {
+  const DAYS = { meters: 24, days: 17, start: '2025-10-01', seed: 'days', defects: 0 };
+  let days: { dir: string; remove: () => void };
+  let daysClean: { dir: string; remove: () => void };
+  let records: SeriesDefect[];
+  let dayTruth: TruthRow[];
+  const cleanValues = new Map<string, string>();
+
+  beforeAll(async () => {
+    days = tempDir('series-days');
+    daysClean = tempDir('series-days-clean');
+    await simulate(days.dir, { ...DAYS, seriesDefects: 0.04 });
+    await simulate(daysClean.dir, DAYS);
+    const m = readManifest(days.dir) as typeof manifest;
+    records = m.defects.filter((d) => d.kind === 'high_day' || d.kind === 'low_day');
+    dayTruth = readTruth(days.dir, m.truth.path).rows.filter(
+      (r) => r.kind === 'high_day' || r.kind === 'low_day',
+    );
+    for (const file of readManifest(daysClean.dir).files.filter((f) => f.dataset === 'meter_readings')) {
+      for (const [key, value] of parseReadings(daysClean.dir, file.path).values) cleanValues.set(key, value);
+    }
+  }, 60_000);
+  afterAll(() => {
+    days.remove();
+    daysClean.remove();
+  });
+
+  it('when day defects are drawn, then both kinds appear, and only from the 15th simulated day on', () => {
+    expect(new Set(records.map((d) => d.kind))).toEqual(new Set(['high_day', 'low_day']));
+    const firstAllowed = Date.parse('2025-10-15T00:00:00Z');
+    const tooEarly = records.filter((d) => {
+      const [y, mo, day] = d.file.split('/').slice(4, 7);
+      return Date.parse(`${y}-${mo}-${day}T00:00:00Z`) < firstAllowed;
+    });
+    expect(tooEarly.map((d) => d.file)).toEqual([]);
+  });
+
+  it("when a high or low day is listed, then every import reading of the meter's day is its true value times the listed factor, and export is untouched", () => {
+    for (const d of records) {
+      const factor = Number(/scaled by ([\d.]+)/.exec(d.detail ?? '')?.[1]);
+      expect(d.kind === 'high_day' ? factor >= 4 && factor <= 6 : factor >= 0.03 && factor <= 0.08).toBe(
+        true,
+      );
+      const [importKeys = []] = coveredKeys({ ...d, key: { ...d.key, channel: 'import' } } as SeriesDefect);
+      const file = parseReadings(days.dir, d.file);
+      const off = importKeys.filter((k) => {
+        const written = Number(file.values.get(k));
+        return Math.abs(written - Number(cleanValues.get(k)) * factor) > 0.001 + 0.0005 * factor;
+      });
+      expect({ record: d.key, off }).toEqual({ record: d.key, off: [] });
+      const exportKeys = [...file.values.keys()].filter(
+        (k) => k.startsWith(`${d.key?.meter_id}|export|`) && cleanValues.has(k),
+      );
+      expect(exportKeys.filter((k) => file.values.get(k) !== cleanValues.get(k))).toEqual([]);
+    }
+  });
+
+  it('when a high or low day is listed, then the truth holds the true and written value of each reading it changed', () => {
+    const changed = records.flatMap((d) => {
+      const [importKeys = []] = coveredKeys({ ...d, key: { ...d.key, channel: 'import' } } as SeriesDefect);
+      const file = parseReadings(days.dir, d.file);
+      return importKeys
+        .filter((k) => file.values.get(k) !== cleanValues.get(k))
+        .map((k) => [d.kind, k, cleanValues.get(k), file.values.get(k)]);
+    });
+    expect(changed.length).toBeGreaterThan(0);
+    expect(dayTruth.map((r) => [r.kind, r.key, r.true_kwh, r.written_kwh]).sort()).toEqual(changed.sort());
   });
 });

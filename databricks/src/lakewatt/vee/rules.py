@@ -241,30 +241,38 @@ def spikes(evaluated: DataFrame, history: DataFrame, window_minutes: int) -> Dat
     )
 
 
-def complete_day_totals(history: DataFrame, before: dt.date, days_back: int) -> DataFrame:
-    """Import totals of the meter's complete local days in the ``days_back`` days before ``before``."""
-    window = history.where(
-        (F.col("channel") == "import")
-        & (F.col("date") < F.lit(before))
-        & (F.col("date") >= F.lit(before - dt.timedelta(days=days_back)))
-    )
-    daily = window.groupBy("meter_id", "date").agg(
+def day_medians(history: DataFrame, days: Sequence[dt.date], days_back: int) -> DataFrame:
+    """Per meter and day of ``days``: the median import of the meter's complete local days in the
+    ``days_back`` days before that day (``median_total``) and how many there were (``history_days``).
+
+    Each day is judged against its own past, so a run over many days (a backfill, a batch of late files)
+    judges its last days against the days just before them, not only against what preceded its first."""
+    imports = history.where(F.col("channel") == "import")
+    daily = imports.groupBy("meter_id", "date").agg(
         F.sum("value").alias("total"),
         F.count(F.lit(1)).alias("n"),
         F.min("interval_minutes").alias("interval_minutes"),
         F.first("timezone").alias("timezone"),
     )
     expected = local_day_minutes(F.col("date"), F.col("timezone")) / F.col("interval_minutes")
+    complete = daily.where(F.col("n") >= expected).select("meter_id", F.col("date").alias("past"), "total")
+    judged = (
+        imports.select("meter_id")
+        .distinct()
+        .select("meter_id", F.explode(F.array(*(F.lit(d) for d in sorted(set(days))))).alias("date"))
+    )
+    before = (F.col("past") < F.col("date")) & (F.col("past") >= F.date_sub("date", days_back))
     return (
-        daily.where(F.col("n") >= expected)
-        .groupBy("meter_id")
+        judged.join(complete, "meter_id")
+        .where(before)
+        .groupBy("meter_id", "date")
         .agg(F.percentile("total", 0.5).alias("median_total"), F.count(F.lit(1)).alias("history_days"))
     )
 
 
 def day_levels(evaluated: DataFrame, medians: DataFrame, days: Sequence[dt.date]) -> DataFrame:
     """``high_day`` / ``low_day``: the day's import (received and estimated) against the median of the
-    meter's complete days before the run's days; a day with unestimated gaps is not judged low."""
+    meter's complete days before it (``day_medians``); a day with unestimated gaps is not judged low."""
     imports = evaluated.where((F.col("channel") == "import") & in_dates("date", days))
     daily = imports.groupBy("meter_id", "channel", "date").agg(
         F.sum(F.coalesce("value", "estimate")).alias("total"),
@@ -275,7 +283,8 @@ def day_levels(evaluated: DataFrame, medians: DataFrame, days: Sequence[dt.date]
         F.count(F.lit(1)).alias("n"),
         *(F.first(c).alias(c) for c in evaluated.columns if c.startswith("p_")),
     )
-    judged = daily.join(medians, "meter_id").where(F.col("history_days") >= param("day_min_history"))
+    judged = daily.join(medians, ["meter_id", "date"])
+    judged = judged.where(F.col("history_days") >= param("day_min_history"))
     difference = F.abs(F.col("total") - F.col("median_total")) >= param("day_min_difference_kwh")
     high = F.col("total") > F.col("median_total") * param("high_day_ratio")
     low = (F.col("unfilled") == 0) & (F.col("total") < F.col("median_total") * param("low_day_ratio"))

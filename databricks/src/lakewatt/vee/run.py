@@ -176,7 +176,7 @@ class Evaluation:
         runs = rules._runs(self.series)
         profile_from = self.days[0] - dt.timedelta(days=self.config.spike_profile_days)
         profile_history = self.history.where(F.col("date").between(profile_from, self.days[-1]))
-        medians = rules.complete_day_totals(self.history, self.days[0], self.config.history_days)
+        medians = rules.day_medians(self.history, self.days, self.config.history_days)
         return (
             rules.gaps(self.evaluated)
             .unionByName(rules.zero_runs(self.series, self.evaluated, runs))
