@@ -1,8 +1,8 @@
 /** Whole files that a validation engine must reject: empty, HTML under a .csv name, truncated gzip, wrong header. */
 import { gzipSync } from 'node:zlib';
 
+import { FEED_LAYOUT, HEADEND_LAYOUT } from './longLayouts';
 import type { Reading } from './readings';
-import { FEED_LAYOUT, HEADEND_LAYOUT } from './readings';
 import { HEADEND_HEADER } from './sources';
 import { formatDayUk } from './time';
 

@@ -11,19 +11,11 @@ import {
 import { defect, DefectKind } from './defects';
 import { BIDDING_ZONE_TIME_ZONE, BIDDING_ZONES, buildWorld, type Meter, type World } from './entities';
 import { type FileJob, job, landingPath, type RenderSinks } from './jobs';
+import { FEED_LAYOUT, HEADEND_LAYOUT, renderLong } from './longLayouts';
 import { marketJobs } from './marketJobs';
 import type { SimulationOptions } from './options';
 import { Prng } from './prng';
-import {
-  type Channel,
-  FEED_LAYOUT,
-  HEADEND_LAYOUT,
-  meterDayReadings,
-  type RenderContext,
-  renderLong,
-  renderWide,
-  wideMeterDays,
-} from './readings';
+import { type Channel, meterDayReadings, type RenderContext } from './readings';
 import { renderContracts, renderCustomers, renderPrices } from './reference';
 import {
   dayDefectRng,
@@ -36,6 +28,7 @@ import {
 } from './series';
 import { meterSources, READING_SOURCES, type ReadingSource, SOURCE_IDS } from './sources';
 import { DAY_MS, formatDay, localDayBounds, parseIsoDate } from './time';
+import { renderWide, wideMeterDays } from './wideLayout';
 
 export type { FileContent, FileJob, RenderSinks } from './jobs';
 export { landingPath } from './jobs';
