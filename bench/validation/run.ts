@@ -37,7 +37,7 @@ import {
  * (AEMO NEM12, German MSCONS, Green Button ESPI) through the same engine beside it.
  *
  *   node .lakewatt/bench-build/bench/validation/run.js [--sizes 1m,10m,2gb] [--formats csv] [--repeat 1]
- *     [--no-duckdb] [--profile]
+ *     [--no-duckdb] [--profile] [--text-path]
  *
  * Each measurement runs in a fresh child process so its peak RSS is its own:
  *   ours    validateAndStage (the pipeline's own path: decode, validate, ParquetWriter with gzip) into a
@@ -66,7 +66,7 @@ const CONTRACT_SOURCE: Record<Format, string> = {
 
 // ---- children ---------------------------------------------------------------------------------
 
-async function childOurs(csv: string, format: Format, outDir: string): Promise<void> {
+async function childOurs(csv: string, format: Format, outDir: string, textPath: boolean): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   const config = loadConfig(process.env);
   const registry = await loadSourceContracts(config.sourceContractsDir);
@@ -83,6 +83,7 @@ async function childOurs(csv: string, format: Format, outDir: string): Promise<v
     generation: 0,
     now: new Date(),
     limits: config.validation,
+    textPath,
     file: { path: path.resolve(csv), etag: `bench-${inputBytes}`, name: path.basename(csv) },
     open: () => Promise.resolve(createReadStream(csv)),
     copyToQuarantine: async (target) => {
@@ -196,6 +197,7 @@ async function measureSize(
   repeat: number,
   withDuckdb: boolean,
   profile: boolean,
+  textPath: boolean,
 ): Promise<SizeResult> {
   const options = sizeOptions(size);
   if (options === undefined)
@@ -244,6 +246,7 @@ async function measureSize(
               format,
               '--out',
               path.join(WORK_DIR, `ours-${tag}`),
+              ...(textPath ? ['--text-path'] : []),
             ],
             nodeArgs,
           ),
@@ -305,6 +308,8 @@ async function parent(args: Map<string, string>): Promise<void> {
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
   const withDuckdb = args.get('no-duckdb') !== 'true';
   const profile = args.get('profile') === 'true';
+  // The engine's text path for the CSV (the path before the byte parser): a same-machine "before".
+  const textPath = args.get('text-path') === 'true';
   mkdirSync(WORK_DIR, { recursive: true });
   const before = machineInfo();
   const source = sourceState();
@@ -314,7 +319,9 @@ async function parent(args: Map<string, string>): Promise<void> {
   );
   const results: SizeResult[] = [];
   for (const size of sizes) {
-    results.push(await measureSize(size, formats, repeat, withDuckdb, profile && results.length === 0));
+    results.push(
+      await measureSize(size, formats, repeat, withDuckdb, profile && results.length === 0, textPath),
+    );
   }
   const after = machineInfo();
   process.stdout.write(`\n${render(results)}\n\n`);
@@ -342,7 +349,12 @@ async function main(): Promise<void> {
   };
   switch (child) {
     case 'ours':
-      return childOurs(need('csv'), parseFormats(args.get('format') ?? 'csv')[0]!, need('out'));
+      return childOurs(
+        need('csv'),
+        parseFormats(args.get('format') ?? 'csv')[0]!,
+        need('out'),
+        args.get('text-path') === 'true',
+      );
     case 'duckdb':
       return childDuckdb(need('csv'), need('out'));
     case 'check':

@@ -19,7 +19,8 @@ export class ValueConverter {
   /** The wall-clock time of the last converted `interval_start`. */
   intervalWallMs = 0;
   private pendingAmbiguousWall: number | undefined;
-  private readonly parser: TimestampParser;
+  /** The contract's timestamp parser; the byte path (byteFields.ts) parses with it too. */
+  readonly parser: TimestampParser;
   private readonly decimalComma: boolean;
   private readonly unitFactor: number;
   /** The contract's `id_patterns`, compiled once (lib/validation/identifiers.ts). */
@@ -56,6 +57,15 @@ export class ValueConverter {
     return this.piiColumns.has(column) ? '(value withheld: PII)' : `'${describe(value)}'`;
   }
 
+  /** Stores the instant `parser` just parsed, remembering an interval start's wall-clock time. */
+  storeParsedTimestamp(c: number, name: string, row: number): void {
+    this.batch.numbers[c]![row] = this.parser.utcMs;
+    if (name === 'interval_start') {
+      this.intervalWallMs = this.parser.wallMs;
+      if (this.parser.ambiguous) this.pendingAmbiguousWall = this.parser.wallMs;
+    }
+  }
+
   /** Converts one raw value into the batch; records an error and returns false when it does not fit. */
   convert(c: number, column: ExportedColumn, raw: RawValue, row: number): boolean {
     const { contract, errors } = this;
@@ -82,7 +92,8 @@ export class ValueConverter {
       case 'string': {
         let value = typeof raw === 'string' ? raw.trim() : String(raw);
         if (name === 'quality' && contract.quality_map) {
-          const mapped = contract.quality_map[value];
+          // Own keys only: a flag such as 'constructor' must not find Object's prototype (it crashed the engine).
+          const mapped = Object.hasOwn(contract.quality_map, value) ? contract.quality_map[value] : undefined;
           if (mapped === undefined)
             return errors.fail(
               'INVALID_VALUE',
@@ -91,7 +102,7 @@ export class ValueConverter {
             );
           value = mapped;
         } else if (name === 'channel' && contract.channel_map) {
-          const mapped = contract.channel_map[value];
+          const mapped = Object.hasOwn(contract.channel_map, value) ? contract.channel_map[value] : undefined;
           if (mapped === undefined)
             return errors.fail(
               'INVALID_VALUE',
@@ -174,10 +185,7 @@ export class ValueConverter {
                 name,
               );
         }
-        this.batch.numbers[c]![row] = this.parser.utcMs;
-        if (name === 'interval_start') this.intervalWallMs = this.parser.wallMs;
-        if (this.parser.ambiguous && name === 'interval_start')
-          this.pendingAmbiguousWall = this.parser.wallMs;
+        this.storeParsedTimestamp(c, name, row);
         return true;
       }
       case 'date':

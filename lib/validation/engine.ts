@@ -1,3 +1,4 @@
+import { ByteLineSplitter } from '../formats/byteLines';
 import { TextFileDecoder } from '../formats/decode';
 import type { LineStats } from '../formats/lines';
 import { splitterFor } from '../formats/recordFormats';
@@ -123,7 +124,12 @@ export async function validateStream(
     markup: format.type === 'entsoe_xml' || format.type === 'espi_xml' ? 'xml' : 'reject',
   });
   const validator = new FileValidator(input, sinks);
-  const splitter = splitterFor(format.type, input.limits.maxLineBytes, validator);
+  // A CSV long layout is read from its bytes (byteLines.ts, byteFields.ts); everything else as text.
+  const byteSplitter = validator.readsBytes
+    ? new ByteLineSplitter(input.limits.maxLineBytes, validator)
+    : undefined;
+  const textSplitter = splitterFor(format.type, input.limits.maxLineBytes, validator);
+  const splitter = byteSplitter ?? textSplitter;
   const documentLines = new DocumentLines();
   const lines = (): { stats: LineStats; mixed: boolean } =>
     'max_bytes' in format
@@ -149,12 +155,18 @@ export async function validateStream(
         validator.onDocumentRecord(record);
         if (validator.needsFlush) await validator.flush();
       }
-    } else {
-      for await (const text of decoder.text()) {
-        splitter.push(text);
+    } else if (byteSplitter) {
+      for await (const bytes of decoder.utf8()) {
+        byteSplitter.push(bytes);
         if (validator.needsFlush) await validator.flush();
       }
-      splitter.end();
+      byteSplitter.end();
+    } else {
+      for await (const text of decoder.text()) {
+        textSplitter.push(text);
+        if (validator.needsFlush) await validator.flush();
+      }
+      textSplitter.end();
       validator.endOfLines();
     }
     if (

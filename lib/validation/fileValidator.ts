@@ -1,10 +1,13 @@
 import { datasetColumns, type DatasetName, type ExportedColumn } from '../contracts/datasets';
 import type { SourceContract } from '../contracts/sources';
+import { CsvFieldBounds } from '../formats/byteCsv';
+import type { ByteLineSink } from '../formats/byteLines';
 import { splitCsvLine } from '../formats/csv';
 import type { DecodeLimits } from '../formats/decode';
 import type { LineSink } from '../formats/lines';
 import { ColumnBatch, type ColumnSpec } from '../formats/parquet/columnBatch';
 import { type RecordFormatReader, recordReaderFor } from '../formats/recordFormats';
+import { ByteFieldConverter } from './byteFields';
 import { ValueConverter } from './convert';
 import type { DocumentRecord } from './documents';
 import { fingerprint, KeyDuplicates, readingFingerprint } from './duplicates';
@@ -33,6 +36,11 @@ export interface ValidationInput {
   landedAt?: Date;
   limits: ValidationLimits;
   batchSize?: number;
+  /**
+   * Reads a CSV long layout as text, like every other layout, instead of from its bytes: the reference the
+   * differential test (test/unit/validation/bytePath.test.ts) holds the byte path to.
+   */
+  textPath?: boolean;
 }
 
 export interface ValidationSinks {
@@ -67,8 +75,10 @@ export interface EngineState {
  * is converted column by column, checked by the dataset rules and the duplicate index, and either added to
  * the batch with its lineage or rejected with its reasons.
  */
-export class FileValidator implements LineSink {
+export class FileValidator implements LineSink, ByteLineSink {
   readonly columns: ExportedColumn[];
+  /** Positions of the columns a record's values fill (all but lineage), in column order. */
+  private readonly convertedColumns: number[];
   readonly batch: ColumnBatch;
   readonly state: EngineState;
   readonly series: MeterSeries;
@@ -87,6 +97,15 @@ export class FileValidator implements LineSink {
   private pendingRejections = 0;
   private sepLineAllowed = true;
   private currentLine = '';
+  /** The byte path's line (a range of `lineBytes`), decoded into `currentLine` only when it is rejected. */
+  private lineBytes: Buffer | undefined;
+  private lineStart = 0;
+  private lineEnd = 0;
+  /** The byte path's field splitter: a CSV long layout with ASCII delimiter and quote, unless `textPath`. */
+  private readonly fieldBounds: CsvFieldBounds | undefined;
+  /** The UTC day last added to `state.days` (rows come in runs of one day). */
+  private lastDay = NaN;
+  private byteFields: ByteFieldConverter | undefined;
 
   constructor(
     readonly input: ValidationInput,
@@ -95,6 +114,7 @@ export class FileValidator implements LineSink {
     const { contract } = input;
     this.dataset = contract.dataset;
     this.columns = datasetColumns(contract.dataset);
+    this.convertedColumns = this.columns.flatMap((column, c) => (column.lineage ? [] : [c]));
     const specs: ColumnSpec[] = this.columns.map((c) => ({
       name: c.name,
       type: c.type,
@@ -151,6 +171,17 @@ export class FileValidator implements LineSink {
       { now: input.now, landedAt: input.landedAt ?? input.now },
       () => this.state.ambiguousResolved++,
     );
+    const { format, layout } = contract;
+    if (format.type === 'csv' && layout.kind === 'long' && !input.textPath) {
+      const delimiter = format.delimiter.charCodeAt(0);
+      const quote = format.quote.charCodeAt(0);
+      if (delimiter < 0x80 && quote < 0x80) this.fieldBounds = new CsvFieldBounds(delimiter, quote);
+    }
+  }
+
+  /** Whether the file's lines go to `onLineBytes` (a CSV long layout with ASCII delimiter and quote). */
+  get readsBytes(): boolean {
+    return this.fieldBounds !== undefined;
   }
 
   // ---- lines ----------------------------------------------------------------------------------
@@ -227,6 +258,55 @@ export class FileValidator implements LineSink {
       }
       this.processRecord(line, lineNumber, record as Record<string, unknown>);
     }
+  }
+
+  /**
+   * A line of a CSV long layout as UTF-8 bytes. The `sep=` line, the header, and any line the byte path does
+   * not read itself (one with quotes, or with a field count the header does not have) go through `onLine`
+   * as text, so what they yield comes from one implementation.
+   */
+  onLineBytes(bytes: Buffer, start: number, end: number, lineNumber: number): void {
+    const binding = this.binding;
+    if (!this.byteFields) {
+      const header = this.input.contract.format.type === 'csv' && this.input.contract.format.header;
+      if (this.sepLineAllowed || (header && !binding.headerFields)) {
+        this.onLine(bytes.toString('utf8', start, end), lineNumber);
+        return;
+      }
+      this.byteFields = new ByteFieldConverter(
+        this.input.contract,
+        this.columns,
+        binding,
+        this.batch,
+        this.converter,
+        this.series,
+        this.state.columnStats,
+      );
+    }
+    const fields = this.fieldBounds;
+    const count = fields?.split(bytes, start, end) ?? -1;
+    const expected = binding.headerFields?.length;
+    if (!fields || count < 0 || (expected !== undefined && count !== expected)) {
+      this.onLine(bytes.toString('utf8', start, end), lineNumber);
+      return;
+    }
+    this.batch.reserve(1);
+    this.lineBytes = bytes;
+    this.lineStart = start;
+    this.lineEnd = end;
+    const converter = this.byteFields;
+    this.state.rowsRead++;
+    // Setting an array's length is a runtime call, and the list is nearly always empty already.
+    if (this.errors.list.length > 0) this.errors.list.length = 0;
+    const row = this.batch.length;
+    let ok = true;
+    for (const c of this.convertedColumns) {
+      ok = converter.convert(c, this.columns[c]!, row, bytes, fields) && ok;
+    }
+    if (ok) ok = this.rules.check(row);
+    if (ok) this.accept(row, lineNumber);
+    else this.reject(undefined, lineNumber, 1);
+    this.lineBytes = undefined;
   }
 
   /** After the last line: what a record format's reader still holds, and its notes for the report. */
@@ -324,7 +404,7 @@ export class FileValidator implements LineSink {
     const midnight = this.zone.toUtc(dayStart);
     const nextMidnight = this.zone.toUtc(dayStart + DAY);
     const periods = Math.round((nextMidnight - midnight) / (intervalMinutes * MINUTE));
-    const template = this.copyRow(row);
+    const template = this.batch.rowValues(row);
     for (let k = 0; k < binding.valueColumns.length; k++) {
       const cell = cells[k];
       const column = binding.valueColumns[k]!;
@@ -335,7 +415,7 @@ export class FileValidator implements LineSink {
       this.state.rowsRead++;
       this.errors.list.length = 0;
       const target = this.batch.length;
-      this.pasteRow(template, target);
+      this.batch.setRow(target, template);
       let start: number;
       if (contract.layout.addressing === 'period') {
         if (k >= periods) {
@@ -376,28 +456,6 @@ export class FileValidator implements LineSink {
     }
   }
 
-  private copyRow(row: number): Array<number | string | null | undefined> {
-    return this.columns.map((_, c) => {
-      const strings = this.batch.strings[c];
-      if (strings) return strings[row];
-      return this.batch.nulls[c]?.[row] === 1 ? null : this.batch.numbers[c]![row];
-    });
-  }
-
-  private pasteRow(values: Array<number | string | null | undefined>, row: number): void {
-    for (let c = 0; c < values.length; c++) {
-      const value = values[c];
-      const strings = this.batch.strings[c];
-      if (strings) strings[row] = value as string | null;
-      else if (value === null) this.batch.nulls[c]![row] = 1;
-      else {
-        this.batch.numbers[c]![row] = value as number;
-        const nulls = this.batch.nulls[c];
-        if (nulls) nulls[row] = 0;
-      }
-    }
-  }
-
   private accept(row: number, lineNumber: number): void {
     const batch = this.batch;
     const idx = this.columnIndex;
@@ -417,7 +475,7 @@ export class FileValidator implements LineSink {
       outcome = this.series.check(meter, channel, start, minutes, print);
     } else {
       const key = this.keyOf(row);
-      outcome = this.keyDuplicates.check(key, fingerprint(this.copyRow(row)));
+      outcome = this.keyDuplicates.check(key, fingerprint(this.batch.rowValues(row)));
     }
     if (outcome === 'identical') {
       this.state.duplicatesDropped++;
@@ -438,7 +496,11 @@ export class FileValidator implements LineSink {
       const start = batch.numbers[idx.interval_start!]![row]!;
       if (start < this.state.firstInterval) this.state.firstInterval = start;
       if (start > this.state.lastInterval) this.state.lastInterval = start;
-      this.state.days.add(Math.floor(start / DAY));
+      const day = Math.floor(start / DAY);
+      if (day !== this.lastDay) {
+        this.state.days.add(day);
+        this.lastDay = day;
+      }
     }
     batch.length++;
     this.state.rowsValid++;
@@ -462,7 +524,7 @@ export class FileValidator implements LineSink {
   // ---- rejections -----------------------------------------------------------------------------
 
   private reject(line: string | undefined, lineNumber: number, rows: number, column?: string): void {
-    const raw = line ?? this.currentLine;
+    const raw = line ?? this.lineBytes?.toString('utf8', this.lineStart, this.lineEnd) ?? this.currentLine;
     const errors = this.errors.list;
     this.state.rowsRejected += rows;
     // Rejected records per reason code: a record failing one rule in two columns counts once.

@@ -154,6 +154,12 @@ export class ColumnBinding {
     }
   }
 
+  /** The CSV field position a canonical column is read from; undefined for a constant or path. */
+  fieldIndex(column: string): number | undefined {
+    const source = this.sources.get(column);
+    return source?.kind === 'field' ? source.index : undefined;
+  }
+
   field(index: number): string | undefined {
     return index < this.fieldCount ? this.fields[index] : undefined;
   }

@@ -38,6 +38,8 @@ export interface StageRequest {
   /** When the file landed (its event's time): the reference for the late-data policy. */
   landedAt?: Date;
   limits: ValidationLimits;
+  /** Reads a CSV long layout as text instead of bytes (ValidationInput.textPath): the benchmark's before. */
+  textPath?: boolean;
   file: { path: string; etag: string; name: string };
   /** Opens the file's bytes, pinned to `file.etag` where the store supports it. */
   open(): Promise<Readable>;
@@ -200,6 +202,7 @@ export async function validateAndStage(lake: LakeStore, request: StageRequest): 
         now: request.now,
         ...(request.landedAt ? { landedAt: request.landedAt } : {}),
         limits: request.limits,
+        ...(request.textPath ? { textPath: true } : {}),
       },
       {
         writeBatch: (batch) => writer.writeBatch(batch),

@@ -27,6 +27,18 @@ function digits2(s: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
+/** Two ASCII digits at `i` of a byte buffer as a number, or -1. */
+function byteDigits2(bytes: Buffer, i: number): number {
+  const a = bytes[i]! - 48;
+  const b = bytes[i + 1]! - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** ASCII bytes as lower-case text (three-letter month names). */
+function asciiLower(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('latin1', start, end).toLowerCase();
+}
+
 /** UTC offsets of one IANA zone, cached per quarter hour of UTC time. */
 export class ZoneResolver {
   private readonly format: Intl.DateTimeFormat | undefined;
@@ -118,6 +130,12 @@ export class TimestampParser {
   ambiguous = false;
   failure: TimeFailure = 'INVALID';
   private readonly tokens: Array<{ token: string } | { literal: string }> = [];
+  /** Whether the pattern's literals are ASCII, which the byte parser compares byte for byte. */
+  private readonly asciiPattern: boolean;
+  private lastYear = NaN;
+  private lastMonth = NaN;
+  private lastDay = NaN;
+  private lastDayMs = 0;
 
   constructor(
     readonly format: string,
@@ -133,6 +151,9 @@ export class TimestampParser {
       }
       if (last < format.length) this.tokens.push({ literal: format.slice(last) });
     }
+    this.asciiPattern = this.tokens.every(
+      (part) => !('literal' in part) || /^[\x20-\x7e]*$/.test(part.literal),
+    );
   }
 
   parse(text: string): boolean {
@@ -156,6 +177,123 @@ export class TimestampParser {
     }
   }
 
+  /**
+   * `parse` of a field read straight from its UTF-8 bytes, for the shapes of nearly every row: the
+   * fixed-position `YYYY-MM-DDTHH:MM:SSZ` (iso8601) and a contract pattern over ASCII. True when the field
+   * parsed (the same instant `parse` of its text gives); false or undefined when it did not, or has another
+   * shape: the caller then parses its text, so every failure and its reason come from `parse`.
+   */
+  parseBytes(bytes: Buffer, start: number, end: number): boolean | undefined {
+    if (this.format === 'iso8601') return this.parseFixedIsoBytes(bytes, start, end);
+    if (this.tokens.length > 0 && this.asciiPattern) return this.parsePatternBytes(bytes, start, end);
+    return undefined;
+  }
+
+  private parseFixedIsoBytes(bytes: Buffer, start: number, end: number): boolean | undefined {
+    if (
+      end - start !== 20 ||
+      bytes[start + 19] !== 90 ||
+      bytes[start + 4] !== 45 ||
+      bytes[start + 7] !== 45 ||
+      bytes[start + 10] !== 84 ||
+      bytes[start + 13] !== 58 ||
+      bytes[start + 16] !== 58
+    ) {
+      return undefined;
+    }
+    const century = byteDigits2(bytes, start);
+    const yy = byteDigits2(bytes, start + 2);
+    const month = byteDigits2(bytes, start + 5);
+    const day = byteDigits2(bytes, start + 8);
+    const hour = byteDigits2(bytes, start + 11);
+    const minute = byteDigits2(bytes, start + 14);
+    const second = byteDigits2(bytes, start + 17);
+    if ((century | yy | month | day | hour | minute | second) < 0) return undefined;
+    this.ambiguous = false;
+    this.failure = 'INVALID';
+    return this.finish(century * 100 + yy, month, day, hour, minute, second, 0, 0);
+  }
+
+  /**
+   * `parsePattern` over ASCII bytes without outer spaces (what `trim` leaves alone); undefined for any
+   * other field and at the first doubt, so that true is only answered where `parsePattern` answers true.
+   */
+  private parsePatternBytes(bytes: Buffer, start: number, end: number): true | undefined {
+    if (end <= start || bytes[start] === 0x20 || bytes[end - 1] === 0x20) return undefined;
+    for (let i = start; i < end; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
+    let pos = start;
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let millis = 0;
+    const digits = (min: number, max: number): number => {
+      let value = 0;
+      let count = 0;
+      while (pos < end && count < max && bytes[pos]! >= 48 && bytes[pos]! <= 57) {
+        value = value * 10 + bytes[pos++]! - 48;
+        count++;
+      }
+      return count < min ? -1 : value;
+    };
+    for (const part of this.tokens) {
+      if ('literal' in part) {
+        for (let k = 0; k < part.literal.length; k++) {
+          const ch = part.literal.charCodeAt(k);
+          if (ch === 0x20) {
+            if (bytes[pos] !== 0x20) return undefined;
+            while (pos < end && bytes[pos] === 0x20) pos++;
+          } else if (pos >= end || bytes[pos++] !== ch) return undefined;
+        }
+        continue;
+      }
+      let value: number;
+      switch (part.token) {
+        case 'yyyy':
+          year = value = digits(4, 4);
+          break;
+        case 'yy':
+          value = digits(2, 2);
+          year = 2000 + value;
+          break;
+        case 'MMM':
+          value = end - pos >= 3 ? MONTHS.indexOf(asciiLower(bytes, pos, pos + 3)) : -1;
+          month = value + 1;
+          pos += 3;
+          break;
+        case 'MM':
+          month = value = digits(1, 2);
+          break;
+        case 'dd':
+          day = value = digits(1, 2);
+          break;
+        case 'HH':
+        case 'hh':
+          hour = value = digits(1, 2);
+          break;
+        case 'mm':
+          minute = value = digits(1, 2);
+          break;
+        case 'ss':
+          second = value = digits(1, 2);
+          break;
+        case 'SSS':
+          millis = value = digits(3, 3);
+          break;
+        default:
+          // AM/PM markers and offsets: rare in meter exports, left to the text parser.
+          return undefined;
+      }
+      if (value < 0) return undefined;
+    }
+    if (pos !== end) return undefined;
+    this.ambiguous = false;
+    this.failure = 'INVALID';
+    return this.finish(year, month, day, hour, minute, second, millis, undefined) ? true : undefined;
+  }
+
   private finish(
     year: number,
     month: number,
@@ -168,7 +306,14 @@ export class TimestampParser {
   ): boolean {
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
     if (hour > 23 || minute > 59 || second > 59) return false;
-    const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+    // Date.UTC of the day, cached: consecutive readings share their day, and the time of day adds exactly.
+    if (year !== this.lastYear || month !== this.lastMonth || day !== this.lastDay) {
+      this.lastYear = year;
+      this.lastMonth = month;
+      this.lastDay = day;
+      this.lastDayMs = Date.UTC(year, month - 1, day);
+    }
+    const wall = this.lastDayMs + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
     this.wallMs = wall;
     if (offsetMinutes !== undefined) {
       this.utcMs = wall - offsetMinutes * MINUTE;

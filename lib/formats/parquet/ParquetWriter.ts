@@ -130,6 +130,11 @@ class Bytes {
     this.buffer[this.length++] = v;
   }
 
+  /** A view of the current buffer (call after `ensure`: growing replaces the buffer). */
+  dataView(): DataView {
+    return new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+  }
+
   uint32(value: number): void {
     this.ensure(4);
     this.buffer.writeUInt32LE(value >>> 0, this.length);
@@ -227,13 +232,18 @@ export function encodeRleHybrid(values: Uint32Array, count: number, bitWidth: nu
   flushLiterals(count);
 }
 
-interface EncodedChunk {
+/** A column chunk's pages as written, each after its header, with the sizes its metadata records. */
+interface CompressedChunk {
   pages: Buffer[];
   uncompressedSize: number;
   compressedSize: number;
-  encodings: number[];
-  hasDictionary: boolean;
   dictionaryPageSize: number;
+}
+
+/** A column chunk as encoded, before compression: its optional dictionary page and its data page. */
+interface EncodedChunk {
+  dictionary: { body: Buffer; count: number } | undefined;
+  data: { body: Buffer; values: number; encoding: Encoding };
 }
 
 export class ParquetWriter {
@@ -244,6 +254,7 @@ export class ParquetWriter {
   private readonly codec: number;
   private started = false;
   private finished = false;
+  private readonly valueBuffers: Array<Bytes | undefined> = [];
 
   constructor(
     private readonly columns: readonly ColumnSpec[],
@@ -262,6 +273,10 @@ export class ParquetWriter {
     await this.sink(chunk);
   }
 
+  /**
+   * Level-1 gzip, here on the calling thread: handing pages to libuv's thread pool (zlib's async API) was
+   * measured slower on the 2-core machine shared with Spark jobs (decision 0033).
+   */
   private compress(page: Buffer): Buffer {
     return this.codec === CODEC.gzip ? gzipSync(page, { level: 1 }) : page;
   }
@@ -276,7 +291,9 @@ export class ParquetWriter {
   private encodeColumn(batch: ColumnBatch, index: number): EncodedChunk {
     const column = this.columns[index]!;
     const n = batch.length;
-    const values = new Bytes(Math.max(1024, n * 9));
+    // The column's value buffer is reused from group to group (the page body below is a copy of it).
+    const values = (this.valueBuffers[index] ??= new Bytes(Math.max(1024, n * 9)));
+    values.length = 0;
     const nullFlags = batch.nulls[index];
     const strings = batch.strings[index];
     const numbers = batch.numbers[index];
@@ -351,29 +368,46 @@ export class ParquetWriter {
     } else if (numbers) {
       const isNull = (r: number): boolean => nullFlags?.[r] === 1;
       switch (column.type) {
-        case 'double':
+        // Through a DataView: its little-endian stores compile to plain moves, Buffer's write methods do not.
+        case 'double': {
           values.ensure(n * 8);
+          const view = values.dataView();
           for (let r = 0; r < n; r++) {
             if (isNull(r)) continue;
-            values.buffer.writeDoubleLE(numbers[r]!, values.length);
+            view.setFloat64(values.length, numbers[r]!, true);
             values.length += 8;
           }
           break;
+        }
         case 'timestamp':
-          for (let r = 0; r < n; r++) if (!isNull(r)) values.int64(numbers[r]! * 1000);
-          break;
-        case 'long':
-          for (let r = 0; r < n; r++) if (!isNull(r)) values.int64(numbers[r]!);
-          break;
-        case 'integer':
-        case 'date':
-          values.ensure(n * 4);
+        case 'long': {
+          const factor = column.type === 'timestamp' ? 1000 : 1;
+          values.ensure(n * 8);
+          const view = values.dataView();
           for (let r = 0; r < n; r++) {
             if (isNull(r)) continue;
-            values.buffer.writeInt32LE(numbers[r]!, values.length);
+            const value = numbers[r]! * factor;
+            const low = value % 0x1_0000_0000;
+            view.setUint32(values.length, (low < 0 ? low + 0x1_0000_0000 : low) >>> 0, true);
+            view.setInt32(values.length + 4, Math.floor(value / 0x1_0000_0000) | 0, true);
+            values.length += 8;
+          }
+          break;
+        }
+        case 'integer':
+        case 'date': {
+          values.ensure(n * 4);
+          const view = values.dataView();
+          for (let r = 0; r < n; r++) {
+            if (isNull(r)) continue;
+            const value = numbers[r]!;
+            // Out of the INT32 range: Buffer's check throws as it always did.
+            if ((value | 0) === value) view.setInt32(values.length, value, true);
+            else values.buffer.writeInt32LE(value, values.length);
             values.length += 4;
           }
           break;
+        }
         case 'boolean': {
           const bytes = Math.ceil(present / 8);
           values.ensure(bytes);
@@ -392,43 +426,40 @@ export class ParquetWriter {
       }
     }
 
+    return {
+      dictionary: dictionaryPage ? { body: dictionaryPage, count: dictionaryCount } : undefined,
+      data: { body: Buffer.concat([levels.view(), values.view()]), values: n, encoding },
+    };
+  }
+
+  /** The chunk's pages, compressed, each after its header. */
+  private compressChunk(chunk: EncodedChunk): CompressedChunk {
+    const dictionary = chunk.dictionary ? this.compress(chunk.dictionary.body) : undefined;
+    const data = this.compress(chunk.data.body);
     const pages: Buffer[] = [];
     let uncompressedSize = 0;
     let compressedSize = 0;
     let dictionaryPageSize = 0;
-    if (dictionaryPage) {
-      const compressed = this.compress(dictionaryPage);
-      const header = this.pageHeader(2, dictionaryPage.length, compressed.length, {
-        1: i32(dictionaryCount),
+    if (chunk.dictionary && dictionary) {
+      const header = this.pageHeader(2, chunk.dictionary.body.length, dictionary.length, {
+        1: i32(chunk.dictionary.count),
         2: i32(Encoding.PlainDictionary),
       });
-      pages.push(header, compressed);
-      dictionaryPageSize = header.length + compressed.length;
-      uncompressedSize += header.length + dictionaryPage.length;
+      pages.push(header, dictionary);
+      dictionaryPageSize = header.length + dictionary.length;
+      uncompressedSize += header.length + chunk.dictionary.body.length;
       compressedSize += dictionaryPageSize;
     }
-    const body = Buffer.concat([levels.view(), values.view()]);
-    const compressed = this.compress(body);
-    const header = this.pageHeader(0, body.length, compressed.length, {
-      1: i32(n),
-      2: i32(encoding),
+    const header = this.pageHeader(0, chunk.data.body.length, data.length, {
+      1: i32(chunk.data.values),
+      2: i32(chunk.data.encoding),
       3: i32(Encoding.Rle),
       4: i32(Encoding.Rle),
     });
-    pages.push(header, compressed);
-    uncompressedSize += header.length + body.length;
-    compressedSize += header.length + compressed.length;
-    const encodings = dictionaryPage
-      ? [Encoding.PlainDictionary, Encoding.Rle]
-      : [Encoding.Plain, Encoding.Rle];
-    return {
-      pages,
-      uncompressedSize,
-      compressedSize,
-      encodings,
-      hasDictionary: dictionaryPage !== undefined,
-      dictionaryPageSize,
-    };
+    pages.push(header, data);
+    uncompressedSize += header.length + chunk.data.body.length;
+    compressedSize += header.length + data.length;
+    return { pages, uncompressedSize, compressedSize, dictionaryPageSize };
   }
 
   /** Writes the batch's rows as one row group. Empty batches are skipped. */
@@ -439,40 +470,47 @@ export class ParquetWriter {
       await this.emit(MAGIC);
     }
     if (batch.length === 0) return;
+    const rows = batch.length;
     const chunks: ThriftStruct[] = [];
     let totalBytes = 0;
     let totalCompressed = 0;
     const groupStart = this.offset;
     for (let c = 0; c < this.columns.length; c++) {
-      const encoded = this.encodeColumn(batch, c);
+      // Column by column, so one column's pages are garbage before the next is encoded.
+      const chunk = this.compressChunk(this.encodeColumn(batch, c));
       const chunkStart = this.offset;
-      for (const page of encoded.pages) await this.emit(page);
-      const dataPageOffset = chunkStart + encoded.dictionaryPageSize;
+      for (const page of chunk.pages) await this.emit(page);
+      const dataPageOffset = chunkStart + chunk.dictionaryPageSize;
       const meta: ThriftStruct = {
         1: i32(physicalType(this.columns[c]!.type)),
-        2: list('i32', encoded.encodings),
+        2: list(
+          'i32',
+          chunk.dictionaryPageSize > 0
+            ? [Encoding.PlainDictionary, Encoding.Rle]
+            : [Encoding.Plain, Encoding.Rle],
+        ),
         3: list('binary', [this.columns[c]!.name]),
         4: i32(this.codec),
-        5: i64(batch.length),
-        6: i64(encoded.uncompressedSize),
-        7: i64(encoded.compressedSize),
+        5: i64(rows),
+        6: i64(chunk.uncompressedSize),
+        7: i64(chunk.compressedSize),
         9: i64(dataPageOffset),
       };
-      if (encoded.hasDictionary) meta[11] = i64(chunkStart);
+      if (chunk.dictionaryPageSize > 0) meta[11] = i64(chunkStart);
       chunks.push({ 2: i64(chunkStart), 3: struct(meta) });
-      totalBytes += encoded.uncompressedSize;
-      totalCompressed += encoded.compressedSize;
+      totalBytes += chunk.uncompressedSize;
+      totalCompressed += chunk.compressedSize;
     }
     this.rowGroups.push(
       encodeStruct({
         1: list('struct', chunks),
         2: i64(totalBytes),
-        3: i64(batch.length),
+        3: i64(rows),
         5: i64(groupStart),
         6: i64(totalCompressed),
       }),
     );
-    this.rows += batch.length;
+    this.rows += rows;
   }
 
   /** Writes the footer. The file is valid (possibly with zero rows) only after this. */

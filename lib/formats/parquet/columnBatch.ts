@@ -58,6 +58,30 @@ export class ColumnBatch {
     this.allocated = size;
   }
 
+  /** A row's values: strings, numbers, or null. */
+  rowValues(row: number): Array<number | string | null | undefined> {
+    return this.columns.map((_, c) => {
+      const strings = this.strings[c];
+      if (strings) return strings[row];
+      return this.nulls[c]?.[row] === 1 ? null : this.numbers[c]![row];
+    });
+  }
+
+  /** Sets a row to values read by `rowValues`. */
+  setRow(row: number, values: ReadonlyArray<number | string | null | undefined>): void {
+    for (let c = 0; c < values.length; c++) {
+      const value = values[c];
+      const strings = this.strings[c];
+      if (strings) strings[row] = value as string | null;
+      else if (value === null) this.nulls[c]![row] = 1;
+      else {
+        this.numbers[c]![row] = value as number;
+        const nulls = this.nulls[c];
+        if (nulls) nulls[row] = 0;
+      }
+    }
+  }
+
   clear(): void {
     this.length = 0;
     for (const flags of this.nulls) flags?.fill(0);

@@ -1,0 +1,285 @@
+import type { ExportedColumn } from '../contracts/datasets';
+import { type SourceContract, UNIT_TO_CANONICAL } from '../contracts/sources';
+import type { CsvFieldBounds } from '../formats/byteCsv';
+import type { ColumnBatch } from '../formats/parquet/columnBatch';
+import type { ValueConverter } from './convert';
+import type { ColumnBinding } from './header';
+import { compileIdPattern } from './identifiers';
+import type { MeterSeries } from './series';
+import type { ColumnStats, RawValue } from './values';
+
+/**
+ * The byte path's conversion of CSV fields (decision 0033): the values of the common, valid shapes are read
+ * straight from the line's UTF-8 bytes (plain decimals, integers, the fixed-position ISO instant and the
+ * contract's timestamp patterns, enum codes, printable ASCII meter ids), and every other value, including
+ * every value that fails, is decoded to text and goes through `ValueConverter.convert`. So a fast path only
+ * has to agree with the text path on the values it accepts; every reason, message and column statistic comes
+ * from the one implementation (convert.ts).
+ */
+
+const enum FieldKind {
+  /** Decoded to text and converted by ValueConverter. */
+  Text,
+  /** A nullable column no field or constant fills: null, counted, as ValueConverter stores it. */
+  Absent,
+  Decimal,
+  Integer,
+  Timestamp,
+  Enum,
+  MeterId,
+}
+
+/** How one canonical column is read on the byte path. */
+interface FieldPlan {
+  kind: FieldKind;
+  /** Its CSV field, or -1 (constant or unmapped: converted as the text path does). */
+  field: number;
+  /** Decimal: the canonical unit factor (kWh, EUR/MWh) or 1. */
+  factor: number;
+  /** No field: the value the text path reads (a contract constant, or undefined). */
+  constant: RawValue;
+  /** Enum: the codes a field may hold, as bytes, and the canonical string each stores. */
+  codes: Array<{ bytes: Buffer; value: string }>;
+}
+
+/** The largest count of decimal digits whose integer is exact in a double (< 2^53). */
+const MAX_EXACT_DIGITS = 15;
+const POWERS_OF_TEN = Array.from({ length: MAX_EXACT_DIGITS + 1 }, (_, k) => 10 ** k);
+const DOT = 46;
+const COMMA = 44;
+const PLUS = 43;
+const MINUS = 45;
+
+/**
+ * `parseNumber` (values.ts) for a plain decimal (`[+-]digits[.digits]`, at most 15 digits, no exponent)
+ * read from bytes; NaN for anything else, which the caller then converts as text. Exact: the digits form
+ * an integer below 2^53 and 10^k is exact, so one division rounds correctly, as `Number(text)` does.
+ */
+export function parsePlainDecimal(bytes: Buffer, start: number, end: number, decimalComma: boolean): number {
+  let i = start;
+  let negative = false;
+  const first = bytes[i];
+  if (first === PLUS || first === MINUS) {
+    negative = first === MINUS;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    const digit = byte - 48;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+    } else if (fraction < 0 && (byte === DOT || (decimalComma && byte === COMMA))) {
+      fraction = digits;
+    } else return NaN;
+  }
+  if (digits === 0 || digits > MAX_EXACT_DIGITS) return NaN;
+  const scaled = fraction < 0 ? mantissa : mantissa / POWERS_OF_TEN[digits - fraction]!;
+  return negative ? -scaled : scaled;
+}
+
+/** An integer (`[+-]digits`, at most 15 digits) read from bytes, as `Number(text)` reads it; NaN otherwise. */
+export function parsePlainInteger(bytes: Buffer, start: number, end: number): number {
+  let i = start;
+  const first = bytes[i];
+  const negative = first === MINUS;
+  if (first === PLUS || first === MINUS) i++;
+  if (i === end || end - i > MAX_EXACT_DIGITS) return NaN;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+}
+
+function sameBytes(a: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[start + i]) return false;
+  return true;
+}
+
+/**
+ * Whether a meter id's bytes need none of the text path's identifier work: printable ASCII (so NFC already,
+ * no bidirectional or invisible character), nothing for `trim` to remove, and no formula prefix.
+ */
+function isPlainIdentifier(bytes: Buffer, start: number, end: number): boolean {
+  if (end <= start) return false;
+  const first = bytes[start]!;
+  if (first === 0x3d || first === PLUS || first === MINUS || first === 0x40 || first === 0x20) return false;
+  if (bytes[end - 1] === 0x20) return false;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x20 || byte > 0x7e) return false;
+  }
+  return true;
+}
+
+/** The codes an enum column accepts as they stand in the file, with the canonical string each stores. */
+function enumCodes(contract: SourceContract, column: ExportedColumn): FieldPlan['codes'] | undefined {
+  const map =
+    column.name === 'quality'
+      ? contract.quality_map
+      : column.name === 'channel'
+        ? contract.channel_map
+        : undefined;
+  const allowed = column.allowed?.filter((value): value is string => typeof value === 'string');
+  if (!map && !allowed) return undefined;
+  const codes: FieldPlan['codes'] = [];
+  for (const code of map ? Object.keys(map) : allowed!) {
+    // The text path trims the field and sends an empty one elsewhere: such codes never match it.
+    if (code.length === 0 || code !== code.trim()) continue;
+    const mapped = map ? map[code]! : code;
+    let value: string = mapped;
+    if (allowed) {
+      const index = allowed.indexOf(mapped);
+      if (index < 0) continue;
+      value = allowed[index]!;
+    }
+    codes.push({ bytes: Buffer.from(code, 'utf8'), value });
+  }
+  return codes;
+}
+
+export class ByteFieldConverter {
+  private readonly plans: FieldPlan[];
+  private readonly decimalComma: boolean;
+  private readonly idPattern: RegExp | undefined;
+  /** The last meter id read and the string stored for it: a file holds a meter's readings in runs. */
+  private lastMeterBytes = Buffer.alloc(0);
+  private lastMeterValue = '';
+
+  constructor(
+    contract: SourceContract,
+    columns: readonly ExportedColumn[],
+    binding: ColumnBinding,
+    private readonly batch: ColumnBatch,
+    private readonly converter: ValueConverter,
+    private readonly series: MeterSeries,
+    private readonly columnStats: ColumnStats,
+  ) {
+    this.decimalComma = contract.format.type === 'csv' && contract.format.decimal === ',';
+    const factor = contract.unit ? UNIT_TO_CANONICAL[contract.unit] : 1;
+    const meterPattern = contract.id_patterns?.meter_id;
+    this.idPattern = meterPattern === undefined ? undefined : compileIdPattern(meterPattern);
+    this.plans = columns.map((column) => {
+      const field = binding.fieldIndex(column.name) ?? -1;
+      const constant = field < 0 ? binding.raw(column.name, undefined) : undefined;
+      const plan: FieldPlan = { kind: FieldKind.Text, field, factor: 1, constant, codes: [] };
+      if (field < 0 && constant === undefined && column.nullable && !column.lineage)
+        plan.kind = FieldKind.Absent;
+      if (field < 0 || column.lineage) return plan;
+      switch (column.type) {
+        case 'double':
+          plan.kind = FieldKind.Decimal;
+          plan.factor = column.name === 'kwh' || column.name === 'price_eur_per_mwh' ? factor : 1;
+          break;
+        case 'integer':
+        case 'long':
+          plan.kind = FieldKind.Integer;
+          break;
+        case 'timestamp':
+          plan.kind = FieldKind.Timestamp;
+          break;
+        case 'string': {
+          const codes = column.name === 'email' ? undefined : enumCodes(contract, column);
+          if (codes) {
+            plan.kind = FieldKind.Enum;
+            plan.codes = codes;
+          } else if (column.name === 'meter_id') plan.kind = FieldKind.MeterId;
+          // Other strings (e-mail addresses, other identifiers, free text) are converted as text.
+          break;
+        }
+        case 'date':
+        case 'boolean':
+          break;
+      }
+      return plan;
+    });
+  }
+
+  /** Converts column `c` of the line's fields into `row`; false (with the error recorded) when it fails. */
+  convert(c: number, column: ExportedColumn, row: number, bytes: Buffer, fields: CsvFieldBounds): boolean {
+    const plan = this.plans[c]!;
+    const field = plan.field;
+    if (plan.kind === FieldKind.Absent) {
+      const strings = this.batch.strings[c];
+      if (strings) strings[row] = null;
+      else this.batch.nulls[c]![row] = 1;
+      this.columnStats[column.name]!.nulls++;
+      return true;
+    }
+    if (field < 0) return this.converter.convert(c, column, plan.constant, row);
+    if (field >= fields.count) return this.converter.convert(c, column, undefined, row);
+    const start = fields.starts[field]!;
+    const end = fields.ends[field]!;
+    if (this.convertFast(plan, c, column, row, bytes, start, end)) return true;
+    return this.converter.convert(c, column, bytes.toString('utf8', start, end), row);
+  }
+
+  /** The fast paths: true when the value was stored; false sends it to the text path. */
+  private convertFast(
+    plan: FieldPlan,
+    c: number,
+    column: ExportedColumn,
+    row: number,
+    bytes: Buffer,
+    start: number,
+    end: number,
+  ): boolean {
+    const batch = this.batch;
+    switch (plan.kind) {
+      case FieldKind.Decimal: {
+        const value = parsePlainDecimal(bytes, start, end, this.decimalComma);
+        if (Number.isNaN(value)) return false;
+        const nulls = batch.nulls[c];
+        if (nulls) nulls[row] = 0;
+        batch.numbers[c]![row] = value * plan.factor;
+        return true;
+      }
+      case FieldKind.Integer: {
+        const value = parsePlainInteger(bytes, start, end);
+        if (Number.isNaN(value) || (column.allowed && !column.allowed.includes(value))) return false;
+        const nulls = batch.nulls[c];
+        if (nulls) nulls[row] = 0;
+        batch.numbers[c]![row] = value;
+        return true;
+      }
+      case FieldKind.Timestamp: {
+        if (this.converter.parser.parseBytes(bytes, start, end) !== true) return false;
+        const nulls = batch.nulls[c];
+        if (nulls) nulls[row] = 0;
+        this.converter.storeParsedTimestamp(c, column.name, row);
+        return true;
+      }
+      case FieldKind.Enum: {
+        for (const code of plan.codes) {
+          if (sameBytes(code.bytes, bytes, start, end)) {
+            batch.strings[c]![row] = code.value;
+            return true;
+          }
+        }
+        return false;
+      }
+      case FieldKind.MeterId: {
+        if (end === start) return false;
+        if (!sameBytes(this.lastMeterBytes, bytes, start, end)) {
+          if (!isPlainIdentifier(bytes, start, end)) return false;
+          const id = bytes.toString('latin1', start, end);
+          if (this.idPattern && !this.idPattern.test(id)) return false;
+          this.lastMeterBytes = Buffer.from(bytes.subarray(start, end));
+          this.lastMeterValue = this.series.internMeter(id);
+        }
+        batch.strings[c]![row] = this.lastMeterValue;
+        return true;
+      }
+      case FieldKind.Text:
+      case FieldKind.Absent:
+        return false;
+    }
+  }
+}
