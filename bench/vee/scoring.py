@@ -12,7 +12,8 @@ Truth per rule (``truth_sets``):
   as received (not a VEE estimate) at the end. Plus the readings of a data file validation rejected whole
   (``rejected_file_intervals``): the truth file does not list those.
 - ``spike``, ``zero_run``, ``frozen_value``: the truth rows of that kind, i.e. the intervals written with
-  another value than the meter measured.
+  another value than the meter measured (``zero_run``: on the import channel, the one its rule judges; the
+  simulator zeroes export too).
 - ``high_day``, ``low_day`` are scored by meter-day: the simulator scales one meter's import over a file's
   day (UTC for the long sources), and VEE judges local days, so the truth day is the meter's local day that
   holds most of the scaled intervals (``day_truth_sets``); a finding names its local day.
@@ -129,8 +130,8 @@ def truth_sets(truth: Iterable[Truth], received: set[Key]) -> dict[str, set[Key]
         if t.kind in MISSING_KINDS or t.kind == "late_fill":
             if t.key not in received:
                 sets["gap"].add(t.key)
-        elif t.kind in VALUE_RULES:
-            sets[t.kind].add(t.key)
+        elif t.kind in VALUE_RULES and (t.kind != "zero_run" or t.channel == "import"):
+            sets[t.kind].add(t.key)  # a zero run also zeroes export, which only import's rule judges
     return sets
 
 

@@ -26,8 +26,9 @@ export enum DefectKind {
   /** A file delivered days after its data date (its landing path carries the later delivery date). */
   LateFile = 'late_file',
   /**
-   * A run of consecutive import intervals of one meter written as 0 although the meter consumed energy (a
-   * meter or head-end fault that reports nothing as zero): 3 to 8 hours.
+   * A run of consecutive intervals of one meter written as 0 on every channel although the meter consumed
+   * energy (a meter or head-end fault that reports nothing as zero): 3 to 8 hours. Export is zeroed too: a
+   * zero import beside a real export is what a prosumer covering its own load reads, not a fault.
    */
   ZeroRun = 'zero_run',
   /**

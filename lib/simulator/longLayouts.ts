@@ -144,7 +144,9 @@ export function* renderLong(
         const written = seriesValue(span, r.kwh, stuckAt, (k) => layout.value(k));
         const key: DefectKey = {
           meter_id: r.meter.meter_id,
-          ...(span.kind === DefectKind.LateFill ? {} : { channel: r.channel }),
+          ...(span.kind === DefectKind.LateFill || span.kind === DefectKind.ZeroRun
+            ? {}
+            : { channel: r.channel }),
           interval_start: formatUtc(r.startMs),
         };
         run = { record: seriesDefect(span, ctx.series, file, key, written), stuckAt, written };

@@ -137,11 +137,11 @@ export function seriesDefect(
       detail: `${hours} h of readings left out, delivered later in ${plan.fillFile ?? 'no file'}`,
     });
   }
-  const what =
-    span.kind === DefectKind.ZeroRun
-      ? 'written as 0'
-      : span.factor !== undefined
-        ? `scaled by ${span.factor}`
-        : `stuck at ${written ?? ''}`;
+  if (span.kind === DefectKind.ZeroRun)
+    return defect(span.kind, {
+      ...fields,
+      detail: `${span.count} intervals (${hours} h) written as 0 on every channel`,
+    });
+  const what = span.factor !== undefined ? `scaled by ${span.factor}` : `stuck at ${written ?? ''}`;
   return defect(span.kind, { ...fields, detail: `${span.count} import readings (${hours} h) ${what}` });
 }

@@ -67,9 +67,12 @@ export interface SeriesPlan {
   fillFile?: string;
 }
 
-/** True when `span` changes the reading of `channel`: late fills take every channel, the rest import only. */
+/**
+ * True when `span` changes the reading of `channel`: late fills and zero runs (a fault that reports nothing
+ * as zero stops every register) take every channel, the rest import only.
+ */
 export function spanCovers(span: SeriesSpan, channel: Channel): boolean {
-  return span.kind === DefectKind.LateFill || channel === 'import';
+  return span.kind === DefectKind.LateFill || span.kind === DefectKind.ZeroRun || channel === 'import';
 }
 
 /** The span covering the reading, if any. */
