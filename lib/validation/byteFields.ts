@@ -40,6 +40,8 @@ interface FieldPlan {
   constant: RawValue;
   /** Enum: the codes a field may hold, as bytes, and the canonical string each stores. */
   codes: Array<{ bytes: Buffer; value: string }>;
+  /** Absent: the column's statistics (looked up once: a lookup by column name per row is a slow keyed load). */
+  stats: ColumnStats[string] | undefined;
 }
 
 /** The largest count of decimal digits whose integer is exact in a double (< 2^53). */
@@ -152,15 +154,25 @@ export class ByteFieldConverter {
   /** The last meter id read and the string stored for it: a file holds a meter's readings in runs. */
   private lastMeterBytes = Buffer.alloc(0);
   private lastMeterValue = '';
+  /**
+   * For `convertLine`: the converted column each CSV field fills (-1: none), in field order; undefined when
+   * the line cannot be read in one pass (no header, a field converted as text, a field feeding two columns,
+   * an enum code holding the delimiter).
+   */
+  private readonly lineColumns: Int32Array | undefined;
+  /** For `convertLine`: the converted columns no field fills (constants, absent ones), in column order. */
+  readonly columnsWithoutField: number[];
 
   constructor(
     contract: SourceContract,
-    columns: readonly ExportedColumn[],
+    private readonly columns: readonly ExportedColumn[],
     binding: ColumnBinding,
     private readonly batch: ColumnBatch,
     private readonly converter: ValueConverter,
     private readonly series: MeterSeries,
-    private readonly columnStats: ColumnStats,
+    columnStats: ColumnStats,
+    /** The CSV delimiter byte (-1: none, so no one-pass reading of lines). */
+    private readonly delimiter: number,
   ) {
     this.decimalComma = contract.format.type === 'csv' && contract.format.decimal === ',';
     const factor = contract.unit ? UNIT_TO_CANONICAL[contract.unit] : 1;
@@ -169,9 +181,18 @@ export class ByteFieldConverter {
     this.plans = columns.map((column) => {
       const field = binding.fieldIndex(column.name) ?? -1;
       const constant = field < 0 ? binding.raw(column.name, undefined) : undefined;
-      const plan: FieldPlan = { kind: FieldKind.Text, field, factor: 1, constant, codes: [] };
-      if (field < 0 && constant === undefined && column.nullable && !column.lineage)
+      const plan: FieldPlan = {
+        kind: FieldKind.Text,
+        field,
+        factor: 1,
+        constant,
+        codes: [],
+        stats: undefined,
+      };
+      if (field < 0 && constant === undefined && column.nullable && !column.lineage) {
         plan.kind = FieldKind.Absent;
+        plan.stats = columnStats[column.name];
+      }
       if (field < 0 || column.lineage) return plan;
       switch (column.type) {
         case 'double':
@@ -200,6 +221,93 @@ export class ByteFieldConverter {
       }
       return plan;
     });
+    const converted = columns.flatMap((column, c) => (column.lineage ? [] : [c]));
+    this.columnsWithoutField = converted.filter((c) => this.plans[c]!.field < 0);
+    this.lineColumns = this.planLine(converted, binding.headerFields?.length);
+  }
+
+  /** The field-order plan of `convertLine`, or undefined when a line of this contract needs the split. */
+  private planLine(converted: readonly number[], fieldCount: number | undefined): Int32Array | undefined {
+    const delimiter = this.delimiter;
+    if (fieldCount === undefined || delimiter < 0) return undefined;
+    const lineColumns = new Int32Array(fieldCount).fill(-1);
+    for (const c of converted) {
+      const plan = this.plans[c]!;
+      if (plan.field < 0) continue;
+      if (plan.field >= fieldCount || lineColumns[plan.field] !== -1) return undefined;
+      if (plan.kind === FieldKind.Text || plan.kind === FieldKind.Absent) return undefined;
+      // A code matched in place must not hold the delimiter, or the field would end inside it.
+      if (plan.codes.some((code) => code.bytes.includes(delimiter))) return undefined;
+      lineColumns[plan.field] = c;
+    }
+    return lineColumns;
+  }
+
+  /**
+   * Converts the fields of a line without a quote in one pass, each found from where the last one ended:
+   * an enum code or the last meter id is matched in place (and must be followed by the delimiter or the
+   * line's end), other fields are scanned to the delimiter and go through the same fast paths as `convert`.
+   * True when the line has the header's field count and every field took a fast path, its value stored as
+   * `convert` stores it; the caller then converts `columnsWithoutField`. False otherwise, with nothing to
+   * undo: the caller splits the line and converts every column, which stores each value again.
+   */
+  convertLine(bytes: Buffer, start: number, end: number, row: number): boolean {
+    const lineColumns = this.lineColumns;
+    if (!lineColumns) return false;
+    const delimiter = this.delimiter;
+    const last = lineColumns.length - 1;
+    let fieldStart = start;
+    for (let k = 0; k <= last; k++) {
+      const c = lineColumns[k]!;
+      const plan = c < 0 ? undefined : this.plans[c]!;
+      let fieldEnd = plan ? this.storeInPlace(plan, c, row, bytes, fieldStart, end) : -1;
+      const stored = fieldEnd >= 0;
+      if (!stored) {
+        fieldEnd = fieldStart;
+        while (fieldEnd < end && bytes[fieldEnd] !== delimiter) fieldEnd++;
+      }
+      if (k === last ? fieldEnd !== end : fieldEnd === end) return false;
+      if (plan && !stored && !this.convertFast(plan, c, this.columns[c]!, row, bytes, fieldStart, fieldEnd)) {
+        return false;
+      }
+      fieldStart = fieldEnd + 1;
+    }
+    return true;
+  }
+
+  /**
+   * An enum code, or the last meter id, at `start` and followed by the delimiter or `end`: stores what
+   * `convertFast` stores for it and returns where the field ends; -1 for anything else.
+   */
+  private storeInPlace(
+    plan: FieldPlan,
+    c: number,
+    row: number,
+    bytes: Buffer,
+    start: number,
+    end: number,
+  ): number {
+    if (plan.kind === FieldKind.Enum) {
+      for (const code of plan.codes) {
+        const fieldEnd = start + code.bytes.length;
+        if (this.endsField(bytes, fieldEnd, end) && sameBytes(code.bytes, bytes, start, fieldEnd)) {
+          this.batch.strings[c]![row] = code.value;
+          return fieldEnd;
+        }
+      }
+    } else if (plan.kind === FieldKind.MeterId && this.lastMeterBytes.length > 0) {
+      const fieldEnd = start + this.lastMeterBytes.length;
+      if (this.endsField(bytes, fieldEnd, end) && sameBytes(this.lastMeterBytes, bytes, start, fieldEnd)) {
+        this.batch.strings[c]![row] = this.lastMeterValue;
+        return fieldEnd;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a field can end at `at`: the line's end, or a delimiter before it. */
+  private endsField(bytes: Buffer, at: number, end: number): boolean {
+    return at === end || (at < end && bytes[at] === this.delimiter);
   }
 
   /** Converts column `c` of the line's fields into `row`; false (with the error recorded) when it fails. */
@@ -210,7 +318,7 @@ export class ByteFieldConverter {
       const strings = this.batch.strings[c];
       if (strings) strings[row] = null;
       else this.batch.nulls[c]![row] = 1;
-      this.columnStats[column.name]!.nulls++;
+      plan.stats!.nulls++;
       return true;
     }
     if (field < 0) return this.converter.convert(c, column, plan.constant, row);

@@ -1,3 +1,5 @@
+import { isMultipleOf } from './values';
+
 /**
  * Duplicate-key detection in bounded memory.
  *
@@ -80,7 +82,8 @@ class Series {
   constructor(private readonly stepMs: number) {}
 
   check(time: number, print: number): DuplicateOutcome {
-    if (time % this.stepMs !== 0) return checkMap((this.offGrid ??= new Map<number, number>()), time, print);
+    if (!isMultipleOf(time, this.stepMs))
+      return checkMap((this.offGrid ??= new Map<number, number>()), time, print);
     const slot = time / this.stepMs;
     const pageIndex = Math.floor(slot / PAGE_SIZE);
     const offset = slot - pageIndex * PAGE_SIZE;

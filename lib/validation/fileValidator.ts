@@ -281,26 +281,36 @@ export class FileValidator implements LineSink, ByteLineSink {
         this.converter,
         this.series,
         this.state.columnStats,
+        this.fieldBounds?.delimiter ?? -1,
       );
     }
     const fields = this.fieldBounds;
-    const count = fields?.split(bytes, start, end) ?? -1;
-    const expected = binding.headerFields?.length;
-    if (!fields || count < 0 || (expected !== undefined && count !== expected)) {
+    if (!fields || fields.holdsQuote(bytes, start, end)) {
       this.onLine(bytes.toString('utf8', start, end), lineNumber);
       return;
     }
+    const converter = this.byteFields;
     this.batch.reserve(1);
+    const row = this.batch.length;
+    // Nearly every line: its fields converted in one pass. Any other goes through the split below, which
+    // converts every column again (and sends a line with a field count the header does not have to onLine).
+    const onePass = converter.convertLine(bytes, start, end, row);
+    if (!onePass) {
+      const count = fields.split(bytes, start, end);
+      const expected = binding.headerFields?.length;
+      if (expected !== undefined && count !== expected) {
+        this.onLine(bytes.toString('utf8', start, end), lineNumber);
+        return;
+      }
+    }
     this.lineBytes = bytes;
     this.lineStart = start;
     this.lineEnd = end;
-    const converter = this.byteFields;
     this.state.rowsRead++;
     // Setting an array's length is a runtime call, and the list is nearly always empty already.
     if (this.errors.list.length > 0) this.errors.list.length = 0;
-    const row = this.batch.length;
     let ok = true;
-    for (const c of this.convertedColumns) {
+    for (const c of onePass ? converter.columnsWithoutField : this.convertedColumns) {
       ok = converter.convert(c, this.columns[c]!, row, bytes, fields) && ok;
     }
     if (ok) ok = this.rules.check(row);
@@ -459,7 +469,6 @@ export class FileValidator implements LineSink, ByteLineSink {
   private accept(row: number, lineNumber: number): void {
     const batch = this.batch;
     const idx = this.columnIndex;
-    const { contract } = this.input;
     // Duplicate keys within the file: identical repeats are dropped, conflicting ones rejected.
     let outcome: 'new' | 'identical' | 'conflict';
     if (this.dataset === 'meter_readings') {
@@ -486,12 +495,8 @@ export class FileValidator implements LineSink, ByteLineSink {
       this.reject(undefined, lineNumber, 1);
       return;
     }
-    batch.strings[idx.source_system!]![row] = contract.source;
-    batch.strings[idx.source_file!]![row] = this.input.file.path;
-    batch.strings[idx.source_etag!]![row] = this.input.file.etag;
+    // The lineage constants are filled in for the whole batch before it is written (fillLineageConstants).
     batch.numbers[idx.source_line!]![row] = lineNumber;
-    batch.strings[idx.ingest_instance_id!]![row] = this.input.instanceId;
-    batch.numbers[idx.ingested_at!]![row] = this.ingestedAt;
     if (this.dataset === 'meter_readings' || this.dataset === 'prices') {
       const start = batch.numbers[idx.interval_start!]![row]!;
       if (start < this.state.firstInterval) this.state.firstInterval = start;
@@ -562,12 +567,28 @@ export class FileValidator implements LineSink, ByteLineSink {
     this.reject(line, lineNumber, 1, column);
   }
 
+  /**
+   * The lineage columns every staged row of the file shares, for the batch's rows (all accepted). Written
+   * here once per batch rather than per row in `accept`; a slot keeps them after `clear`, as it did when
+   * `accept` wrote them, so a row's `rowValues` before acceptance reads what it read before.
+   */
+  private fillLineageConstants(): void {
+    const { batch, columnIndex: idx, input } = this;
+    const rows = batch.length;
+    batch.strings[idx.source_system!]!.fill(input.contract.source, 0, rows);
+    batch.strings[idx.source_file!]!.fill(input.file.path, 0, rows);
+    batch.strings[idx.source_etag!]!.fill(input.file.etag, 0, rows);
+    batch.strings[idx.ingest_instance_id!]!.fill(input.instanceId, 0, rows);
+    batch.numbers[idx.ingested_at!]!.fill(this.ingestedAt, 0, rows);
+  }
+
   get needsFlush(): boolean {
     return this.batch.full || this.pendingRejections >= REJECTION_FLUSH_EVERY;
   }
 
   async flush(final = false): Promise<void> {
     if (this.batch.length > 0 && (this.batch.full || final)) {
+      this.fillLineageConstants();
       await this.sinks.writeBatch(this.batch);
       this.batch.clear();
     }

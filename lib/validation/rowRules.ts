@@ -3,7 +3,7 @@ import type { ColumnBatch } from '../formats/parquet/columnBatch';
 import type { ValueConverter } from './convert';
 import type { MeterSeries } from './series';
 import type { ZoneResolver } from './timestamps';
-import { DAY, describe, MINUTE, type RowErrors } from './values';
+import { DAY, describe, isMultipleOf, MINUTE, type RowErrors } from './values';
 
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
@@ -73,7 +73,7 @@ export class RowRules {
       if (this.contract.timestamp.marks === 'end') start -= minutes * MINUTE;
       column[row] = start;
       const wallMs = this.converter.intervalWallMs;
-      if (Math.floor(wallMs / MINUTE) % minutes !== 0 || wallMs % MINUTE !== 0) {
+      if (!isMultipleOf(Math.floor(wallMs / MINUTE), minutes) || !isMultipleOf(wallMs, MINUTE)) {
         this.errors.fail(
           'TIMESTAMP_MISALIGNED',
           `interval start is not on a ${minutes}-minute boundary`,

@@ -8,6 +8,23 @@ import type { RowReasonCode } from './reasons';
 export const MINUTE = 60_000;
 export const DAY = 86_400_000;
 
+/** Largest |value| and step for which `isMultipleOf` skips `%`: their quotient times step is exact. */
+const EXACT_VALUE = 2 ** 52;
+const EXACT_STEP = 2 ** 31;
+
+/**
+ * `value % step === 0`, for every pair. `%` on numbers outside the 32-bit range (epoch milliseconds) is a
+ * call into C's fmod in V8; for an integer step and |value| below 2^52, flooring the quotient and
+ * multiplying back is exact (a multiple divides to its exact quotient, and the product is below 2^53), so
+ * the test is the same without it. Any other pair (NaN, infinities, fractional or huge steps) uses `%`.
+ */
+export function isMultipleOf(value: number, step: number): boolean {
+  if (Math.abs(value) <= EXACT_VALUE && step >= 1 && step <= EXACT_STEP && Number.isInteger(step)) {
+    return Math.floor(value / step) * step === value;
+  }
+  return value % step === 0;
+}
+
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export type RawValue = string | number | boolean | null | undefined;

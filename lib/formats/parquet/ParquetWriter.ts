@@ -97,6 +97,17 @@ function schemaElement(column: ColumnSpec): ThriftStruct {
   return element;
 }
 
+/**
+ * Stores a double holding an integer (|v| < 2^53) as a little-endian signed 64-bit integer. The low word is
+ * `value - high * 2^32` rather than `value % 2^32` made non-negative: the same bits for every double
+ * (test/unit/validation/exactArithmetic.test.ts), without the fmod call V8 makes for `%` outside 32 bits.
+ */
+export function setInt64(view: DataView, offset: number, value: number): void {
+  const high = Math.floor(value / 0x1_0000_0000);
+  view.setUint32(offset, (value - high * 0x1_0000_0000) >>> 0, true);
+  view.setInt32(offset + 4, high | 0, true);
+}
+
 /** Growable little-endian byte buffer. */
 class Bytes {
   buffer: Buffer;
@@ -386,10 +397,7 @@ export class ParquetWriter {
           const view = values.dataView();
           for (let r = 0; r < n; r++) {
             if (isNull(r)) continue;
-            const value = numbers[r]! * factor;
-            const low = value % 0x1_0000_0000;
-            view.setUint32(values.length, (low < 0 ? low + 0x1_0000_0000 : low) >>> 0, true);
-            view.setInt32(values.length + 4, Math.floor(value / 0x1_0000_0000) | 0, true);
+            setInt64(view, values.length, numbers[r]! * factor);
             values.length += 8;
           }
           break;

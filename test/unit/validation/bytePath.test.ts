@@ -341,6 +341,31 @@ describe('byte path of the CSV long layout against the text path', () => {
     PROPERTY_TIMEOUT_MS,
   );
 
+  it('when a code or the last meter id runs into the next field, then both paths agree', async () => {
+    // The one-pass reading matches codes and the last meter id in place: each must end at a delimiter.
+    const valid = 'M1,2025-01-01T00:00:00Z,30,import,1.5,actual';
+    const glued = [
+      'M1,2025-01-01T00:30:00Z,30,import1.5,actual',
+      'M1,2025-01-01T00:30:00Z,30,importX,1.5,actual',
+      'M1,2025-01-01T00:30:00Z,30,importX1.5,actual',
+      'M1,2025-01-01T00:30:00Z,30,import,1.5,actualactual',
+      'M1,2025-01-01T00:30:00Z,30,import,1.5,actual,',
+      'M1,2025-01-01T00:30:00Z,30,import,1.5',
+      'M12025-01-01T00:30:00Z,30,import,1.5,actual',
+      'M1X,2025-01-01T00:30:00Z,30,import,1.5,actual',
+      'M1X2025-01-01T00:30:00Z,30,import,1.5,actual',
+      'M1,2025-01-01T00:30:00Z,30import,1.5,actual',
+      'M1,2025-01-01T00:30:00Z30,import,1.5,actual',
+      'M1,2025-01-01T00:30:00Z,30,import,,1.5,actual',
+    ];
+    for (const line of glued) {
+      const text = `${CANONICAL_HEADER}\n${valid}\n${line}\n${valid.replace('00:00', '01:00')}\n`;
+      for (const name of ['canonical', 'mapped'])
+        for (const chunkSize of [7, 4096])
+          await expectSamePaths(contracts[name]!, Buffer.from(text), chunkSize);
+    }
+  });
+
   it('when a file is re-encoded as UTF-16 or declared ISO-8859-1, then both paths agree', async () => {
     const text = `${CANONICAL_HEADER}\nMé,2025-01-01T00:00:00Z,30,import,1.5,actual\nM2,2025-01-01T00:00:00Z,30,import,1,actual\n`;
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
