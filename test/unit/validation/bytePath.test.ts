@@ -9,6 +9,7 @@ import { loadSourceContracts, type SourceContract } from '../../../lib/contracts
 import { ParquetWriter } from '../../../lib/formats/parquet/ParquetWriter';
 import { validateStream } from '../../../lib/validation/engine';
 import type { RejectedRow, ValidationReport } from '../../../lib/validation/report';
+import { byteEdits, type Mutation } from '../../helpers/mutations';
 import { CANONICAL_HEADER, contractOf, TEST_LIMITS, TEST_NOW } from '../../helpers/validation';
 
 /**
@@ -253,24 +254,8 @@ const fileOf = (delimiter: string, instant: fc.Arbitrary<string>): fc.Arbitrary<
       ]);
     });
 
-type Mutation = (bytes: Buffer) => Buffer;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }).map(({ at, byte }) => (b: Buffer) => {
-    const copy = Buffer.from(b);
-    copy[at % copy.length] = byte;
-    return copy;
-  }),
-  fc.record({ at: fc.nat(), text: fc.string({ maxLength: 8 }) }).map(({ at, text }) => (b: Buffer) => {
-    const i = at % (b.length + 1);
-    return Buffer.concat([b.subarray(0, i), Buffer.from(text), b.subarray(i)]);
-  }),
-  fc
-    .record({ at: fc.nat(), length: fc.integer({ min: 1, max: 30 }) })
-    .map(({ at, length }) => (b: Buffer) => {
-      const i = at % b.length;
-      return Buffer.concat([b.subarray(0, i), b.subarray(i + length)]);
-    }),
-  fc.nat().map((at) => (b: Buffer) => b.subarray(0, at % (b.length + 1))),
+  ...byteEdits,
   fc.record({ at: fc.nat(), width: fc.integer({ min: 2, max: 4 }) }).map(({ at, width }) => (b: Buffer) => {
     // A multi-byte character cut short: invalid UTF-8 at a random place.
     const i = at % (b.length + 1);

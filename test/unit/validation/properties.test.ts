@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 
+import { byteEdits, type Mutation } from '../../helpers/mutations';
 import { CANONICAL_HEADER, contractOf, validate } from '../../helpers/validation';
 
 const canonical = contractOf({ max_rejected_share: 1 });
@@ -21,24 +22,8 @@ const validFile = fc
   .array(validRow, { minLength: 1, maxLength: 40 })
   .map((rows) => `${CANONICAL_HEADER}\n${rows.join('\n')}\n`);
 
-type Mutation = (bytes: Buffer) => Buffer;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }).map(({ at, byte }) => (b: Buffer) => {
-    const copy = Buffer.from(b);
-    copy[at % copy.length] = byte;
-    return copy;
-  }),
-  fc.record({ at: fc.nat(), text: fc.string({ maxLength: 8 }) }).map(({ at, text }) => (b: Buffer) => {
-    const i = at % (b.length + 1);
-    return Buffer.concat([b.subarray(0, i), Buffer.from(text), b.subarray(i)]);
-  }),
-  fc
-    .record({ at: fc.nat(), length: fc.integer({ min: 1, max: 30 }) })
-    .map(({ at, length }) => (b: Buffer) => {
-      const i = at % b.length;
-      return Buffer.concat([b.subarray(0, i), b.subarray(i + length)]);
-    }),
-  fc.nat().map((at) => (b: Buffer) => b.subarray(0, at % (b.length + 1))),
+  ...byteEdits,
   fc.constantFrom<Mutation>(
     (b) => Buffer.from(b.toString('utf8').replace(/\n/g, '\r\n')),
     (b) => Buffer.from(b.toString('utf8').replace(/,/g, ';')),
