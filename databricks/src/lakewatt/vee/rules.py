@@ -298,7 +298,8 @@ def day_levels(evaluated: DataFrame, medians: DataFrame, days: Sequence[dt.date]
                 intervals=F.col("n"),
                 kwh=F.col("total"),
                 expected_kwh=F.col("median_total"),
-                score=F.col("total") / F.col("median_total"),
+                # A meter whose usual day is 0 kWh has no ratio (ANSI division by zero would fail the job).
+                score=F.when(F.col("median_total") > 0, F.col("total") / F.col("median_total")),
                 detail=F.concat(
                     F.lit(f"day {word} the median of "),
                     F.col("history_days").cast("string"),
