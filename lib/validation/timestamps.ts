@@ -34,11 +34,6 @@ function byteDigits2(bytes: Buffer, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
-/** ASCII bytes as lower-case text (three-letter month names). */
-function asciiLower(bytes: Buffer, start: number, end: number): string {
-  return bytes.toString('latin1', start, end).toLowerCase();
-}
-
 /** UTC offsets of one IANA zone, cached per quarter hour of UTC time. */
 export class ZoneResolver {
   private readonly format: Intl.DateTimeFormat | undefined;
@@ -215,83 +210,16 @@ export class TimestampParser {
   }
 
   /**
-   * `parsePattern` over ASCII bytes without outer spaces (what `trim` leaves alone); undefined for any
-   * other field and at the first doubt, so that true is only answered where `parsePattern` answers true.
+   * `parsePattern` of an ASCII field without outer spaces (what `trim` leaves alone), on its latin1 text: a
+   * short string per field, and one pattern parser for both paths. Undefined for any other field or when the
+   * pattern does not parse, so the caller parses the text and the reason comes from `parse`.
    */
   private parsePatternBytes(bytes: Buffer, start: number, end: number): true | undefined {
     if (end <= start || bytes[start] === 0x20 || bytes[end - 1] === 0x20) return undefined;
     for (let i = start; i < end; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return undefined;
-    let pos = start;
-    let year = 0;
-    let month = 1;
-    let day = 1;
-    let hour = 0;
-    let minute = 0;
-    let second = 0;
-    let millis = 0;
-    const digits = (min: number, max: number): number => {
-      let value = 0;
-      let count = 0;
-      while (pos < end && count < max && bytes[pos]! >= 48 && bytes[pos]! <= 57) {
-        value = value * 10 + bytes[pos++]! - 48;
-        count++;
-      }
-      return count < min ? -1 : value;
-    };
-    for (const part of this.tokens) {
-      if ('literal' in part) {
-        for (let k = 0; k < part.literal.length; k++) {
-          const ch = part.literal.charCodeAt(k);
-          if (ch === 0x20) {
-            if (bytes[pos] !== 0x20) return undefined;
-            while (pos < end && bytes[pos] === 0x20) pos++;
-          } else if (pos >= end || bytes[pos++] !== ch) return undefined;
-        }
-        continue;
-      }
-      let value: number;
-      switch (part.token) {
-        case 'yyyy':
-          year = value = digits(4, 4);
-          break;
-        case 'yy':
-          value = digits(2, 2);
-          year = 2000 + value;
-          break;
-        case 'MMM':
-          value = end - pos >= 3 ? MONTHS.indexOf(asciiLower(bytes, pos, pos + 3)) : -1;
-          month = value + 1;
-          pos += 3;
-          break;
-        case 'MM':
-          month = value = digits(1, 2);
-          break;
-        case 'dd':
-          day = value = digits(1, 2);
-          break;
-        case 'HH':
-        case 'hh':
-          hour = value = digits(1, 2);
-          break;
-        case 'mm':
-          minute = value = digits(1, 2);
-          break;
-        case 'ss':
-          second = value = digits(1, 2);
-          break;
-        case 'SSS':
-          millis = value = digits(3, 3);
-          break;
-        default:
-          // AM/PM markers and offsets: rare in meter exports, left to the text parser.
-          return undefined;
-      }
-      if (value < 0) return undefined;
-    }
-    if (pos !== end) return undefined;
     this.ambiguous = false;
     this.failure = 'INVALID';
-    return this.finish(year, month, day, hour, minute, second, millis, undefined) ? true : undefined;
+    return this.parsePattern(bytes.toString('latin1', start, end)) ? true : undefined;
   }
 
   private finish(
