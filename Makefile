@@ -9,18 +9,18 @@ NODE_STAMP := node_modules/.lakewatt-stamp
 BUILD_STAMP := dist/.lakewatt-build-stamp
 TS_SOURCES := $(shell find functions orchestrations lib local -name '*.ts' 2>/dev/null)
 
-.PHONY: help demo test setup setup-node setup-python build contracts lint test-node test-python format clean \
+.PHONY: help demo test setup setup-node setup-python setup-browser build contracts lint test-node test-python format clean \
 	bench bench-validation bench-durable bench-jobs bench-spark bench-e2e
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-demo: setup build ## the pipeline end to end on the embedded default: simulate, drop, ingest, Spark, audit, summary
+demo: setup-node setup-python build ## the pipeline end to end on the embedded default: simulate, drop, ingest, Spark, audit, summary
 	./bin/lakewatt demo
 
 test: setup build lint test-node test-python ## run every test (jest and pytest) and the linters
 
-setup: setup-node setup-python ## install everything the project needs
+setup: setup-node setup-python setup-browser ## install everything the project needs
 
 setup-node: $(NODE_STAMP)
 $(NODE_STAMP): package.json package-lock.json
@@ -45,6 +45,9 @@ lint: setup-node ## typecheck, lint and format check (TypeScript)
 
 test-node: setup-node build ## jest: unit and integration suites (starts Azurite itself)
 	npx jest --ci
+
+setup-browser: ## Debian's chromium for the console's browser tests (apt-get, once)
+	@bash scripts/setup-browser.sh
 
 test-python: setup-python ## ruff and pytest on local Spark + Delta
 	@bash scripts/test-python.sh
