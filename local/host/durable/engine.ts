@@ -5,43 +5,37 @@ import type { Clock } from '../clock';
 import type { CapturedFunction } from '../functionsCore';
 import { fromTypedData, inputBindingsOfType, invoke, triggerBinding } from '../invoke';
 import type { HostLogger } from '../log';
+import { entityInstanceId, EntityRunner, isEntityInstance, newRequest, requestEvent } from './entities';
+import { InstanceWriter, isFunctionOfType } from './instances';
+import { ActionPlanner, emptyPlan } from './planner';
 import {
-  entityInstanceId,
-  EntityRunner,
-  isEntityInstance,
-  newRequest,
-  orchestrationRequest,
-  requestEvent,
-} from './entities';
-import {
-  actionSignature,
   ActionType,
-  decodeProcessedInput,
-  describeAction,
-  EVENT_TYPE_NAMES,
   EventType,
   failureMessage,
   flattenActions,
+  fromJson,
   type HistoryEvent,
+  historyEvent,
   isTerminal,
   type OrchestratorState,
   orchestratorStateSchema,
   type RuntimeStatus,
   stateFromFailure,
+  toIso,
+  toJson,
   toTimeSpan,
   type WireAction,
 } from './protocol';
+import { type InstanceStatus, type StatusOptions, StatusReader } from './status';
 import {
   type DurableStore,
-  emptyBook,
   type InboxMessage,
   type InstanceQuery,
   type InstanceRow,
-  type ParentRef,
-  type RetryChain,
-  type RuntimeBook,
   type WorkItem,
 } from './store';
+
+export type { InstanceStatus, StatusOptions } from './status';
 
 /** Places where the engine lets a test harness stop (and kill) the process. */
 export type FaultPoint =
@@ -72,25 +66,6 @@ export interface StartOptions {
   input?: unknown;
 }
 
-export interface StatusOptions {
-  showHistory?: boolean;
-  showHistoryOutput?: boolean;
-  showInput?: boolean;
-}
-
-/** The status shape of the Durable HTTP API (`GET instances/{id}`). */
-export interface InstanceStatus {
-  name: string;
-  instanceId: string;
-  runtimeStatus: RuntimeStatus;
-  input: unknown;
-  customStatus: unknown;
-  output: unknown;
-  createdTime: string;
-  lastUpdatedTime: string;
-  historyEvents?: Array<Record<string, unknown>>;
-}
-
 export interface EngineHealth {
   status: 'ok' | 'degraded';
   consecutiveFailures: number;
@@ -111,31 +86,6 @@ export class UnknownOrchestratorError extends Error {
 }
 
 const DAY = 86_400_000;
-const iso = (ms: number): string => new Date(ms).toISOString();
-const json = (value: unknown): string => JSON.stringify(value ?? null);
-const parseJson = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
-
-function event(type: number, at: number, fields: Record<string, unknown> = {}, eventId = -1): HistoryEvent {
-  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: iso(at), ...fields };
-}
-
-function isFunctionOfType(fn: CapturedFunction | undefined, type: string): fn is CapturedFunction {
-  if (!fn) return false;
-  try {
-    return triggerBinding(fn).type.toLowerCase() === type.toLowerCase();
-  } catch {
-    return false;
-  }
-}
-
-/** What one episode decided; written in a single transaction. */
-interface EpisodePlan {
-  events: HistoryEvent[];
-  messages: Array<{ instanceId: string; executionId: string; at: number; event: HistoryEvent }>;
-  work: Array<{ taskId: number; name: string; input: unknown }>;
-  children: Array<{ instanceId: string; name: string; input: unknown; parent: ParentRef }>;
-  cancelledTimers: number[];
-}
 
 /**
  * The durable backend: runs orchestration episodes against the real durable-functions replay engine,
@@ -158,6 +108,9 @@ export class DurableEngine {
   private idleWaiters: Array<() => void> = [];
   private unsubscribeClock: (() => void) | undefined;
   private readonly entities: EntityRunner;
+  private readonly planner: ActionPlanner;
+  private readonly instances: InstanceWriter;
+  private readonly statuses: StatusReader;
   private healthState: EngineHealth = {
     status: 'ok',
     consecutiveFailures: 0,
@@ -184,6 +137,9 @@ export class DurableEngine {
     this.maxActivities = options.maxConcurrentActivities ?? 10;
     this.maxShortMs = options.maximumShortTimerMs ?? 6 * DAY;
     this.intervalMs = options.longRunningTimerIntervalMs ?? 3 * DAY;
+    this.planner = new ActionPlanner(this.maxShortMs, this.intervalMs);
+    this.statuses = new StatusReader(this.store);
+    this.instances = new InstanceWriter(this.store, this.clock, options.functions);
     this.entities = new EntityRunner({
       store: this.store,
       logger: this.logger,
@@ -374,17 +330,17 @@ export class DurableEngine {
     } else {
       try {
         hostMs += performance.now() - dispatchBegan;
-        const inputData = [{ name: triggerBinding(fn).name, data: { json: json(item.input) } }];
+        const inputData = [{ name: triggerBinding(fn).name, data: { json: toJson(item.input) } }];
         for (const name of inputBindingsOfType(fn, 'durableClient')) {
-          inputData.push({ name, data: { json: json(this.options.clientBindingData?.() ?? null) } });
+          inputData.push({ name, data: { json: toJson(this.options.clientBindingData?.() ?? null) } });
         }
         const result = await invoke(fn, {
           inputData,
           log: this.logger.forInvocation(tags),
         });
-        outcome = event(EventType.TaskCompleted, this.clock.now(), {
+        outcome = historyEvent(EventType.TaskCompleted, this.clock.now(), {
           TaskScheduledId: item.taskId,
-          Result: json(fromTypedData(result.returnValue)),
+          Result: toJson(fromTypedData(result.returnValue)),
         });
       } catch (thrown) {
         const error = ensureError(thrown);
@@ -424,7 +380,7 @@ export class DurableEngine {
         InnerFailure: null,
       };
     }
-    return event(EventType.TaskFailed, this.clock.now(), fields);
+    return historyEvent(EventType.TaskFailed, this.clock.now(), fields);
   }
 
   // ---------------------------------------------------------------- episodes
@@ -454,7 +410,7 @@ export class DurableEngine {
     const step = `episode ${instance.episode + 1}`;
     const tags = { functionName: instance.name, instanceId: instance.instanceId, step };
     const past = this.store.history(instance.instanceId).map((e) => ({ ...e, IsPlayed: true }));
-    const started = event(EventType.OrchestratorStarted, now);
+    const started = historyEvent(EventType.OrchestratorStarted, now);
     const incoming: HistoryEvent = { ...message.event, IsPlayed: false };
     const history = [...past, started, incoming];
     const fn = this.options.functions().get(instance.name);
@@ -466,7 +422,7 @@ export class DurableEngine {
     } else {
       const payload = {
         history,
-        input: parseJson(instance.input),
+        input: fromJson(instance.input),
         instanceId: instance.instanceId,
         isReplaying: past.length > 0,
         parentInstanceId: instance.parent?.instanceId ?? null,
@@ -491,7 +447,7 @@ export class DurableEngine {
       }
     }
 
-    const plan: EpisodePlan = { events: [], messages: [], work: [], children: [], cancelledTimers: [] };
+    const plan = emptyPlan();
     const next: InstanceRow = { ...instance, runtime: structuredClone(instance.runtime), updatedAt: now };
     if (incoming.EventType === EventType.ExecutionStarted) next.status = 'Running';
     let failed =
@@ -499,14 +455,14 @@ export class DurableEngine {
     let continueAsNew: WireAction | undefined;
 
     if (state) {
-      if (state.customStatus !== undefined) next.customStatus = json(state.customStatus);
+      if (state.customStatus !== undefined) next.customStatus = toJson(state.customStatus);
       const leaves = flattenActions(state.actions.flat());
-      failed ??= this.checkDeterminism(instance, next.runtime, leaves, state.isDone);
+      failed ??= this.planner.checkDeterminism(instance, next.runtime, leaves, state.isDone);
       if (failed === undefined) {
-        failed = this.bookkeeping(next, incoming, leaves, now, plan);
+        failed = this.planner.bookkeeping(next, incoming, leaves, now, plan);
       }
       if (failed === undefined) {
-        failed = this.scheduleNewActions(next, leaves, now, plan);
+        failed = this.planner.scheduleNewActions(next, leaves, now, plan);
         continueAsNew = state.isDone
           ? leaves.find((a) => a.actionType === ActionType.ContinueAsNew)
           : undefined;
@@ -523,34 +479,40 @@ export class DurableEngine {
       if (failed !== undefined) {
         outcome = 'failed';
         next.status = 'Failed';
-        next.output = json(failed);
+        next.output = toJson(failed);
         events.push(
-          event(EventType.ExecutionCompleted, now, { OrchestrationStatus: 'Failed', Result: json(failed) }),
+          historyEvent(EventType.ExecutionCompleted, now, {
+            OrchestrationStatus: 'Failed',
+            Result: toJson(failed),
+          }),
         );
         this.store.dropPendingWork(instance.instanceId);
-        this.notifyParent(instance, { failed });
+        this.instances.notifyParent(instance, { failed });
       } else if (continueAsNew) {
         outcome = 'continued as new';
-        this.continueAsNew(next, continueAsNew, now);
+        this.instances.continueAsNew(next, continueAsNew, now);
       } else if (state?.isDone) {
         outcome = 'completed';
         next.status = 'Completed';
-        next.output = json(state.output);
+        next.output = toJson(state.output);
         events.push(
-          event(EventType.ExecutionCompleted, now, { OrchestrationStatus: 'Completed', Result: next.output }),
+          historyEvent(EventType.ExecutionCompleted, now, {
+            OrchestrationStatus: 'Completed',
+            Result: next.output,
+          }),
         );
         this.store.dropPendingWork(instance.instanceId);
-        this.notifyParent(instance, { result: next.output });
+        this.instances.notifyParent(instance, { result: next.output });
       } else {
         for (const id of plan.cancelledTimers)
           this.store.cancelTimer(instance.instanceId, instance.executionId, id);
         for (const m of plan.messages) this.store.enqueue(m.instanceId, m.executionId, m.at, m.event);
         for (const w of plan.work)
           this.store.addWork(instance.instanceId, instance.executionId, w.taskId, w.name, w.input);
-        for (const child of plan.children) this.createChild(child, now);
+        for (const child of plan.children) this.instances.createChild(child, now);
       }
       if (!continueAsNew) {
-        events.push(event(EventType.OrchestratorCompleted, now));
+        events.push(historyEvent(EventType.OrchestratorCompleted, now));
         this.store.appendHistory(instance.instanceId, base, events);
       }
       if (!this.store.updateInstance(next))
@@ -568,397 +530,6 @@ export class DurableEngine {
     await this.options.onFaultPoint?.('episode:after-commit', { instanceId: instance.instanceId, step });
   }
 
-  /** The stricter-than-DTFx check: the replay must schedule exactly what its history holds, in order. */
-  private checkDeterminism(
-    instance: InstanceRow,
-    book: RuntimeBook,
-    leaves: readonly WireAction[],
-    isDone: boolean,
-  ): string | undefined {
-    const known = book.scheduled;
-    for (let i = 0; i < Math.min(known.length, leaves.length); i++) {
-      const leaf = leaves[i]!;
-      if (actionSignature(leaf) !== known[i]) {
-        return this.nonDeterministic(instance, i, describeSignature(known[i]!), describeAction(leaf));
-      }
-    }
-    if (leaves.length < known.length && !isDone) {
-      return this.nonDeterministic(
-        instance,
-        leaves.length,
-        describeSignature(known[leaves.length]!),
-        'nothing',
-      );
-    }
-    return undefined;
-  }
-
-  private nonDeterministic(instance: InstanceRow, index: number, expected: string, got: string): string {
-    return (
-      `Non-deterministic orchestrator '${instance.name}' (instance '${instance.instanceId}'): ` +
-      `step ${index + 1} in its history is ${expected}, but the replay scheduled ${got}. ` +
-      'Orchestrator code must not depend on the clock, random numbers, the environment or I/O.'
-    );
-  }
-
-  /** History the host owes for the incoming event with no action describing it (retries, long timers). */
-  private bookkeeping(
-    next: InstanceRow,
-    incoming: HistoryEvent,
-    leaves: readonly WireAction[],
-    now: number,
-    plan: EpisodePlan,
-  ): string | undefined {
-    const book = next.runtime;
-    const type = incoming.EventType;
-    const key =
-      type === EventType.TimerFired
-        ? incoming.TimerId
-        : type === EventType.EventRaised
-          ? undefined
-          : incoming.TaskScheduledId;
-    if (typeof key !== 'number') return undefined;
-    const ref = book.tasks[key];
-    if (!ref) return undefined;
-    delete book.tasks[key];
-    if (ref.kind === 'retry-attempt') {
-      const chain = book.chains[ref.chain]!;
-      if (type === EventType.TaskCompleted || type === EventType.SubOrchestrationInstanceCompleted) {
-        delete book.chains[ref.chain];
-        return undefined;
-      }
-      // A failed attempt: DTFx's RetryInterceptor waits on a timer, even after the last attempt.
-      let delay = 0;
-      if (chain.attempt < chain.maxAttempts) {
-        delay = chain.firstIntervalMs * chain.backoff ** (chain.attempt - 1);
-        if (chain.maxIntervalMs !== undefined) delay = Math.min(delay, chain.maxIntervalMs);
-        if (chain.timeoutMs !== undefined && now + delay > chain.firstAttemptAt + chain.timeoutMs) {
-          return (
-            `Orchestrator function '${next.name}': the retry timeout of '${chain.name}' ran out. The real host ` +
-            'stops retrying without a timer there, which leaves a durable-functions 3.x orchestration waiting ' +
-            'forever; use maxNumberOfAttempts instead of retryTimeoutInMilliseconds.'
-          );
-        }
-      }
-      const id = book.nextSeq++;
-      plan.events.push(event(EventType.TimerCreated, now, { FireAt: iso(now + delay) }, id));
-      plan.messages.push({
-        instanceId: next.instanceId,
-        executionId: next.executionId,
-        at: now + delay,
-        event: event(EventType.TimerFired, now + delay, { TimerId: id, FireAt: iso(now + delay) }),
-      });
-      book.tasks[id] = { kind: 'retry-timer', chain: ref.chain };
-      return undefined;
-    }
-    if (ref.kind === 'retry-timer') {
-      const chain = book.chains[ref.chain]!;
-      if (chain.attempt >= chain.maxAttempts) {
-        delete book.chains[ref.chain];
-        return undefined;
-      }
-      chain.attempt += 1;
-      const id = this.scheduleTask(
-        next,
-        chain.actionType,
-        chain.name,
-        chain.input,
-        chain.childInstanceId,
-        now,
-        plan,
-      );
-      book.tasks[id] = { kind: 'retry-attempt', chain: ref.chain };
-      return undefined;
-    }
-    // A timer segment fired: the SDK's LongTimerTask adds the next segment while the final time is ahead.
-    const final = Date.parse(ref.finalFireAt);
-    if (final > now) {
-      const id = book.nextSeq++;
-      const fireAt = final - now > this.maxShortMs ? now + this.intervalMs : final;
-      plan.events.push(event(EventType.TimerCreated, now, { FireAt: iso(fireAt) }, id));
-      book.tasks[id] = { kind: 'timer-segment', action: ref.action, finalFireAt: ref.finalFireAt };
-      book.timers[ref.action] = id;
-      if (!leaves[ref.action]?.isCanceled) {
-        plan.messages.push({
-          instanceId: next.instanceId,
-          executionId: next.executionId,
-          at: fireAt,
-          event: event(EventType.TimerFired, fireAt, { TimerId: id, FireAt: iso(fireAt) }),
-        });
-      }
-    } else {
-      delete book.timers[ref.action];
-    }
-    return undefined;
-  }
-
-  /** Turns the actions past those already in history into history, messages and work. */
-  private scheduleNewActions(
-    next: InstanceRow,
-    leaves: readonly WireAction[],
-    now: number,
-    plan: EpisodePlan,
-  ): string | undefined {
-    const book = next.runtime;
-    // Timers cancelled since they were scheduled (the SDK flips `isCanceled` on the same action).
-    for (const [index, timerId] of Object.entries(book.timers)) {
-      if (leaves[Number(index)]?.isCanceled) {
-        plan.cancelledTimers.push(timerId);
-        delete book.timers[index];
-        delete book.tasks[timerId];
-      }
-    }
-    for (let index = book.scheduled.length; index < leaves.length; index++) {
-      const action = leaves[index]!;
-      book.scheduled.push(actionSignature(action));
-      switch (action.actionType) {
-        case ActionType.CallActivity:
-        case ActionType.CallSubOrchestrator:
-          this.scheduleTask(
-            next,
-            action.actionType,
-            action.functionName ?? '',
-            action.actionType === ActionType.CallActivity ? decodeProcessedInput(action.input) : action.input,
-            action.instanceId,
-            now,
-            plan,
-          );
-          break;
-        case ActionType.CallActivityWithRetry:
-        case ActionType.CallSubOrchestratorWithRetry: {
-          const retry = action.retryOptions;
-          if (!retry)
-            return `Orchestrator function '${next.name}': ${describeAction(action)} has no retry options.`;
-          const baseType =
-            action.actionType === ActionType.CallActivityWithRetry
-              ? ActionType.CallActivity
-              : ActionType.CallSubOrchestrator;
-          const chain: RetryChain = {
-            actionType: baseType,
-            name: action.functionName ?? '',
-            input: baseType === ActionType.CallActivity ? decodeProcessedInput(action.input) : action.input,
-            childInstanceId: action.instanceId,
-            maxAttempts: retry.maxNumberOfAttempts,
-            firstIntervalMs: retry.firstRetryIntervalInMilliseconds,
-            backoff: retry.backoffCoefficient ?? 1,
-            maxIntervalMs: retry.maxRetryIntervalInMilliseconds,
-            timeoutMs: retry.retryTimeoutInMilliseconds,
-            attempt: 1,
-            firstAttemptAt: now,
-          };
-          book.chains[index] = chain;
-          const id = this.scheduleTask(
-            next,
-            baseType,
-            chain.name,
-            chain.input,
-            chain.childInstanceId,
-            now,
-            plan,
-          );
-          book.tasks[id] = { kind: 'retry-attempt', chain: index };
-          break;
-        }
-        case ActionType.CreateTimer: {
-          const final = Date.parse(action.fireAt ?? '');
-          if (Number.isNaN(final))
-            return `Orchestrator function '${next.name}': a timer has no valid fireAt.`;
-          const id = book.nextSeq++;
-          const fireAt = final - now > this.maxShortMs ? now + this.intervalMs : final;
-          plan.events.push(event(EventType.TimerCreated, now, { FireAt: iso(fireAt) }, id));
-          book.tasks[id] = { kind: 'timer-segment', action: index, finalFireAt: iso(final) };
-          if (!action.isCanceled) {
-            book.timers[index] = id;
-            plan.messages.push({
-              instanceId: next.instanceId,
-              executionId: next.executionId,
-              at: fireAt,
-              event: event(EventType.TimerFired, fireAt, { TimerId: id, FireAt: iso(fireAt) }),
-            });
-          }
-          break;
-        }
-        case ActionType.CallEntity:
-        case ActionType.SignalEntity: {
-          const id = book.nextSeq++;
-          const { target, request, sent } = orchestrationRequest(
-            action,
-            action.actionType === ActionType.SignalEntity,
-            { instanceId: next.instanceId, executionId: next.executionId },
-            now,
-            id,
-          );
-          plan.events.push(sent);
-          plan.messages.push({
-            instanceId: target,
-            executionId: '',
-            at: now,
-            event: requestEvent(request, now),
-          });
-          break;
-        }
-        case ActionType.WaitForExternalEvent:
-        case ActionType.ContinueAsNew:
-          break;
-        default:
-          return (
-            `Orchestrator function '${next.name}': ${describeAction(action)} is not supported by the local ` +
-            'host (entity locks and callHttp need the real Durable extension).'
-          );
-      }
-    }
-    return undefined;
-  }
-
-  /** Schedules one activity or sub-orchestration attempt under the next sequence id. */
-  private scheduleTask(
-    next: InstanceRow,
-    actionType: number,
-    name: string,
-    input: unknown,
-    childInstanceId: string | undefined,
-    now: number,
-    plan: EpisodePlan,
-  ): number {
-    const id = next.runtime.nextSeq++;
-    if (actionType === ActionType.CallActivity) {
-      plan.events.push(
-        event(EventType.TaskScheduled, now, { Name: name, Version: '', Input: json(input) }, id),
-      );
-      plan.work.push({ taskId: id, name, input });
-    } else {
-      const instanceId = childInstanceId ?? `${next.executionId}:${id}`;
-      plan.events.push(
-        event(
-          EventType.SubOrchestrationInstanceCreated,
-          now,
-          { Name: name, Version: '', InstanceId: instanceId, Input: json(input) },
-          id,
-        ),
-      );
-      plan.children.push({
-        instanceId,
-        name,
-        input,
-        parent: { instanceId: next.instanceId, executionId: next.executionId, taskId: id },
-      });
-    }
-    return id;
-  }
-
-  private createChild(child: EpisodePlan['children'][number], now: number): void {
-    const existing = this.store.getInstance(child.instanceId);
-    const fn = this.options.functions().get(child.name);
-    let problem: string | undefined;
-    if (existing && !isTerminal(existing.status)) {
-      problem = `An orchestration with instance id '${child.instanceId}' already exists and is ${existing.status}.`;
-    } else if (!isFunctionOfType(fn, 'orchestrationTrigger')) {
-      problem = `The function '${child.name}' doesn't exist or is not an orchestrator function.`;
-    }
-    if (problem) {
-      this.store.enqueue(
-        child.parent.instanceId,
-        child.parent.executionId,
-        now,
-        event(EventType.SubOrchestrationInstanceFailed, now, {
-          TaskScheduledId: child.parent.taskId,
-          Reason: problem,
-          Details: '',
-        }),
-      );
-      return;
-    }
-    if (existing) this.store.deleteInstance(child.instanceId);
-    this.insertStarted(child.instanceId, child.name, child.input, now, child.parent);
-  }
-
-  private notifyParent(instance: InstanceRow, outcome: { result?: string; failed?: string }): void {
-    const parent = instance.parent;
-    if (!parent) return;
-    const now = this.clock.now();
-    const completion =
-      outcome.failed === undefined
-        ? event(EventType.SubOrchestrationInstanceCompleted, now, {
-            TaskScheduledId: parent.taskId,
-            Result: outcome.result ?? 'null',
-          })
-        : event(EventType.SubOrchestrationInstanceFailed, now, {
-            TaskScheduledId: parent.taskId,
-            Reason: outcome.failed,
-            Details: '',
-          });
-    this.store.enqueue(parent.instanceId, parent.executionId, now, completion);
-  }
-
-  private continueAsNew(next: InstanceRow, action: WireAction, now: number): void {
-    const input = decodeProcessedInput(action.input);
-    const executionId = randomUUID();
-    const keep = this.store
-      .instanceMessages(next.instanceId)
-      .filter((m) => m.event.EventType === EventType.EventRaised);
-    this.store.clearInstance(next.instanceId);
-    next.executionId = executionId;
-    next.input = json(input);
-    next.output = null;
-    next.status = 'Pending';
-    next.runtime = emptyBook();
-    this.store.enqueue(
-      next.instanceId,
-      executionId,
-      now,
-      this.startedEvent(next.instanceId, executionId, next.name, input, now, next.parent),
-    );
-    for (const m of keep) this.store.enqueue(next.instanceId, executionId, now, m.event);
-  }
-
-  private startedEvent(
-    instanceId: string,
-    executionId: string,
-    name: string,
-    input: unknown,
-    now: number,
-    parent: ParentRef | null,
-  ): HistoryEvent {
-    return event(EventType.ExecutionStarted, now, {
-      OrchestrationInstance: { InstanceId: instanceId, ExecutionId: executionId },
-      ParentInstance: parent
-        ? {
-            OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId },
-            TaskScheduleId: parent.taskId,
-          }
-        : null,
-      Name: name,
-      Version: '',
-      Input: json(input),
-      Tags: null,
-    });
-  }
-
-  private insertStarted(
-    instanceId: string,
-    name: string,
-    input: unknown,
-    now: number,
-    parent: ParentRef | null,
-  ): void {
-    const executionId = randomUUID();
-    this.store.insertInstance({
-      instanceId,
-      name,
-      executionId,
-      status: 'Pending',
-      input: json(input),
-      createdAt: now,
-      parent,
-    });
-    this.store.enqueue(
-      instanceId,
-      executionId,
-      now,
-      this.startedEvent(instanceId, executionId, name, input, now, parent),
-    );
-  }
-
   // ---------------------------------------------------------------- client operations
 
   /** Starts (or replaces a finished) instance; throws InstanceConflictError if it is still active. */
@@ -973,7 +544,7 @@ export class DurableEngine {
       if (existing && !isTerminal(existing.status))
         throw new InstanceConflictError(instanceId, existing.status);
       if (existing) this.store.deleteInstance(instanceId);
-      this.insertStarted(instanceId, name, options.input, now, null);
+      this.instances.insertStarted(instanceId, name, options.input, now, null);
     });
     this.logger.info(`scheduled orchestration '${name}'`, { functionName: name, instanceId });
     this.kick();
@@ -991,7 +562,7 @@ export class DurableEngine {
         instanceId,
         instance.executionId,
         now,
-        event(EventType.EventRaised, now, { Name: eventName, Input: json(data) }),
+        historyEvent(EventType.EventRaised, now, { Name: eventName, Input: toJson(data) }),
       );
       return 'accepted' as const;
     });
@@ -1013,7 +584,7 @@ export class DurableEngine {
   readEntityState(name: string, key: string): { state: unknown } | undefined {
     const entity = this.store.getEntity(entityInstanceId(name, key));
     if (!entity?.exists) return undefined;
-    return { state: parseJson(entity.state) };
+    return { state: fromJson(entity.state) };
   }
 
   /** Existing entities of one entity function, with their states. */
@@ -1027,8 +598,8 @@ export class DurableEngine {
       .map((e) => ({
         name: name.toLowerCase(),
         key: e.instanceId.slice(prefix.length),
-        lastOperationTime: iso(e.updatedAt),
-        state: parseJson(e.state),
+        lastOperationTime: toIso(e.updatedAt),
+        state: fromJson(e.state),
       }));
   }
 
@@ -1040,11 +611,18 @@ export class DurableEngine {
       if (isTerminal(instance.status)) return 'gone' as const;
       const base = this.store.historyLength(instanceId);
       this.store.appendHistory(instanceId, base, [
-        event(EventType.ExecutionTerminated, now, { Input: json(reason) }),
+        historyEvent(EventType.ExecutionTerminated, now, { Input: toJson(reason) }),
       ]);
       this.store.dropPendingWork(instanceId);
-      this.notifyParent(instance, { failed: `Orchestration '${instance.name}' was terminated: ${reason}` });
-      this.store.updateInstance({ ...instance, status: 'Terminated', output: json(reason), updatedAt: now });
+      this.instances.notifyParent(instance, {
+        failed: `Orchestration '${instance.name}' was terminated: ${reason}`,
+      });
+      this.store.updateInstance({
+        ...instance,
+        status: 'Terminated',
+        output: toJson(reason),
+        updatedAt: now,
+      });
       return 'accepted' as const;
     });
     if (outcome === 'accepted') this.logger.info(`orchestration terminated: ${reason}`, { instanceId });
@@ -1058,7 +636,7 @@ export class DurableEngine {
     if (!instance) return undefined;
     return this.startNew(instance.name, {
       instanceId: newInstanceId ? undefined : instanceId,
-      input: parseJson(instance.input),
+      input: fromJson(instance.input),
     });
   }
 
@@ -1084,63 +662,13 @@ export class DurableEngine {
   }
 
   getStatus(instanceId: string, options: StatusOptions = {}): InstanceStatus | undefined {
-    const instance = this.store.getInstance(instanceId);
-    if (!instance) return undefined;
-    const status = this.toStatus(instance, options.showInput !== false);
-    if (options.showHistory) {
-      status.historyEvents = this.store
-        .history(instanceId)
-        .map((e) => friendlyEvent(e, options.showHistoryOutput === true));
-    }
-    return status;
+    return this.statuses.get(instanceId, options);
   }
 
   query(
     query: InstanceQuery,
     options: { top?: number; skip?: number; showInput?: boolean } = {},
   ): InstanceStatus[] {
-    return this.store
-      .queryInstances(query, options.top ?? -1, options.skip ?? 0)
-      .map((i) => this.toStatus(i, options.showInput === true));
+    return this.statuses.query(query, options);
   }
-
-  private toStatus(instance: InstanceRow, showInput: boolean): InstanceStatus {
-    return {
-      name: instance.name,
-      instanceId: instance.instanceId,
-      runtimeStatus: instance.status,
-      input: showInput ? parseJson(instance.input) : null,
-      customStatus: parseJson(instance.customStatus),
-      output: parseJson(instance.output),
-      createdTime: iso(instance.createdAt),
-      lastUpdatedTime: iso(instance.updatedAt),
-    };
-  }
-}
-
-function describeSignature(signature: string): string {
-  const [actionType, functionName, input, fireAt, instanceId, externalEventName] = JSON.parse(signature) as [
-    number,
-    string | null,
-    unknown,
-    string | null,
-    string | null,
-    string | null,
-  ];
-  return describeAction({
-    actionType,
-    functionName: functionName ?? undefined,
-    input: input ?? undefined,
-    fireAt: fireAt ?? undefined,
-    instanceId: instanceId ?? undefined,
-    externalEventName: externalEventName ?? undefined,
-  });
-}
-
-/** History in the management API's readable form: event type names, results only on request. */
-function friendlyEvent(e: HistoryEvent, showOutput: boolean): Record<string, unknown> {
-  const { EventType: type, IsPlayed: _played, ...rest } = e;
-  const out: Record<string, unknown> = { EventType: EVENT_TYPE_NAMES[type] ?? String(type), ...rest };
-  if (!showOutput) delete out.Result;
-  return out;
 }

@@ -223,3 +223,19 @@ export const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
 export function isTerminal(status: RuntimeStatus): boolean {
   return status === 'Completed' || status === 'Failed' || status === 'Terminated' || status === 'Canceled';
 }
+
+export const toIso = (ms: number): string => new Date(ms).toISOString();
+/** A payload as the extension stores it: JSON text, `null` for undefined. */
+export const toJson = (value: unknown): string => JSON.stringify(value ?? null);
+export const fromJson = (text: string | null): unknown =>
+  text === null ? null : (JSON.parse(text) as unknown);
+
+/** A new (unplayed) history event; `eventId` is the sequence number of events that take one, else -1. */
+export function historyEvent(
+  type: number,
+  at: number,
+  fields: Record<string, unknown> = {},
+  eventId = -1,
+): HistoryEvent {
+  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: toIso(at), ...fields };
+}
