@@ -9,7 +9,7 @@ import { UsageError } from '../lib/errors';
 import { createLakeStore } from '../lib/lake';
 import { countsText, countsTotal } from '../lib/pipeline/vee';
 import { type Manifest, simulate } from '../lib/simulator';
-import { dropFile, type Dropped, waitForInstance } from './drops';
+import { dropFile, type Dropped, type IngestOutcome, ingestOutcome, waitForInstance } from './drops';
 import { LocalRuntime } from './runtime';
 
 /**
@@ -25,7 +25,18 @@ export interface DemoOptions {
   seed: string;
   defects: number;
   log: (line: string) => void;
+  /** Where the demo is, for a progress line: its phases, and each file as its run ends. */
+  onProgress?: (event: DemoProgress) => void;
 }
+
+export type DemoProgress =
+  | {
+      kind: 'phase';
+      phase: string;
+      /** How many files the simulation wrote: all of them go through the pipeline. */
+      files?: number;
+    }
+  | { kind: 'file'; path: string; outcome: IngestOutcome };
 
 export interface DemoSummary {
   home: string;
@@ -46,6 +57,8 @@ export interface DemoSummary {
   vee: DemoVee | null;
   databricksRuns: number;
   auditFolder: string;
+  /** The operations console serving this state folder, when one is served: printed as the last line. */
+  consoleUrl?: string;
 }
 
 /** Meter-data VEE figures over the whole of silver. */
@@ -179,6 +192,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();
   const home = path.resolve(options.home);
   await freshHome(home);
+  const progress = options.onProgress ?? ((): void => undefined);
+  progress({ kind: 'phase', phase: 'simulating' });
   const simDir = path.join(home, 'source-systems');
   const manifest = await simulate(simDir, {
     meters: options.meters,
@@ -191,6 +206,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     espi: true,
   });
   options.log(`simulated ${manifest.files.length} files from ${manifest.summary.by_source.length} sources`);
+  progress({ kind: 'phase', phase: 'starting the embedded runtime', files: manifest.files.length });
   const config = demoConfig(home);
   const runtime = await LocalRuntime.start({
     config,
@@ -205,22 +221,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const lake = createLakeStore(config.lake);
     const drop = (file: ManifestFile): Promise<Dropped> =>
       dropFile(runtime, path.join(simDir, file.path), target(file), lake);
-    const wait = (dropped: Dropped): Promise<unknown> =>
-      waitForInstance(runtime, dropped.instanceId, 900_000);
+    const wait = async (file: ManifestFile, dropped: Dropped): Promise<void> => {
+      const status = await waitForInstance(runtime, dropped.instanceId, 900_000);
+      progress({ kind: 'file', path: file.path, outcome: ingestOutcome(status) });
+    };
     // Reference data first (contracts before the customers they belong to), in delivery order, as the
     // source systems send it; then prices and readings all at once.
     const byDelivery = [...manifest.files].sort((a, b) => a.delivery_date.localeCompare(b.delivery_date));
+    progress({ kind: 'phase', phase: 'ingesting reference data' });
     for (const dataset of ['contracts', 'customers']) {
       for (const file of byDelivery.filter((f) => f.dataset === dataset)) {
-        await wait(await drop(file));
-        options.log(`ingested ${file.path}`);
+        await wait(file, await drop(file));
       }
     }
+    progress({ kind: 'phase', phase: 'ingesting prices and readings' });
     const rest = byDelivery.filter((f) => f.dataset !== 'contracts' && f.dataset !== 'customers');
     const dropped = await Promise.all(rest.map((file) => drop(file)));
     options.log(`dropped ${dropped.length} price and reading files; waiting for their runs`);
-    await Promise.all(dropped.map((d) => wait(d)));
+    await Promise.all(dropped.map((d, i) => wait(rest[i]!, d)));
     await runtime.host.whenIdle();
+    progress({ kind: 'phase', phase: 'querying the lake' });
 
     const records: AuditRecord[] = [];
     for await (const entry of lake.list('audit', 'runs/')) {
@@ -335,6 +355,7 @@ export function formatDemoSummary(summary: DemoSummary): string {
     `Audit records: ${summary.auditFolder}`,
     `State folder:  ${summary.home} (inspect with LAKEWATT_HOME=${summary.home} lakewatt runs list / lakewatt sql)`,
   );
+  if (summary.consoleUrl) lines.push(`Console:       ${summary.consoleUrl}`);
   return `${lines.join('\n')}\n`;
 }
 

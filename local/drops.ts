@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 
+import { z } from 'zod';
+
 import { isDatasetName } from '../lib/contracts/datasets';
 import { UsageError } from '../lib/errors';
 import { ingestInstanceId, landingPlace } from '../lib/events/blobCreated';
@@ -99,12 +101,18 @@ export interface InstanceStatus {
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
+export interface WaitOptions {
+  pollMs?: number;
+  /** Called with every status polled, the last one included: `drop --wait` shows the stage from it. */
+  onStatus?: (status: InstanceStatus) => void;
+}
+
 /** Polls the durable management API until the instance ends (or `timeoutMs` passes: the last status). */
 export async function waitForInstance(
   host: HostEndpoint,
   instanceId: string,
   timeoutMs: number,
-  pollMs = 250,
+  { pollMs = 250, onStatus }: WaitOptions = {},
 ): Promise<InstanceStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -121,7 +129,73 @@ export async function waitForInstance(
       customStatus: body?.customStatus ?? null,
       output: body?.output ?? null,
     };
+    onStatus?.(status);
     if (TERMINAL.has(status.runtimeStatus) || Date.now() >= deadline) return status;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+// ---- what a waiting command shows ----------------------------------------------------------------------
+
+/** The four steps of an ingestion, in order, as the audit record names them. */
+export const INGEST_STEPS = ['validate', 'silver', 'gold', 'audit'] as const;
+
+/** The orchestration's custom status names its stage as it shows it (lib/pipeline/ingest.ts IngestStage). */
+const SHOWN_STEP: Record<string, (typeof INGEST_STEPS)[number]> = {
+  validating: 'validate',
+  silver: 'silver',
+  gold: 'gold',
+  auditing: 'audit',
+};
+
+const ingestCustomStatusSchema = z.looseObject({
+  stage: z.string().optional(),
+  batch: z.string().optional(),
+  waitingBehind: z.string().optional(),
+});
+
+export interface IngestProgress {
+  /** A step of INGEST_STEPS, an end (completed, rejected, failed) or before any: queued, starting. */
+  stage: string;
+  /** Steps ended before this one (0 to 4), when the stage is a step. */
+  stepsDone: number | null;
+  /** The batch the step runs in, or the one it waits behind. */
+  detail: string | null;
+}
+
+/** Where an ingestion is, from its polled status (the custom status its orchestration sets). */
+export function ingestProgress(status: InstanceStatus): IngestProgress {
+  const parsed = ingestCustomStatusSchema.safeParse(status.customStatus);
+  const custom = parsed.success ? parsed.data : {};
+  // An empty `waitingBehind`: queued for a batch not started yet (it lingers to gather files).
+  const detail = custom.batch
+    ? `batch ${custom.batch}`
+    : custom.waitingBehind !== undefined
+      ? custom.waitingBehind
+        ? `waiting behind ${custom.waitingBehind}`
+        : 'queued for a batch'
+      : null;
+  const step = custom.stage === undefined ? undefined : SHOWN_STEP[custom.stage];
+  if (step) return { stage: step, stepsDone: INGEST_STEPS.indexOf(step), detail };
+  if (custom.stage === 'completed')
+    return { stage: custom.stage, stepsDone: INGEST_STEPS.length, detail: null };
+  if (custom.stage) return { stage: custom.stage, stepsDone: null, detail: null };
+  const before = status.runtimeStatus === 'Running' ? 'starting' : status.runtimeStatus.toLowerCase();
+  return {
+    stage: ['pending', 'notfound'].includes(before) ? 'queued' : before,
+    stepsDone: null,
+    detail: null,
+  };
+}
+
+const ingestOutputSchema = z.looseObject({ status: z.string().optional() });
+
+export type IngestOutcome = 'completed' | 'rejected' | 'failed' | 'unfinished';
+
+/** How an ingestion ended, from its last polled status (`unfinished`: still running when the wait gave up). */
+export function ingestOutcome(status: InstanceStatus): IngestOutcome {
+  if (!TERMINAL.has(status.runtimeStatus)) return 'unfinished';
+  const output = ingestOutputSchema.safeParse(status.output);
+  const ended = status.runtimeStatus === 'Completed' && output.success ? output.data.status : undefined;
+  return ended === 'completed' || ended === 'rejected' ? ended : 'failed';
 }

@@ -165,11 +165,18 @@ async function removePreviousRun(root: string): Promise<void> {
   }
 }
 
+/** Told after each file is written: `written` of `total` (the CLI's progress line). */
+export type FileWritten = (written: number, total: number) => void;
+
 /**
  * Writes every file of `plan` under the lake root `root`, the truth to `root/simulation-truth.csv.gz`, then
  * `root/simulation-manifest.json`.
  */
-export async function writeSimulation(root: string, plan: SimulationPlan): Promise<Manifest> {
+export async function writeSimulation(
+  root: string,
+  plan: SimulationPlan,
+  onFileWritten?: FileWritten,
+): Promise<Manifest> {
   await fs.mkdir(root, { recursive: true });
   await removePreviousRun(root);
   const files: ManifestFile[] = [];
@@ -184,6 +191,7 @@ export async function writeSimulation(root: string, plan: SimulationPlan): Promi
     if (!result.defects.some((d) => d.verdict === ExpectedVerdict.FileRejected)) {
       readings += result.entry.rows * job.valuesPerRow;
     }
+    onFileWritten?.(files.length, plan.jobs.length);
   }
   await truth.close();
   files.sort((a, b) => a.path.localeCompare(b.path));

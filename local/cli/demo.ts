@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 
 import { loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
-import { formatDemoSummary, runDemo } from '../demo';
+import { type DemoProgress, formatDemoSummary, runDemo } from '../demo';
+import type { IngestOutcome } from '../drops';
+import { type Progress, startProgress, type Tone } from './progress';
 
 interface DemoFlags {
   home?: string;
@@ -13,6 +15,38 @@ interface DemoFlags {
   seed: string;
   defects: string;
   json?: boolean;
+  progress?: boolean;
+}
+
+const TONES: Record<IngestOutcome, Tone> = {
+  completed: 'good',
+  rejected: 'warn',
+  failed: 'bad',
+  unfinished: 'bad',
+};
+
+/** Feeds the demo's events to a progress line: files done of the total, with their outcomes. */
+export function showDemoProgress(progress: Progress): (event: DemoProgress) => void {
+  const tally: Record<IngestOutcome, number> = { completed: 0, rejected: 0, failed: 0, unfinished: 0 };
+  let done = 0;
+  const counts = (): Array<{ name: string; value: number; tone: Tone }> =>
+    (Object.keys(tally) as IngestOutcome[])
+      // A run still going when the wait gave up is rare: named only when it happens.
+      .filter((outcome) => outcome !== 'unfinished' || tally.unfinished > 0)
+      .map((outcome) => ({ name: outcome, value: tally[outcome], tone: TONES[outcome] }));
+  return (event) => {
+    if (event.kind === 'phase') {
+      progress.update({
+        stage: event.phase,
+        ...(event.files === undefined ? {} : { done, total: event.files, unit: 'files', counts: counts() }),
+        detail: undefined,
+      });
+      return;
+    }
+    tally[event.outcome] += 1;
+    done += 1;
+    progress.update({ done, counts: counts(), detail: `${event.outcome} ${event.path}` });
+  };
 }
 
 export function registerDemo(program: Command): void {
@@ -27,6 +61,7 @@ export function registerDemo(program: Command): void {
     .option('--seed <seed>', 'simulation seed', '42')
     .option('--defects <p>', 'probability of a defect per row', '0.02')
     .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'plain progress lines on stderr, even on a terminal')
     .action(async (flags: DemoFlags) => {
       const numbers = {
         meters: Number(flags.meters),
@@ -38,12 +73,20 @@ export function registerDemo(program: Command): void {
           throw new UsageError(`--${name} must be a non-negative number`);
       }
       const home = path.resolve(flags.home ?? path.join(loadConfig().home, 'demo'));
-      const summary = await runDemo({
-        home,
-        ...numbers,
-        seed: flags.seed,
-        log: (line) => process.stderr.write(`demo: ${line}\n`),
-      });
+      // Progress and notes on stderr; stdout keeps the summary alone.
+      const progress = startProgress({ task: 'demo', live: flags.progress !== false });
+      let summary;
+      try {
+        summary = await runDemo({
+          home,
+          ...numbers,
+          seed: flags.seed,
+          log: (line) => progress.log(`demo: ${line}`),
+          onProgress: showDemoProgress(progress),
+        });
+      } finally {
+        progress.end();
+      }
       process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatDemoSummary(summary));
       if (summary.files.some((f) => f.status === 'failed' || f.status === 'unknown')) process.exitCode = 1;
     });

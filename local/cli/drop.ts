@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 
 import { UsageError } from '../../lib/errors';
 import type { IngestResult } from '../../orchestrations/ingestFile';
-import { dropFile, type Dropped, waitForInstance } from '../drops';
+import { dropFile, type Dropped, INGEST_STEPS, ingestProgress, waitForInstance } from '../drops';
 import { withRuntime } from './dev';
+import { startProgress } from './progress';
 
 interface DropReport extends Dropped {
   runtimeStatus?: string;
@@ -23,6 +24,7 @@ interface DropOptions {
   wait?: boolean;
   timeout: string;
   json?: boolean;
+  progress?: boolean;
 }
 
 export function registerDrop(program: Command): void {
@@ -39,6 +41,7 @@ export function registerDrop(program: Command): void {
     .option('--wait', 'wait until the ingestion ends; exit 1 unless it completed')
     .option('--timeout <seconds>', 'longest wait with --wait', '900')
     .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'with --wait: plain stage lines on stderr, even on a terminal')
     .action(async (file: string, options: DropOptions) => {
       const stat = await fs.stat(file).catch(() => undefined);
       if (!stat?.isFile()) throw new UsageError(`${file} is not a readable file`);
@@ -55,7 +58,25 @@ export function registerDrop(program: Command): void {
         });
         let result: DropReport = { ...dropped };
         if (options.wait) {
-          const status = await waitForInstance(runtime, dropped.instanceId, timeoutSeconds * 1000);
+          // The run's stage on stderr while it runs: stdout keeps the result alone.
+          const progress = startProgress({ task: 'drop', live: options.progress !== false });
+          let status;
+          try {
+            status = await waitForInstance(runtime, dropped.instanceId, timeoutSeconds * 1000, {
+              onStatus: (polled) => {
+                const where = ingestProgress(polled);
+                progress.update({
+                  stage: where.stage,
+                  done: where.stepsDone ?? undefined,
+                  total: INGEST_STEPS.length,
+                  unit: 'stages done',
+                  detail: where.detail ?? undefined,
+                });
+              },
+            });
+          } finally {
+            progress.end();
+          }
           const output = (typeof status.output === 'object' ? status.output : null) as IngestResult | null;
           result = {
             ...result,

@@ -18,6 +18,7 @@ import { MAX_BULK_REPLAY, MAX_PAGE_SIZE, sinceTime } from '../../lib/pipeline/ru
 import { countsText, countsTotal, type VeeOutcome } from '../../lib/pipeline/vee';
 import { hostKeyHeaders } from '../host/endpoint';
 import { type Runtime, withRuntime } from './dev';
+import { type Progress, startProgress } from './progress';
 
 /**
  * `lakewatt runs list | show | replay`: the operator HTTP API (functions/runsApi.ts) from the command
@@ -346,6 +347,50 @@ interface ReplayOptions {
   max?: string;
   dryRun?: boolean;
   json?: boolean;
+  progress?: boolean;
+}
+
+type ReplayOutcome = { replayed: ReplayedRun[]; refused: RefusedRun[]; dryRun: boolean; matched?: number };
+
+/**
+ * `--all-failed`: the runs API's dry run picks the runs (its filters, oldest first, `max`), then each is
+ * replayed by id, as the bulk call would in the same order, so the progress can count them: the outcome
+ * has the bulk call's shape. Runs the dry run refuses are not asked again.
+ */
+async function replayPreviewed(
+  runtime: Runtime,
+  preview: BulkReplayResult,
+  progress: Progress,
+): Promise<ReplayOutcome> {
+  const outcome: ReplayOutcome = {
+    matched: preview.matched,
+    replayed: [],
+    refused: [...preview.refused],
+    dryRun: false,
+  };
+  const total = preview.replayed.length;
+  const show = (current?: string): void =>
+    progress.update({
+      stage: 'replaying',
+      done: outcome.replayed.length + outcome.refused.length - preview.refused.length,
+      total,
+      unit: 'runs',
+      counts: [
+        { name: 'replayed', value: outcome.replayed.length, tone: 'good' },
+        { name: 'refused', value: outcome.refused.length - preview.refused.length, tone: 'warn' },
+      ],
+      detail: current,
+    });
+  if (total > 0) show();
+  for (const run of preview.replayed) {
+    const before = outcome.replayed.length;
+    await replayOne(runtime, run.instanceId, outcome);
+    // The id route answers the generation only: the rest comes from the dry run's entry.
+    const started = outcome.replayed[before];
+    if (started) outcome.replayed[before] = { ...run, generation: started.generation };
+    show(run.instanceId);
+  }
+  return outcome;
 }
 
 async function replayRuns(ids: string[], options: ReplayOptions): Promise<void> {
@@ -361,17 +406,28 @@ async function replayRuns(ids: string[], options: ReplayOptions): Promise<void> 
   const max = positiveInt('--max', options.max, MAX_BULK_REPLAY) ?? 100;
   const from = since(options.since);
   const result = await withRuntime(async (runtime) => {
-    let outcome: { replayed: ReplayedRun[]; refused: RefusedRun[]; dryRun: boolean; matched?: number };
+    let outcome: ReplayOutcome;
     if (options.allFailed) {
-      outcome = await call<BulkReplayResult>(runtime, 'POST', '/api/runs/replay', {
+      const preview = await call<BulkReplayResult>(runtime, 'POST', '/api/runs/replay', {
         runtimeStatus: ['Failed'],
         ...(options.dataset ? { dataset: options.dataset } : {}),
         ...(options.source ? { source: options.source } : {}),
         ...(options.verdict ? { verdict: options.verdict } : {}),
         ...(from ? { from } : {}),
         max,
-        dryRun: options.dryRun === true,
+        dryRun: true,
       });
+      if (options.dryRun) {
+        outcome = preview;
+      } else {
+        // Runs started so far on stderr; stdout keeps the outcome alone.
+        const progress = startProgress({ task: 'replay', live: options.progress !== false });
+        try {
+          outcome = await replayPreviewed(runtime, preview, progress);
+        } finally {
+          progress.end();
+        }
+      }
     } else {
       outcome = { replayed: [], refused: [], dryRun: options.dryRun === true };
       for (const id of ids) await replayOne(runtime, id, outcome);
@@ -473,5 +529,6 @@ export function registerRuns(program: Command): void {
     )
     .option('--dry-run', 'say what would be replayed; start nothing')
     .option('--json', 'print the outcome as JSON')
+    .option('--no-progress', 'with --all-failed: plain progress lines on stderr, even on a terminal')
     .action((ids: string[], options: ReplayOptions) => replayRuns(ids, options));
 }

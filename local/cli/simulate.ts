@@ -11,6 +11,7 @@ import {
   simulate,
   type SimulationOptions,
 } from '../../lib/simulator';
+import { startProgress } from './progress';
 
 interface RawOptions {
   out: string;
@@ -25,6 +26,7 @@ interface RawOptions {
   mscons?: boolean;
   espi?: boolean;
   json?: boolean;
+  progress?: boolean;
 }
 
 function number(name: string, text: string): number {
@@ -99,10 +101,20 @@ export function registerSimulate(program: Command): void {
         '--interval; no injected defects); off by default',
     )
     .option('--json', 'print a machine-readable summary')
+    .option('--no-progress', 'plain progress lines on stderr, even on a terminal')
     .action(async (raw: RawOptions) => {
       const options = parseSimulateOptions(raw);
       const began = process.hrtime.bigint();
-      const manifest = await simulate(raw.out, options);
+      // Files written on stderr: a plain line per tenth off a terminal, so a CI log stays short.
+      const progress = startProgress({ task: 'simulate', live: raw.progress !== false, plainSteps: 10 });
+      let manifest;
+      try {
+        manifest = await simulate(raw.out, options, (written, total) =>
+          progress.update({ stage: 'writing', done: written, total, unit: 'files' }),
+        );
+      } finally {
+        progress.end();
+      }
       const seconds = Number(process.hrtime.bigint() - began) / 1e9;
       if (raw.json) {
         const { summary, date_range, generated_at } = manifest;

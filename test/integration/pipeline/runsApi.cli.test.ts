@@ -162,6 +162,36 @@ describe('lakewatt runs', () => {
     expect([run.requestedBy, run.audit.requestedBy]).toEqual([expected, expected]);
   });
 
+  it('when --all-failed replays, then stdout is the outcome as JSON and stderr counts the runs in plain lines', async () => {
+    const result = await runCli('runs', 'replay', '--all-failed', '--json', '--no-progress');
+
+    expect(result.code).toBe(0);
+    // The run replayed earlier failed again (the workspace refuses every job): generation 1, now 2.
+    expect(JSON.parse(result.stdout)).toEqual({
+      matched: 1,
+      dryRun: false,
+      refused: [],
+      replayed: [
+        {
+          instanceId: failed,
+          generation: 2,
+          dataset: 'meter_readings',
+          source: 'headend_utc',
+          path: landingPath('meter_readings', 'headend_utc', DAY, 'good.csv'),
+        },
+      ],
+    });
+    const lines = result.stderr.trimEnd().split('\n');
+    expect([result.stderr.includes('\r'), result.stderr.includes('\u001b')]).toEqual([false, false]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^replay: replaying; 0\/1 runs; 0 replayed, 0 refused \(\d+ s\)$/),
+      expect.stringMatching(
+        new RegExp(`^replay: replaying; 1/1 runs; 1 replayed, 0 refused; ${failed} \\(\\d+ s\\)$`),
+      ),
+    ]);
+    await world.run(HOUR);
+  });
+
   it('when replay gets neither ids nor --all-failed, or filters without --all-failed, then it is a usage error', async () => {
     expect(await runCli('runs', 'replay')).toMatchObject({ code: 2 });
     expect(await runCli('runs', 'replay', failed, '--dataset', 'meter_readings')).toMatchObject({

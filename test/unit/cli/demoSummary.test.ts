@@ -93,3 +93,31 @@ describe('demo summary: meter-data VEE', () => {
     );
   });
 });
+
+describe('demo summary: the console', () => {
+  const summary: DemoSummary = {
+    home: '/tmp/demo',
+    seconds: 1,
+    files: [],
+    tables: [],
+    gold: [],
+    segments: [],
+    vee: null,
+    databricksRuns: 0,
+    auditFolder: '/tmp/demo/lake/audit/runs',
+  };
+
+  it('when a console is served, then its URL is the last line', () => {
+    const url = 'http://127.0.0.1:7071/console/';
+
+    const lines = formatDemoSummary({ ...summary, consoleUrl: url })
+      .trimEnd()
+      .split('\n');
+
+    expect(lines.at(-1)).toBe(`Console:       ${url}`);
+  });
+
+  it('when no console is served, then no line names one', () => {
+    expect(formatDemoSummary(summary)).not.toMatch(/console/i);
+  });
+});
