@@ -8,6 +8,7 @@ SHELL := /bin/bash
 NODE_STAMP := node_modules/.lakewatt-stamp
 BUILD_STAMP := dist/.lakewatt-build-stamp
 TS_SOURCES := $(shell find functions orchestrations lib local -name '*.ts' 2>/dev/null)
+CONSOLE_SOURCES := $(shell find console -type f 2>/dev/null)
 
 .PHONY: help demo test setup setup-node setup-python setup-browser build contracts lint test-node test-python format clean \
 	bench bench-validation bench-durable bench-jobs bench-spark bench-e2e
@@ -30,9 +31,10 @@ $(NODE_STAMP): package.json package-lock.json
 setup-python: ## Python venv with pinned pyspark/delta-spark, and the Delta jars
 	@bash scripts/setup-python.sh
 
-build: $(BUILD_STAMP) ## compile TypeScript to dist/
-$(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES) tsconfig.json tsconfig.build.json
+build: $(BUILD_STAMP) ## compile TypeScript to dist/ and bundle the console (dist/console)
+$(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES) $(CONSOLE_SOURCES) tsconfig.json tsconfig.build.json
 	npx tsc -p tsconfig.build.json
+	node dist/local/console/build.js
 	@touch $@
 
 contracts: build ## regenerate the dataset contracts the Spark jobs load
@@ -40,6 +42,7 @@ contracts: build ## regenerate the dataset contracts the Spark jobs load
 
 lint: setup-node ## typecheck, lint and format check (TypeScript)
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p console/tsconfig.json
 	npx eslint . --max-warnings 0
 	npx prettier . --check --log-level warn
 

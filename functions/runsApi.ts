@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 
 import { readAuditRecord } from '../lib/audit/store';
 import { landingPlace } from '../lib/events/blobCreated';
+import { freshnessReport, parseFreshnessQuery } from '../lib/freshness/api';
 import { NotFoundError } from '../lib/lake';
 import { type Caller, callerOf } from '../lib/pipeline/caller';
 import {
@@ -30,6 +31,7 @@ import {
   type StartOutcome,
   summarizeRun,
 } from '../lib/pipeline/runsQuery';
+import { parseRejectedRowsQuery, readRejectedRows } from '../lib/pipeline/runsRejected';
 import { services } from '../orchestrations/services';
 import { findInstance, replayIngestion, reprocessIngestion } from '../orchestrations/starters';
 
@@ -111,6 +113,14 @@ const showRun: Handler = async (request, client) => {
   return json(200, { ...runDetail(instance, run), audit: audit ?? null });
 };
 
+const rejectedRows: Handler = async (request, client) => {
+  const instanceId = parseInstanceId(request.params.id);
+  const query = parseRejectedRowsQuery(request.query);
+  const instance = await findInstance(client, instanceId);
+  if (!instance) throw new RunsApiError(404, 'RUN_NOT_FOUND', `no run with id ${instanceId}`);
+  return json(200, await readRejectedRows(services().lake, instance, query));
+};
+
 const replayRun: Handler = async (request, client, caller) => {
   const instanceId = parseInstanceId(request.params.id);
   const { config } = services();
@@ -153,6 +163,13 @@ const reprocess: Handler = async (request, client, caller) => {
   return started(await reprocessIngestion(client, file, config, new Date(), caller), 'reprocess');
 };
 
+const freshness: Handler = async (request) => {
+  const { config, lake } = services();
+  const now = new Date();
+  const query = parseFreshnessQuery(request.query, now, config.freshness.lookbackDays);
+  return json(200, await freshnessReport({ lake, contracts: await services().contracts(), query, now }));
+};
+
 // Anonymous at the Functions level: Entra ID (Easy Auth, infra/modules/function-app.bicep) authenticates
 // every /api call in front of the app and `callerOf` checks the operator role; a function key would only
 // add a shared secret. The local host serves these routes on loopback only.
@@ -161,7 +178,9 @@ const ROUTES = [
   { name: 'runsReplayMany', route: 'runs/replay', method: 'POST', handler: replayRuns },
   { name: 'runsShow', route: 'runs/{id}', method: 'GET', handler: showRun },
   { name: 'runsReplay', route: 'runs/{id}/replay', method: 'POST', handler: replayRun },
+  { name: 'runsRejected', route: 'runs/{id}/rejected', method: 'GET', handler: rejectedRows },
   { name: 'filesReprocess', route: 'files/reprocess', method: 'POST', handler: reprocess },
+  { name: 'freshnessShow', route: 'freshness', method: 'GET', handler: freshness },
 ] as const;
 
 for (const { name, route, method, handler } of ROUTES) {

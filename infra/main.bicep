@@ -94,6 +94,27 @@ param logRetentionDays int = 90
 @description('Daily Log Analytics ingestion cap in GB; -1 for none. A cap also stops audit logging for the day.')
 param logDailyQuotaGb int = -1
 
+@description('Resource id of the action group the pipeline alerts notify (e.g. the on-call team\'s); empty: portal only.')
+param alertActionGroupId string = ''
+
+@description('Share of file traces sent to Application Insights, 0-100 (whole traces; events are never sampled).')
+@minValue(0)
+@maxValue(100)
+param telemetrySamplingPercentage int = 100
+
+@description('Rejected rows of a source in an hour, in percent of its rows read, above which its alert fires.')
+@minValue(1)
+@maxValue(100)
+param rejectedSharePercentThreshold int = 5
+
+@description('95th percentile of a Databricks job\'s run duration over an hour, in minutes, above which the alert fires.')
+@minValue(1)
+param databricksRunP95Minutes int = 30
+
+@description('Failed attempts of one activity in 15 minutes above which the activity-failures alert fires.')
+@minValue(0)
+param activityFailureThreshold int = 3
+
 // ---- Function App
 
 @description('Most Function instances (Flex Consumption scale-out limit and cost ceiling).')
@@ -399,6 +420,23 @@ module functionApp 'modules/function-app.bicep' = {
     pricesZones: pricesZones
     pricesProviders: pricesProviders
     apiAuthClientId: apiAuthClientId
+    telemetrySamplingPercentage: telemetrySamplingPercentage
+  }
+}
+
+// The pipeline's workbook and alert rules on its Application Insights events (docs/operations.md).
+module observability 'modules/observability.bicep' = {
+  name: 'observability'
+  scope: rg
+  params: {
+    name: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    actionGroupId: alertActionGroupId
+    rejectedSharePercentThreshold: rejectedSharePercentThreshold
+    databricksRunP95Minutes: databricksRunP95Minutes
+    activityFailureThreshold: activityFailureThreshold
   }
 }
 

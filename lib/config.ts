@@ -240,6 +240,25 @@ const SETTING_DEFINITIONS = {
       azure: 'optional',
     },
   },
+  FRESHNESS_SCHEDULE: {
+    schema: z
+      .string()
+      .regex(/^(\S+\s+){5}\S+$/, 'a six-field NCRONTAB expression')
+      .default('0 */15 * * * *'),
+    meta: {
+      doc: 'NCRONTAB schedule of the freshness check (late and missing files of sources with a schedule).',
+      azure: 'optional',
+    },
+  },
+  FRESHNESS_LOOKBACK_DAYS: {
+    // A file arriving more days than this after its delivery day is never judged late (its missing finding
+    // stays); 14 covers a week's grace (the most a contract may declare) and the simulator's 3-7 day late files.
+    schema: positiveInt.max(92).default(14),
+    meta: {
+      doc: 'How many delivery days back the freshness check judges, and the default window of GET /api/freshness.',
+      azure: 'optional',
+    },
+  },
   PRICES_ZONES: {
     schema: csvList.default(['DE-LU', 'NL']),
     meta: {
@@ -266,6 +285,27 @@ const SETTING_DEFINITIONS = {
   ENERGY_CHARTS_BASE_URL: {
     schema: httpUrl.default('https://api.energy-charts.info'),
     meta: { doc: 'Energy-Charts API base URL.', azure: 'optional' },
+  },
+  TELEMETRY_EXPORTER: {
+    schema: z.enum(['auto', 'off', 'console', 'file', 'azure-monitor']).default('auto'),
+    meta: {
+      doc: "Where traces and events go: 'azure-monitor' (Application Insights), 'file' (JSON lines), 'console' (stderr), 'off'; 'auto': azure-monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set, else off.",
+      azure: 'optional',
+    },
+  },
+  TELEMETRY_FILE: {
+    schema: z.string().min(1).optional(),
+    meta: {
+      doc: "JSON-lines file of the 'file' telemetry exporter. Default: $LAKEWATT_HOME/logs/telemetry.jsonl.",
+      azure: 'local-only',
+    },
+  },
+  TELEMETRY_SAMPLING_PERCENTAGE: {
+    schema: z.coerce.number().min(0).max(100).default(100),
+    meta: {
+      doc: 'Share of file traces sent to Application Insights (by trace id, whole traces); events are never sampled.',
+      azure: 'optional',
+    },
   },
   LOCAL_HOST_PORT: {
     schema: port.default(7071),
@@ -345,6 +385,7 @@ export interface LakewattConfig {
   };
   /** Group commit: caps per batched run, and how long a file waits for its batch. */
   reconcile: { schedule: string; graceMinutes: number; lookbackHours: number };
+  freshness: { schedule: string; lookbackDays: number };
   batch: {
     maxFiles: number;
     maxRows: number;
@@ -371,7 +412,18 @@ export interface LakewattConfig {
     energyChartsBaseUrl: string;
   };
   local: { hostPort: number; jobsPort: number };
+  /** Traces and structured events (lib/telemetry): where they go, started once by functions/index.ts. */
+  telemetry: {
+    exporter: 'off' | 'console' | 'file' | 'azure-monitor';
+    file: string;
+    samplingPercentage: number;
+    connectionString: string | undefined;
+    clientId: string | undefined;
+  };
 }
+
+/** APPLICATIONINSIGHTS_CONNECTION_STRING: a platform setting (the Functions host reads it too), not a key here. */
+const APPINSIGHTS_CONNECTION = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
 
 /** Rules that involve more than one key. Each message names the key to fix. */
 function crossKeyIssues(env: Env): string[] {
@@ -457,6 +509,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const env = parsed.data;
   const issues = crossKeyIssues(env);
+  const appInsights = source[APPINSIGHTS_CONNECTION]?.trim() || undefined;
+  if (env.TELEMETRY_EXPORTER === 'azure-monitor' && appInsights === undefined) {
+    issues.push(
+      `TELEMETRY_EXPORTER: 'azure-monitor' needs ${APPINSIGHTS_CONNECTION} (the component to send to)`,
+    );
+  }
   if (issues.length > 0) throw new ConfigError(withHints(issues));
 
   const home = path.resolve(env.LAKEWATT_HOME);
@@ -519,6 +577,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       graceMinutes: env.RECONCILE_GRACE_MINUTES,
       lookbackHours: env.RECONCILE_LOOKBACK_HOURS,
     },
+    freshness: { schedule: env.FRESHNESS_SCHEDULE, lookbackDays: env.FRESHNESS_LOOKBACK_DAYS },
     local: { hostPort: env.LOCAL_HOST_PORT, jobsPort: env.LOCAL_JOBS_PORT },
+    telemetry: {
+      exporter:
+        env.TELEMETRY_EXPORTER === 'auto'
+          ? appInsights === undefined
+            ? 'off'
+            : 'azure-monitor'
+          : env.TELEMETRY_EXPORTER,
+      file: path.resolve(env.TELEMETRY_FILE ?? path.join(home, 'logs', 'telemetry.jsonl')),
+      samplingPercentage: env.TELEMETRY_SAMPLING_PERCENTAGE,
+      connectionString: appInsights,
+      clientId: env.AZURE_CLIENT_ID,
+    },
   };
 }

@@ -26,7 +26,9 @@ import {
 } from '../lib/pipeline/batching';
 import { JOB_RESUBMITS, jobPolicySchema } from '../lib/pipeline/ingest';
 import { type VeeOutcome, veeOutcomeOf, veeOutcomeSchema } from '../lib/pipeline/vee';
+import { recordBatchRuns, traceparentSchema } from '../lib/telemetry';
 import { stagedEntry } from '../lib/validation/stage';
+import { traced } from './activities';
 import { activityRetry, codedFailure, runJobToEnd, StepFailure } from './jobRuns';
 
 /**
@@ -89,13 +91,17 @@ export const startBatchActivity = df.app.activity('startBatch', {
   handler: async (input: BatchRunInput, context) => {
     const client = df.getClient(context);
     const { spec } = batchRunInputSchema.parse(input);
-    try {
-      await client.startNew(BATCH_ORCHESTRATION, { instanceId: spec.batchId, input });
-    } catch (error) {
-      const existing = await client.getStatus(spec.batchId).catch(() => undefined);
-      if (!existing?.instanceId) throw error;
-    }
-    return spec.batchId;
+    const trace = { traceparent: spec.members[0]?.traceparent, instanceId: spec.batchId };
+    const attributes = { queue: spec.queue, step: spec.step };
+    return traced('startBatch', { ...trace, attributes, rethrow: 'as-is' }, async () => {
+      try {
+        await client.startNew(BATCH_ORCHESTRATION, { instanceId: spec.batchId, input });
+      } catch (error) {
+        const existing = await client.getStatus(spec.batchId).catch(() => undefined);
+        if (!existing?.instanceId) throw error;
+      }
+      return spec.batchId;
+    });
   },
 });
 
@@ -106,6 +112,8 @@ const deliverySchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   affectedDates: z.array(z.string()).default([]),
   vee: veeOutcomeSchema.optional(),
+  /** The file's trace, where its runs are recorded (absent in histories before it). */
+  traceparent: traceparentSchema.optional(),
 });
 const notifyInputSchema = z.object({
   batchId: z.string(),
@@ -114,35 +122,54 @@ const notifyInputSchema = z.object({
   runs: z.array(z.custom<DatabricksRunRecord>()),
 });
 
-/** Raises each file's "step done" event; a file that finished or was replaced meanwhile is skipped. */
+/**
+ * Raises each file's "step done" event; a file that finished or was replaced meanwhile is skipped. Once every
+ * file is told, the batch's runs are recorded in telemetry (lib/telemetry/pipelineEvents.ts).
+ */
 export const notifyBatchActivity = df.app.activity('notifyBatch', {
   extraInputs: [df.input.durableClient()],
   handler: async (input: z.infer<typeof notifyInputSchema>, context) => {
     const client = df.getClient(context);
     const { batchId, step, deliveries, runs } = notifyInputSchema.parse(input);
-    const failed: string[] = [];
-    for (const delivery of deliveries) {
-      const result: BatchResult = {
-        batchId,
-        step,
-        generation: delivery.generation,
-        outcome: delivery.outcome,
-        error: delivery.error,
-        affectedDates: delivery.affectedDates,
-        ...(delivery.vee ? { vee: delivery.vee } : {}),
-        runs: runs.filter((run) => run.batch?.members.includes(delivery.instanceId)),
-      };
-      try {
-        await client.raiseEvent(delivery.instanceId, batchEventName(step), result);
-      } catch (error) {
-        // 404: the file's instance was purged; nothing waits for this answer any more.
-        if (!/No instance with ID/.test(String(error))) failed.push(delivery.instanceId);
-      }
-    }
-    if (failed.length > 0) throw new Error(`[BATCH_NOTIFY_FAILED] could not notify ${failed.join(', ')}`);
-    return deliveries.length;
+    const trace = { traceparent: deliveries[0]?.traceparent, instanceId: batchId, attributes: { step } };
+    // Its errors already name their code ([BATCH_NOTIFY_FAILED]): passed on as they are.
+    return traced('notifyBatch', { ...trace, rethrow: 'as-is' }, () =>
+      notifyFiles(client, batchId, step, deliveries, runs),
+    );
   },
 });
+
+async function notifyFiles(
+  client: df.DurableClient,
+  batchId: string,
+  step: BatchResult['step'],
+  deliveries: z.infer<typeof deliverySchema>[],
+  runs: DatabricksRunRecord[],
+): Promise<number> {
+  const failed: string[] = [];
+  for (const delivery of deliveries) {
+    const result: BatchResult = {
+      batchId,
+      step,
+      generation: delivery.generation,
+      outcome: delivery.outcome,
+      error: delivery.error,
+      affectedDates: delivery.affectedDates,
+      ...(delivery.vee ? { vee: delivery.vee } : {}),
+      runs: runs.filter((run) => run.batch?.members.includes(delivery.instanceId)),
+    };
+    try {
+      await client.raiseEvent(delivery.instanceId, batchEventName(step), result);
+    } catch (error) {
+      // 404: the file's instance was purged; nothing waits for this answer any more.
+      if (!/No instance with ID/.test(String(error))) failed.push(delivery.instanceId);
+    }
+  }
+  if (failed.length > 0) throw new Error(`[BATCH_NOTIFY_FAILED] could not notify ${failed.join(', ')}`);
+  // After the last notification: a retried activity (a failed notification) records the runs once.
+  recordBatchRuns(deliveries, runs);
+  return deliveries.length;
+}
 
 type Context = df.OrchestrationContext;
 type Outcome = z.infer<typeof deliverySchema>['outcome'];
@@ -210,6 +237,8 @@ function* runGroup(
           parameters: parametersFor(spec, members, runNumber),
           owner: spec.batchId,
           runNumber,
+          // The batch's runs join the trace of its first file (the others get theirs when the batch reports).
+          ...(members[0]?.traceparent ? { traceparent: members[0].traceparent } : {}),
           batch: {
             id: spec.batchId,
             queue: spec.queue,
@@ -302,6 +331,7 @@ export const runBatch = df.app.orchestration(BATCH_ORCHESTRATION, function* (con
       instanceId: m.instanceId,
       generation: m.generation,
       ...results.get(m.instanceId)!,
+      ...(m.traceparent ? { traceparent: m.traceparent } : {}),
     })),
     runs,
   }).withRetry(activityRetry());

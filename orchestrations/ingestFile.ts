@@ -192,6 +192,7 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
     databricksRuns: runs,
     stages,
     error,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   });
 
   const auditPath = auditRecordPath(instanceId, input.generation, input.requestedAt);
@@ -224,6 +225,8 @@ export const ingestFile = df.app.orchestration(INGEST_ORCHESTRATION, function* (
       rows: outcome.report?.counts.rowsValid ?? 0,
       bytes: outcome.report?.file.size ?? input.file.size ?? 0,
       dates: [...(outcome.report?.affectedDates ?? [])].sort(),
+      // The batch records its runs in this file's trace (from the input: replays see the same value).
+      ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     };
     beginStage('silver', 'silver');
     const silver = yield* inBatch(context, input, 'silver', member, runs);

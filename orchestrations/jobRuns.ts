@@ -94,6 +94,8 @@ export interface RunRequest {
   owner: string;
   runNumber: number;
   batch: NonNullable<DatabricksRunRecord['batch']>;
+  /** The trace the run's activities join (the batch's first file's); absent in histories before it. */
+  traceparent?: string;
 }
 
 /**
@@ -110,6 +112,8 @@ export function* runJobToEnd(
   onStarted: (runId: number) => void = () => undefined,
 ): Generator<df.Task, { record: DatabricksRunRecord; state: JobRunState; vee?: VeeManifest }, unknown> {
   const token = idempotencyToken(request.owner, request.runNumber, request.step);
+  // Spread into each activity input: inputs recorded before traces existed stay exactly as they were.
+  const traced = request.traceparent === undefined ? {} : { traceparent: request.traceparent };
   const submitted = context.df.currentUtcDateTime;
   const clock = { submittedMs: submitted.getTime(), runningSinceMs: null as number | null };
   let everQueued = false;
@@ -138,6 +142,7 @@ export function* runJobToEnd(
       job: request.job,
       parameters: request.parameters,
       idempotencyToken: token,
+      ...traced,
     }).withRetry(activityRetry()),
   );
   record.runId = started.runId;
@@ -148,7 +153,7 @@ export function* runJobToEnd(
     const deadline = runDeadline(clock, policy);
     if (wakeAt > deadline.atMs) {
       yield* throughOutage(context, policy, () =>
-        cancelJobRunActivity({ runId: started.runId }).withRetry(activityRetry()),
+        cancelJobRunActivity({ runId: started.runId, ...traced }).withRetry(activityRetry()),
       );
       record.outcome = 'Canceled';
       record.endedAt = iso(context.df.currentUtcDateTime);
@@ -160,7 +165,7 @@ export function* runJobToEnd(
     }
     yield context.df.createTimer(new Date(wakeAt));
     state = yield* throughOutage<JobRunState>(context, policy, () =>
-      getJobRunActivity({ runId: started.runId }).withRetry(activityRetry()),
+      getJobRunActivity({ runId: started.runId, ...traced }).withRetry(activityRetry()),
     );
     if (state.lifeCycleState === 'QUEUED') everQueued = true;
     else if (clock.runningSinceMs === null)
@@ -183,6 +188,7 @@ export function* runJobToEnd(
       instanceId: request.owner,
       generation: request.runNumber,
       step: request.step,
+      ...traced,
     }).withRetry(activityRetry())) as JobManifestSummary | DeltaCommit[] | null;
     // Histories recorded before the summary held only the commits.
     record.commits = Array.isArray(read) ? read : (read?.commits ?? []);

@@ -12,6 +12,7 @@ import {
   type JobPolicy,
 } from '../lib/pipeline/ingest';
 import { decideEventStart, decideReplay, type ExistingInstance } from '../lib/pipeline/start';
+import { emitEvent, inSpan, SPANS } from '../lib/telemetry';
 
 /**
  * Starting orchestrations from the triggers and the HTTP API: look the instance up, let lib/pipeline
@@ -71,6 +72,37 @@ async function startOrReportConflict(
   }
 }
 
+/**
+ * Starts a generation in a trace of its own: its `ingest.start` span (a child of the invoking function's span
+ * when the host traces it) goes into the input as `traceparent`, so every activity and Databricks run of the
+ * generation joins it. A replay's span links to the previous generation's trace.
+ */
+async function startTraced(
+  client: df.DurableClient,
+  instanceId: string,
+  input: Omit<IngestInput, 'traceparent'>,
+  previous?: string,
+): Promise<StartResult> {
+  const dimensions = {
+    instance_id: instanceId,
+    generation: input.generation,
+    dataset: input.file.dataset,
+    source: input.file.source,
+    trigger: input.trigger,
+  };
+  const links = previous === undefined ? [] : [previous];
+  return inSpan(SPANS.ingestStart, { attributes: dimensions, links }, async (span) => {
+    const result = await startOrReportConflict(client, instanceId, {
+      ...input,
+      traceparent: span.traceparent,
+    });
+    span.set({ status: result.action });
+    if (result.action === 'started')
+      emitEvent('IngestStarted', dimensions, { traceparent: span.traceparent });
+    return result;
+  });
+}
+
 /** A delivered BlobCreated event: start generation 0, or the next one after a failure, or nothing. */
 export async function startIngestionForEvent(
   client: df.DurableClient,
@@ -113,7 +145,7 @@ async function startUnlessSkipped(
   if (decision.action === 'skip') {
     return { action: 'skipped', instanceId, reason: decision.reason, detail: decision.detail };
   }
-  return startOrReportConflict(client, instanceId, {
+  return startTraced(client, instanceId, {
     file,
     generation: decision.generation,
     requestedAt: now.toISOString(),
@@ -149,16 +181,21 @@ export async function replayIngestion(
       message: `run ${instanceId} is not an ingestion run`,
     };
   }
-  // The earlier generation's requester is not this one's.
-  const { requestedBy: _earlier, ...earlier } = previous.data;
-  return startOrReportConflict(client, instanceId, {
-    ...earlier,
-    generation: decision.generation,
-    requestedAt: now.toISOString(),
-    trigger,
-    policy: jobPolicy(config),
-    ...(requestedBy ? { requestedBy } : {}),
-  });
+  // The earlier generation's requester and trace are not this one's.
+  const { requestedBy: _earlier, traceparent: earlierTrace, ...earlier } = previous.data;
+  return startTraced(
+    client,
+    instanceId,
+    {
+      ...earlier,
+      generation: decision.generation,
+      requestedAt: now.toISOString(),
+      trigger,
+      policy: jobPolicy(config),
+      ...(requestedBy ? { requestedBy } : {}),
+    },
+    earlierTrace,
+  );
 }
 
 /**
@@ -177,7 +214,7 @@ export async function reprocessIngestion(
   if (await findInstance(client, instanceId)) {
     return replayIngestion(client, instanceId, config, now, 'reprocess', requestedBy);
   }
-  return startOrReportConflict(client, instanceId, {
+  return startTraced(client, instanceId, {
     file,
     generation: 0,
     requestedAt: now.toISOString(),

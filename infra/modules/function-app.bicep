@@ -108,6 +108,14 @@ param reconcileGraceMinutes int = 30
 @description('Hours of landing files (by last write) the reconciliation looks at.')
 param reconcileLookbackHours int = 48
 
+@description('NCRONTAB schedule of the freshness check (late and missing files of sources with a schedule).')
+param freshnessSchedule string = '0 */15 * * * *'
+
+@description('Delivery days back the freshness check judges, and the default window of GET /api/freshness.')
+@minValue(1)
+@maxValue(92)
+param freshnessLookbackDays int = 14
+
 @description('Largest bronze file accepted, in bytes.')
 param validationMaxFileBytes int
 
@@ -131,6 +139,11 @@ param pricesZones string
 
 @description('Comma-separated price providers: entsoe, energy-charts.')
 param pricesProviders string
+
+@description('Share of file traces sent to Application Insights, 0-100 (whole traces, by trace id; events are never sampled).')
+@minValue(0)
+@maxValue(100)
+param telemetrySamplingPercentage int = 100
 
 @description('Client id of the Entra ID app registration of the operator API (its app role Lakewatt.Operator).')
 @minLength(36)
@@ -278,6 +291,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     RECONCILE_SCHEDULE: reconcileSchedule
     RECONCILE_GRACE_MINUTES: string(reconcileGraceMinutes)
     RECONCILE_LOOKBACK_HOURS: string(reconcileLookbackHours)
+    FRESHNESS_SCHEDULE: freshnessSchedule
+    FRESHNESS_LOOKBACK_DAYS: string(freshnessLookbackDays)
     SOURCE_CONTRACTS_DIR: 'contracts/sources'
     VALIDATION_MAX_FILE_BYTES: string(validationMaxFileBytes)
     VALIDATION_MAX_DECOMPRESSED_BYTES: string(validationMaxDecompressedBytes)
@@ -290,6 +305,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ENTSOE_BASE_URL: 'https://web-api.tp.entsoe.eu/api'
     ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${entsoeSecretName})'
     ENERGY_CHARTS_BASE_URL: 'https://api.energy-charts.info'
+    // Traces and events through the Azure Monitor distro (lib/telemetry), Entra ID auth as above.
+    TELEMETRY_EXPORTER: 'azure-monitor'
+    TELEMETRY_SAMPLING_PERCENTAGE: string(telemetrySamplingPercentage)
   }
 }
 

@@ -3,9 +3,9 @@
 // shared container are narrowed by ABAC conditions to one path prefix per writer.
 //
 //   principal                  | bronze                                   | staging | quarantine | audit                       | silver | gold | dead-letter
-//   Function identity          | read; create under landing/prices/<pull  | write   | write      | create under runs/ and      |        |      |
-//                              | provider>/ only, never delete or rename  |         |            | misplaced/, never delete or |
-//                              |                                          |         |            | rename                      |        |      |
+//   Function identity          | read; create under landing/prices/<pull  | write   | write      | create under runs/,         |        |      |
+//                              | provider>/ only, never delete or rename  |         |            | misplaced/ and freshness/,  |        |      |
+//                              |                                          |         |            | never delete or rename      |        |      |
 //   Databricks connector       | read                                     | read    |            | write job-runs/ only        | write  | write|
 //   Analysts group             |                                          |         |            |                             |        | read |
 //   One identity per source    | create under landing/<dataset>/<source>/ only; no read, delete or rename                              |
@@ -66,10 +66,11 @@ param jobRunManifestPrefix string = 'job-runs/'
 var blobActions = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs'
 var blobPath = '@Resource[${blobActions}:path]'
 
-// Audit records are create-only: the Function may create them under runs/ (ingestions and price pulls) and
-// misplaced/ (files at a path the pipeline cannot read) and read them, never delete or
+// Audit records are create-only: the Function may create them under runs/ (ingestions and price pulls),
+// misplaced/ (files at a path the pipeline cannot read) and freshness/ (late and missing files) and read them,
+// never delete or
 // rename one (the container's retention policy refuses overwrites, for every principal).
-var auditRecordsCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'})) OR (${blobPath} StringStartsWith \'runs/\' OR ${blobPath} StringStartsWith \'misplaced/\'))'
+var auditRecordsCondition = '((!(ActionMatches{\'${blobActions}/delete\'})) AND (!(ActionMatches{\'${blobActions}/move/action\'}))) AND ((!(ActionMatches{\'${blobActions}/write\'}) AND !(ActionMatches{\'${blobActions}/add/action\'})) OR (${blobPath} StringStartsWith \'runs/\' OR ${blobPath} StringStartsWith \'misplaced/\' OR ${blobPath} StringStartsWith \'freshness/\'))'
 
 // The price pull lands provider answers in bronze: create under landing/prices/<provider>/ only (the providers
 // of lib/prices PULL_PROVIDERS), never delete or rename (bronze is never modified). Reads come from the Reader

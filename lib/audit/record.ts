@@ -4,6 +4,7 @@ import { DATASET_NAMES } from '../contracts/datasets';
 import { callerSchema } from '../pipeline/caller';
 import { INGEST_TRIGGERS } from '../pipeline/ingest';
 import { veeOutcomeSchema, veeRunSummarySchema } from '../pipeline/vee';
+import { traceparentSchema } from '../telemetry/traceContext';
 import { validationReportSchema } from '../validation/report';
 
 /**
@@ -122,6 +123,11 @@ export const auditRecordSchema = z.object({
   databricksRuns: z.array(databricksRunRecordSchema),
   stages: z.array(stageTimingSchema),
   error: auditErrorSchema.nullable(),
+  /**
+   * The generation's trace (W3C traceparent; its trace id is Application Insights' operation id). Added
+   * compatibly (version 1): absent in records written before it.
+   */
+  traceparent: traceparentSchema.optional(),
 });
 
 export type AuditRecord = z.infer<typeof auditRecordSchema>;

@@ -15,6 +15,7 @@ import {
   INTERVAL_MINUTES,
   QUALITIES,
 } from './datasets';
+import { sourceScheduleSchema } from './schedule';
 
 /**
  * A source contract maps one source system's file layout onto a dataset. Onboarding a new source is a new
@@ -294,6 +295,8 @@ export const sourceContractSchema = z
     late_readings: z.strictObject({ max_age_days: z.number().int().positive().max(3650) }).optional(),
     /** Per identifier column, a regular expression each value must match whole (lib/validation/identifiers.ts). */
     id_patterns: z.partialRecord(z.enum(IDENTIFIER_COLUMNS), idPattern).optional(),
+    /** When the source's files are expected, for the freshness check (lib/contracts/schedule.ts). */
+    schedule: sourceScheduleSchema.optional(),
   })
   .superRefine((contract, ctx) => {
     const columns = new Map(datasetColumns(contract.dataset).map((c) => [c.name, c]));

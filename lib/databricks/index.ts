@@ -12,3 +12,4 @@ export type {
   WireRunTask,
 } from './schemas';
 export * from './sqlClient';
+export * from './traceParameter';

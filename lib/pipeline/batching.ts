@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { DatabricksRunRecord } from '../audit/record';
 import { DATASET_NAMES, type DatasetName } from '../contracts/datasets';
+import { traceparentSchema } from '../telemetry/traceContext';
 import { veeOutcomeSchema } from './vee';
 
 /**
@@ -29,6 +30,8 @@ export const batchMemberSchema = z.object({
   bytes: z.number().int().nonnegative(),
   /** UTC days (YYYY-MM-DD) the file's rows touch: what gold recomputes. */
   dates: z.array(z.string()),
+  /** The file's trace: its batch's runs are recorded in it (absent in members queued before it existed). */
+  traceparent: traceparentSchema.optional(),
 });
 export type BatchMember = z.infer<typeof batchMemberSchema>;
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { DATASET_NAMES } from '../contracts/datasets';
 import type { LandedFile } from '../events/blobCreated';
+import { traceparentSchema } from '../telemetry/traceContext';
 import { datasetCapsSchema } from './batching';
 import { callerSchema } from './caller';
 
@@ -72,6 +73,12 @@ export const ingestInputSchema = z.object({
   policy: jobPolicySchema,
   /** The operator who asked for a replay or reprocess; absent for events (and in inputs written before it). */
   requestedBy: callerSchema.optional(),
+  /**
+   * This generation's trace (W3C traceparent of its `ingest.start` span), made by the starter: the
+   * orchestrator only hands it on, so its activities and Databricks runs join the file's trace. Absent in
+   * inputs written before it.
+   */
+  traceparent: traceparentSchema.optional(),
 });
 export type IngestInput = z.infer<typeof ingestInputSchema>;
 

@@ -1,6 +1,7 @@
 import type { DeltaCommit } from '../audit/record';
 import { type SourceContractRegistry, UnknownSourceError } from '../contracts/sources';
 import type { JobsApi, RunInfo } from '../databricks';
+import { withTraceparent } from '../databricks/traceParameter';
 import { LakewattError } from '../errors';
 import { type LakeStore, NotFoundError, PreconditionFailedError } from '../lake';
 import type { ValidationLimits } from '../validation/engine';
@@ -120,6 +121,8 @@ export interface JobRunRequest {
   job: string;
   parameters: Record<string, string>;
   idempotencyToken: string;
+  /** The trace the run joins, passed on as its `traceparent` job parameter (absent: none is passed). */
+  traceparent?: string;
 }
 
 export interface StartedJobRun {
@@ -131,7 +134,7 @@ export async function startJobRun(jobs: JobsApi, request: JobRunRequest): Promis
   const jobId = await jobs.resolveJobId(request.job);
   const started = await jobs.runNow({
     jobId,
-    jobParameters: request.parameters,
+    jobParameters: withTraceparent(request.parameters, request.traceparent),
     idempotencyToken: request.idempotencyToken,
     queue: true,
   });

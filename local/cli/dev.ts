@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 
 import { type LakewattConfig, loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
+import { DEFAULT_CONSOLE_PORT } from '../console/server';
+import { consolePort, startLocalConsole } from '../console/start';
 import { hostKeyHeaders, readHostKey } from '../host/endpoint';
 import { defaultRegistrationModules, type LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
@@ -15,6 +17,8 @@ interface DevOptions {
   appRoot?: string;
   logLevel?: string;
   maxActivities?: string;
+  consolePort?: string;
+  console?: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'information', 'warning', 'error'];
@@ -92,6 +96,8 @@ export function registerDev(program: Command): void {
     .option('--app-root <dir>', 'folder of the function app (default: the current folder)')
     .option('--max-activities <n>', 'activities running at once (default 10)')
     .option('--no-jobs', 'do not start the Jobs API emulator (on LOCAL_JOBS_PORT)')
+    .option('--console-port <port>', `operations console port on 127.0.0.1 (default ${DEFAULT_CONSOLE_PORT})`)
+    .option('--no-console', 'do not serve the operations console')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'information')
     .action(async (options: DevOptions & { module?: string[] }) => {
       const config = loadConfig();
@@ -105,6 +111,7 @@ export function registerDev(program: Command): void {
       if (maxActivities !== undefined && !(Number.isInteger(maxActivities) && maxActivities > 0)) {
         throw new UsageError('--max-activities must be a positive integer');
       }
+      const uiPort = consolePort(options.consolePort, DEFAULT_CONSOLE_PORT, '--console-port');
       const appRoot = path.resolve(options.appRoot ?? process.cwd());
       const modules = options.module ?? defaultRegistrationModules(appRoot);
       if (modules.length === 0) {
@@ -128,6 +135,21 @@ export function registerDev(program: Command): void {
           (runtime.watcher ? ', watching bronze/landing' : '') +
           ` (state in ${config.home}); Ctrl-C stops\n`,
       );
+      // The console reads the runs API from this host and SQL from this emulator (local/console/server.ts).
+      const ui =
+        options.console === false
+          ? undefined
+          : await startLocalConsole({
+              port: uiPort,
+              hostUrl: runtime.baseUrl,
+              sql: runtime.emulator
+                ? { url: runtime.emulator.url, token: runtime.emulator.token }
+                : undefined,
+            }).catch(async (error: unknown) => {
+              await runtime.stop();
+              throw error;
+            });
+      if (ui) process.stdout.write(`lakewatt dev: console on ${ui.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
@@ -138,6 +160,7 @@ export function registerDev(program: Command): void {
         process.on('SIGTERM', stop);
       });
       process.stdout.write('lakewatt dev: stopping\n');
+      await ui?.close();
       await runtime.stop();
     });
 }

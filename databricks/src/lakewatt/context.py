@@ -66,6 +66,8 @@ class RunContext:
     catalog: str = ""
     databricks_run_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # W3C traceparent of the trace that started the run (empty: none), so a commit leads back to it.
+    traceparent: str = ""
 
     def table_name(self, layer: str, table: str) -> str:
         """``<layer>.<table>`` locally, ``<catalog>.<layer>.<table>`` in Unity Catalog."""
@@ -82,15 +84,15 @@ class RunContext:
     @property
     def user_metadata(self) -> str:
         """What every Delta commit of this run carries in ``userMetadata`` (compact JSON)."""
-        return json.dumps(
-            {
-                "orchestrationId": self.orchestration_id,
-                "generation": self.generation,
-                "job": self.job,
-                "runId": self.databricks_run_id or None,
-            },
-            separators=(",", ":"),
-        )
+        meta: dict[str, object] = {
+            "orchestrationId": self.orchestration_id,
+            "generation": self.generation,
+            "job": self.job,
+            "runId": self.databricks_run_id or None,
+        }
+        if self.traceparent:
+            meta["traceparent"] = self.traceparent
+        return json.dumps(meta, separators=(",", ":"))
 
     def manifest_uri(self) -> str:
         return join_uri(

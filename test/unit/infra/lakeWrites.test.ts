@@ -38,6 +38,14 @@ const WRITE_SITES: readonly WriteSite[] = [
     targets: [{ container: 'audit', path: `runs/2026/01/02/${INSTANCE}/0.json` }],
   },
   {
+    file: 'lib/freshness/store.ts',
+    method: 'createOnly',
+    calls: 1,
+    principal: 'functionPrincipalId',
+    operation: 'write',
+    targets: [{ container: 'audit', path: 'freshness/meter_readings/headend_utc/2026/01/02/missing.json' }],
+  },
+  {
     file: 'lib/pipeline/prices.ts',
     method: 'createOnly',
     calls: 1,
@@ -206,7 +214,7 @@ describe('every lake write in lib/ has a grant in Azure', () => {
     ).toEqual([]);
   });
 
-  test('when the Function writes audit, then it may create under runs/ only and delete nothing', () => {
+  test('when the Function writes audit, then it may create under its own prefixes only and delete nothing', () => {
     expect(grantsFor('functionPrincipalId', 'write', 'audit', 'job-runs/x/0/silver.json')).toEqual([]);
     expect(grantsFor('functionPrincipalId', 'delete', 'audit', 'runs/2026/01/02/x/0.json')).toEqual([]);
   });

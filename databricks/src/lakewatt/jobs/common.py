@@ -10,12 +10,16 @@ import argparse
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
 from lakewatt.context import LakeRoots, RunContext
 
 log = logging.getLogger("lakewatt")
+
+# W3C Trace Context, version 00 (lib/telemetry/traceContext.ts); all-zero ids are invalid.
+TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
 class JobParameterError(ValueError):
@@ -27,6 +31,7 @@ def base_parser(job: str) -> argparse.ArgumentParser:
     p.add_argument("--orchestration_id", required=True, help="durable orchestration instance id")
     p.add_argument("--generation", default="0", help="replay generation of the orchestration (0, 1, ...)")
     p.add_argument("--run_id", default="", help="Databricks run id ({{job.run_id}}), for the manifest")
+    p.add_argument("--traceparent", default="", help="W3C trace context of the run, for commit metadata")
     p.add_argument("--catalog", default="", help="Unity Catalog name; empty locally (<layer>.<table>)")
     p.add_argument("--staging_root", required=True)
     p.add_argument("--silver_root", required=True)
@@ -51,6 +56,10 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     for root in ("staging_root", "silver_root", "gold_root", "audit_root"):
         if not getattr(args, root):
             raise JobParameterError(f"{root} must not be empty (it comes from the bundle target)")
+    if args.traceparent and not TRACEPARENT.match(args.traceparent):
+        # Telemetry never fails a data run: the commits just carry no trace.
+        log.warning("TRACEPARENT_INVALID: ignored job parameter traceparent %r", args.traceparent[:80])
+        args.traceparent = ""
     return args
 
 
@@ -68,6 +77,7 @@ def context(job: str, args: argparse.Namespace) -> RunContext:
         ),
         catalog=args.catalog,
         databricks_run_id=args.run_id,
+        traceparent=getattr(args, "traceparent", ""),
     )
 
 
