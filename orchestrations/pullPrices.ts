@@ -12,7 +12,7 @@ import { services } from './services';
  * BlobCreated event starts the file's `ingestFile`; the output names that instance so it can be followed.
  */
 
-export const pullPricesActivity = df.app.activity('pullDayAheadPrices', {
+export const pullPricesActivity = df.app.activity('pullPricesOnce', {
   handler: async (input: unknown): Promise<PullAttempt> => {
     const request = pullInputSchema.parse(input);
     const { lake, config } = services();
@@ -52,7 +52,7 @@ export const pullPrices = df.app.orchestration(PULL_ORCHESTRATION, function* (co
     context.df.setCustomStatus({ stage: 'asking', asks, last });
     let attempt: PullAttempt | undefined;
     try {
-      attempt = (yield context.df.callActivity('pullDayAheadPrices', input)) as PullAttempt;
+      attempt = (yield pullPricesActivity(input)) as PullAttempt;
     } catch (error) {
       if (!isTransient(error)) throw error;
       last = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);

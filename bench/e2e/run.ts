@@ -77,7 +77,7 @@ const REPO_ROOT = findRepoRoot(__dirname);
 const BUILD_ROOT = path.resolve(__dirname, '..', '..');
 const APP_MODULES = [
   'functions/bronzeBlobCreated.js',
-  'functions/pricingPull.js',
+  'functions/pullPricesTimer.js',
   'orchestrations/activities.js',
   'orchestrations/batches.js',
   'orchestrations/ingestFile.js',

@@ -45,7 +45,7 @@ export function registerPullPrices(program: Command): void {
   program
     .command('pull-prices')
     .description(
-      'pull day-ahead prices now (what the pricingPull timer does): one pullPrices run per provider and zone; the landed file is then ingested like any drop',
+      'pull day-ahead prices now (what the pullPricesTimer function does): one pullPrices run per provider and zone; the landed file is then ingested like any drop',
     )
     .option('--date <yyyy-mm-dd>', 'delivery day (default: tomorrow, UTC)')
     .option('--zone <zone>', 'bidding zone (repeatable; default PRICES_ZONES)', collect)

@@ -17,7 +17,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 /** The app's registration modules, loaded from source (jest compiles them), as the host loads dist/. */
 export const APP_MODULES = [
   'functions/bronzeBlobCreated.ts',
-  'functions/pricingPull.ts',
+  'functions/pullPricesTimer.ts',
   'functions/runsApi.ts',
   'orchestrations/activities.ts',
   'orchestrations/batches.ts',

@@ -16,7 +16,7 @@ import { decideEventStart } from '../../../lib/pipeline/start';
 import type { FetchDayAheadOptions } from '../../../lib/prices';
 
 /*
- * The pricingPull timer's rules (functions/pricingPull.ts looks the instance up and acts on
+ * The pullPricesTimer function's rules (functions/pullPricesTimer.ts looks the instance up and acts on
  * decideEventStart): one instance id per provider, zone and delivery day, so a timer that fires twice, or
  * fires while the day's pull still waits for the provider, starts nothing; and pullOnce's create-only landing.
  */

@@ -11,7 +11,7 @@ import { findInstance } from '../orchestrations/starters';
  * tomorrow's delivery day. The instance id is deterministic, so a timer that fires twice pulls once, and
  * a failed pull of the day is started again by the next firing.
  */
-df.app.client.timer('pricingPull', {
+df.app.client.timer('pullPricesTimer', {
   schedule: '%PRICES_SCHEDULE%',
   handler: async (timer: Timer, client: df.DurableClient, context: InvocationContext) => {
     const { config } = services();
@@ -25,14 +25,14 @@ df.app.client.timer('pricingPull', {
           existing ? { runtimeStatus: String(existing.runtimeStatus), input: existing.input } : undefined,
         );
         if (decision.action === 'skip') {
-          context.log(`pricingPull: ${instanceId} not started (${decision.reason}: ${decision.detail})`);
+          context.log(`pullPricesTimer: ${instanceId} not started (${decision.reason}: ${decision.detail})`);
           continue;
         }
         await client.startNew(PULL_ORCHESTRATION, {
           instanceId,
           input: pullInput({ provider, zone, deliveryDay }, now),
         });
-        context.log(`pricingPull: started ${instanceId}${timer.isPastDue ? ' (past due)' : ''}`);
+        context.log(`pullPricesTimer: started ${instanceId}${timer.isPastDue ? ' (past due)' : ''}`);
       }
     }
   },
