@@ -49,7 +49,8 @@ export function isCalendarDate(day: string): boolean {
   return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === day;
 }
 
-const ianaZone = z.string().refine(
+/** An IANA time zone name the runtime knows (Intl), e.g. `Europe/London`. */
+export const ianaZone = z.string().refine(
   (zone) => {
     try {
       new Intl.DateTimeFormat('en-GB', { timeZone: zone });

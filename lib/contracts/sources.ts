@@ -15,7 +15,7 @@ import {
   INTERVAL_MINUTES,
   QUALITIES,
 } from './datasets';
-import { sourceScheduleSchema } from './schedule';
+import { ianaZone, sourceScheduleSchema } from './schedule';
 
 /**
  * A source contract maps one source system's file layout onto a dataset. Onboarding a new source is a new
@@ -73,17 +73,6 @@ const idPattern = z
     },
   );
 
-const ianaZone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-GB', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone such as UTC or Europe/London' },
-);
 
 const csvFormat = z.strictObject({
   type: z.literal('csv'),

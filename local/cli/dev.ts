@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { type LakewattConfig, loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
 import { DEFAULT_CONSOLE_PORT } from '../console/server';
-import { consolePort, startLocalConsole } from '../console/start';
+import { consolePort, startLocalConsole, untilStopped } from '../console/start';
 import { hostKeyHeaders, readHostKey } from '../host/endpoint';
 import { defaultRegistrationModules, type LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
@@ -150,15 +150,7 @@ export function registerDev(program: Command): void {
               throw error;
             });
       if (ui) process.stdout.write(`lakewatt dev: console on ${ui.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped();
       process.stdout.write('lakewatt dev: stopping\n');
       await ui?.close();
       await runtime.stop();
