@@ -187,6 +187,9 @@ param databricksGoldJobId string = ''
 @description('Unity Catalog catalog that holds the bronze, silver and gold schemas.')
 param lakewattCatalog string = 'lakewatt'
 
+@description('SQL warehouse the operations console queries gold on, as the signed-in user; empty: the console shows runs only.')
+param consoleSqlWarehouseId string = ''
+
 @description('Object id of the AzureDatabricks enterprise application in this tenant (for the Key Vault-backed secret scope); empty to skip.')
 param azureDatabricksAppObjectId string = ''
 
@@ -407,6 +410,8 @@ module functionApp 'modules/function-app.bicep' = {
     databricksGoldJobName: databricksGoldJobName
     databricksSilverJobId: databricksSilverJobId
     databricksGoldJobId: databricksGoldJobId
+    databricksSqlWarehouseId: consoleSqlWarehouseId
+    databricksSqlCatalog: lakewattCatalog
     jobPollMinSeconds: jobPollMinSeconds
     jobPollMaxSeconds: jobPollMaxSeconds
     jobDeadlineMinutes: jobDeadlineMinutes

@@ -108,6 +108,26 @@ const SETTING_DEFINITIONS = {
     schema: z.string().min(1).default('lakewatt-gold'),
     meta: { doc: 'Name of the Databricks job that builds gold tables.', azure: 'required' },
   },
+  DATABRICKS_SQL_WAREHOUSE_ID: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,64}$/, 'a SQL warehouse id: letters and digits (its Connection details)')
+      .optional(),
+    meta: {
+      doc: "SQL warehouse the operations console's queries run on, as the signed-in user (unset: the console's SQL routes answer 503).",
+      azure: 'optional',
+    },
+  },
+  DATABRICKS_SQL_CATALOG: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'a Unity Catalog catalog name')
+      .optional(),
+    meta: {
+      doc: "Unity Catalog catalog the console's two-part names (gold.daily_consumption) resolve in.",
+      azure: 'optional',
+    },
+  },
   JOB_POLL_MIN_SECONDS: {
     schema: positiveInt.default(5),
     meta: { doc: 'First wait between two polls of a Databricks run.', azure: 'optional' },
@@ -378,6 +398,9 @@ export interface LakewattConfig {
     tokenFile: string | undefined;
     silverJob: string;
     goldJob: string;
+    /** The console's SQL warehouse and catalog (functions/consoleSql.ts). */
+    sqlWarehouseId: string | undefined;
+    sqlCatalog: string | undefined;
     pollMinSeconds: number;
     pollMaxSeconds: number;
     deadlineMinutes: number;
@@ -542,6 +565,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
           : undefined,
       silverJob: env.DATABRICKS_SILVER_JOB,
       goldJob: env.DATABRICKS_GOLD_JOB,
+      sqlWarehouseId: env.DATABRICKS_SQL_WAREHOUSE_ID,
+      sqlCatalog: env.DATABRICKS_SQL_CATALOG,
       pollMinSeconds: env.JOB_POLL_MIN_SECONDS,
       pollMaxSeconds: env.JOB_POLL_MAX_SECONDS,
       deadlineMinutes: env.JOB_DEADLINE_MINUTES,

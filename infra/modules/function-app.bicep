@@ -73,6 +73,12 @@ param databricksSilverJobId string
 @description('Id of the gold job, recorded by the post-provision hook after `databricks bundle deploy`.')
 param databricksGoldJobId string
 
+@description('SQL warehouse the operations console queries as the signed-in user; empty: its SQL routes answer 503.')
+param databricksSqlWarehouseId string
+
+@description('Unity Catalog catalog the console\'s two-part table names resolve in.')
+param databricksSqlCatalog string
+
 @description('First wait between two polls of a Databricks run, in seconds.')
 param jobPollMinSeconds int
 
@@ -220,9 +226,17 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 }
 
 // App Service authentication (Easy Auth) in front of every HTTP route: a caller without a valid Entra ID
-// token for the operator API's app registration gets 401 before any function runs. The app then checks the
-// Lakewatt.Operator app role itself (lib/pipeline/caller.ts). The Event Grid webhook is the one exception: Event
-// Grid authenticates with the blobs_extension system key, not Entra ID.
+// token or sign-in session for the operator API's app registration gets 401 before any function runs. The app
+// then checks the Lakewatt.Operator app role itself (lib/pipeline/caller.ts). The Event Grid webhook is the one
+// exception: Event Grid authenticates with the eventgrid_extension system key, not Entra ID.
+// The operations console (/api/console/) is behind the same settings. The unauthenticated action is app-wide:
+// redirecting to sign-in would turn the API's 401 into a 302 to a login page for scripts, so it stays 401 and
+// operators open the console through /.auth/login/aad?post_login_redirect_uri=/api/console/ (docs/deploy.md).
+// The sign-in also asks for an Azure Databricks token (user_impersonation), kept in the token store and handed
+// to the app as x-ms-token-aad-access-token: the console's SQL runs as the signed-in user, under their Unity
+// Catalog grants, never as the Function's identity (functions/consoleSite.ts).
+var databricksUserScope = '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/user_impersonation'
+
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'authsettingsV2'
@@ -239,13 +253,17 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
         registration: {
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
           clientId: apiAuthClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+        }
+        login: {
+          loginParameters: ['scope=openid profile email offline_access ${databricksUserScope}']
         }
         validation: {
           allowedAudiences: ['api://${apiAuthClientId}', apiAuthClientId]
         }
       }
     }
-    login: { tokenStore: { enabled: false } }
+    login: { tokenStore: { enabled: true } }
     httpSettings: { requireHttps: true }
   }
 }
@@ -278,6 +296,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DATABRICKS_GOLD_JOB: databricksGoldJobName
     DATABRICKS_SILVER_JOB_ID: databricksSilverJobId
     DATABRICKS_GOLD_JOB_ID: databricksGoldJobId
+    DATABRICKS_SQL_WAREHOUSE_ID: databricksSqlWarehouseId
+    DATABRICKS_SQL_CATALOG: databricksSqlCatalog
     JOB_POLL_MIN_SECONDS: string(jobPollMinSeconds)
     JOB_POLL_MAX_SECONDS: string(jobPollMaxSeconds)
     JOB_DEADLINE_MINUTES: string(jobDeadlineMinutes)
@@ -305,6 +325,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ENTSOE_BASE_URL: 'https://web-api.tp.entsoe.eu/api'
     ENTSOE_SECURITY_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${entsoeSecretName})'
     ENERGY_CHARTS_BASE_URL: 'https://api.energy-charts.info'
+    // Easy Auth's client credential for the sign-in code flow: the user-assigned identity, trusted as a federated
+    // credential of the app registration (docs/deploy.md), so no client secret exists.
+    OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
     // Traces and events through the Azure Monitor distro (lib/telemetry), Entra ID auth as above.
     TELEMETRY_EXPORTER: 'azure-monitor'
     TELEMETRY_SAMPLING_PERCENTAGE: string(telemetrySamplingPercentage)

@@ -73,7 +73,6 @@ const idPattern = z
     },
   );
 
-
 const csvFormat = z.strictObject({
   type: z.literal('csv'),
   delimiter: z.string().length(1, 'one character').default(','),

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 
+import { CONSOLE_PAGE_HEADERS, consoleAsset, readConsoleAsset } from '../../lib/console/assets';
+import { ConsoleSqlError, executeBody } from '../../lib/console/sqlStatements';
 import { ensureError } from '../../lib/errors';
 import { LOCAL_CALLER_HEADER } from '../../lib/pipeline/caller';
 import {
@@ -34,23 +34,6 @@ export const CONSOLE_WAREHOUSE_ID = 'lakewatt-console';
 export const CONSOLE_TOKEN_HEADER = 'x-lakewatt-console-token';
 const MAX_BODY_BYTES = 1024 * 1024;
 const UPSTREAM_TIMEOUT_MS = 70_000;
-
-const ASSETS: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/main.js': { file: 'main.js', type: 'text/javascript; charset=utf-8' },
-  '/main.css': { file: 'main.css', type: 'text/css; charset=utf-8' },
-};
-
-/** The page loads only its own script and stylesheet and talks only to this origin. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-cache',
-};
 
 const RUNS_ROUTE = /^\/api\/(?:runs|freshness)(?:\/[^?#]*)?$/;
 const SQL_ROUTE = /^\/api\/2\.0\/sql\/statements(?:\/[A-Za-z0-9_-]+(?:\/cancel|\/result\/chunks\/\d+)?)?\/?$/;
@@ -156,9 +139,12 @@ export class ConsoleServer {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     // Browsers ask for an icon on every page; the console has none.
-    if (url.pathname === '/favicon.ico') return { status: 204, headers: PAGE_HEADERS, body: '' };
-    const asset = ASSETS[url.pathname];
-    if (asset) return method === 'GET' || method === 'HEAD' ? this.asset(asset) : notAllowed(method, url);
+    if (url.pathname === '/favicon.ico')
+      return { status: 204, headers: { ...CONSOLE_PAGE_HEADERS }, body: '' };
+    if (!url.pathname.startsWith('/api/') && consoleAsset(url.pathname.slice(1)).kind === 'file') {
+      if (method !== 'GET' && method !== 'HEAD') return notAllowed(method, url);
+      return readConsoleAsset(this.options.assetsDir, url.pathname.slice(1));
+    }
     const runs = RUNS_ROUTE.test(url.pathname);
     const sql = SQL_ROUTE.test(url.pathname);
     if (!runs && !sql) return errorReply(404, 'NOT_FOUND', `the console serves no ${url.pathname}`);
@@ -176,19 +162,6 @@ export class ConsoleServer {
     const notJson = checkJsonBody(req, body);
     if (notJson) return refusal(notJson);
     return runs ? this.toHost(method, url, body) : this.toWarehouse(method, url, body);
-  }
-
-  private async asset(asset: { file: string; type: string }): Promise<Reply> {
-    try {
-      const body = await readFile(path.join(this.options.assetsDir, asset.file));
-      return { status: 200, headers: { 'content-type': asset.type, ...PAGE_HEADERS }, body };
-    } catch {
-      return {
-        status: 503,
-        headers: { 'content-type': 'text/plain; charset=utf-8', ...PAGE_HEADERS },
-        body: `The console is not built (no ${asset.file} in ${this.options.assetsDir}): run \`make build\`.\n`,
-      };
-    }
   }
 
   private toHost(method: string, url: URL, body: Buffer): Promise<Reply> {
@@ -215,10 +188,13 @@ export class ConsoleServer {
       } catch {
         return errorReply(400, 'INVALID_REQUEST', 'body: not valid JSON');
       }
-      if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-        return errorReply(400, 'INVALID_REQUEST', 'body: expected a JSON object');
+      // The same checks as on Azure (one read statement, the console's warehouse), shared with the Function.
+      try {
+        payload = Buffer.from(JSON.stringify(executeBody(request, { warehouseId: CONSOLE_WAREHOUSE_ID })));
+      } catch (error) {
+        if (error instanceof ConsoleSqlError) return errorReply(error.status, error.code, error.message);
+        throw error;
       }
-      payload = Buffer.from(JSON.stringify({ ...request, warehouse_id: CONSOLE_WAREHOUSE_ID }));
     }
     return forward(`${sql.url}${url.pathname}${url.search}`, method, payload, {
       authorization: `Bearer ${sql.token}`,

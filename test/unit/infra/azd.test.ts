@@ -12,7 +12,10 @@ interface HookSpec {
 interface AzureYaml {
   name?: string;
   infra?: { provider?: string; path?: string; module?: string };
-  services?: Record<string, { project?: string; language?: string; host?: string }>;
+  services?: Record<
+    string,
+    { project?: string; language?: string; host?: string; hooks?: Record<string, { posix?: HookSpec }> }
+  >;
   hooks?: Record<string, { posix?: HookSpec }>;
 }
 
@@ -31,7 +34,16 @@ beforeAll(async () => {
 describe('azure.yaml wires provisioning, the bundle and the Event Grid subscription in order', () => {
   test('when azd reads azure.yaml, then it provisions infra/main.bicep and deploys the app as a TypeScript function', () => {
     expect(azureYaml.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
-    expect(azureYaml.services?.pipeline).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect(azureYaml.services?.pipeline).toMatchObject({ project: '.', language: 'ts', host: 'function' });
+  });
+
+  test('when azd packages the app, then a prepackage hook builds the console into dist/console first', () => {
+    const run = azureYaml.services?.pipeline?.hooks?.prepackage?.posix?.run ?? '';
+
+    expect(Object.keys(azureYaml.services?.pipeline?.hooks ?? {})).toEqual(['prepackage']);
+    expect(run).toBe('./scripts/azd-prepackage.sh');
+    expect(() => accessSync(path.join(REPO_ROOT, run), constants.X_OK)).not.toThrow();
+    expect(script('azd-prepackage.sh')).toContain('node dist/local/console/build.js');
   });
 
   test('when azd runs the hooks, then each one is an existing, executable script', () => {

@@ -1,5 +1,20 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { type SettingKey, SETTINGS } from '../../../lib/config';
-import { type BicepFile, fileAt, literalString, loadInfra, prop, resolve, type Value } from './bicep';
+import { DATABRICKS_USER_SCOPE } from '../../../lib/console/sqlStatements';
+import {
+  type BicepFile,
+  expandString,
+  fileAt,
+  literalString,
+  literalStrings,
+  loadInfra,
+  prop,
+  REPO_ROOT,
+  resolve,
+  type Value,
+} from './bicep';
 
 let files: Map<string, BicepFile>;
 let app: BicepFile;
@@ -22,6 +37,7 @@ const PLATFORM_SETTINGS = new Set([
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   'DATABRICKS_SILVER_JOB_ID', // recorded by the bundle deploy hook; proposed config keys
   'DATABRICKS_GOLD_JOB_ID',
+  'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', // Easy Auth's sign-in credential: the managed identity, no secret
 ]);
 
 function appSettings(): Map<string, Value> {
@@ -95,6 +111,11 @@ describe('the Function App gets every setting of the configuration schema', () =
       const value = appSettings().get(key);
       const literal = value ? effectiveLiteral(value) : undefined;
       if (literal === undefined || literal.startsWith('@Microsoft.KeyVault(')) continue;
+      // An empty app setting is unset for loadConfig: fine for an optional key only.
+      if (literal.trim() === '') {
+        expect([key, SETTINGS[key].meta.azure]).toEqual([key, 'optional']);
+        continue;
+      }
       checked += 1;
       const result = SETTINGS[key].schema.safeParse(literal);
       expect([key, literal, result.success]).toEqual([key, literal, true]);
@@ -189,5 +210,68 @@ describe('the operator API is behind Entra ID', () => {
 
     expect(main.params.get('apiAuthClientId')?.defaultValue).toBeUndefined();
     expect(prop(module?.body, 'params.apiAuthClientId')?.text).toBe('apiAuthClientId');
+  });
+});
+
+describe('the operations console is not anonymous and queries as the signed-in user', () => {
+  function authProperties(): Value | undefined {
+    return prop(
+      app.resources.find(
+        (r) =>
+          r.type === 'Microsoft.Web/sites/config' &&
+          literalString(app, prop(r.body, 'name')) === 'authsettingsV2',
+      )?.body,
+      'properties',
+    );
+  }
+
+  test('when the console or its SQL route is called, then authentication is required for it like every route', () => {
+    const auth = authProperties();
+    const excluded = literalStrings(app, prop(auth, 'globalValidation.excludedPaths')) ?? [];
+
+    expect(prop(auth, 'globalValidation.requireAuthentication')?.text).toBe('true');
+    expect(literalString(app, prop(auth, 'globalValidation.unauthenticatedClientAction'))).not.toBe(
+      'AllowAnonymous',
+    );
+    for (const route of ['/api/console/', '/api/console/main.js', '/api/2.0/sql/statements']) {
+      expect([route, excluded.filter((p) => route.startsWith(p.replace(/\*$/, '')))]).toEqual([route, []]);
+    }
+  });
+
+  test('when an operator signs in, then the login asks for an Azure Databricks token and the token store keeps it', () => {
+    const auth = authProperties();
+    const loginParameters = prop(auth, 'identityProviders.azureActiveDirectory.login.loginParameters');
+    const parameters =
+      loginParameters?.kind === 'array' ? loginParameters.items.map((i) => expandString(app, i) ?? '') : [];
+
+    expect(prop(auth, 'login.tokenStore.enabled')?.text).toBe('true');
+    expect(
+      parameters.filter((p) => p.startsWith('scope=') && p.split(/\s+/).includes(DATABRICKS_USER_SCOPE)),
+    ).toHaveLength(1);
+  });
+
+  test('when Easy Auth redeems the sign-in code, then its credential is the managed identity, not a stored secret', () => {
+    const setting = literalString(
+      app,
+      prop(authProperties(), 'identityProviders.azureActiveDirectory.registration.clientSecretSettingName'),
+    );
+
+    expect(setting).toBe('OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID');
+    expect(appSettings().get(setting!)?.text).toBe('identityClientId');
+  });
+
+  test('when the console runs SQL, then the warehouse id comes from the azd environment through main.bicep', () => {
+    const module = main.modules.find((m) => m.source === 'modules/function-app.bicep');
+    const parameters = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'infra/main.parameters.json'), 'utf8'),
+    ) as {
+      parameters: Record<string, { value: string }>;
+    };
+
+    expect(appSettings().get('DATABRICKS_SQL_WAREHOUSE_ID')?.text).toBe('databricksSqlWarehouseId');
+    expect(prop(module?.body, 'params.databricksSqlWarehouseId')?.text).toBe('consoleSqlWarehouseId');
+    expect(parameters.parameters.consoleSqlWarehouseId?.value).toBe('${DATABRICKS_SQL_WAREHOUSE_ID=}');
+    expect(appSettings().get('DATABRICKS_SQL_CATALOG')?.text).toBe('databricksSqlCatalog');
+    expect(prop(module?.body, 'params.databricksSqlCatalog')?.text).toBe('lakewattCatalog');
   });
 });

@@ -69,4 +69,23 @@ describe('what the Function App package ships', () => {
       expect.arrayContaining(['local', 'dist/local', 'dist/lib/simulator', 'test', 'bench']),
     );
   });
+
+  it('when the package is assembled, then it ships the built console and leaves out its sources', () => {
+    const excludes = (file: string): boolean =>
+      funcignore.some((pattern) => {
+        const anchored = pattern.startsWith('/');
+        const body = pattern.replace(/^\//, '').replace(/\/$/, '');
+        const glob = new RegExp(
+          `^${body.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(?:/|$)`,
+        );
+        const parts = file.split('/');
+        return anchored ? glob.test(file) : parts.some((_, i) => glob.test(parts.slice(i).join('/')));
+      });
+
+    expect(
+      ['dist/console/index.html', 'dist/console/main.js', 'dist/console/main.css'].filter(excludes),
+    ).toEqual([]);
+    expect(excludes('console/src/main.tsx')).toBe(true);
+    expect(excludes('console/index.html')).toBe(true);
+  });
 });
