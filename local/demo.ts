@@ -27,6 +27,17 @@ export interface DemoOptions {
   log: (line: string) => void;
   /** Where the demo is, for a progress line: its phases, and each file as its run ends. */
   onProgress?: (event: DemoProgress) => void;
+  /**
+   * Serves the operations console against the demo's runtime once it has started, so a user can watch the
+   * runs arrive; closed before the runtime stops. Undefined (or an answer of undefined): no console.
+   */
+  serveConsole?: (runtime: LocalRuntime) => Promise<ServedConsole | undefined>;
+}
+
+export interface ServedConsole {
+  /** The console's address with this start's token. */
+  url: string;
+  close: () => Promise<void>;
 }
 
 export type DemoProgress =
@@ -57,7 +68,10 @@ export interface DemoSummary {
   vee: DemoVee | null;
   databricksRuns: number;
   auditFolder: string;
-  /** The operations console serving this state folder, when one is served: printed as the last line. */
+  /**
+   * The operations console that served the demo's runtime while it ran (it stops with the demo), when one
+   * did; the summary then ends with how to browse the state folder afterwards (`lakewatt ui`).
+   */
   consoleUrl?: string;
 }
 
@@ -217,7 +231,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     log: () => undefined,
     logSink: () => undefined,
   });
+  let served: ServedConsole | undefined;
   try {
+    served = await options.serveConsole?.(runtime);
+    if (served) options.log(`console on ${served.url} while the demo runs: watch the runs arrive`);
     const lake = createLakeStore(config.lake);
     const drop = (file: ManifestFile): Promise<Dropped> =>
       dropFile(runtime, path.join(simDir, file.path), target(file), lake);
@@ -304,8 +321,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         records.flatMap((r) => r.databricksRuns.flatMap((run) => (run.runId === null ? [] : [run.runId]))),
       ).size,
       auditFolder: path.join(config.lake.kind === 'local' ? config.lake.root : home, 'audit', 'runs'),
+      ...(served ? { consoleUrl: served.url } : {}),
     };
   } finally {
+    await served?.close();
     await runtime.stop();
   }
 }
@@ -355,8 +374,16 @@ export function formatDemoSummary(summary: DemoSummary): string {
     `Audit records: ${summary.auditFolder}`,
     `State folder:  ${summary.home} (inspect with LAKEWATT_HOME=${summary.home} lakewatt runs list / lakewatt sql)`,
   );
-  if (summary.consoleUrl) lines.push(`Console:       ${summary.consoleUrl}`);
+  if (summary.consoleUrl) lines.push(...demoConsoleLines(summary.consoleUrl, summary.home));
   return `${lines.join('\n')}\n`;
+}
+
+/** The console served while the demo ran has stopped with it: how to open the same state again. */
+export function demoConsoleLines(url: string, home: string): string[] {
+  return [
+    `Console:       ${url} served the demo while it ran and stopped with it;`,
+    `               browse the results: LAKEWATT_HOME=${home} lakewatt ui`,
+  ];
 }
 
 /** The VEE section of the summary: meter-days complete, intervals estimated by method, findings by rule. */

@@ -26,7 +26,7 @@ function Page({ path, query }: { path: string; query: string }) {
     case 'quality':
       return <QualityPage query={query} />;
     case 'freshness':
-      return <FreshnessPage />;
+      return <FreshnessPage query={query} />;
     default:
       return <RunsPage query={query} />;
   }

@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Command } from 'commander';
 
 import { loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
-import { type DemoProgress, formatDemoSummary, runDemo } from '../demo';
+import { consoleAssetsDir, startLocalConsole } from '../console/start';
+import { type DemoProgress, formatDemoSummary, runDemo, type ServedConsole } from '../demo';
 import type { IngestOutcome } from '../drops';
+import type { LocalRuntime } from '../runtime';
 import { type Progress, startProgress, type Tone } from './progress';
 
 interface DemoFlags {
@@ -16,6 +19,7 @@ interface DemoFlags {
   defects: string;
   json?: boolean;
   progress?: boolean;
+  console?: boolean;
 }
 
 const TONES: Record<IngestOutcome, Tone> = {
@@ -49,6 +53,25 @@ export function showDemoProgress(progress: Progress): (event: DemoProgress) => v
   };
 }
 
+/** The console on a free port against the demo's runtime; none, with a note, when the page is not built. */
+async function serveDemoConsole(
+  runtime: LocalRuntime,
+  log: (line: string) => void,
+): Promise<ServedConsole | undefined> {
+  const assetsDir = consoleAssetsDir();
+  if (!existsSync(path.join(assetsDir, 'index.html'))) {
+    log(`no console: ${assetsDir} has no page (make build builds it)`);
+    return undefined;
+  }
+  const emulator = runtime.emulator;
+  return startLocalConsole({
+    port: 0,
+    hostUrl: runtime.baseUrl,
+    sql: emulator ? { url: emulator.url, token: emulator.token } : undefined,
+    assetsDir,
+  });
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -62,6 +85,7 @@ export function registerDemo(program: Command): void {
     .option('--defects <p>', 'probability of a defect per row', '0.02')
     .option('--json', 'print the summary as JSON')
     .option('--no-progress', 'plain progress lines on stderr, even on a terminal')
+    .option('--no-console', 'do not serve the operations console while the demo runs')
     .action(async (flags: DemoFlags) => {
       const numbers = {
         meters: Number(flags.meters),
@@ -75,14 +99,16 @@ export function registerDemo(program: Command): void {
       const home = path.resolve(flags.home ?? path.join(loadConfig().home, 'demo'));
       // Progress and notes on stderr; stdout keeps the summary alone.
       const progress = startProgress({ task: 'demo', live: flags.progress !== false });
+      const log = (line: string): void => progress.log(`demo: ${line}`);
       let summary;
       try {
         summary = await runDemo({
           home,
           ...numbers,
           seed: flags.seed,
-          log: (line) => progress.log(`demo: ${line}`),
+          log,
           onProgress: showDemoProgress(progress),
+          ...(flags.console === false ? {} : { serveConsole: (runtime) => serveDemoConsole(runtime, log) }),
         });
       } finally {
         progress.end();

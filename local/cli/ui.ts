@@ -14,7 +14,7 @@ export function registerUi(program: Command): void {
   program
     .command('ui')
     .description(
-      'serve the operations console (runs, data quality, gold) on 127.0.0.1 against the running `lakewatt dev`, or an embedded runtime, until Ctrl-C',
+      'serve the operations console (runs, gold, data quality, freshness) on 127.0.0.1 against the running `lakewatt dev`, or an embedded runtime, until Ctrl-C',
     )
     .option('--port <port>', `console port on 127.0.0.1 (default ${DEFAULT_CONSOLE_PORT + 1}; 0: a free one)`)
     .action(async (options: { port?: string }) => {

@@ -2,11 +2,12 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { parse as parseYaml } from 'yaml';
 
 import { buildConsole } from '../../local/console/build';
 import { ConsoleServer } from '../../local/console/server';
 import { duckdb } from '../integration/databricks/lakeSupport';
-import { auditRecords, deltaSource, type Pipeline, startPipeline } from './support';
+import { auditRecords, deltaSource, type Pipeline, REPO_ROOT, startPipeline } from './support';
 
 /*
  * The operations console in a real browser (Debian's chromium through playwright-core) against the embedded
@@ -66,6 +67,27 @@ async function writeRejected(dir: string): Promise<string> {
 async function listedRuns(page: Page): Promise<Array<string | null>> {
   const rows = await page.locator('[data-testid="runs-list"] tr[data-run]').all();
   return Promise.all(rows.map((row) => row.getAttribute('data-run')));
+}
+
+/** `dataset/source` of the runtime's source contracts, read from their YAML: with a schedule, and without. */
+async function contractSources(): Promise<{ scheduled: string[]; unscheduled: string[] }> {
+  const dir = path.join(REPO_ROOT, 'contracts', 'sources');
+  const scheduled: string[] = [];
+  const unscheduled: string[] = [];
+  for (const name of (await fs.readdir(dir)).filter((n) => n.endsWith('.yaml'))) {
+    const contract = parseYaml(await fs.readFile(path.join(dir, name), 'utf8')) as Record<string, unknown>;
+    const key = `${String(contract.dataset)}/${String(contract.source)}`;
+    (contract.schedule ? scheduled : unscheduled).push(key);
+  }
+  return { scheduled: scheduled.sort(), unscheduled: unscheduled.sort() };
+}
+
+/** The `data-source` of every element `selector` matches, sorted. */
+async function sourcesListed(page: Page, selector: string): Promise<string[]> {
+  const keys = await Promise.all(
+    (await page.locator(selector).all()).map((el) => el.getAttribute('data-source')),
+  );
+  return keys.map(String).sort();
 }
 
 // Code that runs in the page is passed as text: this project's TypeScript has no DOM types.
@@ -288,6 +310,28 @@ suite(`the operations console in chromium (${CHROMIUM})`, () => {
     expect(
       Number(await page.locator('figure[data-chart="rejected-share"]').getAttribute('data-points')),
     ).toBe(DAYS.length);
+    expect(await unlabelledControls(page)).toEqual([]);
+  });
+
+  it('when the freshness page is opened from the nav with the keyboard, then it lists the sources with and without a schedule apart', async () => {
+    await page.goto(consoleServer.url);
+    await page.locator('tr[data-run]').first().waitFor();
+    await page.locator('body').focus();
+    await tabTo(page, (el) => el.text === 'Freshness');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/freshness$/);
+    const expected = await contractSources();
+    if (expected.scheduled.length === 0) {
+      await page.locator('[data-testid="freshness-none"]', { hasText: 'No scheduled sources' }).waitFor();
+    } else {
+      await page.locator('[data-testid="freshness-sources"]').waitFor();
+      expect(await sourcesListed(page, '[data-testid="freshness-sources"] tbody tr')).toEqual(
+        expected.scheduled,
+      );
+    }
+    expect(await sourcesListed(page, '[data-testid="freshness-unscheduled"] li')).toEqual(
+      expected.unscheduled,
+    );
     expect(await unlabelledControls(page)).toEqual([]);
   });
 

@@ -107,14 +107,15 @@ describe('demo summary: the console', () => {
     auditFolder: '/tmp/demo/lake/audit/runs',
   };
 
-  it('when a console is served, then its URL is the last line', () => {
-    const url = 'http://127.0.0.1:7071/console/';
+  it('when a console served the demo, then the summary ends with its URL and how to browse the state folder', () => {
+    const url = 'http://127.0.0.1:7071/?token=abc';
 
     const lines = formatDemoSummary({ ...summary, consoleUrl: url })
       .trimEnd()
       .split('\n');
 
-    expect(lines.at(-1)).toBe(`Console:       ${url}`);
+    expect(lines.at(-2)).toContain(`Console:       ${url} `);
+    expect(lines.at(-1)).toContain(`LAKEWATT_HOME=${summary.home} lakewatt ui`);
   });
 
   it('when no console is served, then no line names one', () => {
