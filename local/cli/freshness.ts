@@ -14,8 +14,8 @@ import { RunsApiError } from '../../lib/pipeline/runsRequest';
 import { shortTime, table } from './runs';
 
 /**
- * `lakewatt freshness`: what GET /api/freshness answers, read from the configured lake (the local host runs
- * no timers, so `--check` runs the freshness check first, as the `freshnessCheck` timer would).
+ * `lakewatt freshness`: what GET /api/freshness answers, read from the configured lake. The `freshnessCheck`
+ * timer runs only under `lakewatt dev` (FRESHNESS_SCHEDULE); `--check` runs the check now, as the timer would.
  */
 
 interface FreshnessOptions {

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { CONSOLE_TOKEN_HEADER, CONSOLE_WAREHOUSE_ID, ConsoleServer } from '../../../local/console/server';
 import { rawRequest } from '../../helpers/rawHttp';
+import { type RecordingServer, recordingServer } from '../../helpers/recordingServer';
 
 /*
  * The console server's own rules: what it serves, what it forwards where, and what it refuses. The Functions
@@ -13,53 +12,20 @@ import { rawRequest } from '../../helpers/rawHttp';
  * request with what it received), so each test sees exactly what the console sent on.
  */
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface Upstream {
-  url: string;
-  seen: Seen[];
-  server: Server;
-}
-
-async function recordingUpstream(): Promise<Upstream> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
-}
-
 const TOKEN = 'emulator-token-for-this-test';
 const CONSOLE_TOKEN = 'console-token-for-this-test';
 const signedIn = { [CONSOLE_TOKEN_HEADER]: CONSOLE_TOKEN };
 let assets: string;
-let host: Upstream;
-let warehouse: Upstream;
+let host: RecordingServer;
+let warehouse: RecordingServer;
 let consoleServer: ConsoleServer;
 
 beforeAll(async () => {
   assets = mkdtempSync(path.join(os.tmpdir(), 'lakewatt-console-'));
   writeFileSync(path.join(assets, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(path.join(assets, 'main.js'), 'export {};');
-  host = await recordingUpstream();
-  warehouse = await recordingUpstream();
+  host = await recordingServer();
+  warehouse = await recordingServer();
   consoleServer = await ConsoleServer.start({
     port: 0,
     hostUrl: host.url,
@@ -74,7 +40,7 @@ afterAll(async () => {
   await consoleServer.close();
   for (const upstream of [host, warehouse]) {
     upstream.server.closeAllConnections();
-    await new Promise<void>((resolve) => upstream.server.close(() => resolve()));
+    await upstream.close();
   }
   rmSync(assets, { recursive: true, force: true });
 });

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import {
   answerStatementRequest,
@@ -8,25 +6,13 @@ import {
   type ConsoleSqlSettings,
   USER_ACCESS_TOKEN_HEADER,
 } from '../../../lib/console/sqlStatements';
+import { type RecordingServer, recordingServer } from '../../helpers/recordingServer';
 
 /*
  * The console's SQL as the Function App forwards it, against a fake Databricks workspace (Databricks cannot
  * run here): a local HTTP server that speaks the SQL Statement Execution API 2.0's shapes (execute, status,
  * result chunks; errors as {error_code, message}), knows one user's token and records every request.
  */
-
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface FakeWorkspace {
-  url: string;
-  seen: Seen[];
-  server: Server;
-}
 
 const USER_TOKEN = `user-token-${randomUUID()}`;
 const STATEMENT_ID = '01ef-0000-1111-2222';
@@ -37,48 +23,32 @@ const MANIFEST = {
   total_row_count: 2,
 };
 
-async function fakeWorkspace(): Promise<FakeWorkspace> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
+/** The fake workspace: answers what the real API would for the one statement it knows. */
+function fakeWorkspace(): Promise<RecordingServer> {
+  return recordingServer((req, reply) => {
+    if (req.headers.authorization !== `Bearer ${USER_TOKEN}`) {
+      return reply(403, { error_code: 'PERMISSION_DENIED', message: 'User not authorized.' });
+    }
+    const base = '/api/2.0/sql/statements';
+    if (req.method === 'POST' && req.url === base) {
+      return reply(200, {
+        statement_id: STATEMENT_ID,
+        status: { state: 'SUCCEEDED' },
+        manifest: MANIFEST,
+        result: { chunk_index: 0, row_offset: 0, row_count: 1, data_array: [['2026-01-01']] },
       });
-      const reply = (status: number, body: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (req.headers.authorization !== `Bearer ${USER_TOKEN}`) {
-        return reply(403, { error_code: 'PERMISSION_DENIED', message: 'User not authorized.' });
-      }
-      const base = '/api/2.0/sql/statements';
-      if (req.method === 'POST' && req.url === base) {
-        return reply(200, {
-          statement_id: STATEMENT_ID,
-          status: { state: 'SUCCEEDED' },
-          manifest: MANIFEST,
-          result: { chunk_index: 0, row_offset: 0, row_count: 1, data_array: [['2026-01-01']] },
-        });
-      }
-      if (req.method === 'GET' && req.url === `${base}/${STATEMENT_ID}`) {
-        return reply(200, { statement_id: STATEMENT_ID, status: { state: 'SUCCEEDED' }, manifest: MANIFEST });
-      }
-      if (req.method === 'GET' && req.url === `${base}/${STATEMENT_ID}/result/chunks/1`) {
-        return reply(200, { chunk_index: 1, row_offset: 1, row_count: 1, data_array: [['2026-01-02']] });
-      }
-      return reply(404, { error_code: 'NOT_FOUND', message: `no ${req.method} ${req.url}` });
-    });
+    }
+    if (req.method === 'GET' && req.url === `${base}/${STATEMENT_ID}`) {
+      return reply(200, { statement_id: STATEMENT_ID, status: { state: 'SUCCEEDED' }, manifest: MANIFEST });
+    }
+    if (req.method === 'GET' && req.url === `${base}/${STATEMENT_ID}/result/chunks/1`) {
+      return reply(200, { chunk_index: 1, row_offset: 1, row_count: 1, data_array: [['2026-01-02']] });
+    }
+    return reply(404, { error_code: 'NOT_FOUND', message: `no ${req.method} ${req.url}` });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
-let workspace: FakeWorkspace;
+let workspace: RecordingServer;
 let settings: ConsoleSqlSettings;
 
 beforeAll(async () => {
@@ -88,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   workspace.server.closeAllConnections();
-  await new Promise<void>((resolve) => workspace.server.close(() => resolve()));
+  await workspace.close();
 });
 
 beforeEach(() => {
