@@ -33,8 +33,7 @@ setup-python: ## Python venv with pinned pyspark/delta-spark, and the Delta jars
 
 build: $(BUILD_STAMP) ## compile TypeScript to dist/ and bundle the console (dist/console)
 $(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES) $(CONSOLE_SOURCES) tsconfig.json tsconfig.build.json
-	npx tsc -p tsconfig.build.json
-	node dist/local/console/build.js
+	npm run build --silent
 	@touch $@
 
 contracts: build ## regenerate the dataset contracts the Spark jobs load
