@@ -1,7 +1,7 @@
 """Gold per-run cost on a warm Spark session: one local day of N meters (not a test; prints figures).
 
     .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--days 11] [--write-threads 1,4]
-        [--out bench/out/spark-gold]
+        [--variants base,no_aqe,...] [--out bench/out/spark-gold]
 
 The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
 since that fixed cost, paid by every batch, dominates drop-to-gold latency.
@@ -10,7 +10,8 @@ since that fixed cost, paid by every batch, dominates drop-to-gold latency.
    half-hourly import readings, a contract and customer per meter, prices.
 2. One Spark session (local[2], 2 GB driver, the emulator worker's other settings): silver for every
    dataset, then a gold run over all days (creates the tables, warms the JVM and the caches).
-3. ``--runs`` gold runs of the last day per ``--write-threads`` setting (alternated), with the tables a
+3. ``--runs`` gold runs of the last day per ``--write-threads`` setting and ``--variants`` session settings
+   (alternated, the order rotated each round), with the tables a
    meter-readings batch feeds (all of them), each a new orchestration id so nothing is skipped; per run the
    wall time, per table the manifest's step times.
 4. Prints the median of each figure and writes bench/out/spark-gold/latest.json.
@@ -63,7 +64,22 @@ class WriteProfile:
         self.counts.clear()
 
 
-def measure(lake: Path, instances: list[str], days: int, runs: int, write_threads: list[int]) -> dict:
+# Session settings tried against the shipped ones (``--variants``); each is set before its runs and unset after.
+VARIANTS: dict[str, dict[str, str]] = {
+    "base": {},
+    "no_aqe": {"spark.sql.adaptive.enabled": "false"},
+    "no_replace_check": {"spark.databricks.delta.replaceWhere.constraintCheck.enabled": "false"},
+    "no_checksum": {"spark.databricks.delta.writeChecksumFile.enabled": "false"},
+    "no_aqe_checksum": {
+        "spark.sql.adaptive.enabled": "false",
+        "spark.databricks.delta.writeChecksumFile.enabled": "false",
+    },
+}
+
+
+def measure(
+    lake: Path, instances: list[str], days: int, runs: int, write_threads: list[int], variants: list[str]
+) -> dict:
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.jobs import gold, silver
@@ -92,30 +108,38 @@ def measure(lake: Path, instances: list[str], days: int, runs: int, write_thread
     warm_up = time.monotonic() - t
 
     profile = WriteProfile()
-    per_setting: dict[int, dict] = {}
+    settings = [(threads, variant) for variant in variants for threads in write_threads]
+    per_setting: dict[str, dict] = {}
     for n in range(runs):
-        for threads in write_threads:  # alternated, so load drifts alike over every setting
+        # Alternated, and the order rotated each round, so load drifts and warm-up alike over every setting.
+        for threads, variant in settings[n % len(settings) :] + settings[: n % len(settings)]:
+            for key, value in VARIANTS[variant].items():
+                spark.conf.set(key, value)
             t = time.monotonic()
-            manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}", 0, roots), last,
-                                last, default_timezone="UTC", write_threads=threads)  # fmt: skip
+            try:
+                manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}-{variant}", 0, roots),
+                                    last, last, default_timezone="UTC", write_threads=threads)  # fmt: skip
+            finally:
+                for key in VARIANTS[variant]:
+                    spark.conf.unset(key)
             wall = time.monotonic() - t
-            figures = per_setting.setdefault(threads, {"walls": [], "steps": {}})
+            label = f"{threads}" if variants == ["base"] else f"{threads}/{variant}"
+            figures = per_setting.setdefault(label, {"walls": [], "steps": {}})
             figures["walls"].append(wall)
             for step, ms in manifest["timingsMs"].items():
                 figures["steps"].setdefault(step, []).append(ms)
-            print(f"run {n + 1}/{runs}, {threads} write thread(s): {wall:.1f} s {manifest['timingsMs']}",
-                  flush=True)  # fmt: skip
+            print(f"run {n + 1}/{runs}, {label}: {wall:.1f} s {manifest['timingsMs']}", flush=True)
     spark.stop()
-    calls = runs * len(write_threads)
+    calls = runs * len(settings)
     return {
         "warm_up_all_days_seconds": round(warm_up, 1),
-        "by_write_threads": {
-            threads: {
+        "by_setting": {
+            label: {
                 "run_seconds": [round(w, 2) for w in figures["walls"]],
                 "median_run_seconds": round(statistics.median(figures["walls"]), 2),
                 "median_step_ms": {step: int(statistics.median(ms)) for step, ms in figures["steps"].items()},
             }
-            for threads, figures in per_setting.items()
+            for label, figures in per_setting.items()
         },
         "tables": list(GOLD_TABLES),
         "delta_calls_per_run": {k: round(v / calls, 1) for k, v in profile.counts.items()},
@@ -130,6 +154,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=0, help="days generated (default: look-back + 3)")
     parser.add_argument(
         "--write-threads", default="", help="comma-separated settings, alternated per run (default: the job's)"
+    )
+    parser.add_argument(
+        "--variants", default="base", help=f"comma-separated session settings to alternate: {', '.join(VARIANTS)}"
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "spark-gold"))
     args = parser.parse_args()
@@ -149,7 +176,7 @@ def main() -> None:
     result = {
         "meters": args.meters,
         "days": days,
-        **measure(lake, gen["instances"], days, args.runs, write_threads),
+        **measure(lake, gen["instances"], days, args.runs, write_threads, args.variants.split(",")),
         "cpus": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
