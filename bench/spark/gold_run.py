@@ -74,7 +74,26 @@ VARIANTS: dict[str, dict[str, str]] = {
         "spark.sql.adaptive.enabled": "false",
         "spark.databricks.delta.writeChecksumFile.enabled": "false",
     },
+    # Gold's replaces by catalog name, as before decision 0036 (see install_by_name_writes).
+    "by_name": {"spark.lakewatt.bench.byName": "true"},
 }
+
+
+def install_by_name_writes() -> None:
+    """Lets the ``by_name`` variant run gold's replaces the way they ran before decision 0036."""
+    from lakewatt import delta_io
+
+    shipped = delta_io.replace_where_once
+
+    def by_name(spark, table, rows, *, predicate, user_metadata):
+        (rows.select(*spark.table(table).columns).write.format("delta").mode("overwrite")
+         .option("replaceWhere", predicate).option("userMetadata", user_metadata).saveAsTable(table))  # fmt: skip
+
+    def dispatch(spark, table, rows, **kwargs):
+        chosen = by_name if spark.conf.get("spark.lakewatt.bench.byName", "false") == "true" else shipped
+        return chosen(spark, table, rows, **kwargs)
+
+    delta_io.replace_where_once = dispatch
 
 
 def measure(
@@ -107,6 +126,7 @@ def measure(
     gold.run(spark, RunContext("gold", "bench-gold-all", 0, roots), first, last, default_timezone="UTC")
     warm_up = time.monotonic() - t
 
+    install_by_name_writes()
     profile = WriteProfile()
     settings = [(threads, variant) for variant in variants for threads in write_threads]
     per_setting: dict[str, dict] = {}

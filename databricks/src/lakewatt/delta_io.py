@@ -121,9 +121,9 @@ def local_dir(spark: SparkSession, table: str) -> str | None:
 def sql_target(spark: SparkSession, table: str) -> str:
     """How a SQL write names ``table``: by folder when this session registered it locally, else by name.
 
-    Open-source Delta resolves a write by name through the catalog, which rebuilds the table's snapshot
-    state first (3-6 Spark jobs, ~0.5 s a write); by path it does not (decision 0036). Unity Catalog tables
-    are written by name.
+    By name, open-source Delta plans the write through the catalog first (the table and its metadata loaded
+    and compared as a catalog table); by folder it goes straight to the log: a one-day gold run took 13.3 s
+    instead of 15.8 s (decision 0036). Unity Catalog tables are written by name.
     """
     folder = local_dir(spark, table)
     return table if folder is None else "delta.`" + folder.replace("`", "``") + "`"
