@@ -38,8 +38,12 @@ interface FieldPlan {
   factor: number;
   /** No field: the value the text path reads (a contract constant, or undefined). */
   constant: RawValue;
-  /** Enum: the codes a field may hold, as bytes, and the canonical string each stores. */
-  codes: Array<{ bytes: Buffer; value: string }>;
+  /** Enum: the codes a field may hold, as bytes (and their first byte), and the canonical string each stores. */
+  codes: Array<{ bytes: Buffer; first: number; value: string }>;
+  /** Integer: the column's allowed values as a set (`includes` per row is a slow generic call), or undefined. */
+  allowed: ReadonlySet<unknown> | undefined;
+  /** Integer: the value last found in `allowed` (a file repeats its interval length on every line). */
+  lastAllowed: number;
   /** Absent: the column's statistics (looked up once: a lookup by column name per row is a slow keyed load). */
   stats: ColumnStats[string] | undefined;
 }
@@ -83,6 +87,70 @@ export function parsePlainDecimal(bytes: Buffer, start: number, end: number, dec
   return negative ? -scaled : scaled;
 }
 
+/** Where the last `scanPlainDecimal` or `scanPlainInteger` stopped: the field's delimiter or the line's end. */
+let scannedEnd = 0;
+
+/**
+ * `parsePlainDecimal` of the field that starts at `start` and ends at the first `delimiter` or at `end`,
+ * read in the same pass that finds that end (left in `scannedEnd` when the value is a number). The bytes
+ * it reads and the value it returns are `parsePlainDecimal`'s for that field: the delimiter ends the field
+ * before it could count as a sign or a decimal comma.
+ */
+export function scanPlainDecimal(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  delimiter: number,
+  decimalComma: boolean,
+): number {
+  let i = start;
+  let negative = false;
+  const first = i < end ? bytes[i]! : -1;
+  if (first !== delimiter && (first === PLUS || first === MINUS)) {
+    negative = first === MINUS;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === delimiter) break;
+    const digit = byte - 48;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+    } else if (fraction < 0 && (byte === DOT || (decimalComma && byte === COMMA))) {
+      fraction = digits;
+    } else return NaN;
+  }
+  if (digits === 0 || digits > MAX_EXACT_DIGITS) return NaN;
+  scannedEnd = i;
+  const scaled = fraction < 0 ? mantissa : mantissa / POWERS_OF_TEN[digits - fraction]!;
+  return negative ? -scaled : scaled;
+}
+
+/** `parsePlainInteger` of the field from `start` to the first `delimiter` or `end`, as `scanPlainDecimal`. */
+export function scanPlainInteger(bytes: Buffer, start: number, end: number, delimiter: number): number {
+  let i = start;
+  const first = i < end ? bytes[i]! : -1;
+  const negative = first === MINUS && first !== delimiter;
+  if (first !== delimiter && (first === PLUS || first === MINUS)) i++;
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === delimiter) break;
+    const digit = byte - 48;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+    digits++;
+  }
+  if (digits === 0 || digits > MAX_EXACT_DIGITS) return NaN;
+  scannedEnd = i;
+  return negative ? -value : value;
+}
+
 /** An integer (`[+-]digits`, at most 15 digits) read from bytes, as `Number(text)` reads it; NaN otherwise. */
 export function parsePlainInteger(bytes: Buffer, start: number, end: number): number {
   let i = start;
@@ -97,6 +165,15 @@ export function parsePlainInteger(bytes: Buffer, start: number, end: number): nu
     value = value * 10 + digit;
   }
   return negative ? -value : value;
+}
+
+/** Whether an integer column takes the value (`includes` of its allowed values, SameValueZero). */
+function isAllowed(plan: FieldPlan, value: number): boolean {
+  // -0 === 0 as SameValueZero has it; NaN never gets here.
+  if (plan.allowed === undefined || value === plan.lastAllowed) return true;
+  if (!plan.allowed.has(value)) return false;
+  plan.lastAllowed = value;
+  return true;
 }
 
 function sameBytes(a: Buffer, bytes: Buffer, start: number, end: number): boolean {
@@ -142,7 +219,8 @@ function enumCodes(contract: SourceContract, column: ExportedColumn): FieldPlan[
       if (index < 0) continue;
       value = allowed[index]!;
     }
-    codes.push({ bytes: Buffer.from(code, 'utf8'), value });
+    const bytes = Buffer.from(code, 'utf8');
+    codes.push({ bytes, first: bytes[0]!, value });
   }
   return codes;
 }
@@ -162,6 +240,11 @@ export class ByteFieldConverter {
   private readonly lineColumns: Int32Array | undefined;
   /** For `convertLine`: the converted columns no field fills (constants, absent ones), in column order. */
   readonly columnsWithoutField: number[];
+  /**
+   * Whether timestamps are the fixed ISO instant and the delimiter is none of its bytes (a digit, `-`, `:`,
+   * `T`, `Z`), so `fieldEnd` may take an instant's end from its length.
+   */
+  private readonly isoDelimiterSafe: boolean;
 
   constructor(
     contract: SourceContract,
@@ -187,6 +270,8 @@ export class ByteFieldConverter {
         factor: 1,
         constant,
         codes: [],
+        allowed: undefined,
+        lastAllowed: NaN,
         stats: undefined,
       };
       if (field < 0 && constant === undefined && column.nullable && !column.lineage) {
@@ -202,6 +287,8 @@ export class ByteFieldConverter {
         case 'integer':
         case 'long':
           plan.kind = FieldKind.Integer;
+          // Same membership as `includes` (SameValueZero).
+          plan.allowed = column.allowed ? new Set(column.allowed) : undefined;
           break;
         case 'timestamp':
           plan.kind = FieldKind.Timestamp;
@@ -224,6 +311,10 @@ export class ByteFieldConverter {
     const converted = columns.flatMap((column, c) => (column.lineage ? [] : [c]));
     this.columnsWithoutField = converted.filter((c) => this.plans[c]!.field < 0);
     this.lineColumns = this.planLine(converted, binding.headerFields?.length);
+    this.isoDelimiterSafe =
+      converter.parser.format === 'iso8601' &&
+      delimiter >= 0 &&
+      !/[0-9\-:TZ]/.test(String.fromCharCode(delimiter));
   }
 
   /** The field-order plan of `convertLine`, or undefined when a line of this contract needs the split. */
@@ -248,24 +339,56 @@ export class ByteFieldConverter {
    * an enum code or the last meter id is matched in place (and must be followed by the delimiter or the
    * line's end), other fields are scanned to the delimiter and go through the same fast paths as `convert`.
    * True when the line has the header's field count and every field took a fast path, its value stored as
-   * `convert` stores it; the caller then converts `columnsWithoutField`. False otherwise, with nothing to
-   * undo: the caller splits the line and converts every column, which stores each value again.
+   * `convert` stores it; the caller then converts `columnsWithoutField`. False otherwise, with only the
+   * pending ambiguous wall time to undo (done here): the caller splits the line and converts every column,
+   * which stores each value again, or hands the line to the text path.
    */
   convertLine(bytes: Buffer, start: number, end: number, row: number): boolean {
-    const lineColumns = this.lineColumns;
-    if (!lineColumns) return false;
+    if (!this.lineColumns) return false;
+    // An ambiguous interval start stored before a later field failed must not outlive the line: the text
+    // path, which converts the line from here (or rejects it whole), never saw it.
+    const pending = this.converter.ambiguousWall;
+    if (this.convertFields(this.lineColumns, bytes, start, end, row)) return true;
+    this.converter.restoreAmbiguousWall(pending);
+    return false;
+  }
+
+  private convertFields(
+    lineColumns: Int32Array,
+    bytes: Buffer,
+    start: number,
+    end: number,
+    row: number,
+  ): boolean {
     const delimiter = this.delimiter;
+    const batch = this.batch;
     const last = lineColumns.length - 1;
     let fieldStart = start;
     for (let k = 0; k <= last; k++) {
       const c = lineColumns[k]!;
       const plan = c < 0 ? undefined : this.plans[c]!;
-      let fieldEnd = plan ? this.storeInPlace(plan, c, row, bytes, fieldStart, end) : -1;
-      const stored = fieldEnd >= 0;
-      if (!stored) {
-        fieldEnd = fieldStart;
-        while (fieldEnd < end && bytes[fieldEnd] !== delimiter) fieldEnd++;
+      const kind = plan ? plan.kind : FieldKind.Text;
+      let fieldEnd: number;
+      // Numbers are parsed in the pass that finds the field's end; a field that is not a plain number
+      // fails the line here, as `convertFast` would fail it after the scan.
+      if (kind === FieldKind.Decimal || kind === FieldKind.Integer) {
+        const value =
+          kind === FieldKind.Decimal
+            ? scanPlainDecimal(bytes, fieldStart, end, delimiter, this.decimalComma)
+            : scanPlainInteger(bytes, fieldStart, end, delimiter);
+        if (Number.isNaN(value)) return false;
+        fieldEnd = scannedEnd;
+        if (k === last ? fieldEnd !== end : fieldEnd === end) return false;
+        if (kind === FieldKind.Integer && !isAllowed(plan!, value)) return false;
+        const nulls = batch.nulls[c];
+        if (nulls) nulls[row] = 0;
+        batch.numbers[c]![row] = kind === FieldKind.Decimal ? value * plan!.factor : value;
+        fieldStart = fieldEnd + 1;
+        continue;
       }
+      fieldEnd = plan ? this.storeInPlace(plan, c, row, bytes, fieldStart, end) : -1;
+      const stored = fieldEnd >= 0;
+      if (!stored) fieldEnd = this.fieldEnd(kind, bytes, fieldStart, end);
       if (k === last ? fieldEnd !== end : fieldEnd === end) return false;
       if (plan && !stored && !this.convertFast(plan, c, this.columns[c]!, row, bytes, fieldStart, fieldEnd)) {
         return false;
@@ -273,6 +396,23 @@ export class ByteFieldConverter {
       fieldStart = fieldEnd + 1;
     }
     return true;
+  }
+
+  /**
+   * Where the field from `start` ends: at the first delimiter, or `end`. A fixed ISO instant of 20 bytes
+   * followed by the delimiter or `end` is taken as ending there without a scan: when its bytes contain
+   * the delimiter, the instant does not parse (every byte is checked as a digit or its punctuation, which
+   * `isoDelimiterSafe` keeps apart from the delimiter) and the line fails either way.
+   */
+  private fieldEnd(kind: FieldKind, bytes: Buffer, start: number, end: number): number {
+    const delimiter = this.delimiter;
+    if (kind === FieldKind.Timestamp && this.isoDelimiterSafe) {
+      const isoEnd = start + 20;
+      if (isoEnd === end || (isoEnd < end && bytes[isoEnd] === delimiter)) return isoEnd;
+    }
+    let fieldEnd = start;
+    while (fieldEnd < end && bytes[fieldEnd] !== delimiter) fieldEnd++;
+    return fieldEnd;
   }
 
   /**
@@ -288,7 +428,9 @@ export class ByteFieldConverter {
     end: number,
   ): number {
     if (plan.kind === FieldKind.Enum) {
+      const firstByte = start < end ? bytes[start]! : -1;
       for (const code of plan.codes) {
+        if (code.first !== firstByte) continue;
         const fieldEnd = start + code.bytes.length;
         if (this.endsField(bytes, fieldEnd, end) && sameBytes(code.bytes, bytes, start, fieldEnd)) {
           this.batch.strings[c]![row] = code.value;
@@ -351,7 +493,7 @@ export class ByteFieldConverter {
       }
       case FieldKind.Integer: {
         const value = parsePlainInteger(bytes, start, end);
-        if (Number.isNaN(value) || (column.allowed && !column.allowed.includes(value))) return false;
+        if (Number.isNaN(value) || !isAllowed(plan, value)) return false;
         const nulls = batch.nulls[c];
         if (nulls) nulls[row] = 0;
         batch.numbers[c]![row] = value;

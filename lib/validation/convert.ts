@@ -52,6 +52,19 @@ export class ValueConverter {
     return wall;
   }
 
+  /** What `takeAmbiguousWall` would return, left in place. */
+  get ambiguousWall(): number | undefined {
+    return this.pendingAmbiguousWall;
+  }
+
+  /**
+   * Puts back the pending ambiguous wall time as it was before a line the byte path began to convert and
+   * then handed to the split or the text path (byteFields.ts `convertLine`), which convert it from there.
+   */
+  restoreAmbiguousWall(wall: number | undefined): void {
+    this.pendingAmbiguousWall = wall;
+  }
+
   /** A raw value as a reason quotes it; withheld for PII, since reasons reach reports, quarantine and audit. */
   quoted(column: string, value: RawValue): string {
     return this.piiColumns.has(column) ? '(value withheld: PII)' : `'${describe(value)}'`;

@@ -150,6 +150,9 @@ function flatCopy(text: string): string {
 export class ReadingDuplicates {
   private readonly byMeter = new Map<string, MeterEntry>();
   private seriesCount = 0;
+  /** The meter id last checked and its entry: a file holds a meter's readings in runs (entries stay). */
+  private lastMeter: string | undefined;
+  private lastEntry: MeterEntry | undefined;
 
   constructor(private readonly beforeNewSeries: (held: number) => void = () => undefined) {}
 
@@ -175,7 +178,15 @@ export class ReadingDuplicates {
     intervalMinutes: number,
     print: number,
   ): DuplicateOutcome {
-    const entry = this.byMeter.get(meter);
+    let entry: MeterEntry | undefined;
+    if (meter === this.lastMeter) entry = this.lastEntry;
+    else {
+      entry = this.byMeter.get(meter);
+      if (entry) {
+        this.lastMeter = meter;
+        this.lastEntry = entry;
+      }
+    }
     let series: Series | undefined;
     if (!entry) {
       series = this.newSeries(intervalMinutes);

@@ -1,17 +1,25 @@
 import { gzipSync } from 'node:zlib';
 
 import type { SparkType } from '../../contracts/datasets';
+import { Bytes, encodeRleHybrid, setInt64 } from './bytes';
 import type { ColumnBatch, ColumnSpec } from './columnBatch';
+import { encodeDeltaBinaryPacked } from './deltaBinaryPacked';
+import { NumberDictionary } from './numberDictionary';
 import { binary, bool, encodeStruct, i32, i64, list, struct, type ThriftStruct } from './thrift';
 
 /**
  * A small Parquet writer for flat schemas of primitive columns: the staged canonical files.
  *
  * It writes one row group per ColumnBatch, with one data page (v1) per column chunk. Strings are
- * dictionary-encoded while their dictionary stays small and plain otherwise; numbers are plain.
+ * dictionary-encoded while their dictionary stays small and plain otherwise. Number columns whose values
+ * repeat (at most one new value in DICTIONARY_SHARE rows) are dictionary-encoded too; other INT32 / INT64
+ * columns are DELTA_BINARY_PACKED (plain for a value the encoder cannot hold exactly), other doubles and
+ * booleans plain.
  * Timestamps are INT64 microseconds adjusted to UTC (Spark's TimestampType), dates INT32 days.
  * Chosen over hyparquet-writer and parquet-wasm by measurement: docs/decisions/0004-parquet-writer.md.
  */
+
+export { encodeRleHybrid, setInt64 } from './bytes';
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
 
@@ -27,6 +35,7 @@ const enum Encoding {
   Plain = 0,
   PlainDictionary = 2,
   Rle = 3,
+  DeltaBinaryPacked = 5,
 }
 
 const enum ConvertedType {
@@ -41,6 +50,8 @@ const CODEC: Record<ParquetCompression, number> = { none: 0, gzip: 2 };
 
 const MAX_DICTIONARY_ENTRIES = 1 << 16;
 const MAX_DICTIONARY_BYTES = 1 << 20;
+/** A numeric chunk is dictionary-encoded when at most one in this many of its rows holds a new value. */
+const DICTIONARY_SHARE = 8;
 
 export interface ParquetWriterOptions {
   compression?: ParquetCompression;
@@ -97,155 +108,10 @@ function schemaElement(column: ColumnSpec): ThriftStruct {
   return element;
 }
 
-/**
- * Stores a double holding an integer (|v| < 2^53) as a little-endian signed 64-bit integer. The low word is
- * `value - high * 2^32` rather than `value % 2^32` made non-negative: the same bits for every double
- * (test/unit/validation/exactArithmetic.test.ts), without the fmod call V8 makes for `%` outside 32 bits.
- */
-export function setInt64(view: DataView, offset: number, value: number): void {
-  const high = Math.floor(value / 0x1_0000_0000);
-  view.setUint32(offset, (value - high * 0x1_0000_0000) >>> 0, true);
-  view.setInt32(offset + 4, high | 0, true);
-}
-
-/** Growable little-endian byte buffer. */
-class Bytes {
-  buffer: Buffer;
-  length = 0;
-
-  constructor(initial = 1 << 16) {
-    this.buffer = Buffer.allocUnsafe(initial);
-  }
-
-  ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < this.length + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buffer.copy(next, 0, 0, this.length);
-    this.buffer = next;
-  }
-
-  byte(value: number): void {
-    this.ensure(1);
-    this.buffer[this.length++] = value;
-  }
-
-  varint(value: number): void {
-    let v = value;
-    this.ensure(10);
-    while (v >= 0x80) {
-      this.buffer[this.length++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.buffer[this.length++] = v;
-  }
-
-  /** A view of the current buffer (call after `ensure`: growing replaces the buffer). */
-  dataView(): DataView {
-    return new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
-  }
-
-  uint32(value: number): void {
-    this.ensure(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.length);
-    this.length += 4;
-  }
-
-  /** A signed 64-bit integer from a double that holds an integer (|v| < 2^53). */
-  int64(value: number): void {
-    this.ensure(8);
-    const low = value % 0x1_0000_0000;
-    const lowBits = low < 0 ? low + 0x1_0000_0000 : low;
-    const high = Math.floor(value / 0x1_0000_0000);
-    this.buffer.writeUInt32LE(lowBits >>> 0, this.length);
-    this.buffer.writeInt32LE(high | 0, this.length + 4);
-    this.length += 8;
-  }
-
-  utf8(value: string): void {
-    const max = value.length * 3;
-    this.ensure(max + 4);
-    const written = this.buffer.write(value, this.length + 4, 'utf8');
-    this.buffer.writeUInt32LE(written, this.length);
-    this.length += 4 + written;
-  }
-
-  view(): Buffer {
-    return this.buffer.subarray(0, this.length);
-  }
-}
-
-/**
- * RLE / bit-packed hybrid encoding of small unsigned integers (definition levels, dictionary indices).
- * Runs of 8 or more equal values become RLE runs; everything else is bit-packed in groups of 8.
- */
-export function encodeRleHybrid(values: Uint32Array, count: number, bitWidth: number, out: Bytes): void {
-  const valueBytes = Math.ceil(bitWidth / 8);
-  let literalStart = 0;
-  let i = 0;
-
-  const flushLiterals = (end: number): void => {
-    const n = end - literalStart;
-    if (n <= 0) return;
-    const groups = Math.ceil(n / 8);
-    out.varint((groups << 1) | 1);
-    const byteCount = groups * bitWidth;
-    out.ensure(byteCount);
-    const start = out.length;
-    out.buffer.fill(0, start, start + byteCount);
-    let bitPos = 0;
-    for (let k = literalStart; k < end; k++) {
-      let v = values[k]!;
-      let bits = bitWidth;
-      while (bits > 0) {
-        const byteIndex = start + (bitPos >>> 3);
-        const offset = bitPos & 7;
-        const take = Math.min(8 - offset, bits);
-        out.buffer[byteIndex]! |= (v & ((1 << take) - 1)) << offset;
-        v >>>= take;
-        bits -= take;
-        bitPos += take;
-      }
-    }
-    out.length = start + byteCount;
-    literalStart = end;
-  };
-
-  while (i < count) {
-    const value = values[i]!;
-    let j = i + 1;
-    while (j < count && values[j] === value) j++;
-    let runLength = j - i;
-    if (runLength >= 8) {
-      const pending = (i - literalStart) % 8;
-      if (pending !== 0) {
-        // Literal groups hold exactly 8 values except at the very end: lend run values to complete the group.
-        const lend = 8 - pending;
-        i += lend;
-        runLength -= lend;
-      }
-      flushLiterals(i);
-      if (runLength > 0) {
-        out.varint(runLength << 1);
-        let v = value;
-        for (let b = 0; b < valueBytes; b++) {
-          out.byte(v & 0xff);
-          v >>>= 8;
-        }
-      }
-      i += runLength;
-      literalStart = i;
-    } else {
-      i = j;
-    }
-  }
-  flushLiterals(count);
-}
-
 /** A column chunk's pages as written, each after its header, with the sizes its metadata records. */
 interface CompressedChunk {
   pages: Buffer[];
+  encoding: Encoding;
   uncompressedSize: number;
   compressedSize: number;
   dictionaryPageSize: number;
@@ -257,6 +123,121 @@ interface EncodedChunk {
   data: { body: Buffer; values: number; encoding: Encoding };
 }
 
+/**
+ * A nullable column's definition levels (1: value, 0: null), length-prefixed, into `levels`; returns the
+ * count of values. A column without nulls, or of nulls only, is one RLE run, written without a level array.
+ */
+function definitionLevels(batch: ColumnBatch, index: number, levels: Bytes): number {
+  const n = batch.length;
+  const strings = batch.strings[index];
+  const nullFlags = batch.nulls[index];
+  let present = 0;
+  if (strings) {
+    for (let r = 0; r < n; r++) if (strings[r] !== null && strings[r] !== undefined) present++;
+  } else {
+    for (let r = 0; r < n; r++) if (nullFlags?.[r] !== 1) present++;
+  }
+  const encoded = new Bytes(64);
+  if (n >= 8 && (present === 0 || present === n)) {
+    // What encodeRleHybrid writes for n equal levels: one run.
+    encoded.varint(n << 1);
+    encoded.byte(present === 0 ? 0 : 1);
+  } else {
+    const defs = new Uint32Array(n);
+    for (let r = 0; r < n; r++) {
+      const isNull = strings ? strings[r] === null || strings[r] === undefined : nullFlags?.[r] === 1;
+      defs[r] = isNull ? 0 : 1;
+    }
+    encodeRleHybrid(defs, n, 1, encoded);
+  }
+  levels.uint32(encoded.length);
+  levels.ensure(encoded.length);
+  encoded.view().copy(levels.buffer, levels.length);
+  levels.length += encoded.length;
+  return present;
+}
+
+/**
+ * A string column's `present` values into `values`: dictionary-encoded while the dictionary stays small
+ * (its page returned), plain otherwise.
+ */
+function encodeStrings(
+  strings: ReadonlyArray<string | null | undefined>,
+  n: number,
+  present: number,
+  values: Bytes,
+): { encoding: Encoding; dictionary?: EncodedChunk['dictionary'] } {
+  if (present === 0) return { encoding: Encoding.Plain };
+  // One string in every row (the lineage columns): a one-entry dictionary and one RLE run of index 0,
+  // the bytes the loop below writes for it, without a lookup or an index per row.
+  const first = strings[0];
+  if (present === n && n >= 8 && first !== null && first !== undefined) {
+    let r = 1;
+    while (r < n && strings[r] === first) r++;
+    if (r === n) {
+      const dictionary = new Bytes(first.length * 3 + 16);
+      dictionary.utf8(first);
+      values.byte(1);
+      values.varint(n << 1);
+      values.byte(0);
+      return {
+        encoding: Encoding.PlainDictionary,
+        dictionary: { body: dictionary.view(), count: 1 },
+      };
+    }
+  }
+  const dictionary = new Map<string, number>();
+  let dictionaryBytes = 0;
+  const indices = new Uint32Array(present);
+  let k = 0;
+  let useDictionary = true;
+  // Runs of equal strings (lineage constants, a meter's consecutive readings) skip the map lookup.
+  let previous: string | undefined;
+  let previousId = 0;
+  for (let r = 0; r < n; r++) {
+    const s = strings[r];
+    if (s === null || s === undefined) continue;
+    if (s === previous) {
+      // The rest of the run at once: a meter's readings, a channel, most quality flags.
+      let runEnd = r + 1;
+      while (runEnd < n && strings[runEnd] === previous) runEnd++;
+      indices.fill(previousId, k, k + runEnd - r);
+      k += runEnd - r;
+      r = runEnd - 1;
+      continue;
+    }
+    let id = dictionary.get(s);
+    if (id === undefined) {
+      id = dictionary.size;
+      dictionary.set(s, id);
+      dictionaryBytes += s.length + 4;
+      if (dictionary.size > MAX_DICTIONARY_ENTRIES || dictionaryBytes > MAX_DICTIONARY_BYTES) {
+        useDictionary = false;
+        break;
+      }
+    }
+    indices[k++] = id;
+    previous = s;
+    previousId = id;
+  }
+  if (useDictionary) {
+    const dict = new Bytes(dictionaryBytes * 3 + 16);
+    for (const s of dictionary.keys()) dict.utf8(s);
+    const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.size)));
+    values.byte(bitWidth);
+    encodeRleHybrid(indices, present, bitWidth, values);
+    return {
+      encoding: Encoding.PlainDictionary,
+      dictionary: { body: dict.view(), count: dictionary.size },
+    };
+  }
+  for (let r = 0; r < n; r++) {
+    const s = strings[r];
+    if (s !== null && s !== undefined) values.utf8(s);
+  }
+  return { encoding: Encoding.Plain };
+}
+
 export class ParquetWriter {
   private offset = 0;
   private rows = 0;
@@ -266,6 +247,12 @@ export class ParquetWriter {
   private started = false;
   private finished = false;
   private readonly valueBuffers: Array<Bytes | undefined> = [];
+  /** A nullable INT column's non-null values, and the delta encoder's block of deltas. */
+  private compacted = new Float64Array(0);
+  /** A numeric column's dictionary and its indices, reused from chunk to chunk. */
+  private numbers: NumberDictionary | undefined;
+  private indices = new Uint32Array(0);
+  private readonly deltaScratch = new Float64Array(128);
 
   constructor(
     private readonly columns: readonly ColumnSpec[],
@@ -305,139 +292,167 @@ export class ParquetWriter {
     // The column's value buffer is reused from group to group (the page body below is a copy of it).
     const values = (this.valueBuffers[index] ??= new Bytes(Math.max(1024, n * 9)));
     values.length = 0;
-    const nullFlags = batch.nulls[index];
     const strings = batch.strings[index];
-    const numbers = batch.numbers[index];
-    let present = n;
-
     const levels = new Bytes(column.nullable ? 64 : 0);
-    if (column.nullable) {
-      const defs = new Uint32Array(n);
-      present = 0;
-      for (let r = 0; r < n; r++) {
-        const isNull = strings ? strings[r] === null || strings[r] === undefined : nullFlags?.[r] === 1;
-        defs[r] = isNull ? 0 : 1;
-        if (!isNull) present++;
-      }
-      const encoded = new Bytes(64);
-      encodeRleHybrid(defs, n, 1, encoded);
-      levels.uint32(encoded.length);
-      levels.ensure(encoded.length);
-      encoded.view().copy(levels.buffer, levels.length);
-      levels.length += encoded.length;
-    }
-
-    let dictionaryPage: Buffer | undefined;
-    let dictionaryCount = 0;
-    let encoding = Encoding.Plain;
-
-    if (strings) {
-      const dictionary = new Map<string, number>();
-      let dictionaryBytes = 0;
-      const indices = new Uint32Array(present);
-      let k = 0;
-      let useDictionary = true;
-      // Runs of equal strings (lineage constants, a meter's consecutive readings) skip the map lookup.
-      let previous: string | undefined;
-      let previousId = 0;
-      for (let r = 0; r < n; r++) {
-        const s = strings[r];
-        if (s === null || s === undefined) continue;
-        if (s === previous) {
-          indices[k++] = previousId;
-          continue;
-        }
-        let id = dictionary.get(s);
-        if (id === undefined) {
-          id = dictionary.size;
-          dictionary.set(s, id);
-          dictionaryBytes += s.length + 4;
-          if (dictionary.size > MAX_DICTIONARY_ENTRIES || dictionaryBytes > MAX_DICTIONARY_BYTES) {
-            useDictionary = false;
-            break;
-          }
-        }
-        indices[k++] = id;
-        previous = s;
-        previousId = id;
-      }
-      if (useDictionary && present > 0) {
-        const dict = new Bytes(dictionaryBytes * 3 + 16);
-        for (const s of dictionary.keys()) dict.utf8(s);
-        dictionaryPage = dict.view();
-        dictionaryCount = dictionary.size;
-        const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.size)));
-        values.byte(bitWidth);
-        encodeRleHybrid(indices, present, bitWidth, values);
-        encoding = Encoding.PlainDictionary;
-      } else {
-        for (let r = 0; r < n; r++) {
-          const s = strings[r];
-          if (s !== null && s !== undefined) values.utf8(s);
-        }
-      }
-    } else if (numbers) {
-      const isNull = (r: number): boolean => nullFlags?.[r] === 1;
-      switch (column.type) {
-        // Through a DataView: its little-endian stores compile to plain moves, Buffer's write methods do not.
-        case 'double': {
-          values.ensure(n * 8);
-          const view = values.dataView();
-          for (let r = 0; r < n; r++) {
-            if (isNull(r)) continue;
-            view.setFloat64(values.length, numbers[r]!, true);
-            values.length += 8;
-          }
-          break;
-        }
-        case 'timestamp':
-        case 'long': {
-          const factor = column.type === 'timestamp' ? 1000 : 1;
-          values.ensure(n * 8);
-          const view = values.dataView();
-          for (let r = 0; r < n; r++) {
-            if (isNull(r)) continue;
-            setInt64(view, values.length, numbers[r]! * factor);
-            values.length += 8;
-          }
-          break;
-        }
-        case 'integer':
-        case 'date': {
-          values.ensure(n * 4);
-          const view = values.dataView();
-          for (let r = 0; r < n; r++) {
-            if (isNull(r)) continue;
-            const value = numbers[r]!;
-            // Out of the INT32 range: Buffer's check throws as it always did.
-            if ((value | 0) === value) view.setInt32(values.length, value, true);
-            else values.buffer.writeInt32LE(value, values.length);
-            values.length += 4;
-          }
-          break;
-        }
-        case 'boolean': {
-          const bytes = Math.ceil(present / 8);
-          values.ensure(bytes);
-          values.buffer.fill(0, values.length, values.length + bytes);
-          let bit = 0;
-          for (let r = 0; r < n; r++) {
-            if (isNull(r)) continue;
-            if (numbers[r]) values.buffer[values.length + (bit >>> 3)]! |= 1 << (bit & 7);
-            bit++;
-          }
-          values.length += bytes;
-          break;
-        }
-        case 'string':
-          break;
-      }
-    }
-
+    const present = column.nullable ? definitionLevels(batch, index, levels) : n;
+    let encoded: Omit<EncodedChunk['data'], 'body' | 'values'> & { dictionary?: EncodedChunk['dictionary'] };
+    if (strings) encoded = encodeStrings(strings, n, present, values);
+    else encoded = this.encodeNumbers(batch, index, present, values);
     return {
-      dictionary: dictionaryPage ? { body: dictionaryPage, count: dictionaryCount } : undefined,
-      data: { body: Buffer.concat([levels.view(), values.view()]), values: n, encoding },
+      dictionary: encoded.dictionary,
+      data: { body: Buffer.concat([levels.view(), values.view()]), values: n, encoding: encoded.encoding },
     };
+  }
+
+  /**
+   * A numeric column's `present` values into `values`: dictionary-encoded when few are distinct, else
+   * DELTA_BINARY_PACKED (integers) or plain; returns the encoding and the dictionary page.
+   */
+  private encodeNumbers(
+    batch: ColumnBatch,
+    index: number,
+    present: number,
+    values: Bytes,
+  ): { encoding: Encoding; dictionary?: EncodedChunk['dictionary'] } {
+    const column = this.columns[index]!;
+    if (column.type !== 'boolean' && column.type !== 'string') {
+      const dictionary = this.numberDictionary(batch, index, present, values);
+      if (dictionary) return { encoding: Encoding.PlainDictionary, dictionary };
+    }
+    return { encoding: this.encodeNumbersWithoutDictionary(batch, index, present, values) };
+  }
+
+  /**
+   * The dictionary page of a numeric column whose values repeat (at most one distinct value in
+   * DICTIONARY_SHARE), with the indices written to `values`; undefined (nothing written) otherwise.
+   * Entries are stored as a plain page stores values, so an INT32 value out of range throws as before.
+   */
+  private numberDictionary(
+    batch: ColumnBatch,
+    index: number,
+    present: number,
+    values: Bytes,
+  ): EncodedChunk['dictionary'] {
+    const column = this.columns[index]!;
+    const n = batch.length;
+    const limit = Math.max(1, Math.floor(n / DICTIONARY_SHARE));
+    if (!this.numbers || this.numbers.capacity < limit) this.numbers = new NumberDictionary(limit);
+    if (this.indices.length < present) this.indices = new Uint32Array(n);
+    const dictionary = this.numbers;
+    const indices = this.indices;
+    if (present === 0 || !dictionary.build(batch.numbers[index]!, batch.nulls[index], n, indices, limit)) {
+      return undefined;
+    }
+    const size = dictionary.size;
+    const width = column.type === 'integer' || column.type === 'date' ? 4 : 8;
+    const page = new Bytes(size * width + 16);
+    const view = page.dataView();
+    const factor = column.type === 'timestamp' ? 1000 : 1;
+    for (let id = 0; id < size; id++) {
+      const value = dictionary.values[id]!;
+      if (column.type === 'double') view.setFloat64(page.length, value, true);
+      else if (width === 8) setInt64(view, page.length, value * factor);
+      else if ((value | 0) === value) view.setInt32(page.length, value, true);
+      else page.buffer.writeInt32LE(value, page.length);
+      page.length += width;
+    }
+    const bitWidth = Math.max(1, Math.ceil(Math.log2(size)));
+    values.byte(bitWidth);
+    encodeRleHybrid(indices, present, bitWidth, values);
+    return { body: page.view(), count: size };
+  }
+
+  /** A numeric column's `present` values into `values` without a dictionary; returns their encoding. */
+  private encodeNumbersWithoutDictionary(
+    batch: ColumnBatch,
+    index: number,
+    present: number,
+    values: Bytes,
+  ): Encoding {
+    const column = this.columns[index]!;
+    const n = batch.length;
+    const numbers = batch.numbers[index]!;
+    const nullFlags = batch.nulls[index];
+    const isNull = (r: number): boolean => nullFlags?.[r] === 1;
+    switch (column.type) {
+      // Through a DataView: its little-endian stores compile to plain moves, Buffer's write methods do not.
+      case 'double': {
+        values.ensure(n * 8);
+        const view = values.dataView();
+        for (let r = 0; r < n; r++) {
+          if (isNull(r)) continue;
+          view.setFloat64(values.length, numbers[r]!, true);
+          values.length += 8;
+        }
+        return Encoding.Plain;
+      }
+      case 'timestamp':
+      case 'long': {
+        const factor = column.type === 'timestamp' ? 1000 : 1;
+        if (this.encodeDelta(numbers, nullFlags, n, present, factor, false, values)) {
+          return Encoding.DeltaBinaryPacked;
+        }
+        values.ensure(n * 8);
+        const view = values.dataView();
+        for (let r = 0; r < n; r++) {
+          if (isNull(r)) continue;
+          setInt64(view, values.length, numbers[r]! * factor);
+          values.length += 8;
+        }
+        return Encoding.Plain;
+      }
+      case 'integer':
+      case 'date': {
+        if (this.encodeDelta(numbers, nullFlags, n, present, 1, true, values)) {
+          return Encoding.DeltaBinaryPacked;
+        }
+        values.ensure(n * 4);
+        const view = values.dataView();
+        for (let r = 0; r < n; r++) {
+          if (isNull(r)) continue;
+          const value = numbers[r]!;
+          // Out of the INT32 range: Buffer's check throws as it always did.
+          if ((value | 0) === value) view.setInt32(values.length, value, true);
+          else values.buffer.writeInt32LE(value, values.length);
+          values.length += 4;
+        }
+        return Encoding.Plain;
+      }
+      case 'boolean': {
+        const bytes = Math.ceil(present / 8);
+        values.ensure(bytes);
+        values.buffer.fill(0, values.length, values.length + bytes);
+        let bit = 0;
+        for (let r = 0; r < n; r++) {
+          if (isNull(r)) continue;
+          if (numbers[r]) values.buffer[values.length + (bit >>> 3)]! |= 1 << (bit & 7);
+          bit++;
+        }
+        values.length += bytes;
+        return Encoding.Plain;
+      }
+      case 'string':
+        return Encoding.Plain;
+    }
+  }
+
+  /** DELTA_BINARY_PACKED of the non-null values; false (nothing written) when one does not fit it. */
+  private encodeDelta(
+    numbers: Float64Array,
+    nullFlags: Uint8Array | undefined,
+    n: number,
+    present: number,
+    factor: number,
+    int32: boolean,
+    values: Bytes,
+  ): boolean {
+    let source: Float64Array = numbers;
+    if (present < n) {
+      source = this.compacted.length >= present ? this.compacted : (this.compacted = new Float64Array(n));
+      let k = 0;
+      for (let r = 0; r < n; r++) if (nullFlags?.[r] !== 1) source[k++] = numbers[r]!;
+    }
+    return encodeDeltaBinaryPacked(values, source, present, factor, int32, this.deltaScratch);
   }
 
   /** The chunk's pages, compressed, each after its header. */
@@ -467,7 +482,7 @@ export class ParquetWriter {
     pages.push(header, data);
     uncompressedSize += header.length + chunk.data.body.length;
     compressedSize += header.length + data.length;
-    return { pages, uncompressedSize, compressedSize, dictionaryPageSize };
+    return { pages, encoding: chunk.data.encoding, uncompressedSize, compressedSize, dictionaryPageSize };
   }
 
   /** Writes the batch's rows as one row group. Empty batches are skipped. */
@@ -491,12 +506,7 @@ export class ParquetWriter {
       const dataPageOffset = chunkStart + chunk.dictionaryPageSize;
       const meta: ThriftStruct = {
         1: i32(physicalType(this.columns[c]!.type)),
-        2: list(
-          'i32',
-          chunk.dictionaryPageSize > 0
-            ? [Encoding.PlainDictionary, Encoding.Rle]
-            : [Encoding.Plain, Encoding.Rle],
-        ),
+        2: list('i32', [chunk.encoding, Encoding.Rle]),
         3: list('binary', [this.columns[c]!.name]),
         4: i32(this.codec),
         5: i64(rows),

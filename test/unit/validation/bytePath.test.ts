@@ -351,6 +351,25 @@ describe('byte path of the CSV long layout against the text path', () => {
     }
   });
 
+  it('when a line with an ambiguous interval start fails a later field, then the next line resolves nothing from it', async () => {
+    // The one-pass reading stores the fall-back instant, then the quality field fails: the line is rejected
+    // whole (7 fields) or converted again (6 fields), and the next reading is not in the repeated hour.
+    // Found by the property above (seed -1912264172); the byte path counted one ambiguous time too many.
+    const header = 'meter_id,interval_start,interval_minutes,channel,kwh,quality';
+    const next = 'M1,29 mar 2025 00:00:00,30,import,0,actual';
+    for (const failing of [
+      'M1,26 oct 2025 01:00:00,30,import,-0.2,substituted,',
+      'M1,26 oct 2025 01:00:00,30,import,0.2,substituted',
+      'M1,26 oct 2025 01:00:00,30,import,0.2,A,',
+    ]) {
+      for (const following of [next, `" M1"${next.slice(2)}`]) {
+        const text = `${header}\n${failing}\n${following}\n`;
+        for (const chunkSize of [9, 4096])
+          await expectSamePaths(contracts.pattern!, Buffer.from(text), chunkSize);
+      }
+    }
+  });
+
   it('when a file is re-encoded as UTF-16 or declared ISO-8859-1, then both paths agree', async () => {
     const text = `${CANONICAL_HEADER}\nMé,2025-01-01T00:00:00Z,30,import,1.5,actual\nM2,2025-01-01T00:00:00Z,30,import,1,actual\n`;
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
