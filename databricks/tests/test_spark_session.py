@@ -31,6 +31,13 @@ def test_when_the_session_starts_then_delta_comes_from_local_jar_files_not_from_
     assert all(Path(jar).is_file() for jar in jars)
 
 
+def test_when_the_caller_chooses_a_collector_then_the_driver_starts_with_that_one_only(spark: SparkSession):
+    # conftest starts the suite's session with -XX:+UseSerialGC; a second collector would stop the JVM.
+    options = spark.conf.get("spark.driver.extraJavaOptions").split()
+
+    assert [o for o in options if o.startswith("-XX:+Use") and o.endswith("GC")] == ["-XX:+UseSerialGC"]
+
+
 def test_when_the_session_starts_then_it_runs_spark_4_1_like_databricks_runtime_18(spark: SparkSession):
     assert spark.version.startswith("4.1.")
     assert expected_delta_jar().startswith("delta-spark_4.1_2.13-")
