@@ -55,6 +55,8 @@ const DOT = 46;
 const COMMA = 44;
 const PLUS = 43;
 const MINUS = 45;
+/** A delimiter no byte equals: the scanners then read a whole field, as the parsers do. */
+const NO_DELIMITER = -1;
 
 /**
  * `parseNumber` (values.ts) for a plain decimal (`[+-]digits[.digits]`, at most 15 digits, no exponent)
@@ -62,29 +64,7 @@ const MINUS = 45;
  * an integer below 2^53 and 10^k is exact, so one division rounds correctly, as `Number(text)` does.
  */
 export function parsePlainDecimal(bytes: Buffer, start: number, end: number, decimalComma: boolean): number {
-  let i = start;
-  let negative = false;
-  const first = bytes[i];
-  if (first === PLUS || first === MINUS) {
-    negative = first === MINUS;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (; i < end; i++) {
-    const byte = bytes[i]!;
-    const digit = byte - 48;
-    if (digit >= 0 && digit <= 9) {
-      mantissa = mantissa * 10 + digit;
-      digits++;
-    } else if (fraction < 0 && (byte === DOT || (decimalComma && byte === COMMA))) {
-      fraction = digits;
-    } else return NaN;
-  }
-  if (digits === 0 || digits > MAX_EXACT_DIGITS) return NaN;
-  const scaled = fraction < 0 ? mantissa : mantissa / POWERS_OF_TEN[digits - fraction]!;
-  return negative ? -scaled : scaled;
+  return scanPlainDecimal(bytes, start, end, NO_DELIMITER, decimalComma);
 }
 
 /** Where the last `scanPlainDecimal` or `scanPlainInteger` stopped: the field's delimiter or the line's end. */
@@ -153,18 +133,7 @@ export function scanPlainInteger(bytes: Buffer, start: number, end: number, deli
 
 /** An integer (`[+-]digits`, at most 15 digits) read from bytes, as `Number(text)` reads it; NaN otherwise. */
 export function parsePlainInteger(bytes: Buffer, start: number, end: number): number {
-  let i = start;
-  const first = bytes[i];
-  const negative = first === MINUS;
-  if (first === PLUS || first === MINUS) i++;
-  if (i === end || end - i > MAX_EXACT_DIGITS) return NaN;
-  let value = 0;
-  for (; i < end; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return NaN;
-    value = value * 10 + digit;
-  }
-  return negative ? -value : value;
+  return scanPlainInteger(bytes, start, end, NO_DELIMITER);
 }
 
 /** Whether an integer column takes the value (`includes` of its allowed values, SameValueZero). */
