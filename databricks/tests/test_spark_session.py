@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from lakewatt.spark import DeltaJarsMissingError, delta_jars, expected_delta_jar, get_spark
 
@@ -36,6 +37,30 @@ def test_when_the_caller_chooses_a_collector_then_the_driver_starts_with_that_on
     options = spark.conf.get("spark.driver.extraJavaOptions").split()
 
     assert [o for o in options if o.startswith("-XX:+Use") and o.endswith("GC")] == ["-XX:+UseSerialGC"]
+
+
+def compilations(spark: SparkSession) -> int:
+    """Classes Spark's code generator has compiled in this JVM so far (its own metric)."""
+    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
+
+
+def test_when_a_query_comes_back_after_hundreds_of_others_then_its_code_is_not_compiled_again(
+    spark: SparkSession,
+):
+    # A long literal is written into the generated code, so each factor is a class of its own; Spark's
+    # default cache holds 100, which a warm worker's jobs outgrow many times over.
+    def run(factor: int) -> list:
+        return spark.range(3).select((F.col("id") * F.lit(factor) + F.lit(7)).alias("x")).collect()
+
+    first = run(1_000_003)
+    for factor in range(150):
+        run(factor)
+    before = compilations(spark)
+
+    again = run(1_000_003)
+
+    assert compilations(spark) == before
+    assert [row.x for row in again] == [7, 1_000_010, 2_000_013] == [row.x for row in first]
 
 
 def test_when_the_session_starts_then_it_runs_spark_4_1_like_databricks_runtime_18(spark: SparkSession):
