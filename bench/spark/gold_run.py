@@ -1,7 +1,7 @@
 """Gold per-run cost on a warm Spark session: one local day of N meters (not a test; prints figures).
 
     .venv/bin/python bench/spark/gold_run.py [--meters 1000] [--runs 5] [--days 11] [--write-threads 1,4]
-        [--variants base,no_aqe,...] [--out bench/out/spark-gold]
+        [--variants base,no_aqe,...] [--conf KEY=VALUE ...] [--out bench/out/spark-gold]
 
 The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
 since that fixed cost, paid by every batch, dominates drop-to-gold latency.
@@ -14,6 +14,8 @@ since that fixed cost, paid by every batch, dominates drop-to-gold latency.
    (alternated, the order rotated each round), with the tables a
    meter-readings batch feeds (all of them), each a new orchestration id so nothing is skipped; per run the
    wall time, per table the manifest's step times.
+   ``--conf`` sets a session setting for the whole process (static ones, such as the code cache, can only be
+   compared process against process).
 4. Prints the median of each figure and writes bench/out/spark-gold/latest.json.
 """
 
@@ -96,8 +98,19 @@ def install_by_name_writes() -> None:
     delta_io.replace_where_once = dispatch
 
 
+def codegen_compilations(spark) -> int:
+    """Classes Spark's code generator has compiled in this JVM so far (its own metric)."""
+    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
+
+
 def measure(
-    lake: Path, instances: list[str], days: int, runs: int, write_threads: list[int], variants: list[str]
+    lake: Path,
+    instances: list[str],
+    days: int,
+    runs: int,
+    write_threads: list[int],
+    variants: list[str],
+    conf: dict[str, str],
 ) -> dict:
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.gold_tables import GOLD_TABLES
@@ -107,7 +120,10 @@ def measure(
 
     # The settings of the emulator's warm worker, whose per-run cost this measures (worker.py).
     spark = build_local_spark(
-        "bench-gold-run", warehouse_dir=lake / "_warehouse", driver_memory="2g", extra_conf=WARM_WORKER_CONF
+        "bench-gold-run",
+        warehouse_dir=lake / "_warehouse",
+        driver_memory="2g",
+        extra_conf={**WARM_WORKER_CONF, **conf},
     )
     uri = lake.resolve().as_uri()
     roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
@@ -135,20 +151,22 @@ def measure(
         for threads, variant in settings[n % len(settings) :] + settings[: n % len(settings)]:
             for key, value in VARIANTS[variant].items():
                 spark.conf.set(key, value)
-            t = time.monotonic()
+            compiled, t = codegen_compilations(spark), time.monotonic()
             try:
                 manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}-{variant}", 0, roots),
                                     last, last, default_timezone="UTC", write_threads=threads)  # fmt: skip
             finally:
                 for key in VARIANTS[variant]:
                     spark.conf.unset(key)
-            wall = time.monotonic() - t
+            wall, compiled = time.monotonic() - t, codegen_compilations(spark) - compiled
             label = f"{threads}" if variants == ["base"] else f"{threads}/{variant}"
-            figures = per_setting.setdefault(label, {"walls": [], "steps": {}})
+            figures = per_setting.setdefault(label, {"walls": [], "steps": {}, "compiled": []})
             figures["walls"].append(wall)
+            figures["compiled"].append(compiled)
             for step, ms in manifest["timingsMs"].items():
                 figures["steps"].setdefault(step, []).append(ms)
-            print(f"run {n + 1}/{runs}, {label}: {wall:.1f} s {manifest['timingsMs']}", flush=True)
+            print(f"run {n + 1}/{runs}, {label}: {wall:.1f} s, {compiled} classes compiled, {manifest['timingsMs']}",
+                  flush=True)  # fmt: skip
     spark.stop()
     calls = runs * len(settings)
     return {
@@ -158,6 +176,7 @@ def measure(
                 "run_seconds": [round(w, 2) for w in figures["walls"]],
                 "median_run_seconds": round(statistics.median(figures["walls"]), 2),
                 "median_step_ms": {step: int(statistics.median(ms)) for step, ms in figures["steps"].items()},
+                "classes_compiled": figures["compiled"],
             }
             for label, figures in per_setting.items()
         },
@@ -178,6 +197,9 @@ def main() -> None:
     parser.add_argument(
         "--variants", default="base", help=f"comma-separated session settings to alternate: {', '.join(VARIANTS)}"
     )
+    parser.add_argument(
+        "--conf", action="append", default=[], metavar="KEY=VALUE", help="a session setting for the whole run"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "spark-gold"))
     args = parser.parse_args()
     os.environ.setdefault("TZ", "UTC")
@@ -186,6 +208,7 @@ def main() -> None:
     from lakewatt.transforms.gold import LOOKBACK_DAYS
 
     write_threads = [int(t) for t in args.write_threads.split(",") if t] or [WRITE_THREADS]
+    conf = dict(item.split("=", 1) for item in args.conf)
     days = args.days or LOOKBACK_DAYS + 3
     out = Path(args.out)
     lake = out / "lake"
@@ -196,7 +219,8 @@ def main() -> None:
     result = {
         "meters": args.meters,
         "days": days,
-        **measure(lake, gen["instances"], days, args.runs, write_threads, args.variants.split(",")),
+        **measure(lake, gen["instances"], days, args.runs, write_threads, args.variants.split(","), conf),
+        "conf": conf,
         "cpus": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
