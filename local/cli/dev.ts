@@ -5,11 +5,12 @@ import type { Command } from 'commander';
 import { type LakewattConfig, loadConfig } from '../../lib/config';
 import { UsageError } from '../../lib/errors';
 import { DEFAULT_CONSOLE_PORT } from '../console/server';
-import { consolePort, startLocalConsole, untilStopped } from '../console/start';
+import { consolePort, startLocalConsole } from '../console/start';
 import { hostKeyHeaders, readHostKey } from '../host/endpoint';
 import { defaultRegistrationModules, type LocalHost, readHostLock } from '../host/host';
 import { type LogLevel, streamSink } from '../host/log';
 import { LocalRuntime } from '../runtime';
+import { untilStopped } from './untilStopped';
 
 interface DevOptions {
   port?: string;

@@ -5,6 +5,7 @@ import { createJobsClient, type JobsClient } from '../../lib/databricks';
 import { UsageError } from '../../lib/errors';
 import { emulatorSettings } from '../databricks/settings';
 import { startLocalJobsEmulator } from '../databricks/start';
+import { untilStopped } from './untilStopped';
 
 interface ServeOptions {
   port?: string;
@@ -56,11 +57,7 @@ export function registerJobs(program: Command): void {
         prewarm: options.prewarm,
       });
       process.stdout.write(`Jobs API emulator on ${emulator.url} (bundle target ${target}, ${execution})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped();
       await emulator.close();
     });
 

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 
 import { DEFAULT_CONSOLE_PORT } from '../console/server';
-import { consolePort, startLocalConsole, untilStopped } from '../console/start';
+import { consolePort, startLocalConsole } from '../console/start';
 import { withRuntime } from './dev';
 import { withJobsEmulator } from './sql';
+import { untilStopped } from './untilStopped';
 
 /**
  * `lakewatt ui`: the operations console against the state folder's runtime: a running `lakewatt dev`

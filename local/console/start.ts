@@ -31,16 +31,3 @@ export function consolePort(text: string | undefined, fallback: number, flag: st
     throw new UsageError(`${flag} ${text} is not a port`);
   return port;
 }
-
-/** Resolves on Ctrl-C or SIGTERM. */
-export function untilStopped(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
