@@ -39,8 +39,8 @@ LOCAL_CONF: Mapping[str, str] = {
     "spark.log.level": "WARN",
     "spark.sql.debug.maxToStringFields": "100",
     # Compiled query code kept per JVM (Spark's default: 100 classes). The silver and gold jobs generate ~900
-    # distinct classes, so with 100 a warm one-day gold run compiled ~500 of them again every run: 10.4 s a
-    # run with 100, 7.2-8.2 s with 1,000-5,000 (~15 compilations a run), metaspace the same (decision 0037).
+    # distinct classes, so with 100 a warm one-day gold run compiled ~500 of them again every run: 9.5-10.7 s
+    # a run with 100, 7.0-7.1 s with 2,000 (~15 compilations a run), metaspace the same (decision 0037).
     "spark.sql.codegen.cache.maxEntries": "2000",
 }
 
