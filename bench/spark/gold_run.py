@@ -98,11 +98,6 @@ def install_by_name_writes() -> None:
     delta_io.replace_where_once = dispatch
 
 
-def codegen_compilations(spark) -> int:
-    """Classes Spark's code generator has compiled in this JVM so far (its own metric)."""
-    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
-
-
 def measure(
     lake: Path,
     instances: list[str],
@@ -115,7 +110,7 @@ def measure(
     from lakewatt.context import LakeRoots, RunContext
     from lakewatt.gold_tables import GOLD_TABLES
     from lakewatt.jobs import gold, silver
-    from lakewatt.spark import WARM_WORKER_CONF, build_local_spark
+    from lakewatt.spark import WARM_WORKER_CONF, build_local_spark, compiled_classes
     from lakewatt.vee.config import VeeConfig
 
     # The settings of the emulator's warm worker, whose per-run cost this measures (worker.py).
@@ -151,14 +146,14 @@ def measure(
         for threads, variant in settings[n % len(settings) :] + settings[: n % len(settings)]:
             for key, value in VARIANTS[variant].items():
                 spark.conf.set(key, value)
-            compiled, t = codegen_compilations(spark), time.monotonic()
+            compiled, t = compiled_classes(spark), time.monotonic()
             try:
                 manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}-{variant}", 0, roots),
                                     last, last, default_timezone="UTC", write_threads=threads)  # fmt: skip
             finally:
                 for key in VARIANTS[variant]:
                     spark.conf.unset(key)
-            wall, compiled = time.monotonic() - t, codegen_compilations(spark) - compiled
+            wall, compiled = time.monotonic() - t, compiled_classes(spark) - compiled
             label = f"{threads}" if variants == ["base"] else f"{threads}/{variant}"
             figures = per_setting.setdefault(label, {"walls": [], "steps": {}, "compiled": []})
             figures["walls"].append(wall)
@@ -208,6 +203,9 @@ def main() -> None:
     from lakewatt.transforms.gold import LOOKBACK_DAYS
 
     write_threads = [int(t) for t in args.write_threads.split(",") if t] or [WRITE_THREADS]
+    bad = [item for item in args.conf if "=" not in item or not item.split("=", 1)[0]]
+    if bad:
+        parser.error(f"--conf expects KEY=VALUE, not {', '.join(map(repr, bad))}")
     conf = dict(item.split("=", 1) for item in args.conf)
     days = args.days or LOOKBACK_DAYS + 3
     out = Path(args.out)

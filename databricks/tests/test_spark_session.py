@@ -8,7 +8,13 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lakewatt.spark import DeltaJarsMissingError, delta_jars, expected_delta_jar, get_spark
+from lakewatt.spark import (
+    DeltaJarsMissingError,
+    compiled_classes,
+    delta_jars,
+    expected_delta_jar,
+    get_spark,
+)
 
 
 def test_when_the_delta_jars_are_missing_then_the_error_is_one_line_telling_to_run_setup(tmp_path: Path):
@@ -39,11 +45,6 @@ def test_when_the_caller_chooses_a_collector_then_the_driver_starts_with_that_on
     assert [o for o in options if o.startswith("-XX:+Use") and o.endswith("GC")] == ["-XX:+UseSerialGC"]
 
 
-def compilations(spark: SparkSession) -> int:
-    """Classes Spark's code generator has compiled in this JVM so far (its own metric)."""
-    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
-
-
 def test_when_a_query_comes_back_after_hundreds_of_others_then_its_code_is_not_compiled_again(
     spark: SparkSession,
 ):
@@ -55,11 +56,11 @@ def test_when_a_query_comes_back_after_hundreds_of_others_then_its_code_is_not_c
     first = run(1_000_003)
     for factor in range(150):
         run(factor)
-    before = compilations(spark)
+    before = compiled_classes(spark)
 
     again = run(1_000_003)
 
-    assert compilations(spark) == before
+    assert compiled_classes(spark) == before
     assert [row.x for row in again] == [7, 1_000_010, 2_000_013] == [row.x for row in first]
 
 

@@ -151,6 +151,14 @@ def build_local_spark(
     return builder.getOrCreate()
 
 
+def compiled_classes(spark: SparkSession) -> int:
+    """How many classes Spark's code generator has compiled in this local JVM so far (Spark's own counter).
+
+    A diagnostic for local sessions (the test suite, the benchmarks): Spark Connect has no JVM to ask.
+    """
+    return spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME().getCount()
+
+
 def get_spark(app_name: str = "lakewatt") -> SparkSession:
     """The session a job should use: Databricks' own there, otherwise the active or a new local one."""
     active = SparkSession.getActiveSession()
