@@ -13,6 +13,7 @@ from lakewatt.jobs.common import JobParameterError
 from lakewatt.jobs.gold import date_predicate, local_dates
 from lakewatt.jobs.silver import main as silver_main
 from lakewatt.pii import MissingPiiKeyError, resolve_key
+from lakewatt.transforms.silver import shuffle_partitions
 
 
 def test_a_utc_day_covers_the_next_local_day_east_of_utc_and_the_previous_one_west():
@@ -72,3 +73,23 @@ def test_pii_key_has_no_default_and_must_be_long_enough(monkeypatch: pytest.Monk
         resolve_key(key_param="short")
     monkeypatch.setenv("PII_HASH_KEY", "k" * 16)
     assert resolve_key() == b"k" * 16
+
+
+class _Conf:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def get(self, key: str, default: str | None = None) -> str:
+        assert key == "spark.sql.shuffle.partitions"
+        return self.value
+
+
+class _Session:
+    def __init__(self, value: str) -> None:
+        self.conf = _Conf(value)
+
+
+def test_when_shuffle_partitions_is_not_a_number_then_the_key_count_uses_sparks_default_of_200():
+    # Databricks accepts "auto" there; Apache Spark only numbers.
+    assert shuffle_partitions(_Session("auto")) == 200
+    assert shuffle_partitions(_Session("16")) == 16
