@@ -22,10 +22,13 @@ export TZ=UTC
 # A session must take Delta from the local jars only: nothing may ask Spark to resolve packages.
 unset PYSPARK_PYTHON PYSPARK_DRIVER_PYTHON PYSPARK_SUBMIT_ARGS SPARK_HOME
 
-echo "test-python: ruff check databricks"
-"$VENV/bin/ruff" check databricks || fail "ruff check found problems (fix them or run .venv/bin/ruff check --fix databricks)"
-echo "test-python: ruff format --check databricks"
-"$VENV/bin/ruff" format --check databricks || fail "files need formatting (run .venv/bin/ruff format databricks)"
+# bench/ruff.toml extends databricks/pyproject.toml: the benchmarks' scripts follow the same style.
+echo "test-python: ruff check databricks bench"
+"$VENV/bin/ruff" check databricks bench ||
+  fail "ruff check found problems (fix them or run .venv/bin/ruff check --fix databricks bench)"
+echo "test-python: ruff format --check databricks bench"
+"$VENV/bin/ruff" format --check databricks bench ||
+  fail "files need formatting (run .venv/bin/ruff format databricks bench)"
 
 echo "test-python: pytest databricks/tests"
 status=0

@@ -42,8 +42,15 @@ LINEAGE = (
     "ingested_at",
 )
 SILVER_READING_COLUMNS = (
-    "meter_id", "channel", "interval_start", "interval_minutes", "kwh", "quality", "reading_date", *LINEAGE,
-)  # fmt: skip
+    "meter_id",
+    "channel",
+    "interval_start",
+    "interval_minutes",
+    "kwh",
+    "quality",
+    "reading_date",
+    *LINEAGE,
+)
 GOLD_TABLES = ("daily_consumption", "customer_daily_cost")
 GOLD_KEYS = {
     "daily_consumption": ("date", "meter_id"),
@@ -73,14 +80,12 @@ def reading_wins(s: str = "s", t: str = "t") -> str:
     return condition
 
 
-def local_dates(
-    date_from: dt.date, date_to: dt.date, zones: Sequence[str]
-) -> list[dt.date]:
+def local_dates(date_from: dt.date, date_to: dt.date, zones: Sequence[str]) -> list[dt.date]:
     """Every local day the UTC days ``[date_from, date_to]`` overlap in any of ``zones`` (as the gold job)."""
     start = dt.datetime.combine(date_from, dt.time(), dt.UTC)
-    end = dt.datetime.combine(
-        date_to + dt.timedelta(days=1), dt.time(), dt.UTC
-    ) - dt.timedelta(microseconds=1)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC) - dt.timedelta(
+        microseconds=1
+    )
     lo, hi = date_from, date_to
     for name in set(zones):
         lo = min(lo, start.astimezone(ZoneInfo(name)).date())
@@ -105,20 +110,14 @@ class Baseline:
         return str(self.root / layer / name)
 
     def staged(self, dataset: str, instances: Sequence[str]) -> str:
-        files = ", ".join(
-            f"'{self.staging / dataset / i / 'part-00000.parquet'}'" for i in instances
-        )
+        files = ", ".join(f"'{self.staging / dataset / i / 'part-00000.parquet'}'" for i in instances)
         return f"read_parquet([{files}])"
 
     def scan(self, layer: str, name: str, view: str) -> None:
         """Registers the table's current snapshot as a DuckDB view (filters are pushed into the scan)."""
-        self.con.register(
-            view, DeltaTable(self.table(layer, name)).to_pyarrow_dataset()
-        )
+        self.con.register(view, DeltaTable(self.table(layer, name)).to_pyarrow_dataset())
 
-    def create(
-        self, layer: str, name: str, query: str, configuration: dict | None = None
-    ) -> DeltaTable:
+    def create(self, layer: str, name: str, query: str, configuration: dict | None = None) -> DeltaTable:
         """The table, created empty with ``query``'s columns when it does not exist (as ensure_table)."""
         path = self.table(layer, name)
         if DeltaTable.is_deltatable(path):
@@ -134,23 +133,21 @@ class Baseline:
     def reference(self) -> None:
         contracts = f"""
           SELECT * EXCLUDE (valid_to, {", ".join(LINEAGE)}),
-                 least(valid_to, lead(valid_from) OVER (PARTITION BY contract_id ORDER BY valid_from)) AS valid_to,
+                 least(valid_to,
+                   lead(valid_from) OVER (PARTITION BY contract_id ORDER BY valid_from)) AS valid_to,
                  lead(valid_from) OVER (PARTITION BY contract_id ORDER BY valid_from) IS NULL AS is_current,
                  {", ".join(LINEAGE)}
           FROM {self.staged("contracts", ["bench-contracts"])}
           QUALIFY row_number() OVER (PARTITION BY contract_id, valid_from
-                                     ORDER BY ingested_at DESC, ingest_instance_id DESC, source_line DESC) = 1"""
-        write_deltalake(
-            self.table("silver", "contracts"), self.reader(contracts), mode="overwrite"
-        )
+                                     ORDER BY ingested_at DESC, ingest_instance_id DESC,
+                                       source_line DESC) = 1"""
+        write_deltalake(self.table("silver", "contracts"), self.reader(contracts), mode="overwrite")
         prices = f"""
           SELECT * FROM {self.staged("prices", ["bench-prices"])}
           QUALIFY row_number() OVER (PARTITION BY bidding_zone, interval_start, resolution_minutes
             ORDER BY coalesce(published_at, ingested_at) DESC, ingested_at DESC, ingest_instance_id DESC,
                      source_line DESC) = 1"""
-        write_deltalake(
-            self.table("silver", "prices"), self.reader(prices), mode="overwrite"
-        )
+        write_deltalake(self.table("silver", "prices"), self.reader(prices), mode="overwrite")
 
     # -- silver job for the readings -------------------------------------------------------------------
 
@@ -168,7 +165,8 @@ class Baseline:
         present = {
             r[0]
             for r in self.con.sql(
-                f"SELECT DISTINCT ingest_instance_id FROM bronze_readings WHERE ingest_instance_id IN ({listed})"
+                "SELECT DISTINCT ingest_instance_id FROM bronze_readings "
+                f"WHERE ingest_instance_id IN ({listed})"
             ).fetchall()
         }
         todo = [i for i in instances if i not in present]
@@ -187,10 +185,9 @@ class Baseline:
           SELECT {", ".join(SILVER_READING_COLUMNS)} FROM (
             SELECT *, CAST(interval_start AS DATE) AS reading_date FROM {staged}
             QUALIFY row_number() OVER (PARTITION BY {", ".join(READING_KEY)}
-              ORDER BY {quality_rank("")}, ingested_at DESC, ingest_instance_id DESC, source_line DESC) = 1)"""
-        silver = self.create(
-            "silver", "meter_readings", best, {"delta.enableChangeDataFeed": "true"}
-        )
+              ORDER BY {quality_rank("")}, ingested_at DESC, ingest_instance_id DESC,
+                source_line DESC) = 1)"""
+        silver = self.create("silver", "meter_readings", best, {"delta.enableChangeDataFeed": "true"})
         lo, hi = self.con.sql(
             f"SELECT CAST(min(interval_start) AS DATE)::VARCHAR, CAST(max(interval_start) AS DATE)::VARCHAR "
             f"FROM {staged}"
@@ -255,12 +252,7 @@ class Baseline:
         self.scan("silver", "contracts", "contracts")
         self.scan("silver", "prices", "prices")
         self.scan("silver", "meter_readings", "readings")
-        zones = [
-            r[0]
-            for r in self.con.sql(
-                "SELECT DISTINCT tariff_timezone FROM contracts"
-            ).fetchall()
-        ]
+        zones = [r[0] for r in self.con.sql("SELECT DISTINCT tariff_timezone FROM contracts").fetchall()]
         days = local_dates(
             date_from,
             date_to,
@@ -274,12 +266,14 @@ class Baseline:
           CREATE OR REPLACE TEMP TABLE enriched AS
           WITH periods AS (
             SELECT *, valid_from AS eff_from,
-                   least(valid_to, lead(valid_from) OVER (PARTITION BY meter_id ORDER BY valid_from, contract_id))
+                   least(valid_to,
+                     lead(valid_from) OVER (PARTITION BY meter_id ORDER BY valid_from, contract_id))
                      AS eff_to
             FROM contracts)
           SELECT r.meter_id, r.channel, r.interval_start, r.interval_minutes, r.kwh, r.quality, p.contract_id,
                  p.valid_from AS contract_valid_from, p.customer_id, {tz} AS timezone,
-                 timezone({tz}, r.interval_start) AS local_ts, CAST(timezone({tz}, r.interval_start) AS DATE) AS date,
+                 timezone({tz}, r.interval_start) AS local_ts,
+                 CAST(timezone({tz}, r.interval_start) AS DATE) AS date,
                  p.tariff_type, p.unit_rate_eur_per_kwh, p.peak_rate_eur_per_kwh, p.offpeak_rate_eur_per_kwh,
                  p.peak_start_local, p.peak_end_local, p.spot_markup_eur_per_kwh, p.bidding_zone
           FROM readings r LEFT JOIN periods p ON r.meter_id = p.meter_id AND r.interval_start >= p.eff_from
@@ -300,7 +294,8 @@ class Baseline:
           WITH daily AS (
             SELECT date, meter_id, customer_id, timezone,
                    sum(CASE WHEN imp THEN kwh ELSE 0.0 END) AS import_kwh,
-                   sum(CASE WHEN channel = 'export' AND quality <> 'missing' THEN kwh ELSE 0.0 END) AS export_kwh,
+                   sum(CASE WHEN channel = 'export' AND quality <> 'missing' THEN kwh ELSE 0.0 END)
+                     AS export_kwh,
                    count(*) AS readings_count, count(CASE WHEN imp THEN 1 END) AS import_readings,
                    count(CASE WHEN imp AND quality IN ('estimated', 'substituted') THEN 1 END) AS estimated,
                    min(interval_minutes) AS interval_minutes
@@ -318,7 +313,8 @@ class Baseline:
     def customer_daily_cost_sql(self, days: Sequence[dt.date], run_id: str) -> str:
         buckets = " UNION ALL ".join(
             f"""SELECT bidding_zone, {b} AS bucket_minutes, unnest(generate_series(interval_start,
-                  interval_start + to_minutes(resolution_minutes - {b}), INTERVAL {b} MINUTE)) AS bucket_start,
+                  interval_start + to_minutes(resolution_minutes - {b}),
+                    INTERVAL {b} MINUTE)) AS bucket_start,
                   price_eur_per_mwh FROM finest WHERE resolution_minutes >= {b}
                 UNION ALL
                 SELECT bidding_zone, {b}, to_timestamp(floor(epoch(interval_start) / {b * 60}) * {b * 60}),
@@ -327,7 +323,8 @@ class Baseline:
         )
 
         def minute_of(hhmm: str) -> str:
-            return f"(TRY_CAST(substring({hhmm}, 1, 2) AS INTEGER) * 60 + TRY_CAST(substring({hhmm}, 4, 2) AS INTEGER))"
+            hours, minutes = (f"TRY_CAST(substring({hhmm}, {at}, 2) AS INTEGER)" for at in (1, 4))
+            return f"({hours} * 60 + {minutes})"
 
         start, end = minute_of("peak_start_local"), minute_of("peak_end_local")
         minute = "(hour(local_ts) * 60 + minute(local_ts))"
@@ -336,7 +333,8 @@ class Baseline:
             f"ELSE {minute} >= {start} OR {minute} < {end} END"
         )
         rate = f"""CASE tariff_type WHEN 'fixed' THEN unit_rate_eur_per_kwh
-            WHEN 'time_of_use' THEN CASE WHEN {in_peak} THEN peak_rate_eur_per_kwh ELSE offpeak_rate_eur_per_kwh END
+            WHEN 'time_of_use' THEN
+              CASE WHEN {in_peak} THEN peak_rate_eur_per_kwh ELSE offpeak_rate_eur_per_kwh END
             WHEN 'dynamic' THEN price_eur_per_mwh / 1000.0 + coalesce(spot_markup_eur_per_kwh, 0.0) END"""
         day_list = ", ".join(f"DATE '{d}'" for d in sorted(set(days)))
         keys = ("date", "customer_id", "meter_id", "contract_id")
@@ -366,22 +364,27 @@ class Baseline:
           standing AS (
             SELECT d.date, c.customer_id, c.meter_id, c.contract_id,
                    sum(c.standing_charge_eur_per_day) AS standing_charge_eur,
-                   arg_max(c.tariff_type, c.valid_from) AS s_tariff, arg_max(c.bidding_zone, c.valid_from) AS s_zone
+                   arg_max(c.tariff_type, c.valid_from) AS s_tariff,
+                   arg_max(c.bidding_zone, c.valid_from) AS s_zone
             FROM contracts c, (SELECT unnest([{day_list}]) AS date) d
-            WHERE c.valid_from <= timezone(coalesce(c.tariff_timezone, '{self.default_timezone}'), CAST(d.date AS TIMESTAMP))
+            WHERE c.valid_from <= timezone(coalesce(c.tariff_timezone, '{self.default_timezone}'),
+              CAST(d.date AS TIMESTAMP))
               AND (c.valid_to IS NULL
-                   OR timezone(coalesce(c.tariff_timezone, '{self.default_timezone}'), CAST(d.date AS TIMESTAMP))
+                   OR timezone(coalesce(c.tariff_timezone, '{self.default_timezone}'),
+                     CAST(d.date AS TIMESTAMP))
                       < c.valid_to)
             GROUP BY ALL),
           both_sides AS (
             SELECT {", ".join(f"coalesce(e.{k}, s.{k}) AS {k}" for k in keys)},
-                   coalesce(e.e_tariff, s.s_tariff) AS tariff_type, coalesce(e.e_zone, s.s_zone) AS bidding_zone,
+                   coalesce(e.e_tariff, s.s_tariff) AS tariff_type,
+                   coalesce(e.e_zone, s.s_zone) AS bidding_zone,
                    round(coalesce(e.import_kwh, 0.0), 6) AS import_kwh,
                    round(coalesce(e.energy_cost_eur, 0.0), 6) AS energy_cost_eur,
                    coalesce(s.standing_charge_eur, 0.0) AS standing_charge_eur,
                    round(coalesce(e.unpriced_kwh, 0.0), 6) AS unpriced_kwh
             FROM energy e FULL JOIN standing s ON {" AND ".join(f"e.{k} = s.{k}" for k in keys)})
-          SELECT {", ".join(keys)}, tariff_type, bidding_zone, import_kwh, energy_cost_eur, standing_charge_eur,
+          SELECT {", ".join(keys)}, tariff_type, bidding_zone, import_kwh, energy_cost_eur,
+            standing_charge_eur,
                  round(energy_cost_eur + standing_charge_eur, 6) AS total_cost_eur, unpriced_kwh,
                  now() AS computed_at, '{run_id}' AS computed_by
           FROM both_sides"""
@@ -398,9 +401,7 @@ class Baseline:
         )
 
 
-def run(
-    lake: Path, instances: Sequence[str], date_from: dt.date, date_to: dt.date
-) -> dict:
+def run(lake: Path, instances: Sequence[str], date_from: dt.date, date_to: dt.date) -> dict:
     """Reference data, then the timed silver (readings) and gold (two tables) work; seconds per step."""
     b = Baseline(lake)
     timings: dict[str, float] = {}
@@ -436,13 +437,12 @@ def run(
     }
 
 
-def gold_totals(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, days: Sequence[str]
-) -> dict:
+def gold_totals(con: duckdb.DuckDBPyConnection, path: Path, name: str, days: Sequence[str]) -> dict:
     con.register("g", DeltaTable(str(path)).to_pyarrow_dataset())
     cost = "sum(total_cost_eur)" if name == "customer_daily_cost" else "NULL"
     rows, kwh, eur = con.sql(
-        f"SELECT count(*), sum(import_kwh), {cost} FROM g WHERE date BETWEEN DATE '{days[0]}' AND DATE '{days[1]}'"
+        f"SELECT count(*), sum(import_kwh), {cost} FROM g "
+        f"WHERE date BETWEEN DATE '{days[0]}' AND DATE '{days[1]}'"
     ).fetchall()[0]
     con.unregister("g")
     return {"rows": rows, "import_kwh": kwh, "total_cost_eur": eur}
@@ -464,17 +464,13 @@ def compare_gold(lake: Path, days: Sequence[str]) -> dict:
         con.register("a", DeltaTable(str(spark_path)).to_pyarrow_dataset())
         con.register("b", DeltaTable(str(ours)).to_pyarrow_dataset())
         keys = GOLD_KEYS[name]
-        cost = (
-            " OR abs(a.total_cost_eur - b.total_cost_eur) > 1e-6"
-            if name == "customer_daily_cost"
-            else ""
-        )
+        cost = " OR abs(a.total_cost_eur - b.total_cost_eur) > 1e-6" if name == "customer_daily_cost" else ""
         (mismatched,) = con.sql(f"""
           SELECT count(*) FROM a FULL JOIN b ON {" AND ".join(f"a.{k} = b.{k}" for k in keys)}
-          WHERE a.meter_id IS NULL OR b.meter_id IS NULL OR abs(a.import_kwh - b.import_kwh) > 1e-6{cost}""").fetchall()[0]
+          WHERE a.meter_id IS NULL OR b.meter_id IS NULL
+            OR abs(a.import_kwh - b.import_kwh) > 1e-6{cost}""").fetchall()[0]
         equal = a["rows"] == b["rows"] and all(
-            (a[k] is None and b[k] is None)
-            or math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
+            (a[k] is None and b[k] is None) or math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
             for k in ("import_kwh", "total_cost_eur")
         )
         out[name] = {

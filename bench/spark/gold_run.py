@@ -6,8 +6,8 @@
 The question (issue #13): what a gold run for one new day costs once the worker is warm, table by table,
 since that fixed cost, paid by every batch, dominates drop-to-gold latency.
 
-1. Generates staged input with bench/spark/run.py's generator: N meters x (the features' look-back + 3) days of
-   half-hourly import readings, a contract and customer per meter, prices.
+1. Generates staged input with bench/spark/run.py's generator: N meters x (the features' look-back + 3)
+   days of half-hourly import readings, a contract and customer per meter, prices.
 2. One Spark session (local[2], 2 GB driver, the emulator worker's other settings): silver for every
    dataset, then a gold run over all days (creates the tables, warms the JVM and the caches).
 3. ``--runs`` gold runs of the last day per ``--write-threads`` setting and ``--variants`` session settings
@@ -66,7 +66,8 @@ class WriteProfile:
         self.counts.clear()
 
 
-# Session settings tried against the shipped ones (``--variants``); each is set before its runs and unset after.
+# Session settings tried against the shipped ones (``--variants``); each is set before its runs and unset
+# after.
 VARIANTS: dict[str, dict[str, str]] = {
     "base": {},
     "no_aqe": {"spark.sql.adaptive.enabled": "false"},
@@ -88,8 +89,14 @@ def install_by_name_writes() -> None:
     shipped = delta_io.replace_where_once
 
     def by_name(spark, table, rows, *, predicate, user_metadata):
-        (rows.select(*spark.table(table).columns).write.format("delta").mode("overwrite")
-         .option("replaceWhere", predicate).option("userMetadata", user_metadata).saveAsTable(table))  # fmt: skip
+        (
+            rows.select(*spark.table(table).columns)
+            .write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", predicate)
+            .option("userMetadata", user_metadata)
+            .saveAsTable(table)
+        )
 
     def dispatch(spark, table, rows, **kwargs):
         chosen = by_name if spark.conf.get("spark.lakewatt.bench.byName", "false") == "true" else shipped
@@ -124,12 +131,21 @@ def measure(
     roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
     key = b"bench-only-pii-key-000000000000"
     for dataset in ("contracts", "customers", "prices"):
-        silver.run(spark, RunContext("silver", f"bench-{dataset}", 0, roots), dataset, [f"bench-{dataset}"],
-                   pii_key=key)  # fmt: skip
+        silver.run(
+            spark,
+            RunContext("silver", f"bench-{dataset}", 0, roots),
+            dataset,
+            [f"bench-{dataset}"],
+            pii_key=key,
+        )
     silver.run(
-        spark, RunContext("silver", "bench-readings", 0, roots), "meter_readings", instances, pii_key=None,
-        # Gold's cost only (VEE's is bench/vee/cost.py's): the anomaly table then reads an empty findings table,
-        # where production reads a few hundred findings of the day.
+        spark,
+        RunContext("silver", "bench-readings", 0, roots),
+        "meter_readings",
+        instances,
+        pii_key=None,
+        # Gold's cost only (VEE's is bench/vee/cost.py's): the anomaly table then reads an empty findings
+        # table, where production reads a few hundred findings of the day.
         vee=VeeConfig(enabled=False),
     )
     first, last = START, START + dt.timedelta(days=days - 1)
@@ -148,8 +164,14 @@ def measure(
                 spark.conf.set(key, value)
             compiled, t = compiled_classes(spark), time.monotonic()
             try:
-                manifest = gold.run(spark, RunContext("gold", f"bench-gold-day-{n}-{threads}-{variant}", 0, roots),
-                                    last, last, default_timezone="UTC", write_threads=threads)  # fmt: skip
+                manifest = gold.run(
+                    spark,
+                    RunContext("gold", f"bench-gold-day-{n}-{threads}-{variant}", 0, roots),
+                    last,
+                    last,
+                    default_timezone="UTC",
+                    write_threads=threads,
+                )
             finally:
                 for key in VARIANTS[variant]:
                     spark.conf.unset(key)
@@ -160,8 +182,11 @@ def measure(
             figures["compiled"].append(compiled)
             for step, ms in manifest["timingsMs"].items():
                 figures["steps"].setdefault(step, []).append(ms)
-            print(f"run {n + 1}/{runs}, {label}: {wall:.1f} s, {compiled} classes compiled, {manifest['timingsMs']}",
-                  flush=True)  # fmt: skip
+            print(
+                f"run {n + 1}/{runs}, {label}: {wall:.1f} s, {compiled} classes compiled, "
+                f"{manifest['timingsMs']}",
+                flush=True,
+            )
     spark.stop()
     calls = runs * len(settings)
     return {
@@ -187,10 +212,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--days", type=int, default=0, help="days generated (default: look-back + 3)")
     parser.add_argument(
-        "--write-threads", default="", help="comma-separated settings, alternated per run (default: the job's)"
+        "--write-threads",
+        default="",
+        help="comma-separated settings, alternated per run (default: the job's)",
     )
     parser.add_argument(
-        "--variants", default="base", help=f"comma-separated session settings to alternate: {', '.join(VARIANTS)}"
+        "--variants",
+        default="base",
+        help=f"comma-separated session settings to alternate: {', '.join(VARIANTS)}",
     )
     parser.add_argument(
         "--conf", action="append", default=[], metavar="KEY=VALUE", help="a session setting for the whole run"

@@ -19,10 +19,11 @@ import os
 import time
 from pathlib import Path
 
-from lakewatt import pii
-from lakewatt.spark import build_local_spark
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from lakewatt import pii
+from lakewatt.spark import build_local_spark
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"bench-only-pii-key-0123456789abcdef"
@@ -50,9 +51,7 @@ def masked(df: DataFrame, variant: str) -> DataFrame:
     columns = []
     for name in ("name", "email", "phone"):
         value = pii.NORMALISERS.get(name, F.trim)(F.col(name))
-        columns.append(
-            keyed_hash(F.when(F.length(value) > 0, value), KEY).alias(f"{name}_hash")
-        )
+        columns.append(keyed_hash(F.when(F.length(value) > 0, value), KEY).alias(f"{name}_hash"))
     return df.select(*columns)
 
 
@@ -70,10 +69,7 @@ def main() -> None:
 
     spark = build_local_spark("lakewatt-bench-pii", driver_memory="2g")
     source = customers(spark, args.rows)
-    first = {
-        v: masked(source, v).orderBy("name_hash").first()
-        for v in ("in_plan", "arrow_udf")
-    }
+    first = {v: masked(source, v).orderBy("name_hash").first() for v in ("in_plan", "arrow_udf")}
     assert first["in_plan"] == first["arrow_udf"], "the two variants disagree"
 
     results = {}
@@ -86,9 +82,7 @@ def main() -> None:
             "seconds": round(best, 3),
             "rows_per_second": round(args.rows / best),
         }
-        print(
-            f"{variant:10s} {best:7.2f} s  {args.rows / best:12,.0f} rows/s  (3 hashes per row)"
-        )
+        print(f"{variant:10s} {best:7.2f} s  {args.rows / best:12,.0f} rows/s  (3 hashes per row)")
     print(f"generation alone: {baseline:.2f} s")
 
     out = ROOT / "bench" / "out" / "spark"

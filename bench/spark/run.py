@@ -11,8 +11,8 @@
    gold job for the whole range, timed per step; the comparison uses daily_consumption + customer_daily_cost.
 3. DuckDB in memory (the floor): the same de-duplication, daily consumption and daily cost in SQL over the
    staged Parquet, nothing written.
-4. DuckDB + delta-rs (delta_rs_baseline.py, the fair baseline): the same work writing Delta tables, i.e. bronze
-   append, de-duplicating MERGE into silver, replace of the gold days.
+4. DuckDB + delta-rs (delta_rs_baseline.py, the fair baseline): the same work writing Delta tables, i.e.
+   bronze append, de-duplicating MERGE into silver, replace of the gold days.
 5. Checks that both sides' gold tables hold the same rows and totals (exits with status 1 if not), prints the
    three times and the ratios, writes bench/out/spark/latest.json.
 """
@@ -53,17 +53,23 @@ def generate(lake: Path, meters: int, days: int) -> dict:
     ) -> None:
         folder = staging / dataset / instance
         folder.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"COPY ({select}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)"
-        )
+        con.execute(f"COPY ({select}) TO '{folder / 'part-00000.parquet'}' (FORMAT parquet)")
         report = {
-            "schemaVersion": 1, "instanceId": instance,
-            "file": {"path": f"bronze/landing/{dataset}/bench/{instance}.csv", "etag": '"0x1"', "sha256": "-"},
+            "schemaVersion": 1,
+            "instanceId": instance,
+            "file": {
+                "path": f"bronze/landing/{dataset}/bench/{instance}.csv",
+                "etag": '"0x1"',
+                "sha256": "-",
+            },
             "contract": {"dataset": dataset, "source": "bench", "maxRejectedShare": 0.05},
             "counts": {"rowsRead": rows, "rowsValid": rows, "rowsRejected": 0, "duplicatesDropped": 0},
-            "rejectedShare": 0.0, "ruleFailures": {}, "affectedDates": days or [], "verdict": "accepted",
+            "rejectedShare": 0.0,
+            "ruleFailures": {},
+            "affectedDates": days or [],
+            "verdict": "accepted",
             "startedAt": "2025-12-01T00:00:00Z",
-        }  # fmt: skip
+        }
         (folder / "_report.json").write_text(json.dumps(report))
 
     meter = "'M' || lpad(CAST(m AS VARCHAR), 7, '0')"
@@ -71,7 +77,8 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         "contracts",
         "bench-contracts",
         f"""
-        SELECT 'C' || lpad(CAST(m AS VARCHAR), 7, '0') AS contract_id, 'CU' || lpad(CAST(m AS VARCHAR), 7, '0') AS customer_id,
+        SELECT 'C' || lpad(CAST(m AS VARCHAR), 7, '0') AS contract_id,
+          'CU' || lpad(CAST(m AS VARCHAR), 7, '0') AS customer_id,
           {meter} AS meter_id,
           CASE m % 3 WHEN 0 THEN 'fixed' WHEN 1 THEN 'time_of_use' ELSE 'dynamic' END AS tariff_type,
           CASE WHEN m % 3 = 0 THEN 0.30::DOUBLE END AS unit_rate_eur_per_kwh,
@@ -93,10 +100,12 @@ def generate(lake: Path, meters: int, days: int) -> dict:
         "bench-customers",
         f"""
         SELECT 'CU' || lpad(CAST(m AS VARCHAR), 7, '0') AS customer_id, 'Name ' || m AS name,
-          'c' || m || '@example.org' AS email, '+44 ' || m AS phone, m || ' Street' AS street, 'P' AS postcode,
+          'c' || m || '@example.org' AS email, '+44 ' || m AS phone, m || ' Street' AS street,
+            'P' AS postcode,
           'Town' AS city, 'R' || (m % 7) AS region,
           CASE m % 3 WHEN 0 THEN 'residential' WHEN 1 THEN 'sme' ELSE 'industrial' END AS segment,
-          TIMESTAMPTZ '2023-01-01 00:00:00+00' AS created_at, TIMESTAMPTZ '2023-01-01 00:00:00+00' AS updated_at,
+          TIMESTAMPTZ '2023-01-01 00:00:00+00' AS created_at,
+            TIMESTAMPTZ '2023-01-01 00:00:00+00' AS updated_at,
           {lineage.format(src="bench", ds="customers", inst="bench-customers")}
         FROM range({meters}) t(m)""",
         meters,
@@ -127,7 +136,8 @@ def generate(lake: Path, meters: int, days: int) -> dict:
             "meter_readings",
             inst,
             f"""
-            SELECT {meter} AS meter_id, TIMESTAMPTZ '{day} 00:00:00+00' + to_minutes(s * 30) AS interval_start,
+            SELECT {meter} AS meter_id,
+              TIMESTAMPTZ '{day} 00:00:00+00' + to_minutes(s * 30) AS interval_start,
               30::INTEGER AS interval_minutes, 'import' AS channel,
               round(0.05 + ((m * 31 + s * 17 + {d} * 7) % 100) / 250.0, 4)::DOUBLE AS kwh,
               CASE WHEN dup = 1 THEN 'estimated' ELSE 'actual' END AS quality,
@@ -148,7 +158,8 @@ def duckdb_gold(lake: Path) -> dict:
     t0 = time.monotonic()
     con.execute(f"""
       CREATE TEMP TABLE best AS
-      SELECT meter_id, channel, interval_start, arg_max(kwh, struct_pack(q := -CASE quality WHEN 'actual' THEN 0
+      SELECT meter_id, channel, interval_start,
+             arg_max(kwh, struct_pack(q := -CASE quality WHEN 'actual' THEN 0
                WHEN 'substituted' THEN 1 WHEN 'estimated' THEN 2 ELSE 3 END, at := ingested_at,
                by := ingest_instance_id, l := source_line)) AS kwh,
              arg_max(quality, struct_pack(q := -CASE quality WHEN 'actual' THEN 0 WHEN 'substituted' THEN 1
@@ -158,7 +169,8 @@ def duckdb_gold(lake: Path) -> dict:
     dedupe = time.monotonic() - t0
     con.execute(f"""
       CREATE TEMP TABLE enriched AS
-      SELECT b.*, c.contract_id, c.customer_id, c.tariff_type, c.unit_rate_eur_per_kwh, c.peak_rate_eur_per_kwh,
+      SELECT b.*, c.contract_id, c.customer_id, c.tariff_type, c.unit_rate_eur_per_kwh,
+        c.peak_rate_eur_per_kwh,
              c.offpeak_rate_eur_per_kwh, c.peak_start_local, c.peak_end_local, c.spot_markup_eur_per_kwh,
              c.bidding_zone, c.standing_charge_eur_per_day, c.tariff_timezone AS tz,
              timezone(c.tariff_timezone, b.interval_start) AS local_ts
@@ -171,7 +183,8 @@ def duckdb_gold(lake: Path) -> dict:
              count(*) AS readings FROM enriched GROUP BY ALL""").to_arrow_table()
     cost = con.execute(f"""
       WITH p AS (
-        SELECT bidding_zone, time_bucket(INTERVAL 30 MINUTE, interval_start) AS slot, avg(price_eur_per_mwh) AS price
+        SELECT bidding_zone, time_bucket(INTERVAL 30 MINUTE, interval_start) AS slot,
+          avg(price_eur_per_mwh) AS price
         FROM read_parquet('{s}/prices/*/part-*.parquet') GROUP BY ALL)
       SELECT CAST(local_ts AS DATE) AS date, customer_id, meter_id, contract_id,
              sum(kwh * CASE tariff_type WHEN 'fixed' THEN unit_rate_eur_per_kwh
@@ -209,17 +222,16 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
     )
     started = time.monotonic() - t0
     uri = lake.resolve().as_uri()
-    roots = LakeRoots(
-        f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/"
-    )
+    roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
     key = b"bench-only-pii-key-000000000000"
     timings: dict[str, float] = {"session": round(started, 1)}
-    for dataset, ids in [("contracts", ["bench-contracts"]), ("customers", ["bench-customers"]),
-                         ("prices", ["bench-prices"])]:  # fmt: skip
+    for dataset, ids in [
+        ("contracts", ["bench-contracts"]),
+        ("customers", ["bench-customers"]),
+        ("prices", ["bench-prices"]),
+    ]:
         t = time.monotonic()
-        silver.run(
-            spark, RunContext("silver", ids[0], 0, roots), dataset, ids, pii_key=key
-        )
+        silver.run(spark, RunContext("silver", ids[0], 0, roots), dataset, ids, pii_key=key)
         timings[f"silver_{dataset}"] = round(time.monotonic() - t, 1)
     t = time.monotonic()
     m = silver.run(
@@ -231,18 +243,27 @@ def spark_run(lake: Path, instances: list[str], days: int) -> dict:
         vee=VeeConfig(enabled=False),  # the baseline does no VEE; its cost is bench/vee/cost.py's
     )
     timings["silver_meter_readings"] = round(time.monotonic() - t, 1)
-    readings_rows = next(
-        e["rowCount"] for e in m["tables"] if e["table"] == "silver.meter_readings"
-    )
+    readings_rows = next(e["rowCount"] for e in m["tables"] if e["table"] == "silver.meter_readings")
     first, last = START, START + dt.timedelta(days=days - 1)
     t = time.monotonic()
-    g = gold.run(spark, RunContext("gold", "bench-gold", 0, roots), first, last,
-                 tables=["daily_consumption", "customer_daily_cost"], default_timezone="UTC")  # fmt: skip
+    g = gold.run(
+        spark,
+        RunContext("gold", "bench-gold", 0, roots),
+        first,
+        last,
+        tables=["daily_consumption", "customer_daily_cost"],
+        default_timezone="UTC",
+    )
     timings["gold_daily_and_cost"] = round(time.monotonic() - t, 1)
     t = time.monotonic()
-    gold.run(spark, RunContext("gold", "bench-gold-rest", 0, roots), first, last,
-             tables=["load_profile_hourly", "consumption_anomalies", "data_quality_daily", "forecast_features"],
-             default_timezone="UTC")  # fmt: skip
+    gold.run(
+        spark,
+        RunContext("gold", "bench-gold-rest", 0, roots),
+        first,
+        last,
+        tables=["load_profile_hourly", "consumption_anomalies", "data_quality_daily", "forecast_features"],
+        default_timezone="UTC",
+    )
     timings["gold_other_tables"] = round(time.monotonic() - t, 1)
     spark.stop()
     return {
@@ -279,8 +300,11 @@ def main() -> None:
     load["delta_rs"] = os.getloadavg()
     last = START + dt.timedelta(days=args.days - 1)
     base = delta_rs_baseline.run(lake, gen["instances"], START, last)
-    print(f"duckdb + delta-rs: silver(readings) {base['silver_readings_seconds']} s + gold(daily, cost) "
-          f"{base['gold_seconds']} s", flush=True)  # fmt: skip
+    print(
+        f"duckdb + delta-rs: silver(readings) {base['silver_readings_seconds']} s + gold(daily, cost) "
+        f"{base['gold_seconds']} s",
+        flush=True,
+    )
     load["spark"] = os.getloadavg()
     spark = spark_run(lake, gen["instances"], args.days)
     load["end"] = os.getloadavg()
@@ -305,9 +329,12 @@ def main() -> None:
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
-    print(f"spark silver(readings)+gold(daily, cost): {spark_total:.1f} s; duckdb + delta-rs: {base['seconds']} s; "
-          f"duckdb in memory: {duck['seconds']} s; ratios {result['ratio_spark_vs_delta_rs']}x (target <= 3x) "
-          f"and {result['ratio_spark_vs_duckdb_memory']}x")  # fmt: skip
+    print(
+        f"spark silver(readings)+gold(daily, cost): {spark_total:.1f} s; "
+        f"duckdb + delta-rs: {base['seconds']} s; "
+        f"duckdb in memory: {duck['seconds']} s; ratios {result['ratio_spark_vs_delta_rs']}x (target <= 3x) "
+        f"and {result['ratio_spark_vs_duckdb_memory']}x"
+    )
     if not check["ok"]:
         sys.exit(
             "gold check FAILED: the delta-rs baseline and Spark disagree (see gold_check in latest.json)"

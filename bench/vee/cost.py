@@ -59,10 +59,21 @@ def measure(lake: Path, instances: list[str], history: int, runs: int) -> dict:
     )
     uri = lake.resolve().as_uri()
     roots = LakeRoots(f"{uri}/staging/", f"{uri}/silver/", f"{uri}/gold/", f"{uri}/audit/")
-    silver.run(spark, RunContext("silver", "bench-contracts", 0, roots), "contracts", ["bench-contracts"],
-               pii_key=None)  # fmt: skip
-    silver.run(spark, RunContext("silver", "bench-history", 0, roots), "meter_readings", instances[:history],
-               pii_key=None, vee=VeeConfig(enabled=False))  # fmt: skip
+    silver.run(
+        spark,
+        RunContext("silver", "bench-contracts", 0, roots),
+        "contracts",
+        ["bench-contracts"],
+        pii_key=None,
+    )
+    silver.run(
+        spark,
+        RunContext("silver", "bench-history", 0, roots),
+        "meter_readings",
+        instances[:history],
+        pii_key=None,
+        vee=VeeConfig(enabled=False),
+    )
     results = []
     for instance in instances[history : history + runs]:
         t = time.monotonic()

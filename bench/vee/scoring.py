@@ -508,8 +508,9 @@ def daily_totals(
     examples: int = 10,
 ) -> dict:
     """Import meter-days (local days wholly inside the window) with 0 < missing <= ``max_missing_minutes``
-    before estimation and no spike, zero-run, frozen or high/low-day truth: |sum(final series) - true total| / true total,
-    where the true total is the received values plus the true value of each missing interval.
+    before estimation and no spike, zero-run, frozen or high/low-day truth:
+    |sum(final series) - true total| / true total, where the true total is the received values plus the true
+    value of each missing interval.
 
     ``series``: the final import series (estimates included); ``received``: its non-estimated keys;
     ``gap_truth``: the intervals that never arrived (``truth_sets()['gap']``)."""
