@@ -58,9 +58,9 @@ def plan_texts(spark: SparkSession, df: DataFrame) -> dict[str, str]:
     executions = spark._jsparkSession.sharedState().statusStore().executionsList()
     for i in range(executions.size()):
         execution = executions.apply(i)
-        texts[f"SQL execution {execution.executionId()}"] = "\n".join(
-            (execution.description(), execution.details(), execution.physicalPlanDescription())
-        )
+        # Any of the three can be null (an execution started without a call site has no description).
+        parts = (execution.description(), execution.details(), execution.physicalPlanDescription())
+        texts[f"SQL execution {execution.executionId()}"] = "\n".join(part or "" for part in parts)
     return texts
 
 
