@@ -41,16 +41,7 @@ LINEAGE = (
     "ingest_instance_id",
     "ingested_at",
 )
-SILVER_READING_COLUMNS = (
-    "meter_id",
-    "channel",
-    "interval_start",
-    "interval_minutes",
-    "kwh",
-    "quality",
-    "reading_date",
-    *LINEAGE,
-)
+SILVER_READING_COLUMNS = (*READING_KEY, "interval_minutes", "kwh", "quality", "reading_date", *LINEAGE)
 GOLD_TABLES = ("daily_consumption", "customer_daily_cost")
 GOLD_KEYS = {
     "daily_consumption": ("date", "meter_id"),
