@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/spark/run.py [--meters 5000] [--days 42] [--out bench/out/spark]
 
-1. Generates staged input exactly as the validation engine writes it (same columns, types, lineage,
+1. Generates staged input in the validation engine's layout (same columns, types, lineage,
    staging/{dataset}/{instanceId}/part-00000.parquet + _report.json), with DuckDB, deterministically:
    meters x days x 48 half-hourly import readings (5000 x 42 = 10.08 M), one instance per day, about 0.5 %
    re-delivered duplicates with lower quality; a contract and a customer per meter (a third each fixed,
-   time-of-use, dynamic; London and Berlin); 15-minute DE-LU and hourly GB prices.
+   time-of-use, dynamic; London and Berlin); 15-minute DE-LU and hourly GB prices. One difference: the
+   duplicates sit in the same day's file as the readings they repeat, where validation would reject them
+   (DUPLICATE_CONFLICT) and a real re-delivery comes in a file of its own; the silver job ranks them alike.
 2. Spark (local[2], 2 GB driver): the silver job for each dataset (readings: all days in one run), then the
    gold job for the whole range, timed per step; the comparison uses daily_consumption + customer_daily_cost.
 3. DuckDB in memory (the floor): the same de-duplication, daily consumption and daily cost in SQL over the
